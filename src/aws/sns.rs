@@ -1,0 +1,66 @@
+//! [`AlertSink`] over SNS: one `Publish` per alert with `MessageStructure=json`, so email
+//! subscribers get the readable text and machine subscribers (SQS, Lambda, HTTP/S, Firehose)
+//! get the JSON document. Message attributes allow subscription filter policies.
+
+use crate::alert::Alert;
+use crate::publish::{AlertSink, PublishError};
+use aws_sdk_sns::Client;
+use aws_sdk_sns::types::MessageAttributeValue;
+
+#[derive(Clone, Debug)]
+pub struct SnsSink {
+    client: Client,
+    topic_arn: String,
+}
+
+impl SnsSink {
+    pub fn new(client: Client, topic_arn: String) -> Self {
+        SnsSink { client, topic_arn }
+    }
+}
+
+/// The per-protocol message bodies of one alert.
+pub fn message_structure(alert: &Alert) -> String {
+    let document = alert.document.to_string();
+    serde_json::json!({
+        "default": alert.text,
+        "email": alert.text,
+        "email-json": document,
+        "sqs": document,
+        "lambda": document,
+        "http": document,
+        "https": document,
+        "firehose": document,
+        "sms": alert.subject,
+    })
+    .to_string()
+}
+
+impl AlertSink for SnsSink {
+    async fn publish(&self, alert: &Alert) -> Result<(), PublishError> {
+        let failed = |message: String| PublishError {
+            destination: self.topic_arn.clone(),
+            subject: alert.subject.clone(),
+            message: crate::redact::excerpt(&message, 300),
+        };
+        let mut request = self
+            .client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .subject(&alert.subject)
+            .message_structure("json")
+            .message(message_structure(alert));
+        for (name, value) in &alert.attributes {
+            let attribute = MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+                .map_err(|error| failed(error.to_string()))?;
+            request = request.message_attributes(*name, attribute);
+        }
+        request.send().await.map_err(|error| {
+            failed(aws_smithy_types::error::display::DisplayErrorContext(&error).to_string())
+        })?;
+        Ok(())
+    }
+}

@@ -1,0 +1,249 @@
+//! The command-line front door. `audit` runs the exact Lambda pipeline on event files.
+//!
+//! Contract (other tools rely on it): each finding is one JSON object per line on stdout;
+//! progress and reasons go to stderr; exit 0 when every event was processed or deliberately
+//! ignored, 1 when an alert could not be published, 2 on bad input or configuration.
+
+use crate::aws::{ecs::EcsInventory, sns::SnsSink};
+use crate::config::Config;
+use crate::inventory::Inventory;
+use crate::pipeline::{AuditError, Auditor, Outcome};
+use crate::publish::{AlertSink, DryRun};
+use crate::rules::catalog::CATALOG;
+use clap::{Args, Parser, Subcommand};
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+const ABOUT: &str = "Audits ECS tasks and app logs for data that dies with the task";
+
+const LONG_ABOUT: &str = "\
+Audits Amazon ECS tasks and their apps' logs for data that dies with the task: an app
+(such as Coder) running on its embedded database, database settings that are missing or
+misnamed, storage without EFS, credentials in plain sight. Findings become SNS alerts.
+
+The same pipeline runs as the AWS Lambda function (EventBridge ECS events and CloudWatch
+Logs subscriptions) and from this command line on event files.";
+
+const AFTER_HELP: &str = "\
+Configuration (environment):
+  SNS_TOPIC_ARN          topic that receives alerts (required unless --dry-run)
+  MIN_SEVERITY           low | medium | high | critical (default low)
+  CLUSTERS               comma-separated clusters where log streams' tasks are looked up
+  PROFILES_FILE          TOML file with extra application profiles
+  MAX_LOG_PAYLOAD_BYTES, MAX_LINE_BYTES, MAX_EVENT_BYTES   input limits
+  AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL               as for any AWS SDK
+
+Examples:
+  ecs-auditor audit --event events/task-running-seed.json --dry-run
+  ecs-auditor audit -e events/task-running-seed.json -e events/logs-built-in-postgres.json
+  cat event.json | ecs-auditor audit --event - --dry-run | jq .rule";
+
+#[derive(Debug, Parser)]
+#[command(name = "ecs-auditor", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the Lambda pipeline on event files and print each finding as a JSON line
+    Audit(AuditArgs),
+    /// List the rules with their severity and when they fire
+    Rules,
+    /// Run as the AWS Lambda function (the default when AWS_LAMBDA_RUNTIME_API is set)
+    Lambda,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// An EventBridge ECS event or CloudWatch Logs subscription payload (JSON); `-` reads
+    /// stdin. Repeat to process several events in order, as one warm Lambda would.
+    #[arg(long = "event", short = 'e', value_name = "FILE", required = true)]
+    pub events: Vec<String>,
+    /// Print findings but do not publish alerts to SNS
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Exit codes of the CLI.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const PUBLISH_FAILED: u8 = 1;
+    pub const BAD_INPUT: u8 = 2;
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Some(Command::Audit(args)) => {
+            init_cli_logging();
+            audit(args).await
+        }
+        Some(Command::Rules) => {
+            print_rules();
+            ExitCode::SUCCESS
+        }
+        Some(Command::Lambda) => run_lambda().await,
+        None if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => run_lambda().await,
+        None => {
+            let _ = <Cli as clap::CommandFactory>::command().print_help();
+            ExitCode::from(exit::BAD_INPUT)
+        }
+    }
+}
+
+fn init_cli_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+async fn run_lambda() -> ExitCode {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            tracing::error!(%error, "invalid configuration");
+            return ExitCode::from(exit::BAD_INPUT);
+        }
+    };
+    match crate::lambda::run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "the function stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_rules() {
+    let mut out = std::io::stdout().lock();
+    for info in &CATALOG {
+        let _ = writeln!(
+            out,
+            "{:<32}{:<10}{}",
+            info.id.as_str(),
+            info.severity.as_str(),
+            info.fires_when
+        );
+    }
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(exit::BAD_INPUT)
+}
+
+async fn audit(args: AuditArgs) -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => return fail(error),
+    };
+    let topic = match (&config.sns_topic_arn, args.dry_run) {
+        (_, true) => None,
+        (Some(topic), false) => Some(topic.clone()),
+        (None, false) => {
+            return fail(
+                "SNS_TOPIC_ARN is not set. Fix: set it to the alert topic's ARN to publish, or pass --dry-run to only print findings",
+            );
+        }
+    };
+    let sdk = crate::aws::sdk_config().await;
+    let region = sdk.region().map(|region| region.to_string());
+    let inventory = EcsInventory::new(aws_sdk_ecs::Client::new(&sdk), config.clusters.clone());
+    match topic {
+        Some(topic) => {
+            let sink = SnsSink::new(aws_sdk_sns::Client::new(&sdk), topic.clone());
+            match Auditor::new(config, inventory, sink, region) {
+                Ok(auditor) => audit_events(&auditor, &args.events, Some(&topic)).await,
+                Err(error) => fail(error),
+            }
+        }
+        None => match Auditor::new(config, inventory, DryRun, region) {
+            Ok(auditor) => audit_events(&auditor, &args.events, None).await,
+            Err(error) => fail(error),
+        },
+    }
+}
+
+/// Reads an event file (or stdin for `-`), refusing more than `limit` bytes.
+fn read_event(path: &str, limit: usize) -> Result<Vec<u8>, String> {
+    let mut input: Box<dyn Read> = if path == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(path).map_err(|error| format!("cannot read {path}: {error}"))?)
+    };
+    let mut bytes = Vec::new();
+    (&mut input)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| format!("cannot read {path}: {error}"))?;
+    if bytes.len() > limit {
+        return Err(format!(
+            "{path} is larger than the limit of {limit} bytes (MAX_EVENT_BYTES)"
+        ));
+    }
+    Ok(bytes)
+}
+
+async fn audit_events<I: Inventory, S: AlertSink>(
+    auditor: &Auditor<I, S>,
+    paths: &[String],
+    topic: Option<&str>,
+) -> ExitCode {
+    let mut code = exit::OK;
+    let mut stdout = std::io::stdout().lock();
+    for path in paths {
+        let name = if path == "-" { "stdin" } else { path.as_str() };
+        let input = match read_event(path, auditor.config().max_event_bytes) {
+            Ok(input) => input,
+            Err(message) => {
+                eprintln!("error: {message}");
+                code = exit::BAD_INPUT;
+                continue;
+            }
+        };
+        match auditor.process(&input).await {
+            Ok(report) => {
+                for finding in &report.findings {
+                    let line = serde_json::to_string(finding).expect("findings serialize");
+                    if writeln!(stdout, "{line}").is_err() {
+                        // The reader went away (e.g. `| head`): nothing more to say.
+                        return ExitCode::from(code);
+                    }
+                }
+                let _ = stdout.flush();
+                match report.outcome {
+                    Outcome::Ignored(reason) => eprintln!("ecs-auditor: {name}: ignored: {reason}"),
+                    Outcome::Audited(description) => {
+                        let delivery = match topic {
+                            Some(topic) => {
+                                format!("{} alert(s) published to {topic}", report.published)
+                            }
+                            None if report.findings.is_empty() => "nothing to publish".to_string(),
+                            None => "dry run, nothing published".to_string(),
+                        };
+                        eprintln!(
+                            "ecs-auditor: {name}: {description}: {} finding(s); {delivery}",
+                            report.findings.len()
+                        );
+                    }
+                }
+            }
+            Err(AuditError::Decode(error)) => {
+                eprintln!("error: {name}: {error}");
+                code = exit::BAD_INPUT;
+            }
+            Err(error) => {
+                eprintln!("error: {name}: {error}");
+                return ExitCode::from(exit::PUBLISH_FAILED);
+            }
+        }
+    }
+    ExitCode::from(code)
+}

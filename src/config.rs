@@ -1,0 +1,190 @@
+//! Configuration from the environment, parsed once at start-up into a typed [`Config`].
+//! Every variable is documented in the README and in `template.yaml`'s parameters.
+
+use crate::events::DecodeLimits;
+use crate::finding::Severity;
+use std::path::PathBuf;
+
+/// The auditor's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// `SNS_TOPIC_ARN`: where alerts go. Required by the Lambda function and by `audit`
+    /// without `--dry-run`.
+    pub sns_topic_arn: Option<String>,
+    /// `MIN_SEVERITY`: findings below it are dropped (default `low`: keep everything).
+    pub min_severity: Severity,
+    /// `CLUSTERS`: cluster names or ARNs in which log lines' tasks are looked up
+    /// (default: every cluster, via `ecs:ListClusters`).
+    pub clusters: Vec<String>,
+    /// `PROFILES_FILE`: a TOML file of extra or overriding application profiles.
+    pub profiles_file: Option<PathBuf>,
+    /// `MAX_LOG_PAYLOAD_BYTES`: largest inflated CloudWatch Logs payload (default 8 MiB).
+    pub limits: DecodeLimits,
+    /// `MAX_LINE_BYTES`: how much of each log line the rules examine (default 16 KiB).
+    pub max_line_bytes: usize,
+    /// `MAX_EVENT_BYTES`: largest event the CLI reads (default 6 MiB, Lambda's own limit).
+    pub max_event_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            sns_topic_arn: None,
+            min_severity: Severity::Low,
+            clusters: Vec::new(),
+            profiles_file: None,
+            limits: DecodeLimits::default(),
+            max_line_bytes: 16 * 1024,
+            max_event_bytes: 6 * 1024 * 1024,
+        }
+    }
+}
+
+/// A setting that cannot be used. The message names the variable and the fix.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{variable}={value:?} is invalid: {problem}. Fix: {fix}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub value: String,
+    pub problem: String,
+    pub fix: String,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup` (the environment, or a map in tests). Empty values
+    /// count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let mut config = Config::default();
+
+        if let Some(arn) = get("SNS_TOPIC_ARN") {
+            let arn = arn.trim().to_string();
+            let parts: Vec<&str> = arn.split(':').collect();
+            let valid = parts.len() == 6
+                && parts[0] == "arn"
+                && parts[1].starts_with("aws")
+                && parts[2] == "sns"
+                && !parts[3].is_empty()
+                && !parts[5].is_empty();
+            if !valid {
+                return Err(ConfigError {
+                    variable: "SNS_TOPIC_ARN",
+                    value: arn,
+                    problem: "not an SNS topic ARN".to_string(),
+                    fix: "set it to the topic's ARN, e.g. arn:aws:sns:us-east-1:123456789012:ecs-auditor-alerts".to_string(),
+                });
+            }
+            config.sns_topic_arn = Some(arn);
+        }
+
+        if let Some(value) = get("MIN_SEVERITY") {
+            config.min_severity = value.parse().map_err(|_| ConfigError {
+                variable: "MIN_SEVERITY",
+                value: value.clone(),
+                problem: "unknown severity".to_string(),
+                fix: "use one of low, medium, high, critical".to_string(),
+            })?;
+        }
+
+        if let Some(value) = get("CLUSTERS") {
+            config.clusters = value
+                .split(',')
+                .map(str::trim)
+                .filter(|name| !name.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
+
+        config.profiles_file = get("PROFILES_FILE").map(PathBuf::from);
+
+        if let Some(bytes) = byte_size(&get, "MAX_LOG_PAYLOAD_BYTES", 1024, 1 << 30)? {
+            config.limits.max_log_payload_bytes = bytes;
+        }
+        if let Some(bytes) = byte_size(&get, "MAX_LINE_BYTES", 64, 1 << 24)? {
+            config.max_line_bytes = bytes;
+        }
+        if let Some(bytes) = byte_size(&get, "MAX_EVENT_BYTES", 1024, 1 << 30)? {
+            config.max_event_bytes = bytes;
+        }
+        Ok(config)
+    }
+}
+
+fn byte_size(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    min: usize,
+    max: usize,
+) -> Result<Option<usize>, ConfigError> {
+    let Some(value) = get(variable) else {
+        return Ok(None);
+    };
+    match value.trim().parse::<usize>() {
+        Ok(bytes) if (min..=max).contains(&bytes) => Ok(Some(bytes)),
+        _ => Err(ConfigError {
+            variable,
+            value,
+            problem: format!("not a whole number of bytes between {min} and {max}"),
+            fix: format!(
+                "set a number such as {}, or unset it for the default",
+                min * 16
+            ),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_set() {
+        assert_eq!(config(&[]).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn parses_every_setting() {
+        let parsed = config(&[
+            ("SNS_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:alerts"),
+            ("MIN_SEVERITY", "HIGH"),
+            ("CLUSTERS", "coder-cluster, other ,"),
+            ("PROFILES_FILE", "/var/task/profiles.toml"),
+            ("MAX_LOG_PAYLOAD_BYTES", "1048576"),
+            ("MAX_LINE_BYTES", "4096"),
+        ])
+        .unwrap();
+        assert_eq!(parsed.min_severity, Severity::High);
+        assert_eq!(parsed.clusters, vec!["coder-cluster", "other"]);
+        assert_eq!(parsed.limits.max_log_payload_bytes, 1_048_576);
+        assert_eq!(parsed.max_line_bytes, 4096);
+    }
+
+    #[test]
+    fn errors_name_the_variable_and_the_fix() {
+        let error = config(&[("MIN_SEVERITY", "urgent")]).unwrap_err();
+        assert_eq!(error.variable, "MIN_SEVERITY");
+        assert!(error.to_string().contains("low, medium, high, critical"));
+        let error = config(&[("SNS_TOPIC_ARN", "alerts")]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("SNS_TOPIC_ARN=\"alerts\" is invalid")
+        );
+        let error = config(&[("MAX_LINE_BYTES", "-1")]).unwrap_err();
+        assert_eq!(error.variable, "MAX_LINE_BYTES");
+    }
+}

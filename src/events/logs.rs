@@ -1,0 +1,181 @@
+//! CloudWatch Logs subscription payloads: `{"awslogs":{"data":"<base64 of gzip of JSON>"}}`.
+//!
+//! The payload is decoded in one stream (base64 -> gunzip) into a caller-owned buffer with a
+//! hard size limit, then parsed without copying: messages borrow from that buffer unless JSON
+//! escapes force a copy. A small gzip that inflates to gigabytes stops at the limit.
+
+use super::DecodeError;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::io::Read;
+
+/// Standard alphabet; CloudWatch pads, other producers (and aws_lambda_events) do not.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+pub const DATA_MESSAGE: &str = "DATA_MESSAGE";
+pub const CONTROL_MESSAGE: &str = "CONTROL_MESSAGE";
+
+/// A decoded subscription payload. Strings borrow from the inflated buffer.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct LogBatch<'a> {
+    #[serde(borrow)]
+    pub message_type: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub owner: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub log_group: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub log_stream: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub log_events: Vec<LogLine<'a>>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+pub struct LogLine<'a> {
+    /// Unique per log event: a deduplication key.
+    #[serde(default, borrow)]
+    pub id: Cow<'a, str>,
+    /// Milliseconds since the epoch.
+    #[serde(default)]
+    pub timestamp: i64,
+    #[serde(borrow)]
+    pub message: Cow<'a, str>,
+}
+
+/// Base64-decodes and gunzips `data` into `out`, refusing to produce more than `limit` bytes.
+pub fn inflate(data: &str, limit: usize, out: &mut Vec<u8>) -> Result<(), DecodeError> {
+    out.clear();
+    let base64 = base64::read::DecoderReader::new(data.as_bytes(), &BASE64);
+    let mut gunzip = flate2::read::GzDecoder::new(base64).take(limit as u64 + 1);
+    if let Err(error) = gunzip.read_to_end(out) {
+        let base64_error = error
+            .get_ref()
+            .is_some_and(|inner| inner.is::<base64::DecodeError>());
+        return Err(if base64_error {
+            DecodeError::Base64(error.to_string())
+        } else {
+            DecodeError::Gzip(error.to_string())
+        });
+    }
+    if out.len() > limit {
+        out.clear();
+        return Err(DecodeError::TooLarge {
+            what: "awslogs.data inflated",
+            limit,
+        });
+    }
+    Ok(())
+}
+
+/// Parses an inflated payload.
+pub fn parse(inflated: &[u8]) -> Result<LogBatch<'_>, DecodeError> {
+    serde_json::from_slice(inflated).map_err(|error| DecodeError::Shape {
+        kind: "CloudWatch Logs",
+        message: super::redacted_serde_error(&error),
+    })
+}
+
+/// What the awslogs driver's stream name says: `PREFIX/CONTAINER/TASK_ID`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamName<'a> {
+    pub prefix: &'a str,
+    pub container: &'a str,
+    pub task_id: &'a str,
+}
+
+impl<'a> StreamName<'a> {
+    pub fn parse(stream: &'a str) -> Option<StreamName<'a>> {
+        let mut parts = stream.rsplitn(3, '/');
+        let task_id = parts.next()?;
+        let container = parts.next()?;
+        let prefix = parts.next()?;
+        // ECS task ids are 32 hex characters (older ones are UUIDs).
+        let looks_like_task_id = (task_id.len() == 32 || task_id.len() == 36)
+            && task_id.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+        (looks_like_task_id && !container.is_empty()).then_some(StreamName {
+            prefix,
+            container,
+            task_id,
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use base64::Engine;
+    use std::io::Write;
+
+    pub fn encode(json: &[u8]) -> String {
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gzip.write_all(json).unwrap();
+        base64::engine::general_purpose::STANDARD.encode(gzip.finish().unwrap())
+    }
+
+    #[test]
+    fn inflates_and_parses_a_payload_borrowing_its_messages() {
+        let json =
+            br#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/ecs/coder",
+            "logStream":"ecs/coder/0123456789abcdef0123456789abcdef","subscriptionFilters":["f"],
+            "logEvents":[{"id":"1","timestamp":1,"message":"Using built-in PostgreSQL (/x)"}]}"#;
+        let mut buffer = Vec::new();
+        inflate(&encode(json), 1 << 20, &mut buffer).unwrap();
+        let batch = parse(&buffer).unwrap();
+        assert_eq!(batch.message_type, DATA_MESSAGE);
+        assert_eq!(batch.log_events.len(), 1);
+        assert!(matches!(batch.log_events[0].message, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn accepts_unpadded_base64() {
+        let padded = encode(b"{\"messageType\":\"CONTROL_MESSAGE\"}");
+        let unpadded = padded.trim_end_matches('=');
+        let mut buffer = Vec::new();
+        inflate(unpadded, 1024, &mut buffer).unwrap();
+        assert_eq!(parse(&buffer).unwrap().message_type, CONTROL_MESSAGE);
+    }
+
+    #[test]
+    fn refuses_a_payload_that_inflates_past_the_limit() {
+        let big = vec![b' '; 100_000];
+        let mut buffer = Vec::new();
+        let error = inflate(&encode(&big), 10_000, &mut buffer).unwrap_err();
+        assert!(matches!(error, DecodeError::TooLarge { limit: 10_000, .. }));
+        assert!(buffer.is_empty());
+    }
+
+    #[test]
+    fn tells_bad_base64_from_bad_gzip() {
+        let mut buffer = Vec::new();
+        assert!(matches!(
+            inflate("not base64!!", 1024, &mut buffer),
+            Err(DecodeError::Base64(_))
+        ));
+        let truncated = {
+            let full = encode(b"{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[]}");
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(full)
+                .unwrap();
+            base64::engine::general_purpose::STANDARD.encode(&bytes[..bytes.len() / 2])
+        };
+        assert!(matches!(
+            inflate(&truncated, 1024, &mut buffer),
+            Err(DecodeError::Gzip(_))
+        ));
+    }
+
+    #[test]
+    fn stream_names_of_the_awslogs_driver() {
+        let name = StreamName::parse("ecs/coder/0123456789abcdef0123456789abcdef").unwrap();
+        assert_eq!(name.prefix, "ecs");
+        assert_eq!(name.container, "coder");
+        assert_eq!(name.task_id, "0123456789abcdef0123456789abcdef");
+        assert_eq!(StreamName::parse("2026/11/24/[$LATEST]abc"), None);
+        assert_eq!(StreamName::parse("just-a-stream"), None);
+    }
+}

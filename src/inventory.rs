@@ -1,0 +1,242 @@
+//! Reading the ECS inventory (task definitions, services, tasks) behind a narrow trait, and a
+//! cache that keeps what it read across warm invocations.
+//!
+//! The SDK implementation lives in `crate::aws::ecs`; tests use small fakes.
+
+use crate::context::{ReadError, Service, TaskDefinition, TaskLocation};
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// What the auditor reads from ECS.
+pub trait Inventory: Send + Sync {
+    /// `ecs:DescribeTaskDefinition`.
+    fn task_definition(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<TaskDefinition, ReadError>> + Send;
+
+    /// `ecs:DescribeServices` for one service.
+    fn service(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> impl Future<Output = Result<Service, ReadError>> + Send;
+
+    /// Finds a task by id (from a log stream name): `ecs:ListClusters` + `ecs:DescribeTasks`.
+    fn locate_task(
+        &self,
+        task_id: &str,
+    ) -> impl Future<Output = Result<TaskLocation, ReadError>> + Send;
+}
+
+/// A small map that forgets its oldest entries beyond `capacity`, so a long-lived warm
+/// function cannot grow without bound.
+#[derive(Debug)]
+pub struct BoundedCache<K, V> {
+    capacity: usize,
+    entries: HashMap<K, V>,
+    order: VecDeque<K>,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> BoundedCache<K, V> {
+    pub fn new(capacity: usize) -> Self {
+        BoundedCache {
+            capacity: capacity.max(1),
+            entries: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+
+    pub fn get(&self, key: &K) -> Option<V> {
+        self.entries.get(key).cloned()
+    }
+
+    pub fn insert(&mut self, key: K, value: V) {
+        if self.entries.insert(key.clone(), value).is_none() {
+            self.order.push_back(key);
+            while self.order.len() > self.capacity {
+                if let Some(oldest) = self.order.pop_front() {
+                    self.entries.remove(&oldest);
+                }
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Wraps an [`Inventory`]: task definitions are immutable per ARN (family:revision), so they
+/// are kept for the life of the process; services change, so they are kept briefly.
+pub struct CachedInventory<I> {
+    inner: I,
+    task_definitions: Mutex<BoundedCache<String, TaskDefinition>>,
+    services: Mutex<BoundedCache<(String, String), (Instant, Service)>>,
+    tasks: Mutex<BoundedCache<String, TaskLocation>>,
+    service_ttl: Duration,
+}
+
+impl<I: Inventory> CachedInventory<I> {
+    pub fn new(inner: I) -> Self {
+        CachedInventory {
+            inner,
+            task_definitions: Mutex::new(BoundedCache::new(512)),
+            services: Mutex::new(BoundedCache::new(512)),
+            tasks: Mutex::new(BoundedCache::new(2048)),
+            service_ttl: Duration::from_secs(60),
+        }
+    }
+
+    pub fn inner(&self) -> &I {
+        &self.inner
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned cache is still a valid cache: entries are inserted whole.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl<I: Inventory> Inventory for CachedInventory<I> {
+    async fn task_definition(&self, arn: &str) -> Result<TaskDefinition, ReadError> {
+        if let Some(cached) = lock(&self.task_definitions).get(&arn.to_string()) {
+            return Ok(cached);
+        }
+        let definition = self.inner.task_definition(arn).await?;
+        lock(&self.task_definitions).insert(arn.to_string(), definition.clone());
+        Ok(definition)
+    }
+
+    async fn service(&self, cluster: &str, service: &str) -> Result<Service, ReadError> {
+        let key = (cluster.to_string(), service.to_string());
+        if let Some((read_at, cached)) = lock(&self.services).get(&key)
+            && read_at.elapsed() < self.service_ttl
+        {
+            return Ok(cached);
+        }
+        let fresh = self.inner.service(cluster, service).await?;
+        lock(&self.services).insert(key, (Instant::now(), fresh.clone()));
+        Ok(fresh)
+    }
+
+    async fn locate_task(&self, task_id: &str) -> Result<TaskLocation, ReadError> {
+        if let Some(cached) = lock(&self.tasks).get(&task_id.to_string()) {
+            return Ok(cached);
+        }
+        let location = self.inner.locate_task(task_id).await?;
+        lock(&self.tasks).insert(task_id.to_string(), location.clone());
+        Ok(location)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::context::ReadFailure;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// An in-memory inventory that counts its calls.
+    #[derive(Default)]
+    pub struct FakeInventory {
+        pub task_definitions: HashMap<String, TaskDefinition>,
+        pub services: HashMap<String, Service>,
+        pub tasks: HashMap<String, TaskLocation>,
+        pub deny: bool,
+        pub calls: AtomicUsize,
+    }
+
+    impl FakeInventory {
+        fn denied(&self, operation: &'static str, resource: &str) -> Option<ReadError> {
+            self.deny.then(|| ReadError {
+                operation,
+                resource: resource.to_string(),
+                failure: ReadFailure::AccessDenied,
+                message: "not authorized".to_string(),
+            })
+        }
+
+        fn missing(operation: &'static str, resource: &str) -> ReadError {
+            ReadError {
+                operation,
+                resource: resource.to_string(),
+                failure: ReadFailure::NotFound,
+                message: "not found".to_string(),
+            }
+        }
+    }
+
+    impl Inventory for FakeInventory {
+        async fn task_definition(&self, arn: &str) -> Result<TaskDefinition, ReadError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            if let Some(error) = self.denied("ecs:DescribeTaskDefinition", arn) {
+                return Err(error);
+            }
+            self.task_definitions
+                .get(arn)
+                .cloned()
+                .ok_or_else(|| Self::missing("ecs:DescribeTaskDefinition", arn))
+        }
+
+        async fn service(&self, _cluster: &str, service: &str) -> Result<Service, ReadError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            if let Some(error) = self.denied("ecs:DescribeServices", service) {
+                return Err(error);
+            }
+            self.services
+                .get(service)
+                .cloned()
+                .ok_or_else(|| Self::missing("ecs:DescribeServices", service))
+        }
+
+        async fn locate_task(&self, task_id: &str) -> Result<TaskLocation, ReadError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            if let Some(error) = self.denied("ecs:DescribeTasks", task_id) {
+                return Err(error);
+            }
+            self.tasks
+                .get(task_id)
+                .cloned()
+                .ok_or_else(|| Self::missing("ecs:DescribeTasks", task_id))
+        }
+    }
+
+    #[tokio::test]
+    async fn task_definitions_are_read_once() {
+        let mut fake = FakeInventory::default();
+        fake.task_definitions
+            .insert("td:1".to_string(), TaskDefinition::default());
+        let cached = CachedInventory::new(fake);
+        cached.task_definition("td:1").await.unwrap();
+        cached.task_definition("td:1").await.unwrap();
+        assert_eq!(cached.inner().calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn failures_are_not_cached() {
+        let cached = CachedInventory::new(FakeInventory::default());
+        assert!(cached.task_definition("td:1").await.is_err());
+        assert!(cached.task_definition("td:1").await.is_err());
+        assert_eq!(cached.inner().calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn the_cache_forgets_its_oldest_entries() {
+        let mut cache = BoundedCache::new(2);
+        cache.insert(1, "a");
+        cache.insert(2, "b");
+        cache.insert(3, "c");
+        assert_eq!(cache.len(), 2);
+        assert_eq!(cache.get(&1), None);
+        assert_eq!(cache.get(&3), Some("c"));
+    }
+}

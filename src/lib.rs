@@ -1,0 +1,23 @@
+//! ecs-auditor: an event-driven auditor for stateful apps on Amazon ECS.
+//!
+//! Decode ([`events`]), decide ([`rules`], pure), act ([`inventory`], [`publish`] and their
+//! SDK implementations in [`aws`]). [`pipeline::Auditor`] ties them together and is called by
+//! both front doors: the Lambda handler ([`lambda`]) and the CLI ([`cli`]).
+
+pub mod alert;
+pub mod aws;
+pub mod cli;
+pub mod config;
+pub mod context;
+pub mod events;
+pub mod finding;
+pub mod inventory;
+pub mod lambda;
+pub mod pipeline;
+pub mod profiles;
+pub mod publish;
+pub mod redact;
+pub mod rules;
+
+pub use finding::{Finding, RuleId, Severity};
+pub use pipeline::{AuditError, Auditor, Outcome, Report};

@@ -1,0 +1,517 @@
+//! Application profiles: how to recognise an app's container, which settings give it an
+//! external database, what it gets wrong, where it keeps data, and what its log says.
+//!
+//! Profiles are data (TOML, see `coder.toml` and the README). They are parsed and validated
+//! once at cold start into [`Profiles`], whose regexes are compiled and ready to use.
+
+use crate::finding::RuleId;
+use regex::Regex;
+use serde::Deserialize;
+use std::fmt;
+
+/// The profiles shipped inside the binary.
+pub const BUILT_IN: &[(&str, &str)] = &[("coder.toml", include_str!("coder.toml"))];
+
+/// A profiles file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    #[serde(default)]
+    profile: Vec<ProfileSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileSpec {
+    id: String,
+    name: String,
+    /// Where the facts come from (kept for the reader; not used at run time).
+    #[serde(default)]
+    #[allow(dead_code)]
+    source: Option<String>,
+    #[serde(default)]
+    images: Vec<String>,
+    #[serde(default)]
+    recognise_settings: Vec<String>,
+    embedded_database: String,
+    #[serde(default)]
+    data_directory: Option<String>,
+    #[serde(default)]
+    data_directory_setting: Option<String>,
+    #[serde(default)]
+    database: Option<DatabaseSpec>,
+    #[serde(default)]
+    log_signature: Vec<SignatureSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseSpec {
+    settings: Vec<String>,
+    #[serde(default)]
+    url_schemes: Vec<String>,
+    #[serde(default)]
+    key_value_dsn: bool,
+    #[serde(default)]
+    near_miss: Vec<String>,
+    #[serde(default)]
+    passwordless: Option<SettingValues>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SettingValues {
+    pub setting: String,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignatureSpec {
+    rule: String,
+    pattern: String,
+    meaning: String,
+}
+
+/// A validated profile.
+#[derive(Clone, Debug)]
+pub struct Profile {
+    pub id: String,
+    pub name: String,
+    /// Repository paths such as `coder/coder`.
+    pub images: Vec<String>,
+    pub recognise_settings: Vec<String>,
+    /// What the app calls its embedded database, e.g. "built-in PostgreSQL".
+    pub embedded_database: String,
+    pub data_directory: Option<String>,
+    pub data_directory_setting: Option<String>,
+    pub database: Option<DatabaseSettings>,
+}
+
+/// How an app is pointed at an external database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatabaseSettings {
+    /// Setting names the app reads; any one set (non-empty) means an external database.
+    pub settings: Vec<String>,
+    /// URL schemes the app accepts, lower case.
+    pub url_schemes: Vec<String>,
+    /// Whether `key=value` connection strings are accepted as well as URLs.
+    pub key_value_dsn: bool,
+    /// Names people set by mistake; the app never reads them.
+    pub near_miss: Vec<String>,
+    /// A setting whose value means "no password in the URL, and that is fine".
+    pub passwordless: Option<SettingValues>,
+}
+
+/// A compiled log signature.
+#[derive(Clone, Debug)]
+pub struct LogSignature {
+    /// Index into [`Profiles::all`].
+    pub profile: usize,
+    pub rule: RuleId,
+    pub regex: Regex,
+    pub meaning: String,
+}
+
+/// All profiles, validated and compiled.
+#[derive(Clone, Debug)]
+pub struct Profiles {
+    profiles: Vec<Profile>,
+    signatures: Vec<LogSignature>,
+}
+
+/// A profiles file that cannot be used. Names the file, the entry and the problem.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub struct ProfileError {
+    pub file: String,
+    /// `profile 'coder'` or `entry 3`; empty when the whole file is unreadable.
+    pub entry: String,
+    pub problem: String,
+}
+
+impl fmt::Display for ProfileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.entry.is_empty() {
+            write!(f, "profiles file {}: {}", self.file, self.problem)
+        } else {
+            write!(
+                f,
+                "profiles file {}: {}: {}",
+                self.file, self.entry, self.problem
+            )
+        }
+    }
+}
+
+/// Rules a log signature may raise.
+const LOG_RULES: [RuleId; 2] = [
+    RuleId::EmbeddedDatabaseInUse,
+    RuleId::DatabaseConnectionFailing,
+];
+
+impl Profiles {
+    /// The shipped profiles.
+    pub fn built_in() -> Result<Profiles, ProfileError> {
+        Profiles::from_sources(BUILT_IN.iter().map(|(name, text)| (*name, *text)))
+    }
+
+    /// Parses and validates profile files in order; a later profile with the same `id`
+    /// replaces an earlier one (so a user file can override a shipped profile).
+    pub fn from_sources<'a>(
+        sources: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Profiles, ProfileError> {
+        let mut profiles: Vec<Profile> = Vec::new();
+        let mut signature_specs: Vec<(String, Vec<SignatureSpec>, String)> = Vec::new();
+        for (file, text) in sources {
+            let parsed: ProfileFile = toml::from_str(text).map_err(|error| ProfileError {
+                file: file.to_string(),
+                entry: String::new(),
+                problem: error.to_string().trim().replace('\n', " "),
+            })?;
+            for (index, spec) in parsed.profile.into_iter().enumerate() {
+                let entry = if spec.id.is_empty() {
+                    format!("entry {}", index + 1)
+                } else {
+                    format!("profile '{}'", spec.id)
+                };
+                let fail = |problem: String| ProfileError {
+                    file: file.to_string(),
+                    entry: entry.clone(),
+                    problem,
+                };
+                let (profile, signatures) = validate(spec).map_err(fail)?;
+                if let Some(position) = profiles.iter().position(|p| p.id == profile.id) {
+                    profiles[position] = profile.clone();
+                    signature_specs.retain(|(id, _, _)| *id != profile.id);
+                } else {
+                    profiles.push(profile.clone());
+                }
+                signature_specs.push((profile.id.clone(), signatures, file.to_string()));
+            }
+        }
+        let mut signatures = Vec::new();
+        for (id, specs, file) in signature_specs {
+            let profile = profiles
+                .iter()
+                .position(|p| p.id == id)
+                .expect("profile of a signature exists");
+            for (number, spec) in specs.into_iter().enumerate() {
+                let fail = |problem: String| ProfileError {
+                    file: file.clone(),
+                    entry: format!("profile '{id}'"),
+                    problem: format!("log_signature {}: {problem}", number + 1),
+                };
+                let rule: RuleId = spec
+                    .rule
+                    .parse()
+                    .map_err(|_| fail(format!("unknown rule {:?}", spec.rule)))?;
+                if !LOG_RULES.contains(&rule) {
+                    return Err(fail(format!(
+                        "rule {rule} cannot come from a log line; use one of {}",
+                        LOG_RULES.map(RuleId::as_str).join(", ")
+                    )));
+                }
+                let regex = Regex::new(&spec.pattern)
+                    .map_err(|error| fail(format!("invalid pattern: {error}")))?;
+                if spec.meaning.trim().is_empty() {
+                    return Err(fail("meaning is empty".to_string()));
+                }
+                signatures.push(LogSignature {
+                    profile,
+                    rule,
+                    regex,
+                    meaning: spec.meaning,
+                });
+            }
+        }
+        Ok(Profiles {
+            profiles,
+            signatures,
+        })
+    }
+
+    pub fn all(&self) -> &[Profile] {
+        &self.profiles
+    }
+
+    pub fn signatures(&self) -> &[LogSignature] {
+        &self.signatures
+    }
+
+    pub fn get(&self, index: usize) -> &Profile {
+        &self.profiles[index]
+    }
+
+    /// The profile that recognises a container, by image first, then by its settings.
+    pub fn recognise(&self, image: &str, setting_names: &[&str]) -> Option<&Profile> {
+        let repository = image_repository(image);
+        self.profiles
+            .iter()
+            .find(|profile| {
+                profile
+                    .images
+                    .iter()
+                    .any(|wanted| repository_matches(repository, wanted))
+            })
+            .or_else(|| {
+                self.profiles.iter().find(|profile| {
+                    profile
+                        .recognise_settings
+                        .iter()
+                        .any(|name| setting_names.contains(&name.as_str()))
+                })
+            })
+    }
+}
+
+fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>), String> {
+    let id_ok = !spec.id.is_empty()
+        && spec
+            .id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !id_ok {
+        return Err(format!(
+            "id {:?} must be lower-case letters, digits and '-'",
+            spec.id
+        ));
+    }
+    if spec.name.trim().is_empty() {
+        return Err("name is empty".to_string());
+    }
+    if spec.images.is_empty() && spec.recognise_settings.is_empty() {
+        return Err("set images or recognise_settings, or the profile never applies".to_string());
+    }
+    if let Some(image) = spec.images.iter().find(|image| {
+        image.is_empty() || image.contains(':') || image.contains('@') || image.starts_with('/')
+    }) {
+        return Err(format!(
+            "image {image:?} must be a repository path without registry or tag, like \"coder/coder\""
+        ));
+    }
+    if let Some(dir) = &spec.data_directory
+        && !dir.starts_with('/')
+    {
+        return Err(format!("data_directory {dir:?} must be an absolute path"));
+    }
+    let database = match spec.database {
+        None => None,
+        Some(database) => {
+            if database.settings.is_empty() {
+                return Err("database.settings is empty".to_string());
+            }
+            if let Some(name) = database
+                .near_miss
+                .iter()
+                .find(|name| database.settings.contains(name))
+            {
+                return Err(format!(
+                    "database.near_miss lists {name}, which is also a real setting"
+                ));
+            }
+            Some(DatabaseSettings {
+                settings: database.settings,
+                url_schemes: database
+                    .url_schemes
+                    .iter()
+                    .map(|s| s.to_ascii_lowercase())
+                    .collect(),
+                key_value_dsn: database.key_value_dsn,
+                near_miss: database.near_miss,
+                passwordless: database.passwordless,
+            })
+        }
+    };
+    Ok((
+        Profile {
+            id: spec.id,
+            name: spec.name,
+            images: spec
+                .images
+                .iter()
+                .map(|image| image.trim_matches('/').to_string())
+                .collect(),
+            recognise_settings: spec.recognise_settings,
+            embedded_database: spec.embedded_database,
+            data_directory: spec
+                .data_directory
+                .map(|dir| normalise_path(&dir).to_string()),
+            data_directory_setting: spec.data_directory_setting,
+            database,
+        },
+        spec.log_signature,
+    ))
+}
+
+impl Profile {
+    /// The data directory for a container: the override setting's value if set, else the default.
+    pub fn data_directory_for<'a>(
+        &'a self,
+        env: impl Fn(&str) -> Option<&'a str>,
+    ) -> Option<&'a str> {
+        self.data_directory_setting
+            .as_deref()
+            .and_then(env)
+            .filter(|dir| dir.starts_with('/'))
+            .map(normalise_path)
+            .or(self.data_directory.as_deref())
+    }
+}
+
+/// `/a/b/` -> `/a/b`; `/` stays `/`.
+pub fn normalise_path(path: &str) -> &str {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() { "/" } else { trimmed }
+}
+
+/// The repository path of an image reference, without registry, tag or digest:
+/// `ghcr.io/coder/coder:v2.18.0` -> `coder/coder`,
+/// `123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/coder/coder@sha256:..` -> `mirror/coder/coder`,
+/// `docker.io/library/nginx` -> `nginx`.
+pub fn image_repository(image: &str) -> &str {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let without_tag = match without_digest.rfind(':') {
+        Some(colon) if !without_digest[colon..].contains('/') => &without_digest[..colon],
+        _ => without_digest,
+    };
+    let path = match without_tag.split_once('/') {
+        Some((first, rest))
+            if first.contains('.') || first.contains(':') || first == "localhost" =>
+        {
+            rest
+        }
+        _ => without_tag,
+    };
+    path.strip_prefix("library/").unwrap_or(path)
+}
+
+/// Whether `repository` is `wanted` or ends with `/wanted` (a mirror's prefix is allowed).
+fn repository_matches(repository: &str, wanted: &str) -> bool {
+    repository.eq_ignore_ascii_case(wanted)
+        || (repository.len() > wanted.len()
+            && repository.as_bytes()[repository.len() - wanted.len() - 1] == b'/'
+            && repository[repository.len() - wanted.len()..].eq_ignore_ascii_case(wanted))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_profiles_load_and_compile() {
+        let profiles = Profiles::built_in().expect("shipped profiles are valid");
+        let coder = &profiles.all()[0];
+        assert_eq!(coder.id, "coder");
+        assert_eq!(
+            coder.database.as_ref().unwrap().settings,
+            vec!["CODER_PG_CONNECTION_URL"]
+        );
+        assert!(profiles.signatures().len() >= 4);
+    }
+
+    #[test]
+    fn image_repositories_ignore_registry_tag_and_digest() {
+        assert_eq!(
+            image_repository("ghcr.io/coder/coder:v2.18.0"),
+            "coder/coder"
+        );
+        assert_eq!(image_repository("coder/coder"), "coder/coder");
+        assert_eq!(
+            image_repository(
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/coder/coder@sha256:abc"
+            ),
+            "mirror/coder/coder"
+        );
+        assert_eq!(
+            image_repository("localhost:5000/coder/coder:latest"),
+            "coder/coder"
+        );
+        assert_eq!(image_repository("docker.io/library/nginx:1.27"), "nginx");
+        assert!(repository_matches("mirror/coder/coder", "coder/coder"));
+        assert!(!repository_matches("notcoder/coder", "coder/coder"));
+    }
+
+    #[test]
+    fn recognises_coder_by_image_or_by_settings_only() {
+        let profiles = Profiles::built_in().unwrap();
+        assert!(profiles.recognise("ghcr.io/coder/coder:v2", &[]).is_some());
+        assert!(
+            profiles
+                .recognise("example.com/team/dev-portal:1", &["CODER_ACCESS_URL"])
+                .is_some()
+        );
+        assert!(
+            profiles
+                .recognise("nginx:latest", &["DATABASE_URL"])
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn invalid_profiles_name_the_file_entry_and_problem() {
+        let bad_regex = r#"
+            [[profile]]
+            id = "acme"
+            name = "Acme"
+            images = ["acme/acme"]
+            embedded_database = "SQLite"
+            [[profile.log_signature]]
+            rule = "embedded-database-in-use"
+            pattern = "Using (SQLite"
+            meaning = "x"
+        "#;
+        let error = Profiles::from_sources([("my-profiles.toml", bad_regex)]).unwrap_err();
+        assert_eq!(error.file, "my-profiles.toml");
+        assert_eq!(error.entry, "profile 'acme'");
+        assert!(
+            error
+                .problem
+                .starts_with("log_signature 1: invalid pattern"),
+            "{error}"
+        );
+
+        let unknown_field = "[[profile]]\nid = \"x\"\nname = \"X\"\nimages=[\"x/x\"]\nembedded_database=\"db\"\ncolour = 1\n";
+        let error = Profiles::from_sources([("p.toml", unknown_field)]).unwrap_err();
+        assert!(error.to_string().contains("colour"), "{error}");
+
+        let tagged =
+            "[[profile]]\nid = \"x\"\nname = \"X\"\nimages=[\"x/x:1\"]\nembedded_database=\"db\"\n";
+        let error = Profiles::from_sources([("p.toml", tagged)]).unwrap_err();
+        assert!(error.problem.contains("without registry or tag"), "{error}");
+    }
+
+    #[test]
+    fn a_later_profile_with_the_same_id_replaces_the_earlier() {
+        let override_coder = r#"
+            [[profile]]
+            id = "coder"
+            name = "Coder (ours)"
+            images = ["platform/coder"]
+            embedded_database = "built-in PostgreSQL"
+        "#;
+        let profiles = Profiles::from_sources(
+            BUILT_IN
+                .iter()
+                .map(|(n, t)| (*n, *t))
+                .chain([("ours.toml", override_coder)]),
+        )
+        .unwrap();
+        assert_eq!(profiles.all().len(), 1);
+        assert_eq!(profiles.all()[0].name, "Coder (ours)");
+        assert!(profiles.signatures().is_empty());
+    }
+
+    #[test]
+    fn data_directory_follows_its_setting() {
+        let profiles = Profiles::built_in().unwrap();
+        let coder = &profiles.all()[0];
+        assert_eq!(
+            coder.data_directory_for(|_| None),
+            Some("/home/coder/.config/coderv2")
+        );
+        assert_eq!(
+            coder.data_directory_for(|name| (name == "CODER_CONFIG_DIR").then_some("/data/coder/")),
+            Some("/data/coder")
+        );
+    }
+}

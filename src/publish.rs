@@ -1,0 +1,57 @@
+//! Where alerts go, behind a narrow trait. The SNS implementation lives in `crate::aws::sns`.
+
+use crate::alert::Alert;
+use std::future::Future;
+
+/// A destination for alerts.
+pub trait AlertSink: Send + Sync {
+    fn publish(&self, alert: &Alert) -> impl Future<Output = Result<(), PublishError>> + Send;
+}
+
+/// An alert that could not be delivered. The Lambda handler returns it as an error so that
+/// AWS retries the event (and finally parks it in the dead-letter queue): an alert is never
+/// silently dropped.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[error("could not publish alert {subject:?} to {destination}: {message}")]
+pub struct PublishError {
+    pub destination: String,
+    pub subject: String,
+    pub message: String,
+}
+
+/// A sink that drops alerts: used for `--dry-run`, where findings are printed instead.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DryRun;
+
+impl AlertSink for DryRun {
+    async fn publish(&self, _alert: &Alert) -> Result<(), PublishError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Records alerts in memory; fails when `fail` is set.
+    #[derive(Default)]
+    pub struct RecordingSink {
+        pub alerts: Mutex<Vec<Alert>>,
+        pub fail: bool,
+    }
+
+    impl AlertSink for RecordingSink {
+        async fn publish(&self, alert: &Alert) -> Result<(), PublishError> {
+            if self.fail {
+                return Err(PublishError {
+                    destination: "test".to_string(),
+                    subject: alert.subject.clone(),
+                    message: "unavailable".to_string(),
+                });
+            }
+            self.alerts.lock().unwrap().push(alert.clone());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! Redaction: the one place that decides what a secret looks like.
+//!
+//! Rules call these functions before any text goes into a [`crate::finding::Finding`], and the
+//! alert renderer runs [`redact_text`] once more over everything it sends (defence in depth).
+//! Redaction errs towards hiding too much: a password is taken to run up to the LAST `@` of
+//! a whitespace-free token, because real passwords contain unencoded `@`, `/` and `#`.
+
+use regex::Regex;
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+/// What replaces a hidden value.
+pub const MASK: &str = "****";
+
+static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    // scheme://user:password@  -- the password is greedy up to the last '@' before whitespace.
+    Regex::new(r"(?i)([a-z][a-z0-9+.\-]*://)([^\s:/@]*):(\S*)@").expect("valid regex")
+});
+
+static KEY_VALUE_SECRET: LazyLock<Regex> = LazyLock::new(|| {
+    // password=..., "db_password": "...", PGPASSWORD=..., token: ... (DSNs, query strings, JSON)
+    Regex::new(
+        r#"(?i)([\w.\-]*(?:password|passwd|pwd|token|secret_key|client_secret|api_?key|access_key)["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,"'}]+)"#,
+    )
+    .expect("valid regex")
+});
+
+static AWS_ACCESS_KEY_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b").expect("valid regex"));
+
+/// Hides passwords in URLs (`postgres://coder:****@host`), values of password-like keys
+/// (`password=****`) and AWS access key ids. Returns the input unchanged (borrowed) when
+/// there is nothing to hide.
+pub fn redact_text(text: &str) -> Cow<'_, str> {
+    let mut out = Cow::Borrowed(text);
+    if out.contains("://")
+        && let Cow::Owned(replaced) =
+            URL_PASSWORD.replace_all(&out, format!("${{1}}${{2}}:{MASK}@"))
+    {
+        out = Cow::Owned(replaced);
+    }
+    if let Cow::Owned(replaced) = KEY_VALUE_SECRET.replace_all(&out, format!("${{1}}{MASK}")) {
+        out = Cow::Owned(replaced);
+    }
+    if let Cow::Owned(replaced) = AWS_ACCESS_KEY_ID.replace_all(&out, MASK) {
+        out = Cow::Owned(replaced);
+    }
+    out
+}
+
+/// True when a setting's name says its value is a secret (`DB_PASSWORD`, `API_TOKEN`, ...).
+/// Values of such settings are never shown, not even redacted.
+pub fn is_secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    const MARKERS: [&str; 9] = [
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "PRIVATE_KEY",
+        "API_KEY",
+        "APIKEY",
+        "ACCESS_KEY",
+        "CREDENTIAL",
+    ];
+    MARKERS.iter().any(|marker| upper.contains(marker)) || upper.ends_with("_PASS")
+}
+
+/// How a setting's value may appear in an alert.
+pub fn display_setting_value(name: &str, value: &str) -> String {
+    if is_secret_name(name) {
+        "(value hidden)".to_string()
+    } else {
+        truncate_chars(&redact_text(value), 200)
+    }
+}
+
+/// Shortens `text` to at most `max` characters (not bytes), marking the cut with `…`, and
+/// replaces control characters so that an excerpt stays on one readable line.
+pub fn truncate_chars(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max + 4));
+    for (count, ch) in text.chars().enumerate() {
+        if count == max {
+            out.push('…');
+            break;
+        }
+        out.push(if ch.is_control() { ' ' } else { ch });
+    }
+    out
+}
+
+/// A log line or value made safe to show: redacted, one line, at most `max` characters.
+pub fn excerpt(text: &str, max: usize) -> String {
+    truncate_chars(redact_text(text.trim_end_matches(['\r', '\n'])).trim(), max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED_PASSWORD: &str = "xR7pf7MPgZyIChIXWqwO3srnp0GflgHwG7dMC7gvdHI=";
+
+    #[test]
+    fn hides_the_password_of_the_seed_url() {
+        let url = format!(
+            "postgresql://coder:{SEED_PASSWORD}@coder-postgres.cunxsqwqr7rg.us-east-1.rds.amazonaws.com:5432/coder"
+        );
+        let redacted = redact_text(&url);
+        assert!(!redacted.contains(SEED_PASSWORD));
+        assert_eq!(
+            redacted,
+            "postgresql://coder:****@coder-postgres.cunxsqwqr7rg.us-east-1.rds.amazonaws.com:5432/coder"
+        );
+    }
+
+    #[test]
+    fn hides_passwords_with_unencoded_reserved_characters() {
+        for password in ["p@ss/w#rd?x", "a'b\"c", "ab:cd", "%zz%41"] {
+            let line = format!("connecting to postgres://u:{password}@db.internal:5432/app now");
+            let redacted = redact_text(&line);
+            assert!(!redacted.contains(password), "{redacted}");
+            assert!(
+                redacted.ends_with("@db.internal:5432/app now"),
+                "{redacted}"
+            );
+        }
+    }
+
+    #[test]
+    fn hides_key_value_passwords_in_dsns_and_json() {
+        let cases = [
+            (
+                "host=db user=coder password=hunter2 dbname=coder",
+                "hunter2",
+            ),
+            (
+                "postgres://db/coder?user=u&password=hunter2&sslmode=require",
+                "hunter2",
+            ),
+            (r#"{"db_password": "hunter2", "x": 1}"#, "hunter2"),
+            ("PGPASSWORD=hunter2 psql", "hunter2"),
+            ("key AKIAABCDEFGHIJKLMNOP used", "AKIAABCDEFGHIJKLMNOP"),
+        ];
+        for (text, secret) in cases {
+            let redacted = redact_text(text);
+            assert!(!redacted.contains(secret), "{text} -> {redacted}");
+        }
+    }
+
+    #[test]
+    fn leaves_innocent_text_borrowed_and_secret_arns_readable() {
+        let text = "Using built-in PostgreSQL (/home/coder/.config/coderv2/postgres)";
+        assert!(matches!(redact_text(text), Cow::Borrowed(_)));
+        let arn =
+            "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url-PO7CI7:url::";
+        assert_eq!(redact_text(arn), arn);
+        assert_eq!(redact_text("http://0.0.0.0:3000"), "http://0.0.0.0:3000");
+    }
+
+    #[test]
+    fn secret_names_hide_whole_values() {
+        assert!(is_secret_name("DB_PASSWORD"));
+        assert!(is_secret_name("coder_oauth2_github_client_secret"));
+        assert!(is_secret_name("DB_PASS"));
+        assert!(!is_secret_name("CODER_PG_CONNECTION_URL"));
+        assert_eq!(display_setting_value("API_TOKEN", "abc"), "(value hidden)");
+        assert_eq!(
+            display_setting_value("CODER_PG_CONNECTION_URL", "postgres://u:pw@h/db"),
+            "postgres://u:****@h/db"
+        );
+    }
+
+    #[test]
+    fn excerpts_are_one_line_and_bounded() {
+        assert_eq!(excerpt("a\tb\r\n", 10), "a b");
+        assert_eq!(excerpt("ééééé", 3), "ééé…");
+    }
+}

@@ -1,0 +1,108 @@
+//! The rule catalog: one entry per [`RuleId`] with its default severity, a title and why it
+//! matters. The README's rule catalog is checked against this table by a test.
+
+use crate::finding::{RuleId, Severity};
+
+pub struct RuleInfo {
+    pub id: RuleId,
+    pub severity: Severity,
+    /// When the rule fires, in one sentence (the README's "fires when" column).
+    pub fires_when: &'static str,
+    /// Why it matters, for the alert's "Why it matters" section.
+    pub why: &'static str,
+}
+
+pub const CATALOG: [RuleInfo; 10] = [
+    RuleInfo {
+        id: RuleId::EmbeddedDatabaseInUse,
+        severity: Severity::Critical,
+        fires_when: "the app's log shows it started (or tried to start) its embedded database",
+        why: "The embedded database lives in the container's storage. On ECS that storage belongs to \
+              the task: the next deployment, scale-in, health-check replacement or host retirement \
+              starts a new task with an empty database, and every user, workspace and setting is gone.",
+    },
+    RuleInfo {
+        id: RuleId::DatabaseSettingMisnamed,
+        severity: Severity::Critical,
+        fires_when: "a container sets a near-miss database setting (environment or secrets) but not the one the app reads",
+        why: "The app never reads the misnamed setting, so it silently starts its embedded database \
+              instead of the external one you provisioned. Everything looks healthy until the task is \
+              replaced and the data disappears.",
+    },
+    RuleInfo {
+        id: RuleId::NoExternalDatabase,
+        severity: Severity::High,
+        fires_when: "a profiled container sets no external database setting at all",
+        why: "Without an external database the app falls back to its embedded one, inside the task. \
+              The data lasts only as long as this task.",
+    },
+    RuleInfo {
+        id: RuleId::EphemeralDataDirectory,
+        severity: Severity::High,
+        fires_when: "the app keeps its data in the container (no external database) and no EFS volume is mounted at or above its data directory",
+        why: "Task storage is deleted when the task stops. Each deployment replaces the task, so the \
+              app starts over with an empty data directory.",
+    },
+    RuleInfo {
+        id: RuleId::DatabaseUrlMalformed,
+        severity: Severity::High,
+        fires_when: "a plain database URL does not parse, has a duplicate or non-numeric port, an unknown scheme, or reserved characters left unencoded in the password",
+        why: "The app cannot connect with this URL. Depending on the app it retries and exits \
+              (ECS restarts it in a loop) or reports a misleading error such as \"invalid port\".",
+    },
+    RuleInfo {
+        id: RuleId::PlaintextDatabaseCredentials,
+        severity: Severity::High,
+        fires_when: "a database URL with a password sits in plain `environment` rather than `secrets`",
+        why: "Plain environment values are visible to anyone who can describe the task definition \
+              (ecs:DescribeTaskDefinition), appear in the console, in CloudTrail and in CI logs, and \
+              cannot be rotated without a new revision.",
+    },
+    RuleInfo {
+        id: RuleId::SecretReferenceMalformed,
+        severity: Severity::High,
+        fires_when: "the database setting's `valueFrom` is not a well-formed Secrets Manager or SSM reference",
+        why: "ECS cannot resolve the reference, so the task fails to start, or the container receives \
+              a value other than the one you meant.",
+    },
+    RuleInfo {
+        id: RuleId::DatabaseConnectionFailing,
+        severity: Severity::High,
+        fires_when: "the app logs that it cannot connect to or ping its external database (human or JSON log format)",
+        why: "The app is configured for an external database but cannot reach it (network, security \
+              group, credentials or URL). It will exit and ECS will restart it in a loop.",
+    },
+    RuleInfo {
+        id: RuleId::CredentialsInLogs,
+        severity: Severity::High,
+        fires_when: "a log line holds a URL with a password in it",
+        why: "Everyone with read access to the log group can read the password, and it stays in the \
+              log group for its whole retention period.",
+    },
+    RuleInfo {
+        id: RuleId::AuditIncomplete,
+        severity: Severity::Medium,
+        fires_when: "something the audit needed could not be read (access denied, throttling, not found)",
+        why: "Part of the audit did not run. The auditor never reports a clean bill for what it could \
+              not see, so this alert says what is missing instead.",
+    },
+];
+
+pub fn info(rule: RuleId) -> &'static RuleInfo {
+    CATALOG
+        .iter()
+        .find(|info| info.id == rule)
+        .expect("every rule has a catalog entry")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_has_exactly_one_entry() {
+        for rule in RuleId::ALL {
+            assert_eq!(CATALOG.iter().filter(|info| info.id == rule).count(), 1);
+        }
+    }
+}

@@ -1,0 +1,747 @@
+//! Rules over a task's configuration: its task definition's containers, settings and volumes.
+//! Each rule is a pure function of an [`AppContainer`] (or a container) to findings.
+
+use super::database_url::{self, UrlProblem};
+use super::remedy;
+use super::secret_reference;
+use crate::context::{ContainerDefinition, TaskContext, TaskDefinition, VolumeDurability};
+use crate::finding::{Finding, Location, RuleId, Severity};
+use crate::profiles::{DatabaseSettings, Profile, normalise_path};
+use crate::redact;
+
+/// A container that a profile recognised, with everything its rules need.
+pub struct AppContainer<'a> {
+    pub task: &'a TaskContext,
+    pub definition: &'a TaskDefinition,
+    pub container: &'a ContainerDefinition,
+    pub profile: &'a Profile,
+}
+
+/// Where a setting's value comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettingSource<'a> {
+    /// A plain `environment` value.
+    Environment(&'a str),
+    /// A `secrets` entry and its `valueFrom`.
+    Secret(&'a str),
+}
+
+/// A named setting of a container and where its value comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Setting<'a> {
+    pub name: &'a str,
+    pub source: SettingSource<'a>,
+}
+
+impl Setting<'_> {
+    /// How the setting appears in evidence; plain values are redacted.
+    pub fn describe(&self) -> String {
+        match self.source {
+            SettingSource::Environment(value) => format!(
+                "environment {} = {}",
+                self.name,
+                redact::display_setting_value(self.name, value)
+            ),
+            SettingSource::Secret(value_from) => format!(
+                "secrets {} from {}",
+                self.name,
+                redact::truncate_chars(&redact::redact_text(value_from), 300)
+            ),
+        }
+    }
+}
+
+impl<'a> AppContainer<'a> {
+    /// Finds a setting in `environment` (non-empty value) or `secrets`.
+    fn setting(&self, name: &'a str) -> Option<Setting<'a>> {
+        if let Some(secret) = self.container.secret(name) {
+            return Some(Setting {
+                name,
+                source: SettingSource::Secret(&secret.value_from),
+            });
+        }
+        self.container
+            .env(name)
+            .filter(|value| !value.trim().is_empty())
+            .map(|value| Setting {
+                name,
+                source: SettingSource::Environment(value),
+            })
+    }
+
+    fn database(&self) -> Option<&'a DatabaseSettings> {
+        self.profile.database.as_ref()
+    }
+
+    /// The real external-database settings that are set.
+    pub fn external_database(&self) -> Vec<Setting<'a>> {
+        self.database()
+            .map(|database| {
+                database
+                    .settings
+                    .iter()
+                    .filter_map(|name| self.setting(name))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Near-miss settings that are set.
+    pub fn near_misses(&self) -> Vec<Setting<'a>> {
+        self.database()
+            .map(|database| {
+                database
+                    .near_miss
+                    .iter()
+                    .filter_map(|name| self.setting(name))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn data_directory(&self) -> Option<&'a str> {
+        self.profile
+            .data_directory_for(|name| self.container.env(name))
+    }
+
+    pub fn location(&self) -> Location {
+        Location {
+            container: Some(self.container.name.clone()),
+            ..self.task.location()
+        }
+    }
+
+    fn finding(&self, rule: RuleId, severity: Severity, summary: String) -> Finding {
+        let mut finding = Finding::new(rule, severity, summary);
+        finding.app = Some(self.profile.name.clone());
+        finding.location = self.location();
+        finding
+            .facts
+            .insert("task_definition".to_string(), self.definition.short_name());
+        finding
+    }
+
+    /// Whether a persistent volume is mounted at or above `directory`.
+    fn persistent_mount_over(&self, directory: &str) -> Option<String> {
+        self.container.mount_points.iter().find_map(|mount| {
+            let volume = self.definition.volume(&mount.source_volume)?;
+            let durable = matches!(
+                volume.durability(),
+                VolumeDurability::Persistent | VolumeDurability::DriverManaged
+            );
+            (durable && path_contains(&mount.container_path, directory))
+                .then(|| format!("{} at {}", volume.describe(), mount.container_path))
+        })
+    }
+
+    fn mounts_description(&self) -> String {
+        if self.container.mount_points.is_empty() {
+            return "the container has no mount points".to_string();
+        }
+        let mounts: Vec<String> = self
+            .container
+            .mount_points
+            .iter()
+            .map(|mount| {
+                let kind = self
+                    .definition
+                    .volume(&mount.source_volume)
+                    .map(|volume| volume.describe())
+                    .unwrap_or_else(|| "undeclared volume".to_string());
+                format!("{} ({kind})", mount.container_path)
+            })
+            .collect();
+        format!("mount points: {}", mounts.join(", "))
+    }
+}
+
+/// Whether `mount` is `directory` or one of its parents (path-component-wise).
+fn path_contains(mount: &str, directory: &str) -> bool {
+    let mount = normalise_path(mount);
+    let directory = normalise_path(directory);
+    mount == "/"
+        || directory == mount
+        || (directory.starts_with(mount) && directory.as_bytes().get(mount.len()) == Some(&b'/'))
+}
+
+/// `database-setting-misnamed`: a near-miss name is set and the real one is not.
+pub fn database_setting_misnamed(app: &AppContainer) -> Option<Finding> {
+    let database = app.database()?;
+    if !app.external_database().is_empty() {
+        return None;
+    }
+    let misses = app.near_misses();
+    let first = misses.first()?;
+    let expected = &database.settings[0];
+    let names: Vec<&str> = misses.iter().map(|setting| setting.name).collect();
+    let mut finding = app.finding(
+        RuleId::DatabaseSettingMisnamed,
+        Severity::Critical,
+        format!(
+            "{} ignores {}: it reads {expected}, so it runs on its {}",
+            app.profile.name,
+            names.join(" and "),
+            app.profile.embedded_database
+        ),
+    );
+    finding.evidence = misses.iter().map(Setting::describe).collect();
+    finding.occurrences = misses.len() as u64;
+    finding
+        .facts
+        .insert("setting".to_string(), first.name.to_string());
+    finding
+        .facts
+        .insert("expected".to_string(), expected.clone());
+    finding.fix = remedy::rename_setting(app, first.name, expected);
+    Some(finding)
+}
+
+/// `no-external-database`: no database setting at all, not even a misnamed one.
+pub fn no_external_database(app: &AppContainer) -> Option<Finding> {
+    let database = app.database()?;
+    if !app.external_database().is_empty() || !app.near_misses().is_empty() {
+        return None;
+    }
+    let mut finding = app.finding(
+        RuleId::NoExternalDatabase,
+        Severity::High,
+        format!(
+            "{} has no external database setting: it will run on its {}",
+            app.profile.name, app.profile.embedded_database
+        ),
+    );
+    finding.evidence = vec![format!(
+        "container {} sets none of: {}",
+        app.container.name,
+        database.settings.join(", ")
+    )];
+    finding
+        .facts
+        .insert("expected".to_string(), database.settings[0].clone());
+    finding.fix = remedy::external_database(app);
+    Some(finding)
+}
+
+/// `ephemeral-data-directory`: data kept in the container and no EFS over the data directory.
+pub fn ephemeral_data_directory(app: &AppContainer) -> Option<Finding> {
+    let directory = app.data_directory()?;
+    if !app.external_database().is_empty() {
+        return None;
+    }
+    if app.persistent_mount_over(directory).is_some() {
+        return None;
+    }
+    let mut finding = app.finding(
+        RuleId::EphemeralDataDirectory,
+        Severity::High,
+        format!(
+            "{} keeps its data in {directory} inside the task: it is lost when the task stops",
+            app.profile.name
+        ),
+    );
+    finding.evidence = vec![
+        format!("no EFS volume is mounted at or above {directory}"),
+        app.mounts_description(),
+    ];
+    finding
+        .facts
+        .insert("data_directory".to_string(), directory.to_string());
+    finding.fix = remedy::persistent_data(app, directory);
+    Some(finding)
+}
+
+/// `database-url-malformed`: plain database URLs (real or near-miss settings) that will not work.
+pub fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
+    let database = app.database()?;
+    let mut evidence = Vec::new();
+    let mut first: Option<(&str, UrlProblem)> = None;
+    for setting in app.external_database().into_iter().chain(app.near_misses()) {
+        let SettingSource::Environment(value) = setting.source else {
+            continue;
+        };
+        let inspection =
+            database_url::inspect(value, &database.url_schemes, database.key_value_dsn);
+        if inspection.problems.is_empty() {
+            continue;
+        }
+        for problem in &inspection.problems {
+            evidence.push(format!("{}: {problem}", setting.name));
+        }
+        evidence.push(format!(
+            "{} = {}",
+            setting.name,
+            redact::truncate_chars(&inspection.redacted, 300)
+        ));
+        first.get_or_insert((setting.name, inspection.problems[0].clone()));
+    }
+    let (name, problem) = first?;
+    let mut finding = app.finding(
+        RuleId::DatabaseUrlMalformed,
+        Severity::High,
+        format!("{name} is malformed: {problem}"),
+    );
+    finding.occurrences = evidence.iter().filter(|line| !line.contains(" = ")).count() as u64;
+    finding.evidence = evidence;
+    finding
+        .facts
+        .insert("setting".to_string(), name.to_string());
+    finding.fix = remedy::fix_url(app, name, &problem);
+    Some(finding)
+}
+
+/// `secret-reference-malformed`: the database setting's `valueFrom` cannot be resolved.
+pub fn secret_reference_malformed(app: &AppContainer) -> Option<Finding> {
+    let region = app.task.region();
+    let mut evidence = Vec::new();
+    let mut first = None;
+    for setting in app.external_database().into_iter().chain(app.near_misses()) {
+        let SettingSource::Secret(value_from) = setting.source else {
+            continue;
+        };
+        if let Err(problems) = secret_reference::check(value_from, region) {
+            evidence.push(setting.describe());
+            for problem in &problems {
+                evidence.push(format!("{}: {problem}", setting.name));
+            }
+            first.get_or_insert((setting.name, problems[0].clone()));
+        }
+    }
+    let (name, problem) = first?;
+    let mut finding = app.finding(
+        RuleId::SecretReferenceMalformed,
+        Severity::High,
+        format!("the secret reference of {name} is malformed: {problem}"),
+    );
+    finding.evidence = evidence;
+    finding
+        .facts
+        .insert("setting".to_string(), name.to_string());
+    finding.fix = remedy::fix_secret_reference(app, name);
+    Some(finding)
+}
+
+/// `plaintext-database-credentials`: a database URL with a password in plain `environment`.
+/// Applies to every container: a recognised app's database settings, and any value that looks
+/// like a database URL or connection string with a password.
+pub fn plaintext_database_credentials(
+    task: &TaskContext,
+    definition: &TaskDefinition,
+    container: &ContainerDefinition,
+    profile: Option<&Profile>,
+) -> Option<Finding> {
+    let database = profile.and_then(|profile| profile.database.as_ref());
+    let offending: Vec<&str> = container
+        .environment
+        .iter()
+        .filter(|variable| {
+            let declared = database.is_some_and(|database| {
+                database.settings.contains(&variable.name)
+                    || database.near_miss.contains(&variable.name)
+            });
+            let inspected = declared
+                && database_url::inspect(
+                    &variable.value,
+                    &database.map(|d| d.url_schemes.clone()).unwrap_or_default(),
+                    true,
+                )
+                .has_password;
+            inspected || database_url::database_url_with_password(&variable.value)
+        })
+        .map(|variable| variable.name.as_str())
+        .collect();
+    let first = *offending.first()?;
+    let mut finding = Finding::new(
+        RuleId::PlaintextDatabaseCredentials,
+        Severity::High,
+        format!(
+            "{first} holds a database password in plain environment, readable by anyone who can describe the task definition"
+        ),
+    );
+    finding.app = profile.map(|profile| profile.name.clone());
+    finding.location = Location {
+        container: Some(container.name.clone()),
+        ..task.location()
+    };
+    finding.evidence = offending
+        .iter()
+        .filter_map(|name| container.env(name).map(|value| (name, value)))
+        .map(|(name, value)| {
+            format!(
+                "environment {name} = {}",
+                redact::display_setting_value(name, value)
+            )
+        })
+        .collect();
+    finding.occurrences = offending.len() as u64;
+    finding
+        .facts
+        .insert("setting".to_string(), first.to_string());
+    finding
+        .facts
+        .insert("task_definition".to_string(), definition.short_name());
+    finding.fix = remedy::move_to_secrets(&container.name, definition, first);
+    Some(finding)
+}
+
+/// `audit-incomplete`: one finding per thing that could not be read.
+pub fn audit_incomplete(task: &TaskContext) -> Vec<Finding> {
+    task.gaps
+        .iter()
+        .map(|gap| {
+            let error = &gap.error;
+            let mut finding = Finding::new(
+                RuleId::AuditIncomplete,
+                Severity::Medium,
+                format!(
+                    "could not read {} ({}: {}); {} did not run",
+                    crate::context::short_task_definition(&error.resource),
+                    error.operation,
+                    error.failure.describe(),
+                    gap.skipped_checks
+                ),
+            );
+            finding.location = task.location();
+            finding.evidence = vec![redact::excerpt(&error.to_string(), 400)];
+            finding
+                .facts
+                .insert("operation".to_string(), error.operation.to_string());
+            finding
+                .facts
+                .insert("resource".to_string(), error.resource.clone());
+            finding
+                .facts
+                .insert("reason".to_string(), error.failure.describe().to_string());
+            finding.fix = remedy::read_failure(error);
+            finding
+        })
+        .collect()
+}
+
+/// All configuration rules for one task.
+pub fn evaluate(task: &TaskContext, profiles: &crate::profiles::Profiles) -> Vec<Finding> {
+    let mut findings = audit_incomplete(task);
+    let Some(definition) = &task.task_definition else {
+        return findings;
+    };
+    for container in &definition.container_definitions {
+        let names: Vec<&str> = container.setting_names().collect();
+        let profile = profiles.recognise(&container.image, &names);
+        findings.extend(plaintext_database_credentials(
+            task, definition, container, profile,
+        ));
+        let Some(profile) = profile else { continue };
+        let app = AppContainer {
+            task,
+            definition,
+            container,
+            profile,
+        };
+        findings.extend(database_setting_misnamed(&app));
+        findings.extend(no_external_database(&app));
+        findings.extend(ephemeral_data_directory(&app));
+        findings.extend(database_url_malformed(&app));
+        findings.extend(secret_reference_malformed(&app));
+    }
+    advise_load_balancer(task, &mut findings);
+    findings
+}
+
+/// The seed's third fix: data that dies with the task goes hand in hand with an address that
+/// changes with it when no load balancer fronts the service.
+fn advise_load_balancer(task: &TaskContext, findings: &mut [Finding]) {
+    let Some(service) = &task.service else { return };
+    if service.load_balancers > 0 || service.service_registries > 0 {
+        return;
+    }
+    for finding in findings.iter_mut().filter(|finding| {
+        matches!(
+            finding.rule,
+            RuleId::DatabaseSettingMisnamed
+                | RuleId::NoExternalDatabase
+                | RuleId::EphemeralDataDirectory
+        )
+    }) {
+        finding.fix.push(remedy::load_balancer(&service.name));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::{AuditGap, ReadError, ReadFailure};
+    use crate::profiles::Profiles;
+
+    const SEED_SECRET: &str =
+        "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url-PO7CI7:url::";
+
+    fn task_with(definition: serde_json::Value) -> TaskContext {
+        TaskContext {
+            origin: crate::context::EventOrigin {
+                region: Some("us-east-1".to_string()),
+                account: Some("132880019009".to_string()),
+                ..Default::default()
+            },
+            cluster_arn: "arn:aws:ecs:us-east-1:132880019009:cluster/coder-cluster".to_string(),
+            task_arn: "arn:aws:ecs:us-east-1:132880019009:task/coder-cluster/0123456789abcdef0123456789abcdef".to_string(),
+            task_definition_arn: "arn:aws:ecs:us-east-1:132880019009:task-definition/coder:7".to_string(),
+            group: Some("service:coder-service".to_string()),
+            task_definition: Some(serde_json::from_value(definition).unwrap()),
+            ..Default::default()
+        }
+    }
+
+    fn coder_definition(
+        environment: serde_json::Value,
+        secrets: serde_json::Value,
+        mounts: serde_json::Value,
+        volumes: serde_json::Value,
+    ) -> serde_json::Value {
+        serde_json::json!({
+            "taskDefinitionArn": "arn:aws:ecs:us-east-1:132880019009:task-definition/coder:7",
+            "family": "coder", "revision": 7,
+            "containerDefinitions": [{
+                "name": "coder", "image": "ghcr.io/coder/coder:v2.18.0",
+                "environment": environment, "secrets": secrets, "mountPoints": mounts
+            }],
+            "volumes": volumes
+        })
+    }
+
+    fn rules_fired(task: &TaskContext) -> Vec<RuleId> {
+        let mut rules: Vec<RuleId> = evaluate(task, &Profiles::built_in().unwrap())
+            .into_iter()
+            .map(|finding| finding.rule)
+            .collect();
+        rules.sort();
+        rules
+    }
+
+    fn no_mounts() -> (serde_json::Value, serde_json::Value) {
+        (serde_json::json!([]), serde_json::json!([]))
+    }
+
+    #[test]
+    fn the_seeds_final_setup_is_misnamed_and_ephemeral() {
+        let (mounts, volumes) = no_mounts();
+        let task = task_with(coder_definition(
+            serde_json::json!([{"name": "CODER_HTTP_ADDRESS", "value": "0.0.0.0:3000"}]),
+            serde_json::json!([{"name": "CODER_POSTGRES_URL", "valueFrom": SEED_SECRET}]),
+            mounts,
+            volumes,
+        ));
+        assert_eq!(
+            rules_fired(&task),
+            vec![
+                RuleId::DatabaseSettingMisnamed,
+                RuleId::EphemeralDataDirectory
+            ]
+        );
+        let findings = evaluate(&task, &Profiles::built_in().unwrap());
+        let misnamed = &findings[0];
+        assert_eq!(misnamed.severity, Severity::Critical);
+        assert!(misnamed.summary.contains("CODER_POSTGRES_URL"));
+        assert!(misnamed.summary.contains("CODER_PG_CONNECTION_URL"));
+        assert_eq!(misnamed.location.service.as_deref(), Some("coder-service"));
+        assert_eq!(misnamed.location.container.as_deref(), Some("coder"));
+        assert!(misnamed.fix[0].contains("CODER_PG_CONNECTION_URL"));
+    }
+
+    #[test]
+    fn a_correct_setup_has_no_database_finding() {
+        let (mounts, volumes) = no_mounts();
+        let task = task_with(coder_definition(
+            serde_json::json!([{"name": "CODER_HTTP_ADDRESS", "value": "0.0.0.0:3000"}]),
+            serde_json::json!([{"name": "CODER_PG_CONNECTION_URL", "valueFrom": SEED_SECRET}]),
+            mounts,
+            volumes,
+        ));
+        assert_eq!(rules_fired(&task), vec![]);
+    }
+
+    #[test]
+    fn nothing_set_is_no_external_database() {
+        let (mounts, volumes) = no_mounts();
+        let task = task_with(coder_definition(
+            serde_json::json!([]),
+            serde_json::json!([]),
+            mounts,
+            volumes,
+        ));
+        assert_eq!(
+            rules_fired(&task),
+            vec![RuleId::NoExternalDatabase, RuleId::EphemeralDataDirectory]
+        );
+    }
+
+    #[test]
+    fn an_empty_value_counts_as_unset() {
+        let (mounts, volumes) = no_mounts();
+        let task = task_with(coder_definition(
+            serde_json::json!([{"name": "CODER_PG_CONNECTION_URL", "value": "  "}]),
+            serde_json::json!([]),
+            mounts,
+            volumes,
+        ));
+        assert!(rules_fired(&task).contains(&RuleId::NoExternalDatabase));
+    }
+
+    #[test]
+    fn efs_at_or_above_the_data_directory_keeps_data() {
+        for path in ["/home/coder/.config/coderv2", "/home/coder", "/home/coder/"] {
+            let task = task_with(coder_definition(
+                serde_json::json!([]),
+                serde_json::json!([]),
+                serde_json::json!([{"sourceVolume": "data", "containerPath": path}]),
+                serde_json::json!([{"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}]),
+            ));
+            assert_eq!(
+                rules_fired(&task),
+                vec![RuleId::NoExternalDatabase],
+                "{path}"
+            );
+        }
+        // Below the directory, a sibling with a shared prefix, or a non-EFS volume does not count.
+        for (path, volume) in [
+            (
+                "/home/coder/.config/coderv2/postgres/x",
+                serde_json::json!({"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}),
+            ),
+            (
+                "/home/cod",
+                serde_json::json!({"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}),
+            ),
+            ("/home/coder", serde_json::json!({"name": "data"})),
+        ] {
+            let task = task_with(coder_definition(
+                serde_json::json!([]),
+                serde_json::json!([]),
+                serde_json::json!([{"sourceVolume": "data", "containerPath": path}]),
+                serde_json::json!([volume]),
+            ));
+            assert!(
+                rules_fired(&task).contains(&RuleId::EphemeralDataDirectory),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_config_dir_setting_moves_the_data_directory() {
+        let task = task_with(coder_definition(
+            serde_json::json!([{"name": "CODER_CONFIG_DIR", "value": "/data/coder"}]),
+            serde_json::json!([{"name": "CODER_POSTGRES_URL", "valueFrom": SEED_SECRET}]),
+            serde_json::json!([{"sourceVolume": "data", "containerPath": "/data"}]),
+            serde_json::json!([{"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}]),
+        ));
+        assert_eq!(rules_fired(&task), vec![RuleId::DatabaseSettingMisnamed]);
+    }
+
+    #[test]
+    fn plaintext_and_malformed_urls() {
+        let (mounts, volumes) = no_mounts();
+        let task = task_with(coder_definition(
+            serde_json::json!([{"name": "CODER_PG_CONNECTION_URL",
+                                "value": "postgresql://coder:hunter2@db.example.com:5432:5432/coder"}]),
+            serde_json::json!([]),
+            mounts,
+            volumes,
+        ));
+        let findings = evaluate(&task, &Profiles::built_in().unwrap());
+        let rules: Vec<RuleId> = findings.iter().map(|f| f.rule).collect();
+        assert_eq!(
+            rules,
+            vec![
+                RuleId::PlaintextDatabaseCredentials,
+                RuleId::DatabaseUrlMalformed
+            ]
+        );
+        let rendered = serde_json::to_string(&findings).unwrap();
+        assert!(!rendered.contains("hunter2"), "{rendered}");
+        assert!(findings[1].summary.contains("port appears twice"));
+    }
+
+    #[test]
+    fn awsiamrds_urls_without_a_password_are_fine() {
+        let (mounts, volumes) = no_mounts();
+        let task = task_with(coder_definition(
+            serde_json::json!([
+                {"name": "CODER_PG_AUTH", "value": "awsiamrds"},
+                {"name": "CODER_PG_CONNECTION_URL", "value": "postgres://coder@db.example.com:5432/coder?sslmode=require"}
+            ]),
+            serde_json::json!([]),
+            mounts,
+            volumes,
+        ));
+        assert_eq!(rules_fired(&task), vec![]);
+    }
+
+    #[test]
+    fn plaintext_credentials_in_any_container() {
+        let task = task_with(serde_json::json!({
+            "family": "worker", "revision": 1,
+            "containerDefinitions": [{"name": "worker", "image": "example/worker:1",
+                "environment": [{"name": "DATABASE_URL", "value": "postgres://w:pw@db/w"},
+                                {"name": "LOG_LEVEL", "value": "info"}]}]
+        }));
+        assert_eq!(
+            rules_fired(&task),
+            vec![RuleId::PlaintextDatabaseCredentials]
+        );
+        let unprofiled_safe = task_with(serde_json::json!({
+            "family": "worker", "revision": 1,
+            "containerDefinitions": [{"name": "worker", "image": "example/worker:1",
+                "secrets": [{"name": "DATABASE_URL", "valueFrom": "arn:aws:ssm:us-east-1:132880019009:parameter/db"}]}]
+        }));
+        assert_eq!(rules_fired(&unprofiled_safe), vec![]);
+    }
+
+    #[test]
+    fn malformed_secret_references() {
+        let (mounts, volumes) = no_mounts();
+        let task = task_with(coder_definition(
+            serde_json::json!([]),
+            serde_json::json!([{"name": "CODER_PG_CONNECTION_URL",
+                "valueFrom": "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url-PO7CI7:url"}]),
+            mounts,
+            volumes,
+        ));
+        let findings = evaluate(&task, &Profiles::built_in().unwrap());
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].rule, RuleId::SecretReferenceMalformed);
+        assert!(
+            findings[0]
+                .summary
+                .contains("10 when it selects a JSON key")
+        );
+    }
+
+    #[test]
+    fn unreadable_task_definitions_are_reported_not_passed() {
+        let mut task = task_with(serde_json::json!({}));
+        task.task_definition = None;
+        task.gaps.push(AuditGap {
+            error: ReadError {
+                operation: "ecs:DescribeTaskDefinition",
+                resource: task.task_definition_arn.clone(),
+                failure: ReadFailure::AccessDenied,
+                message: "User is not authorized".to_string(),
+            },
+            skipped_checks: "the database and storage checks",
+        });
+        let findings = evaluate(&task, &Profiles::built_in().unwrap());
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].rule, RuleId::AuditIncomplete);
+        assert_eq!(findings[0].severity, Severity::Medium);
+        assert!(findings[0].summary.contains("coder:7"));
+        assert!(findings[0].summary.contains("access denied"));
+    }
+
+    #[test]
+    fn other_containers_are_not_judged_as_coder() {
+        let task = task_with(serde_json::json!({
+            "family": "web", "revision": 1,
+            "containerDefinitions": [{"name": "nginx", "image": "nginx:1.27"}]
+        }));
+        assert_eq!(rules_fired(&task), vec![]);
+    }
+}

@@ -1,0 +1,387 @@
+//! Rules over log lines: one pass over each line for every profile's signatures and the
+//! credentials pattern, then findings aggregated per rule (500 matching lines make one finding
+//! with a count and the first evidence).
+
+use super::remedy;
+use crate::events::logs::LogBatch;
+use crate::finding::{Finding, Location, RuleId, Severity};
+use crate::profiles::Profiles;
+use crate::redact;
+use regex::{Regex, RegexSet};
+
+/// How many evidence lines a finding keeps.
+pub const EVIDENCE_LINES: usize = 3;
+/// How many characters of a line an evidence excerpt keeps.
+const EVIDENCE_CHARS: usize = 400;
+
+/// `scheme://user:password@host`: a URL that carries a password.
+const CREDENTIALS_PATTERN: &str = r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/@]+:([^\s@]+)@[^\s@/]";
+
+#[derive(Clone, Debug)]
+struct Pattern {
+    rule: RuleId,
+    /// Index into the profiles; `None` for built-in patterns (credentials).
+    profile: Option<usize>,
+    regex: Regex,
+    meaning: String,
+}
+
+/// All log patterns compiled once into a [`RegexSet`].
+#[derive(Clone, Debug)]
+pub struct LogScanner {
+    set: RegexSet,
+    patterns: Vec<Pattern>,
+    max_line_bytes: usize,
+}
+
+/// One line of evidence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evidence {
+    /// Milliseconds since the epoch.
+    pub timestamp: i64,
+    /// Redacted, single-line excerpt.
+    pub line: String,
+}
+
+/// Matches of one rule for one profile within a batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleMatch {
+    pub rule: RuleId,
+    pub profile: Option<usize>,
+    /// The meaning of the first signature that matched.
+    pub meaning: String,
+    pub count: u64,
+    pub evidence: Vec<Evidence>,
+    /// The `path` capture of the first match, e.g. the built-in database's directory.
+    pub path: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("log patterns do not compile together: {0}")]
+pub struct ScannerError(String);
+
+impl LogScanner {
+    /// Compiles every profile signature plus the credentials pattern. `max_line_bytes` bounds
+    /// how much of each line is examined.
+    pub fn new(profiles: &Profiles, max_line_bytes: usize) -> Result<LogScanner, ScannerError> {
+        let mut patterns: Vec<Pattern> = profiles
+            .signatures()
+            .iter()
+            .map(|signature| Pattern {
+                rule: signature.rule,
+                profile: Some(signature.profile),
+                regex: signature.regex.clone(),
+                meaning: signature.meaning.clone(),
+            })
+            .collect();
+        patterns.push(Pattern {
+            rule: RuleId::CredentialsInLogs,
+            profile: None,
+            regex: Regex::new(CREDENTIALS_PATTERN).expect("valid regex"),
+            meaning: "a log line contains a URL with a password".to_string(),
+        });
+        let set = RegexSet::new(patterns.iter().map(|pattern| pattern.regex.as_str()))
+            .map_err(|error| ScannerError(error.to_string()))?;
+        Ok(LogScanner {
+            set,
+            patterns,
+            max_line_bytes,
+        })
+    }
+
+    /// Scans every line of a batch once.
+    pub fn scan(&self, batch: &LogBatch) -> Vec<RuleMatch> {
+        let mut matches: Vec<RuleMatch> = Vec::new();
+        for event in &batch.log_events {
+            let line = examined_part(&event.message, self.max_line_bytes);
+            if !self.set.is_match(line) {
+                continue;
+            }
+            for index in self.set.matches(line).iter() {
+                let pattern = &self.patterns[index];
+                let captures = pattern.regex.captures(line);
+                if pattern.rule == RuleId::CredentialsInLogs
+                    && !captures
+                        .as_ref()
+                        .and_then(|c| c.get(1))
+                        .is_some_and(|password| looks_like_password(password.as_str()))
+                {
+                    continue;
+                }
+                let entry = match matches
+                    .iter_mut()
+                    .position(|m| m.rule == pattern.rule && m.profile == pattern.profile)
+                {
+                    Some(position) => &mut matches[position],
+                    None => {
+                        matches.push(RuleMatch {
+                            rule: pattern.rule,
+                            profile: pattern.profile,
+                            meaning: pattern.meaning.clone(),
+                            count: 0,
+                            evidence: Vec::new(),
+                            path: None,
+                        });
+                        matches.last_mut().expect("just pushed")
+                    }
+                };
+                entry.count += 1;
+                if entry.evidence.len() < EVIDENCE_LINES {
+                    entry.evidence.push(Evidence {
+                        timestamp: event.timestamp,
+                        line: redact::excerpt(line, EVIDENCE_CHARS),
+                    });
+                }
+                if entry.path.is_none() {
+                    entry.path = captures
+                        .as_ref()
+                        .and_then(|c| c.name("path"))
+                        .map(|path| redact::excerpt(path.as_str(), 200));
+                }
+            }
+        }
+        matches
+    }
+}
+
+/// The part of a line the rules look at: without the trailing `\r\n`, at most `max` bytes,
+/// cut on a character boundary.
+fn examined_part(message: &str, max: usize) -> &str {
+    let line = message.trim_end_matches(['\r', '\n']);
+    if line.len() <= max {
+        return line;
+    }
+    let mut end = max;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    &line[..end]
+}
+
+/// Rules out what the pattern catches that is not a password: a port followed by a path
+/// (`http://host:3000/a@b`) or an already masked value.
+fn looks_like_password(candidate: &str) -> bool {
+    let port_then_path = candidate
+        .split_once('/')
+        .map(|(head, _)| head)
+        .unwrap_or(candidate)
+        .chars()
+        .all(|c| c.is_ascii_digit());
+    let masked = candidate.chars().all(|c| c == '*' || c == 'x' || c == 'X');
+    !port_then_path && !masked
+}
+
+/// Turns scan results into findings at `location`.
+pub fn findings(matches: Vec<RuleMatch>, profiles: &Profiles, location: &Location) -> Vec<Finding> {
+    matches
+        .into_iter()
+        .map(|m| {
+            let profile = m.profile.map(|index| profiles.get(index));
+            let (severity, summary, fix) = match (m.rule, profile) {
+                (RuleId::EmbeddedDatabaseInUse, Some(profile)) => (
+                    Severity::Critical,
+                    format!(
+                        "{} is running on its {}",
+                        profile.name, profile.embedded_database
+                    ),
+                    remedy::embedded_database_in_use(profile, m.path.as_deref()),
+                ),
+                (RuleId::DatabaseConnectionFailing, Some(profile)) => (
+                    Severity::High,
+                    format!(
+                        "{} cannot connect to its external {}",
+                        profile.name,
+                        remedy::engine_name(profile)
+                    ),
+                    remedy::connection_failing(profile),
+                ),
+                (RuleId::CredentialsInLogs, _) => (
+                    Severity::High,
+                    "a log line contains a URL with a password".to_string(),
+                    remedy::credentials_in_logs(),
+                ),
+                (rule, _) => (
+                    super::catalog::info(rule).severity,
+                    m.meaning.clone(),
+                    Vec::new(),
+                ),
+            };
+            let mut finding = Finding::new(m.rule, severity, summary);
+            finding.app = profile.map(|profile| profile.name.clone());
+            finding.location = location.clone();
+            finding.occurrences = m.count;
+            finding.evidence = m
+                .evidence
+                .iter()
+                .map(|evidence| {
+                    format!(
+                        "{}  {}",
+                        format_timestamp(evidence.timestamp),
+                        evidence.line
+                    )
+                })
+                .collect();
+            finding.facts.insert("meaning".to_string(), m.meaning);
+            if let Some(path) = m.path {
+                finding.facts.insert("data_path".to_string(), path);
+            }
+            finding.fix = fix;
+            finding
+        })
+        .collect()
+}
+
+/// Milliseconds since the epoch as `2026-11-24T03:12:44.120Z` (UTC), without a date library.
+pub fn format_timestamp(millis: i64) -> String {
+    let seconds = millis.div_euclid(1000);
+    let fraction = millis.rem_euclid(1000);
+    let days = seconds.div_euclid(86_400);
+    let in_day = seconds.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{fraction:03}Z",
+        in_day / 3600,
+        in_day % 3600 / 60,
+        in_day % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::logs::LogLine;
+    use std::borrow::Cow;
+
+    fn batch(lines: &[&str]) -> LogBatch<'static> {
+        LogBatch {
+            message_type: Cow::Borrowed("DATA_MESSAGE"),
+            log_group: Cow::Borrowed("/ecs/coder"),
+            log_stream: Cow::Borrowed("ecs/coder/0123456789abcdef0123456789abcdef"),
+            log_events: lines
+                .iter()
+                .enumerate()
+                .map(|(i, line)| LogLine {
+                    id: Cow::Owned(i.to_string()),
+                    timestamp: 1_795_000_000_000 + i as i64,
+                    message: Cow::Owned(line.to_string()),
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn scan(lines: &[&str]) -> Vec<Finding> {
+        let profiles = Profiles::built_in().unwrap();
+        let scanner = LogScanner::new(&profiles, 16 * 1024).unwrap();
+        findings(scanner.scan(&batch(lines)), &profiles, &Location::default())
+    }
+
+    #[test]
+    fn the_built_in_postgres_line_is_embedded_database_in_use() {
+        let findings = scan(&[
+            "Started HTTP listener at http://0.0.0.0:3000\r",
+            "Using built-in PostgreSQL (/home/coder/.config/coderv2/postgres)\r",
+        ]);
+        assert_eq!(findings.len(), 1);
+        let finding = &findings[0];
+        assert_eq!(finding.rule, RuleId::EmbeddedDatabaseInUse);
+        assert_eq!(finding.severity, Severity::Critical);
+        assert_eq!(
+            finding.summary,
+            "Coder is running on its built-in PostgreSQL"
+        );
+        assert_eq!(
+            finding.facts.get("data_path").map(String::as_str),
+            Some("/home/coder/.config/coderv2/postgres")
+        );
+        assert!(
+            finding.evidence[0]
+                .ends_with("Using built-in PostgreSQL (/home/coder/.config/coderv2/postgres)")
+        );
+    }
+
+    #[test]
+    fn an_external_database_start_up_is_quiet() {
+        let findings = scan(&[
+            "Started HTTP listener at http://0.0.0.0:3000",
+            "2026-11-24 03:12:44.120 [info]  pubsub connected to postgres",
+            "2026-11-24 03:12:44.121 [debu]  coderd: connected to postgresql",
+        ]);
+        assert_eq!(findings, vec![]);
+    }
+
+    #[test]
+    fn connection_failures_in_human_and_json_formats() {
+        let findings = scan(&[
+            "2026-11-24 03:12:44.120 [warn]  coderd: connect to postgres: retrying  error=\"dial tcp: lookup db:5432:5432: no such host\" try=1",
+            r#"{"ts":"2026-11-24T03:12:45.120Z","level":"WARN","msg":"ping postgres: retrying","fields":{"try":2}}"#,
+            r#"{"ts":"2026-11-24T03:13:15.120Z","level":"ERROR","msg":"connect to postgres failed"}"#,
+        ]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].rule, RuleId::DatabaseConnectionFailing);
+        assert_eq!(findings[0].occurrences, 3);
+        assert_eq!(findings[0].evidence.len(), 3);
+    }
+
+    #[test]
+    fn five_hundred_matching_lines_make_one_finding_with_a_count() {
+        let lines: Vec<String> = (0..500)
+            .map(|i| format!("[warn]  coderd: connect to postgres: retrying try={i}"))
+            .collect();
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let findings = scan(&refs);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].occurrences, 500);
+        assert_eq!(findings[0].evidence.len(), EVIDENCE_LINES);
+        assert!(findings[0].evidence[0].ends_with("try=0"));
+    }
+
+    #[test]
+    fn credentials_in_logs_are_found_and_redacted() {
+        let password = "xR7pf7MPgZyIChIXWqwO3srnp0GflgHwG7dMC7gvdHI=";
+        let line = format!(
+            "connecting to postgresql://coder:{password}@coder-postgres.example.com:5432/coder"
+        );
+        let findings = scan(&[&line]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].rule, RuleId::CredentialsInLogs);
+        let json = serde_json::to_string(&findings).unwrap();
+        assert!(!json.contains(password), "{json}");
+    }
+
+    #[test]
+    fn urls_without_passwords_are_not_credentials() {
+        let findings = scan(&[
+            "Started HTTP listener at http://0.0.0.0:3000",
+            "GET http://coder.example.com:8080/api@v2 200",
+            "db postgres://coder:****@db:5432/coder",
+            "db postgres://coder@db:5432/coder",
+        ]);
+        assert_eq!(findings, vec![]);
+    }
+
+    #[test]
+    fn long_lines_are_cut_on_a_character_boundary() {
+        let line = "é".repeat(10);
+        assert_eq!(examined_part(&line, 5), "éé");
+        assert_eq!(examined_part("abc\r\n", 100), "abc");
+    }
+
+    #[test]
+    fn timestamps_format_as_utc() {
+        assert_eq!(format_timestamp(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            format_timestamp(1_795_000_000_123),
+            "2026-11-18T11:06:40.123Z"
+        );
+    }
+}

@@ -1,0 +1,12 @@
+//! Detection rules: pure functions from typed contexts to [`crate::finding::Finding`]s.
+//! No I/O happens here; everything a rule needs is in its argument.
+
+pub mod catalog;
+pub mod configuration;
+pub mod database_url;
+pub mod logs;
+pub mod remedy;
+pub mod secret_reference;
+
+pub use configuration::evaluate as evaluate_task;
+pub use logs::LogScanner;

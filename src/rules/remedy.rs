@@ -1,0 +1,231 @@
+//! The "how to fix it" steps of findings, generated from profile data so that a new profile
+//! gets specific advice without new code.
+
+use super::configuration::AppContainer;
+use super::database_url::UrlProblem;
+use crate::context::{ReadError, ReadFailure, TaskDefinition};
+use crate::profiles::Profile;
+
+/// "PostgreSQL" for postgres schemes, "MySQL" for mysql, else "database".
+pub fn engine_name(profile: &Profile) -> &'static str {
+    let schemes = profile
+        .database
+        .as_ref()
+        .map(|database| database.url_schemes.as_slice())
+        .unwrap_or_default();
+    if schemes.iter().any(|s| s.starts_with("postgres")) {
+        "PostgreSQL"
+    } else if schemes.iter().any(|s| s == "mysql" || s == "mariadb") {
+        "MySQL"
+    } else {
+        "database"
+    }
+}
+
+fn url_example(profile: &Profile) -> &'static str {
+    match engine_name(profile) {
+        "PostgreSQL" => "postgres://USER:PASSWORD@HOST:5432/DATABASE",
+        "MySQL" => "mysql://USER:PASSWORD@HOST:3306/DATABASE",
+        _ => "the connection URL the app documents",
+    }
+}
+
+/// Steps that give the app an external database, from Secrets Manager.
+pub fn external_database_steps(profile: &Profile, container: Option<&str>) -> Vec<String> {
+    let Some(database) = &profile.database else {
+        return Vec::new();
+    };
+    let setting = &database.settings[0];
+    let engine = engine_name(profile);
+    let managed = match engine {
+        "PostgreSQL" => "Amazon RDS for PostgreSQL (or Aurora PostgreSQL)",
+        "MySQL" => "Amazon RDS for MySQL (or Aurora MySQL)",
+        _ => "a managed database",
+    };
+    let target = container
+        .map(|name| format!("container '{name}'"))
+        .unwrap_or_else(|| format!("the {} container", profile.name));
+    let mut steps = vec![
+        format!(
+            "Create a {managed} database that the task's subnets can reach, and allow the task's security group in the database's security group."
+        ),
+        format!(
+            "Store its URL ({}, password percent-encoded) in AWS Secrets Manager.",
+            url_example(profile)
+        ),
+        format!(
+            "Add {setting} to {target} under `secrets`, valueFrom = the secret's full ARN (append :KEY:: to pick one key of a JSON secret), and allow the task execution role secretsmanager:GetSecretValue on it."
+        ),
+    ];
+    if let Some(passwordless) = &database.passwordless {
+        steps.push(format!(
+            "To avoid a password altogether, set {}={} and use IAM database authentication.",
+            passwordless.setting,
+            passwordless.values.join(" or ")
+        ));
+    }
+    steps
+}
+
+fn efs_step(profile: &Profile, directory: &str) -> String {
+    format!(
+        "Or mount an Amazon EFS volume at {directory} (efsVolumeConfiguration with transitEncryption ENABLED and an access point owned by the user {} runs as), so its data outlives the task.",
+        profile.name
+    )
+}
+
+fn export_first(profile: &Profile) -> String {
+    format!(
+        "Before the running task is replaced, export what {} holds now: that data exists only inside the task.",
+        profile.name
+    )
+}
+
+pub fn rename_setting(app: &AppContainer, from: &str, to: &str) -> Vec<String> {
+    vec![
+        format!(
+            "In task definition {}, container '{}': rename {from} to {to} (keep it under `secrets`; valueFrom stays as it is). Register the revision and update the service.",
+            app.definition.short_name(),
+            app.container.name
+        ),
+        export_first(app.profile),
+    ]
+}
+
+pub fn external_database(app: &AppContainer) -> Vec<String> {
+    external_database_steps(app.profile, Some(&app.container.name))
+}
+
+pub fn persistent_data(app: &AppContainer, directory: &str) -> Vec<String> {
+    let mut steps = Vec::new();
+    if let Some(database) = &app.profile.database {
+        steps.push(format!(
+            "Give {} an external {} database with {} (from Secrets Manager); its data then no longer lives in {directory}.",
+            app.profile.name,
+            engine_name(app.profile),
+            database.settings[0]
+        ));
+        steps.push(efs_step(app.profile, directory));
+    } else {
+        steps.push(efs_step(app.profile, directory).replacen("Or mount", "Mount", 1));
+    }
+    steps
+}
+
+pub fn fix_url(app: &AppContainer, setting: &str, problem: &UrlProblem) -> Vec<String> {
+    let first = match problem {
+        UrlProblem::DuplicatePort { .. } => {
+            format!(
+                "Remove the repeated port from {setting}: HOST:5432/DATABASE, not HOST:5432:5432/DATABASE."
+            )
+        }
+        UrlProblem::UnencodedPasswordCharacters { .. } | UrlProblem::InvalidPercentEncoding => {
+            format!(
+                "Percent-encode the password in {setting} (for example with Python's urllib.parse.quote(password, safe='')), or generate a password without reserved characters."
+            )
+        }
+        UrlProblem::UnknownScheme { expected, .. } => format!(
+            "Start {setting} with {}.",
+            expected
+                .iter()
+                .map(|s| format!("{s}://"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+        UrlProblem::SurroundingQuotesOrSpaces => {
+            format!("Remove the quotes or spaces around the value of {setting}.")
+        }
+        _ => format!(
+            "Set {setting} to a complete URL: {}.",
+            url_example(app.profile)
+        ),
+    };
+    vec![
+        first,
+        format!(
+            "Keep the corrected URL in Secrets Manager and reference it from `secrets` rather than `environment`."
+        ),
+    ]
+}
+
+pub fn fix_secret_reference(app: &AppContainer, setting: &str) -> Vec<String> {
+    vec![
+        format!(
+            "Copy the secret's full ARN (it ends in -AbCdEf) from the Secrets Manager console into valueFrom of {setting} in container '{}'.",
+            app.container.name
+        ),
+        "To pick one key of a JSON secret, append :KEY:: (three more colon-separated parts: JSON key, version stage, version id, empty ones left empty).".to_string(),
+        "For an SSM parameter, use its name or arn:aws:ssm:REGION:ACCOUNT:parameter/NAME in the task's region.".to_string(),
+    ]
+}
+
+pub fn move_to_secrets(container: &str, definition: &TaskDefinition, setting: &str) -> Vec<String> {
+    vec![
+        format!(
+            "Store the value of {setting} in AWS Secrets Manager and, in task definition {} container '{container}', replace the environment entry with a `secrets` entry whose valueFrom is the secret's ARN.",
+            definition.short_name()
+        ),
+        "Rotate the database password: it has been readable by everyone who can describe the task definition.".to_string(),
+    ]
+}
+
+pub fn read_failure(error: &ReadError) -> Vec<String> {
+    let step = match error.failure {
+        ReadFailure::AccessDenied => format!(
+            "Allow {} to the auditor function's role (the SAM template grants it; check service control policies and permission boundaries).",
+            error.operation
+        ),
+        ReadFailure::Throttled => format!(
+            "{} was throttled after retries. The next event for this resource audits it again; if this repeats, ask AWS for a higher ECS API rate.",
+            error.operation
+        ),
+        ReadFailure::NotFound => format!(
+            "{} no longer exists (deregistered or deleted), so it could not be audited.",
+            error.resource
+        ),
+        ReadFailure::Unavailable | ReadFailure::Other => format!(
+            "{} failed; check the function's network path to the AWS API (NAT gateway or VPC endpoint) and its logs.",
+            error.operation
+        ),
+    };
+    vec![step]
+}
+
+/// Steps for `embedded-database-in-use` seen in a log.
+pub fn embedded_database_in_use(profile: &Profile, data_path: Option<&str>) -> Vec<String> {
+    let mut steps = vec![export_first(profile)];
+    steps.extend(external_database_steps(profile, None));
+    if let Some(directory) = data_path.or(profile.data_directory.as_deref()) {
+        steps.push(efs_step(profile, directory));
+    }
+    steps
+}
+
+pub fn connection_failing(profile: &Profile) -> Vec<String> {
+    let setting = profile
+        .database
+        .as_ref()
+        .map(|database| database.settings[0].as_str())
+        .unwrap_or("the database setting");
+    vec![
+        format!(
+            "Check the host and port in {setting} (a repeated port or an unencoded password character breaks it; the auditor checks its format when the task starts)."
+        ),
+        "Check that the database's security group allows the task's security group, and that the task's subnets route to the database.".to_string(),
+        "Check the user name and password, and that the database exists.".to_string(),
+    ]
+}
+
+pub fn credentials_in_logs() -> Vec<String> {
+    vec![
+        "Rotate the password that appears in the log: treat it as disclosed.".to_string(),
+        "Stop the app from printing its connection URL (lower the log level or remove the debug output), and keep the URL in Secrets Manager.".to_string(),
+        "Delete the affected log streams or shorten the log group's retention once the password is rotated.".to_string(),
+    ]
+}
+
+pub fn load_balancer(service: &str) -> String {
+    format!(
+        "Put an Application Load Balancer (or a Cloud Map name) in front of {service}: without one, its address changes with every deployment."
+    )
+}
