@@ -253,9 +253,8 @@ fn email_text(
 
     let _ = writeln!(
         text,
-        "-- \necs-auditor, rule {} ({}). Filter alerts with the SNS message attributes severity, rule, cluster and service.",
-        finding.rule,
-        catalog::info(finding.rule).fires_when
+        "-- \nSent by ecs-auditor (rule {}, severity {}). Filter alerts with the SNS message\nattributes severity, rule, cluster and service.",
+        finding.rule, finding.severity
     );
     redact_text(&text).into_owned()
 }

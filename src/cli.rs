@@ -95,9 +95,11 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 fn init_cli_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        // The auditor's own warnings; the SDK's credential-chain chatter only when asked for.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error,ecs_auditor=warn"));
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(filter)
         .with_target(false)
         .try_init();

@@ -246,6 +246,8 @@ pub enum ReadFailure {
     AccessDenied,
     Throttled,
     NotFound,
+    /// No credentials could be found to sign the request.
+    NoCredentials,
     /// Network errors, timeouts, 5xx answers.
     Unavailable,
     Other,
@@ -257,6 +259,7 @@ impl ReadFailure {
             ReadFailure::AccessDenied => "access denied",
             ReadFailure::Throttled => "throttled",
             ReadFailure::NotFound => "not found",
+            ReadFailure::NoCredentials => "no AWS credentials",
             ReadFailure::Unavailable => "service unavailable",
             ReadFailure::Other => "request failed",
         }

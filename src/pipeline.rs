@@ -410,7 +410,7 @@ mod tests {
         assert!(
             alerts[0]
                 .subject
-                .starts_with("[CRITICAL] coder-service: Coder ignores CODER_POSTGRES_URL")
+                .starts_with("[CRITICAL] coder-service: Coder ignores CODER_POSTGRES_URL; it reads CODER_PG_CONNECTION_URL")
         );
         // No load balancer: the fix says so.
         assert!(alerts[1].text.contains("Application Load Balancer"));

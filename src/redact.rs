@@ -18,9 +18,10 @@ static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static KEY_VALUE_SECRET: LazyLock<Regex> = LazyLock::new(|| {
-    // password=..., "db_password": "...", PGPASSWORD=..., token: ... (DSNs, query strings, JSON)
+    // key=value (DSNs, query strings, env dumps), "key": "value" (JSON) and password: value
+    // (YAML-ish). A bare "token: ..." in prose is left alone: too many false alarms.
     Regex::new(
-        r#"(?i)([\w.\-]*(?:password|passwd|pwd|token|secret_key|client_secret|api_?key|access_key)["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,"'}]+)"#,
+        r#"(?i)([\w.\-]*(?:password|passwd|pwd|token|secret_key|client_secret|api_?key|access_key)\s*=\s*|"[\w.\-]*(?:password|passwd|pwd|token|secret|api_?key|access_key)"\s*:\s*|\b[\w.\-]*(?:password|passwd|pwd)\s*:\s*)("[^"]*"|'[^']*'|[^\s&;,"'}]+)"#,
     )
     .expect("valid regex")
 });
@@ -139,6 +140,8 @@ mod tests {
             ),
             (r#"{"db_password": "hunter2", "x": 1}"#, "hunter2"),
             ("PGPASSWORD=hunter2 psql", "hunter2"),
+            ("db password: hunter2", "hunter2"),
+            (r#"{"api_token":"hunter2"}"#, "hunter2"),
             ("key AKIAABCDEFGHIJKLMNOP used", "AKIAABCDEFGHIJKLMNOP"),
         ];
         for (text, secret) in cases {

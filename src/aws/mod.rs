@@ -24,26 +24,51 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .await
 }
 
-/// Sorts an SDK error into why it failed, with a redacted message.
+/// Sorts an SDK error into why it failed, with a short, redacted message.
 pub(crate) fn classify<E, R>(error: &SdkError<E, R>) -> (ReadFailure, String)
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    let message = crate::redact::excerpt(
-        &aws_smithy_types::error::display::DisplayErrorContext(error).to_string(),
-        300,
-    );
-    let failure = match error {
+    let (failure, message) = match error {
         SdkError::ServiceError(service_error) => {
-            let code = service_error.err().code().unwrap_or_default();
-            failure_from_code(code, service_error.err().message().unwrap_or_default())
+            let err = service_error.err();
+            let code = err.code().unwrap_or("unknown error");
+            let text = err.message().unwrap_or_default();
+            (failure_from_code(code, text), format!("{code}: {text}"))
         }
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => ReadFailure::Unavailable,
-        SdkError::ResponseError(_) => ReadFailure::Unavailable,
-        _ => ReadFailure::Other,
+        other => {
+            let chain = error_chain(other);
+            let failure = if chain.contains("credentials") {
+                ReadFailure::NoCredentials
+            } else if matches!(
+                other,
+                SdkError::TimeoutError(_)
+                    | SdkError::DispatchFailure(_)
+                    | SdkError::ResponseError(_)
+            ) {
+                ReadFailure::Unavailable
+            } else {
+                ReadFailure::Other
+            };
+            (failure, chain)
+        }
     };
-    (failure, message)
+    (failure, crate::redact::excerpt(&message, 300))
+}
+
+/// "outer: inner: innermost", from `Display` only (SDK `Debug` output is unreadable in alerts).
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(inner) = source {
+        let text = inner.to_string();
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        source = inner.source();
+    }
+    parts.join(": ")
 }
 
 fn failure_from_code(code: &str, message: &str) -> ReadFailure {

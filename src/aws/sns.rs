@@ -59,7 +59,17 @@ impl AlertSink for SnsSink {
             request = request.message_attributes(*name, attribute);
         }
         request.send().await.map_err(|error| {
-            failed(aws_smithy_types::error::display::DisplayErrorContext(&error).to_string())
+            let message = match error.as_service_error() {
+                Some(service_error) => format!(
+                    "{}: {}",
+                    aws_smithy_types::error::metadata::ProvideErrorMetadata::code(service_error)
+                        .unwrap_or("unknown error"),
+                    aws_smithy_types::error::metadata::ProvideErrorMetadata::message(service_error)
+                        .unwrap_or_default()
+                ),
+                None => super::error_chain(&error),
+            };
+            failed(message)
         })?;
         Ok(())
     }

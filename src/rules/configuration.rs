@@ -178,10 +178,9 @@ pub fn database_setting_misnamed(app: &AppContainer) -> Option<Finding> {
         RuleId::DatabaseSettingMisnamed,
         Severity::Critical,
         format!(
-            "{} ignores {}: it reads {expected}, so it runs on its {}",
+            "{} ignores {}; it reads {expected}",
             app.profile.name,
             names.join(" and "),
-            app.profile.embedded_database
         ),
     );
     finding.evidence = misses.iter().map(Setting::describe).collect();

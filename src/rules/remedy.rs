@@ -40,14 +40,14 @@ pub fn external_database_steps(profile: &Profile, container: Option<&str>) -> Ve
     let managed = match engine {
         "PostgreSQL" => "Amazon RDS for PostgreSQL (or Aurora PostgreSQL)",
         "MySQL" => "Amazon RDS for MySQL (or Aurora MySQL)",
-        _ => "a managed database",
+        _ => "external",
     };
     let target = container
         .map(|name| format!("container '{name}'"))
         .unwrap_or_else(|| format!("the {} container", profile.name));
     let mut steps = vec![
         format!(
-            "Create a {managed} database that the task's subnets can reach, and allow the task's security group in the database's security group."
+            "Create an {managed} database that the task's subnets can reach, and allow the task's security group in the database's security group."
         ),
         format!(
             "Store its URL ({}, password percent-encoded) in AWS Secrets Manager.",
@@ -183,6 +183,10 @@ pub fn read_failure(error: &ReadError) -> Vec<String> {
             "{} no longer exists (deregistered or deleted), so it could not be audited.",
             error.resource
         ),
+        ReadFailure::NoCredentials => format!(
+            "Give the auditor AWS credentials that allow {} (the Lambda function's role, or AWS_PROFILE / environment variables for the CLI).",
+            error.operation
+        ),
         ReadFailure::Unavailable | ReadFailure::Other => format!(
             "{} failed; check the function's network path to the AWS API (NAT gateway or VPC endpoint) and its logs.",
             error.operation
@@ -195,7 +199,12 @@ pub fn read_failure(error: &ReadError) -> Vec<String> {
 pub fn embedded_database_in_use(profile: &Profile, data_path: Option<&str>) -> Vec<String> {
     let mut steps = vec![export_first(profile)];
     steps.extend(external_database_steps(profile, None));
-    if let Some(directory) = data_path.or(profile.data_directory.as_deref()) {
+    // Prefer the app's data directory over the database's own sub-directory.
+    let directory = match (profile.data_directory.as_deref(), data_path) {
+        (Some(home), Some(path)) if path.starts_with(home) => Some(home),
+        (home, path) => path.or(home),
+    };
+    if let Some(directory) = directory {
         steps.push(efs_step(profile, directory));
     }
     steps

@@ -1,0 +1,341 @@
+//! Test support: a private `moto_server` (the local AWS API emulator) per test, on a free
+//! loopback port, and helpers to seed it the way the demo account looks.
+#![allow(dead_code)]
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// A running moto_server, stopped on drop.
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+    pub endpoint: String,
+}
+
+impl Moto {
+    /// Starts moto_server from `MOTO_SERVER` or the project venv (`make test` installs it).
+    pub fn start() -> Moto {
+        let binary = std::env::var("MOTO_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| repo_path(".venv/bin/moto_server"));
+        assert!(
+            binary.exists(),
+            "moto_server not found at {}: run `make test`, which installs it in .venv",
+            binary.display()
+        );
+        for _attempt in 0..5 {
+            let port = free_port();
+            let mut child = Command::new(&binary)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("moto_server starts");
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // lost the port to someone else: try another
+                }
+                if http(port, "GET", "/moto-api/", &[], "").is_some_and(|(status, _)| status == 200)
+                {
+                    return Moto {
+                        child,
+                        port,
+                        endpoint: format!("http://127.0.0.1:{port}"),
+                    };
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("moto_server did not become ready");
+    }
+
+    /// SDK configuration pointing every client at this emulator.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .credentials_provider(aws_sdk_ecs::config::Credentials::new(
+                "testing", "testing", None, None, "moto",
+            ))
+            .endpoint_url(&self.endpoint)
+            .load()
+            .await
+    }
+
+    /// Environment for a child process (the CLI) that should talk to this emulator only.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+            ("AWS_REGION", REGION.to_string()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+            ("AWS_CONFIG_FILE", "/dev/null".to_string()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_string()),
+        ]
+    }
+
+    /// Calls an AWS JSON-protocol API directly (used to register task definitions from the
+    /// JSON files in `events/task-definitions`, which are RegisterTaskDefinition inputs).
+    pub fn json_call(&self, target: &str, body: &str) -> String {
+        let (status, response) = http(
+            self.port,
+            "POST",
+            "/",
+            &[
+                ("X-Amz-Target", target),
+                ("Content-Type", "application/x-amz-json-1.1"),
+                (
+                    "Authorization",
+                    "AWS4-HMAC-SHA256 Credential=testing/20261124/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=0",
+                ),
+            ],
+            body,
+        )
+        .expect("moto answers");
+        assert_eq!(status, 200, "{target} failed: {response}");
+        response
+    }
+
+    /// Calls an AWS Query-protocol API (EC2) directly.
+    pub fn query_call(&self, service: &str, params: &str) -> String {
+        let authorization = format!(
+            "AWS4-HMAC-SHA256 Credential=testing/20261124/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+        );
+        let (status, response) = http(
+            self.port,
+            "POST",
+            "/",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Authorization", &authorization),
+            ],
+            params,
+        )
+        .expect("moto answers");
+        assert_eq!(status, 200, "{params} failed: {response}");
+        response
+    }
+
+    pub fn register_task_definition(&self, file: &str) -> String {
+        let body = std::fs::read_to_string(repo_path(file)).expect("task definition file");
+        let response = self.json_call(
+            "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition",
+            &body,
+        );
+        let value: serde_json::Value = serde_json::from_str(&response).unwrap();
+        value["taskDefinition"]["taskDefinitionArn"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+/// A minimal HTTP/1.1 client for the emulator's own API.
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .ok()?;
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).ok()?;
+    let text = String::from_utf8_lossy(&response).to_string();
+    let status = text.split_whitespace().nth(1)?.parse().ok()?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default();
+    Some((status, body))
+}
+
+/// Text between `<tag>` and `</tag>` (first occurrence) in an XML answer.
+pub fn xml_value(xml: &str, tag: &str) -> String {
+    let open = format!("<{tag}>");
+    let start = xml
+        .find(&open)
+        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"))
+        + open.len();
+    let end = xml[start..].find(&format!("</{tag}>")).unwrap() + start;
+    xml[start..end].to_string()
+}
+
+/// An SNS topic with an SQS queue subscribed to it: what the auditor publishes can be read
+/// back as a machine subscriber sees it.
+pub struct AlertInbox {
+    pub topic_arn: String,
+    pub queue_url: String,
+    sqs: aws_sdk_sqs::Client,
+}
+
+/// One alert as delivered to the queue.
+#[derive(Debug)]
+pub struct DeliveredAlert {
+    pub subject: String,
+    pub document: serde_json::Value,
+    pub attributes: serde_json::Value,
+    pub raw: String,
+}
+
+impl AlertInbox {
+    pub async fn create(config: &SdkConfig, name: &str) -> AlertInbox {
+        let sns = aws_sdk_sns::Client::new(config);
+        let sqs = aws_sdk_sqs::Client::new(config);
+        let topic_arn = sns
+            .create_topic()
+            .name(name)
+            .send()
+            .await
+            .unwrap()
+            .topic_arn()
+            .unwrap()
+            .to_string();
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(format!("{name}-inbox"))
+            .send()
+            .await
+            .unwrap()
+            .queue_url()
+            .unwrap()
+            .to_string();
+        let queue_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .unwrap()
+            .attributes()
+            .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+            .clone();
+        sns.subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .send()
+            .await
+            .unwrap();
+        AlertInbox {
+            topic_arn,
+            queue_url,
+            sqs,
+        }
+    }
+
+    /// Drains the queue: every alert delivered so far.
+    pub async fn drain(&self) -> Vec<DeliveredAlert> {
+        let mut alerts = Vec::new();
+        loop {
+            let output = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .send()
+                .await
+                .unwrap();
+            let messages = output.messages();
+            if messages.is_empty() {
+                break;
+            }
+            for message in messages {
+                let raw = message.body().unwrap().to_string();
+                let envelope: serde_json::Value = serde_json::from_str(&raw).unwrap();
+                let document: serde_json::Value =
+                    serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
+                alerts.push(DeliveredAlert {
+                    subject: envelope["Subject"].as_str().unwrap_or_default().to_string(),
+                    document,
+                    attributes: envelope["MessageAttributes"].clone(),
+                    raw,
+                });
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(message.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+        alerts
+    }
+}
+
+/// The demo account: cluster `coder-cluster`, service `coder-service` (no load balancer)
+/// on the seed's task definition `coder:1`, the fixed one registered as `coder:2`.
+pub async fn seed_demo_account(moto: &Moto, config: &SdkConfig) {
+    let ecs = aws_sdk_ecs::Client::new(config);
+    ecs.create_cluster()
+        .cluster_name("coder-cluster")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        moto.register_task_definition("events/task-definitions/coder-seed.json")
+            .ends_with("coder:1")
+    );
+    assert!(
+        moto.register_task_definition("events/task-definitions/coder-fixed.json")
+            .ends_with("coder:2")
+    );
+    moto.register_task_definition("events/task-definitions/coder-plaintext.json");
+    ecs.create_service()
+        .cluster("coder-cluster")
+        .service_name("coder-service")
+        .task_definition("coder:1")
+        .desired_count(1)
+        .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+        .send()
+        .await
+        .unwrap();
+}
+
+pub fn read_event(name: &str) -> Vec<u8> {
+    std::fs::read(repo_path(&format!("events/{name}"))).expect("event file")
+}
