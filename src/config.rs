@@ -5,6 +5,17 @@ use crate::events::DecodeLimits;
 use crate::finding::Severity;
 use std::path::PathBuf;
 
+/// Every environment variable the auditor reads (documented in the README and template.yaml).
+pub const VARIABLES: [&str; 7] = [
+    "SNS_TOPIC_ARN",
+    "MIN_SEVERITY",
+    "CLUSTERS",
+    "PROFILES_FILE",
+    "MAX_LOG_PAYLOAD_BYTES",
+    "MAX_LINE_BYTES",
+    "MAX_EVENT_BYTES",
+];
+
 /// The auditor's settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {

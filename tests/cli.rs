@@ -1,0 +1,340 @@
+//! The `ecs-auditor` binary as users and other tools run it: its output contract, exit codes
+//! and messages, against the emulator.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use support::*;
+
+fn auditor_command(moto: Option<&Moto>) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-auditor"));
+    command.current_dir(repo_path("."));
+    for variable in [
+        "SNS_TOPIC_ARN",
+        "MIN_SEVERITY",
+        "CLUSTERS",
+        "PROFILES_FILE",
+        "AWS_PROFILE",
+        "AWS_LAMBDA_RUNTIME_API",
+        "RUST_LOG",
+    ] {
+        command.env_remove(variable);
+    }
+    if let Some(moto) = moto {
+        command.envs(moto.env());
+    } else {
+        // Nowhere to connect: AWS calls fail fast.
+        command.envs([
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", REGION),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_MAX_ATTEMPTS", "1"),
+        ]);
+    }
+    command
+}
+
+fn run(command: &mut Command) -> (Output, String, String) {
+    let output = command.output().expect("the binary runs");
+    let stdout = String::from_utf8(output.stdout.clone()).unwrap();
+    let stderr = String::from_utf8(output.stderr.clone()).unwrap();
+    (output, stdout, stderr)
+}
+
+fn findings(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect()
+}
+
+async fn seeded() -> (Moto, AlertInbox) {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    seed_demo_account(&moto, &config).await;
+    let inbox = AlertInbox::create(&config, "cli").await;
+    (moto, inbox)
+}
+
+#[tokio::test]
+async fn audit_prints_json_lines_and_publishes_alerts() {
+    let (moto, inbox) = seeded().await;
+    let (output, stdout, stderr) = run(auditor_command(Some(&moto))
+        .env("SNS_TOPIC_ARN", &inbox.topic_arn)
+        .args(["audit", "--event", "events/task-running-seed.json"]));
+    assert!(output.status.success(), "{stderr}");
+    let lines = findings(&stdout);
+    assert_eq!(lines.len(), 2);
+    for line in &lines {
+        for key in [
+            "rule",
+            "severity",
+            "summary",
+            "cluster",
+            "service",
+            "task",
+            "task_definition",
+        ] {
+            assert!(line.get(key).is_some(), "{key} missing in {line}");
+        }
+    }
+    assert_eq!(lines[0]["rule"], "database-setting-misnamed");
+    assert_eq!(lines[0]["cluster"], "coder-cluster");
+    assert_eq!(lines[0]["service"], "coder-service");
+    assert!(
+        stderr.contains(
+            "2 finding(s); 2 alert(s) published to arn:aws:sns:us-east-1:123456789012:cli"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(inbox.drain().await.len(), 2);
+}
+
+#[tokio::test]
+async fn dry_run_prints_but_does_not_publish_and_stdin_works() {
+    let (moto, inbox) = seeded().await;
+    let mut child = auditor_command(Some(&moto))
+        .env("SNS_TOPIC_ARN", &inbox.topic_arn)
+        .args(["audit", "--event", "-", "--dry-run"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&read_event("logs-built-in-postgres.json"))
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    let lines = findings(&stdout);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["rule"], "embedded-database-in-use");
+    assert_eq!(lines[0]["log_group"], "/ecs/coder");
+    assert_eq!(
+        lines[0]["log_stream"],
+        "ecs/coder/4d8c3a3c9f2e4a0b8e7d6c5b4a392817"
+    );
+    assert!(
+        stderr.contains("stdin: CloudWatch Logs batch of 5 line(s)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("dry run, nothing published"), "{stderr}");
+    assert!(inbox.drain().await.is_empty());
+}
+
+#[tokio::test]
+async fn several_events_are_processed_in_order_in_one_process() {
+    let (moto, _inbox) = seeded().await;
+    let (output, stdout, stderr) = run(auditor_command(Some(&moto)).args([
+        "audit",
+        "--dry-run",
+        "-e",
+        "events/task-running-seed.json",
+        "-e",
+        "events/logs-control-message.json",
+        "-e",
+        "events/task-running-fixed.json",
+    ]));
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(findings(&stdout).len(), 2);
+    let progress: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("ecs-auditor: "))
+        .collect();
+    assert_eq!(progress.len(), 3, "{stderr}");
+    assert!(progress[0].contains("task-running-seed.json"));
+    assert!(progress[1].contains("ignored: CloudWatch Logs CONTROL_MESSAGE"));
+    assert!(
+        progress[2].contains("task-running-fixed.json") && progress[2].contains("0 finding(s)")
+    );
+}
+
+/// A CloudWatch Logs event whose gzip stream stops halfway.
+fn truncated_gzip_event() -> Vec<u8> {
+    use base64::Engine;
+    let full = base64::engine::general_purpose::STANDARD
+        .decode(
+            serde_json::from_slice::<serde_json::Value>(&read_event("logs-built-in-postgres.json"))
+                .unwrap()["awslogs"]["data"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+    let half = base64::engine::general_purpose::STANDARD.encode(&full[..full.len() / 2]);
+    serde_json::json!({"awslogs": {"data": half}})
+        .to_string()
+        .into_bytes()
+}
+
+#[test]
+fn undecodable_input_exits_2_with_a_one_line_error() {
+    let directory = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "garbage.json",
+            b"this is not json".to_vec(),
+            "event is not valid JSON",
+        ),
+        (
+            "array.json",
+            b"[1, 2, 3]".to_vec(),
+            "event is not a JSON object",
+        ),
+        (
+            "truncated-gzip.json",
+            truncated_gzip_event(),
+            "awslogs.data is not valid gzip",
+        ),
+        (
+            "empty.json",
+            Vec::new(),
+            "event is not valid JSON: the input is empty",
+        ),
+        (
+            "bad-base64.json",
+            br#"{"awslogs":{"data":"%%%not base64%%%"}}"#.to_vec(),
+            "awslogs.data is not valid base64",
+        ),
+    ];
+    for (name, content, expected) in cases {
+        let path = directory.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        let (output, stdout, stderr) = run(auditor_command(None).args([
+            "audit",
+            "--dry-run",
+            "--event",
+            path.to_str().unwrap(),
+        ]));
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert_eq!(stdout, "", "{name}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{name}: {stderr}");
+        assert!(lines[0].starts_with("error: "), "{name}: {stderr}");
+        assert!(lines[0].contains(expected), "{name}: {stderr}");
+    }
+}
+
+#[test]
+fn ignored_events_exit_0_and_say_why() {
+    let (output, stdout, stderr) = run(auditor_command(None).args([
+        "audit",
+        "--dry-run",
+        "--event",
+        "events/ec2-instance-state-change.json",
+    ]));
+    assert!(output.status.success());
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.contains("ignored: events from \"aws.ec2\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn missing_files_and_bad_configuration_name_the_fix() {
+    let (output, _, stderr) =
+        run(auditor_command(None).args(["audit", "--event", "events/task-running-seed.json"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr.contains("SNS_TOPIC_ARN is not set") && stderr.contains("--dry-run"),
+        "{stderr}"
+    );
+
+    let (output, _, stderr) = run(auditor_command(None).env("MIN_SEVERITY", "urgent").args([
+        "audit",
+        "--dry-run",
+        "--event",
+        "events/task-running-seed.json",
+    ]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr.starts_with("error: MIN_SEVERITY=\"urgent\" is invalid"),
+        "{stderr}"
+    );
+
+    let (output, _, stderr) =
+        run(auditor_command(None).args(["audit", "--dry-run", "--event", "events/nope.json"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr.starts_with("error: cannot read events/nope.json"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unreachable_aws_is_reported_as_an_incomplete_audit() {
+    let (output, stdout, stderr) = run(auditor_command(None).args([
+        "audit",
+        "--dry-run",
+        "--event",
+        "events/task-running-seed.json",
+    ]));
+    assert!(output.status.success(), "{stderr}");
+    let lines = findings(&stdout);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["rule"], "audit-incomplete");
+    assert!(
+        lines[0]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("did not run")
+    );
+}
+
+#[tokio::test]
+async fn a_failed_publish_exits_1() {
+    let (moto, _inbox) = seeded().await;
+    let (output, _, stderr) = run(auditor_command(Some(&moto))
+        .env(
+            "SNS_TOPIC_ARN",
+            "arn:aws:sns:us-east-1:123456789012:no-such-topic",
+        )
+        .args(["audit", "--event", "events/task-running-seed.json"]));
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("could not publish alert"), "{stderr}");
+}
+
+#[tokio::test]
+async fn no_password_reaches_stdout_stderr_or_alerts_even_at_debug_level() {
+    let (moto, inbox) = seeded().await;
+    let (output, stdout, stderr) = run(auditor_command(Some(&moto))
+        .env("SNS_TOPIC_ARN", &inbox.topic_arn)
+        .env("RUST_LOG", "debug")
+        .args([
+            "audit",
+            "-e",
+            "events/task-running-plaintext.json",
+            "-e",
+            "events/logs-credentials.json",
+        ]));
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("DEBUG"), "debug logging is on");
+    let alerts: String = inbox.drain().await.into_iter().map(|a| a.raw).collect();
+    assert!(alerts.contains("credentials-in-logs"));
+    for fragment in ["N0t-A-Real", "Pass/word", "#Pass"] {
+        assert!(!stdout.contains(fragment), "stdout leaks {fragment}");
+        assert!(!stderr.contains(fragment), "stderr leaks {fragment}");
+        assert!(!alerts.contains(fragment), "alerts leak {fragment}");
+    }
+}
+
+#[test]
+fn help_and_rules_describe_the_tool() {
+    let (output, stdout, _) = run(auditor_command(None).arg("--help"));
+    assert!(output.status.success());
+    for expected in ["audit", "rules", "lambda", "SNS_TOPIC_ARN", "Examples:"] {
+        assert!(stdout.contains(expected), "--help lacks {expected}");
+    }
+    let (output, stdout, _) = run(auditor_command(None).arg("rules"));
+    assert!(output.status.success());
+    assert_eq!(stdout.lines().count(), 10);
+    assert!(stdout.starts_with("embedded-database-in-use"));
+}

@@ -1,0 +1,58 @@
+//! Keeps the README true to the code: the rule catalog and the configuration table.
+
+use ecs_auditor::rules::catalog::CATALOG;
+use std::path::Path;
+
+fn readme() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
+}
+
+/// Rows of the first table after `heading`: cells without the surrounding pipes.
+fn table_after(text: &str, heading: &str) -> Vec<Vec<String>> {
+    let start = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("README lacks {heading}"));
+    text[start..]
+        .lines()
+        .skip_while(|line| !line.starts_with('|'))
+        .take_while(|line| line.starts_with('|'))
+        .skip(2)
+        .map(|line| {
+            line.trim_matches('|')
+                .split('|')
+                .map(|cell| cell.trim().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_rule_catalog_lists_every_rule_with_its_severity() {
+    let rows = table_after(&readme(), "## Rule catalog");
+    let documented: Vec<(String, String)> = rows
+        .iter()
+        .map(|row| (row[0].trim_matches('`').to_string(), row[1].clone()))
+        .collect();
+    let actual: Vec<(String, String)> = CATALOG
+        .iter()
+        .map(|info| {
+            (
+                info.id.as_str().to_string(),
+                info.severity.as_str().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(documented, actual);
+}
+
+#[test]
+fn the_configuration_table_lists_every_variable() {
+    let rows = table_after(&readme(), "## Configuration");
+    let documented: Vec<String> = rows.iter().map(|row| row[0].clone()).collect();
+    for variable in ecs_auditor::config::VARIABLES {
+        assert!(
+            documented.contains(&format!("`{variable}`")),
+            "README configuration table lacks {variable}"
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! Keeps `events/README.md` true: every sample event is listed, and running each through the
+//! pipeline (against the emulator's demo account) yields exactly the alerts the table names.
+
+mod support;
+
+use ecs_auditor::aws::ecs::EcsInventory;
+use ecs_auditor::config::Config;
+use ecs_auditor::events::{self, DecodeLimits, Decoded, Event};
+use ecs_auditor::publish::DryRun;
+use ecs_auditor::{Auditor, Outcome};
+use std::collections::BTreeSet;
+use support::*;
+
+struct Row {
+    file: String,
+    alerts: String,
+}
+
+fn catalog() -> Vec<Row> {
+    let readme = std::fs::read_to_string(repo_path("events/README.md")).unwrap();
+    readme
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            assert_eq!(cells.len(), 3, "malformed row: {line}");
+            Row {
+                file: cells[0].trim_matches('`').to_string(),
+                alerts: cells[2].to_string(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn every_sample_event_is_listed_and_every_listed_file_exists() {
+    let listed: BTreeSet<String> = catalog().into_iter().map(|row| row.file).collect();
+    let on_disk: BTreeSet<String> = std::fs::read_dir(repo_path("events"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    assert_eq!(listed, on_disk);
+}
+
+#[test]
+fn log_samples_match_their_readable_sources() {
+    for entry in std::fs::read_dir(repo_path("events/logs")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        let source = std::fs::read_to_string(&path).unwrap();
+        let expected: Vec<&str> = source
+            .lines()
+            .skip_while(|line| line.starts_with("# "))
+            .collect();
+        let event = read_event(&format!("logs-{name}.json"));
+        let mut scratch = Vec::new();
+        let decoded = events::decode(&event, &DecodeLimits::default(), &mut scratch).unwrap();
+        match decoded {
+            Decoded::Event(Event::Logs(batch)) => {
+                let lines: Vec<&str> = batch
+                    .log_events
+                    .iter()
+                    .map(|line| line.message.trim_end_matches('\r'))
+                    .collect();
+                assert_eq!(
+                    lines, expected,
+                    "events/logs-{name}.json is stale: run `make events`"
+                );
+            }
+            Decoded::Ignored(_) => assert!(source.contains("CONTROL_MESSAGE"), "{name}"),
+            other => panic!("{name}: unexpected {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn each_sample_yields_the_alerts_its_row_names() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    seed_demo_account(&moto, &config).await;
+    let auditor = Auditor::new(
+        Config::default(),
+        EcsInventory::new(aws_sdk_ecs::Client::new(&config), vec![]),
+        DryRun,
+        Some(REGION.to_string()),
+    )
+    .unwrap();
+    for row in catalog() {
+        let report = auditor
+            .process(&read_event(&row.file))
+            .await
+            .unwrap_or_else(|error| panic!("{}: {error}", row.file));
+        let actual = match report.outcome {
+            Outcome::Ignored(_) => "ignored".to_string(),
+            Outcome::Audited(_) if report.findings.is_empty() => "none".to_string(),
+            Outcome::Audited(_) => {
+                let mut rules: Vec<&str> =
+                    report.findings.iter().map(|f| f.rule.as_str()).collect();
+                rules.sort();
+                rules.join(", ")
+            }
+        };
+        assert_eq!(actual, row.alerts, "events/{}", row.file);
+    }
+}
