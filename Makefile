@@ -14,7 +14,10 @@ export SAM_CLI_TELEMETRY := 0
 export MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help tools test unit lint events clean
+LAMBDA_TARGET := aarch64-unknown-linux-gnu
+EVENT ?=
+
+.PHONY: help tools test unit lint lint-template build demo invoke deploy events clean rust-target
 
 help: ## list the targets
 	@echo "ecs-auditor: make TARGET"
@@ -35,11 +38,45 @@ unit: $(TOOLS_STAMP) ## cargo test: unit tests and integration tests against mot
 	@echo "==> cargo test (integration tests start their own moto_server on a free port)"
 	cargo test
 
-lint: $(TOOLS_STAMP) ## rustfmt, clippy -D warnings
+lint: lint-template ## rustfmt, clippy -D warnings, sam validate --lint, cfn-lint
 	@echo "==> cargo fmt --check"
 	cargo fmt --check
 	@echo "==> cargo clippy -D warnings"
 	cargo clippy --all-targets -- -D warnings
+
+lint-template: $(TOOLS_STAMP)
+	@echo "==> sam validate --lint template.yaml"
+	AWS_DEFAULT_REGION=us-east-1 sam validate --lint --template template.yaml
+	@echo "==> cfn-lint template.yaml"
+	cfn-lint template.yaml
+
+rust-target:
+	@command -v rustup >/dev/null || { echo "error: rustup is needed to add the $(LAMBDA_TARGET) target"; exit 1; }
+	@rustup target list --installed | grep -qx $(LAMBDA_TARGET) || { \
+		echo "==> Adding the Rust target $(LAMBDA_TARGET) (for the arm64 Lambda)"; \
+		rustup target add $(LAMBDA_TARGET); }
+
+build: $(TOOLS_STAMP) rust-target ## the arm64 Lambda package: target/lambda/ecs-auditor/bootstrap.zip
+	@echo "==> cargo lambda build --release --arm64 (zig cross-compiles; the first build takes minutes)"
+	cargo lambda build --release --arm64 --output-format zip
+	@ls -l target/lambda/ecs-auditor/bootstrap.zip | awk '{ printf "==> target/lambda/ecs-auditor/bootstrap.zip: %.2f MB\n", $$5 / 1048576 }'
+
+demo: $(TOOLS_STAMP) ## the seed's story end to end on a local emulated AWS account
+	@echo "==> Building the function (the first build of the AWS SDK takes a few minutes)"
+	cargo build --bin ecs-auditor
+	$(VENV)/bin/python scripts/demo.py
+
+invoke: $(TOOLS_STAMP) ## one event through cargo lambda watch/invoke on the demo account: make invoke EVENT=events/x.json
+	@test -n "$(EVENT)" || { echo "error: name the event: make invoke EVENT=events/task-running-seed.json"; exit 2; }
+	@test -f "$(EVENT)" || { echo "error: $(EVENT) does not exist (see events/README.md)"; exit 2; }
+	cargo build --bin ecs-auditor
+	$(VENV)/bin/python scripts/demo.py --event "$(EVENT)"
+
+deploy: $(TOOLS_STAMP) rust-target ## sam build, then sam deploy --guided (needs AWS credentials)
+	@echo "==> sam build (cargo lambda, arm64)"
+	sam build
+	@echo "==> sam deploy --guided (answers are saved in samconfig.toml for the next deploy)"
+	sam deploy --guided --capabilities CAPABILITY_IAM
 
 events: ## regenerate events/logs-*.json from the readable events/logs/*.log
 	@echo "==> Regenerating CloudWatch Logs sample events"

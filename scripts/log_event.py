@@ -20,15 +20,19 @@ import sys
 
 
 def build(path: str) -> dict:
+    with open(path, encoding="utf-8") as source:
+        return build_text(source.read())
+
+
+def build_text(text: str) -> dict:
     header = {}
     lines = []
-    with open(path, encoding="utf-8") as source:
-        for raw in source.read().splitlines():
-            if raw.startswith("# ") and ":" in raw and not lines:
-                key, value = raw[2:].split(":", 1)
-                header[key.strip()] = value.strip()
-            elif raw or lines:
-                lines.append(raw)
+    for raw in text.splitlines():
+        if raw.startswith("# ") and ":" in raw and not lines:
+            key, value = raw[2:].split(":", 1)
+            header[key.strip()] = value.strip()
+        elif raw or lines:
+            lines.append(raw)
     start = datetime.datetime.fromisoformat(header.get("start", "2026-11-24T03:12:40Z").replace("Z", "+00:00"))
     first_ms = int(start.timestamp() * 1000)
     suffix = "\r" if header.get("crlf") == "true" else ""

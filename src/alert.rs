@@ -234,6 +234,11 @@ fn email_text(
     let _ = writeln!(text, "{}", wrap(why, 78, "  "));
     text.push('\n');
 
+    // Everything above may quote what was seen, so it is redacted once more. The steps below
+    // are generated from profile data and setting names only, and their URL templates
+    // (postgres://USER:PASSWORD@HOST) must stay readable.
+    let mut text = redact_text(&text).into_owned();
+
     if !finding.fix.is_empty() {
         let _ = writeln!(text, "HOW TO FIX");
         for (number, step) in finding.fix.iter().enumerate() {
@@ -246,17 +251,17 @@ fn email_text(
     if !links.is_empty() {
         let _ = writeln!(text, "LINKS");
         for link in links {
-            let _ = writeln!(text, "  {}: {}", link.label, link.url);
+            let _ = writeln!(text, "  {:<17}{}", format!("{}:", link.label), link.url);
         }
         text.push('\n');
     }
 
     let _ = writeln!(
         text,
-        "-- \nSent by ecs-auditor (rule {}, severity {}). Filter alerts with the SNS message\nattributes severity, rule, cluster and service.",
+        "-- \nSent by ecs-auditor (rule {}, severity {}).\nFilter alerts with the SNS message attributes severity, rule, cluster and service.",
         finding.rule, finding.severity
     );
-    redact_text(&text).into_owned()
+    text
 }
 
 fn capitalise(text: &str) -> String {

@@ -51,6 +51,8 @@ pub enum Command {
     Audit(AuditArgs),
     /// List the rules with their severity and when they fire
     Rules,
+    /// Print the CloudWatch Logs subscription filter pattern for the loaded profiles
+    FilterPattern,
     /// Run as the AWS Lambda function (the default when AWS_LAMBDA_RUNTIME_API is set)
     Lambda,
 }
@@ -84,6 +86,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             print_rules();
             ExitCode::SUCCESS
         }
+        Some(Command::FilterPattern) => print_filter_pattern(),
         Some(Command::Lambda) => run_lambda().await,
         None if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => run_lambda().await,
         None => {
@@ -133,6 +136,26 @@ fn print_rules() {
             info.severity.as_str(),
             info.fires_when
         );
+    }
+}
+
+/// The pattern for template.yaml's LogFilterPattern, from the shipped profiles plus
+/// PROFILES_FILE: a new app's log lines reach the function only if the pattern names them.
+fn print_filter_pattern() -> ExitCode {
+    let profiles = Config::from_env()
+        .map_err(|error| error.to_string())
+        .and_then(|config| {
+            crate::pipeline::load_profiles(&config).map_err(|error| error.to_string())
+        });
+    match profiles {
+        Ok(profiles) => {
+            println!(
+                "{}",
+                crate::rules::logs::subscription_filter_pattern(&profiles)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(error),
     }
 }
 

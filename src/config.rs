@@ -24,8 +24,8 @@ pub struct Config {
     pub sns_topic_arn: Option<String>,
     /// `MIN_SEVERITY`: findings below it are dropped (default `low`: keep everything).
     pub min_severity: Severity,
-    /// `CLUSTERS`: cluster names or ARNs in which log lines' tasks are looked up
-    /// (default: every cluster, via `ecs:ListClusters`).
+    /// `CLUSTERS`: the clusters audited (names or ARNs). Events of other clusters are ignored
+    /// and log streams' tasks are looked up only there (default: every cluster).
     pub clusters: Vec<String>,
     /// `PROFILES_FILE`: a TOML file of extra or overriding application profiles.
     pub profiles_file: Option<PathBuf>,

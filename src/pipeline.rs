@@ -151,6 +151,16 @@ impl<I: Inventory, S: AlertSink> Auditor<I, S> {
             Decoded::Event(event) => event,
         };
         let description = event.describe();
+        if let Some(cluster) = event.cluster_arn() {
+            if !self.audits_cluster(cluster) {
+                let reason = format!(
+                    "{description}: cluster {} is not in CLUSTERS",
+                    resource_name(cluster)
+                );
+                tracing::info!(%reason, "event ignored");
+                return Ok(Report::ignored(reason));
+            }
+        }
         tracing::info!(event = %description, "auditing");
         let findings = match event {
             Event::TaskStateChange(task) => {
@@ -180,6 +190,16 @@ impl<I: Inventory, S: AlertSink> Auditor<I, S> {
             findings,
             published,
         })
+    }
+
+    /// `CLUSTERS` (names or ARNs) narrows what is audited; empty means every cluster.
+    fn audits_cluster(&self, cluster_arn: &str) -> bool {
+        self.config.clusters.is_empty()
+            || self
+                .config
+                .clusters
+                .iter()
+                .any(|wanted| resource_name(wanted) == resource_name(cluster_arn))
     }
 
     async fn publish(&self, findings: &[Finding]) -> Result<usize, AuditError> {
@@ -475,6 +495,32 @@ mod tests {
                 .summary
                 .contains("ecs:DescribeTaskDefinition: access denied")
         );
+    }
+
+    #[tokio::test]
+    async fn clusters_outside_the_clusters_setting_are_ignored() {
+        let config = Config {
+            clusters: vec!["other-cluster".to_string()],
+            ..Config::default()
+        };
+        let auditor = auditor(seed_inventory(), RecordingSink::default(), config);
+        let report = auditor
+            .process(running_event("RUNNING").as_bytes())
+            .await
+            .unwrap();
+        assert!(
+            matches!(report.outcome, Outcome::Ignored(ref reason) if reason.contains("coder-cluster is not in CLUSTERS"))
+        );
+        let config = Config {
+            clusters: vec!["arn:aws:ecs:us-east-1:123456789012:cluster/coder-cluster".to_string()],
+            ..Config::default()
+        };
+        let auditor = self::auditor(seed_inventory(), RecordingSink::default(), config);
+        let report = auditor
+            .process(running_event("RUNNING").as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(report.findings.len(), 2);
     }
 
     #[tokio::test]

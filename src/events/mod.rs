@@ -214,6 +214,22 @@ impl Event<'_> {
         }
     }
 
+    /// The cluster an ECS event belongs to: `detail.clusterArn`, or for deployment events the
+    /// cluster name inside the service ARN (`arn:...:service/CLUSTER/SERVICE`).
+    pub fn cluster_arn(&self) -> Option<&str> {
+        match self {
+            Event::TaskStateChange(event) => Some(&event.detail.cluster_arn),
+            Event::ServiceAction(event) => event.detail.cluster_arn.as_deref(),
+            Event::DeploymentStateChange(event) => event
+                .resources
+                .first()
+                .and_then(|service| service.split_once(":service/"))
+                .and_then(|(_, path)| path.split_once('/'))
+                .map(|(cluster, _)| cluster),
+            Event::Logs(_) => None,
+        }
+    }
+
     pub fn origin(&self) -> Option<&EventOrigin> {
         match self {
             Event::TaskStateChange(event) => Some(&event.origin),

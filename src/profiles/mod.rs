@@ -71,6 +71,8 @@ struct SignatureSpec {
     rule: String,
     pattern: String,
     meaning: String,
+    filter: String,
+    example: String,
 }
 
 /// A validated profile.
@@ -111,6 +113,19 @@ pub struct LogSignature {
     pub rule: RuleId,
     pub regex: Regex,
     pub meaning: String,
+    /// The CloudWatch Logs subscription filter term that lets this signature's lines through.
+    pub filter: String,
+    /// A real log line the signature matches.
+    pub example: String,
+}
+
+/// Characters a subscription filter term may use: CloudWatch's regex filter syntax allows
+/// letters, digits and `: _ # = @ / ; , -`, and `.` (any character) stands for a space.
+pub fn valid_filter_term(term: &str) -> bool {
+    !term.is_empty()
+        && term
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ":_#=@/;,-.".contains(c))
 }
 
 /// All profiles, validated and compiled.
@@ -216,11 +231,33 @@ impl Profiles {
                 if spec.meaning.trim().is_empty() {
                     return Err(fail("meaning is empty".to_string()));
                 }
+                if !regex.is_match(&spec.example) {
+                    return Err(fail(format!(
+                        "pattern does not match its example {:?}",
+                        spec.example
+                    )));
+                }
+                if !valid_filter_term(&spec.filter) {
+                    return Err(fail(format!(
+                        "filter {:?} may use only letters, digits, '.' and - _ : / # = @ ; ,",
+                        spec.filter
+                    )));
+                }
+                let filter_regex = Regex::new(&spec.filter)
+                    .map_err(|error| fail(format!("invalid filter: {error}")))?;
+                if !filter_regex.is_match(&spec.example) {
+                    return Err(fail(format!(
+                        "filter {:?} does not let its example through, so CloudWatch would never deliver the line",
+                        spec.filter
+                    )));
+                }
                 signatures.push(LogSignature {
                     profile,
                     rule,
                     regex,
                     meaning: spec.meaning,
+                    filter: spec.filter,
+                    example: spec.example,
                 });
             }
         }
@@ -459,6 +496,8 @@ mod tests {
             rule = "embedded-database-in-use"
             pattern = "Using (SQLite"
             meaning = "x"
+            filter = "Using.SQLite"
+            example = "Using SQLite"
         "#;
         let error = Profiles::from_sources([("my-profiles.toml", bad_regex)]).unwrap_err();
         assert_eq!(error.file, "my-profiles.toml");
@@ -478,6 +517,41 @@ mod tests {
             "[[profile]]\nid = \"x\"\nname = \"X\"\nimages=[\"x/x:1\"]\nembedded_database=\"db\"\n";
         let error = Profiles::from_sources([("p.toml", tagged)]).unwrap_err();
         assert!(error.problem.contains("without registry or tag"), "{error}");
+    }
+
+    #[test]
+    fn signatures_must_match_their_examples_and_filters_must_let_them_through() {
+        let profile = |pattern: &str, filter: &str| {
+            format!(
+                "[[profile]]\nid = \"acme\"\nname = \"Acme\"\nimages = [\"acme/acme\"]\nembedded_database = \"SQLite\"\n\
+                 [[profile.log_signature]]\nrule = \"embedded-database-in-use\"\npattern = '{pattern}'\n\
+                 meaning = \"m\"\nfilter = '{filter}'\nexample = 'Using SQLite at /data'\n"
+            )
+        };
+        assert!(
+            Profiles::from_sources([("ok.toml", profile("Using SQLite", "Using.SQLite").as_str())])
+                .is_ok()
+        );
+        let error =
+            Profiles::from_sources([("p.toml", profile("Using H2", "Using.SQLite").as_str())])
+                .unwrap_err();
+        assert!(
+            error.problem.contains("does not match its example"),
+            "{error}"
+        );
+        let error =
+            Profiles::from_sources([("p.toml", profile("Using SQLite", "Using.H2").as_str())])
+                .unwrap_err();
+        assert!(
+            error.problem.contains("does not let its example through"),
+            "{error}"
+        );
+        let error = Profiles::from_sources([(
+            "p.toml",
+            profile("Using SQLite", "Using (SQLite)").as_str(),
+        )])
+        .unwrap_err();
+        assert!(error.problem.contains("may use only"), "{error}");
     }
 
     #[test]

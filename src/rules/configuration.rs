@@ -234,7 +234,7 @@ pub fn ephemeral_data_directory(app: &AppContainer) -> Option<Finding> {
         RuleId::EphemeralDataDirectory,
         Severity::High,
         format!(
-            "{} keeps its data in {directory} inside the task: it is lost when the task stops",
+            "{} keeps its data inside the task, in {directory}",
             app.profile.name
         ),
     );

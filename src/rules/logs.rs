@@ -17,6 +17,24 @@ const EVIDENCE_CHARS: usize = 400;
 /// `scheme://user:password@host`: a URL that carries a password.
 const CREDENTIALS_PATTERN: &str = r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/@]+:([^\s@]+)@[^\s@/]";
 
+/// The subscription filter term for credentials in URLs, in CloudWatch's regex filter syntax
+/// (no negated classes, no `%`): a user, a password of the characters that syntax allows, `@`.
+const CREDENTIALS_FILTER: &str = "://[a-zA-Z0-9_.-]+:[a-zA-Z0-9_.=/#@;,:+*-]+@";
+
+/// The CloudWatch Logs subscription filter pattern that lets through only lines some rule can
+/// match: every profile signature's `filter` term and the credentials term, as one regex.
+/// `template.yaml`'s default `LogFilterPattern` is this value (a test keeps them equal).
+pub fn subscription_filter_pattern(profiles: &Profiles) -> String {
+    let mut terms: Vec<&str> = Vec::new();
+    for signature in profiles.signatures() {
+        if !terms.contains(&signature.filter.as_str()) {
+            terms.push(&signature.filter);
+        }
+    }
+    terms.push(CREDENTIALS_FILTER);
+    format!("%{}%", terms.join("|"))
+}
+
 #[derive(Clone, Debug)]
 struct Pattern {
     rule: RuleId,
@@ -374,6 +392,27 @@ mod tests {
         let line = "é".repeat(10);
         assert_eq!(examined_part(&line, 5), "éé");
         assert_eq!(examined_part("abc\r\n", 100), "abc");
+    }
+
+    #[test]
+    fn the_subscription_filter_lets_every_matching_line_through() {
+        let profiles = Profiles::built_in().unwrap();
+        let pattern = subscription_filter_pattern(&profiles);
+        assert!(pattern.starts_with('%') && pattern.ends_with('%'));
+        // CloudWatch's regex dialect is a subset of Rust's for these characters.
+        let filter = Regex::new(pattern.trim_matches('%')).unwrap();
+        for signature in profiles.signatures() {
+            assert!(filter.is_match(&signature.example), "{}", signature.example);
+        }
+        assert!(filter.is_match("url=postgresql://coder:N0t-A-Real-Password@db:5432/coder"));
+        assert!(!filter.is_match("Started HTTP listener at http://0.0.0.0:3000"));
+        assert!(!filter.is_match("2026-11-24 03:12:44.120 [info]  pubsub connected to postgres"));
+        assert!(
+            pattern
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ":_#=@/;,-.%|[]+*".contains(c)),
+            "{pattern}"
+        );
     }
 
     #[test]

@@ -1,0 +1,134 @@
+//! Keeps `template.yaml` true to the code: the settings the function reads, the log filter
+//! pattern the profiles need, and least privilege (the role grants exactly the AWS calls the
+//! code makes, plus what Lambda itself needs for the dead-letter queue and the topic's key).
+
+use ecs_auditor::profiles::Profiles;
+use ecs_auditor::rules::logs::subscription_filter_pattern;
+use regex::Regex;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn read(relative: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)).unwrap()
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} not found"))
+        + start.len();
+    let to = text[from..]
+        .find(end)
+        .unwrap_or_else(|| panic!("{end} not found"))
+        + from;
+    &text[from..to]
+}
+
+#[test]
+fn the_function_gets_every_setting_it_reads() {
+    let template = read("template.yaml");
+    let environment = between(&template, "Variables:", "# EventBridge");
+    for variable in ecs_auditor::config::VARIABLES {
+        if variable == "MAX_EVENT_BYTES" {
+            continue; // read by the CLI only
+        }
+        assert!(
+            environment.contains(&format!("{variable}: ")),
+            "template.yaml does not set {variable}"
+        );
+    }
+}
+
+#[test]
+fn the_default_log_filter_pattern_is_the_profiles_pattern() {
+    let template = read("template.yaml");
+    let parameter = between(&template, "  LogFilterPattern:", "Description:");
+    let expected = subscription_filter_pattern(&Profiles::built_in().unwrap());
+    assert!(
+        parameter.contains(&format!("Default: \"{expected}\"")),
+        "set LogFilterPattern's Default to \"{expected}\" (ecs-auditor filter-pattern)"
+    );
+}
+
+/// `service:Operation` for every `client.operation()` call in the SDK adapters.
+fn calls_in_code() -> BTreeSet<String> {
+    let call = Regex::new(r"\.client\s*\.\s*([a-z_]+)\(\)").unwrap();
+    let mut calls = BTreeSet::new();
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/aws")).unwrap() {
+        let path = entry.unwrap().path();
+        let service = path.file_stem().unwrap().to_string_lossy().to_string();
+        if service == "mod" {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).unwrap();
+        for captures in call.captures_iter(&source) {
+            let operation: String = captures[1]
+                .split('_')
+                .map(|word| {
+                    let mut chars = word.chars();
+                    chars
+                        .next()
+                        .unwrap()
+                        .to_uppercase()
+                        .chain(chars)
+                        .collect::<String>()
+                })
+                .collect();
+            calls.insert(format!("{service}:{operation}"));
+        }
+    }
+    calls
+}
+
+#[test]
+fn the_role_grants_exactly_the_calls_the_code_makes() {
+    let template = read("template.yaml");
+    let policies = between(&template, "      Policies:", "      Events:");
+    let action = Regex::new(r"\b([a-z0-9]+:[A-Z][A-Za-z0-9*]*)").unwrap();
+    let granted: BTreeSet<String> = action
+        .captures_iter(policies)
+        .map(|captures| captures[1].to_string())
+        .filter(|action| !action.starts_with("arn:"))
+        .collect();
+    // Not called by our code: Lambda sends failed events to the dead-letter queue with the
+    // function's role, and publishing to a KMS-encrypted topic needs the key.
+    let infrastructure: BTreeSet<String> =
+        ["sqs:SendMessage", "kms:GenerateDataKey", "kms:Decrypt"]
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+    let code = calls_in_code();
+    assert!(!code.is_empty());
+    let needed: BTreeSet<String> = code.union(&infrastructure).cloned().collect();
+    assert_eq!(
+        granted, needed,
+        "template.yaml grants vs. what the code calls"
+    );
+    assert!(!policies.contains("Action: \"*\"") && !policies.contains("- \"*\"\n"));
+}
+
+#[test]
+fn wildcard_resources_only_where_aws_allows_nothing_narrower() {
+    let template = read("template.yaml");
+    let policies = between(&template, "      Policies:", "      Events:");
+    // Each statement with Resource "*" lists only actions without resource-level permissions.
+    for statement in policies.split("- Sid: ").skip(1) {
+        if statement.contains("Resource: \"*\"") {
+            let actions: Vec<&str> = statement
+                .lines()
+                .filter_map(|line| line.trim().strip_prefix("- "))
+                .chain(
+                    statement
+                        .lines()
+                        .filter_map(|line| line.trim().strip_prefix("Action: ")),
+                )
+                .collect();
+            for action in actions {
+                assert!(
+                    ["ecs:DescribeTaskDefinition", "ecs:ListClusters"].contains(&action),
+                    "{action} is granted on Resource \"*\" but supports narrower resources"
+                );
+            }
+        }
+    }
+}
