@@ -151,15 +151,15 @@ impl<I: Inventory, S: AlertSink> Auditor<I, S> {
             Decoded::Event(event) => event,
         };
         let description = event.describe();
-        if let Some(cluster) = event.cluster_arn() {
-            if !self.audits_cluster(cluster) {
-                let reason = format!(
-                    "{description}: cluster {} is not in CLUSTERS",
-                    resource_name(cluster)
-                );
-                tracing::info!(%reason, "event ignored");
-                return Ok(Report::ignored(reason));
-            }
+        if let Some(cluster) = event.cluster_arn()
+            && !self.audits_cluster(cluster)
+        {
+            let reason = format!(
+                "{description}: cluster {} is not in CLUSTERS",
+                resource_name(cluster)
+            );
+            tracing::info!(%reason, "event ignored");
+            return Ok(Report::ignored(reason));
         }
         tracing::info!(event = %description, "auditing");
         let findings = match event {
