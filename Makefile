@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 LAMBDA_TARGET := aarch64-unknown-linux-gnu
 EVENT ?=
 
-.PHONY: help tools test unit lint lint-template build demo invoke deploy events clean rust-target
+.PHONY: help tools test unit lint lint-template build demo demo-check invoke deploy events clean rust-target
 
 help: ## list the targets
 	@echo "ecs-auditor: make TARGET"
@@ -32,7 +32,7 @@ $(TOOLS_STAMP): tools/requirements.txt tools/constraints.txt
 
 tools: $(TOOLS_STAMP) ## install the pinned Python tools into .venv
 
-test: lint unit ## everything CI runs: lint, unit and emulator integration tests
+test: lint unit demo-check ## everything CI runs: lint, unit and emulator tests, the demo
 
 unit: $(TOOLS_STAMP) ## cargo test: unit tests and integration tests against moto_server
 	@echo "==> cargo test (integration tests start their own moto_server on a free port)"
@@ -65,6 +65,12 @@ demo: $(TOOLS_STAMP) ## the seed's story end to end on a local emulated AWS acco
 	@echo "==> Building the function (the first build of the AWS SDK takes a few minutes)"
 	cargo build --bin ecs-auditor
 	$(VENV)/bin/python scripts/demo.py
+
+demo-check: $(TOOLS_STAMP)
+	@echo "==> The demo, checked against events/README.md (quietly; make demo shows it)"
+	cargo build --bin ecs-auditor
+	$(VENV)/bin/python scripts/demo.py --check > target/demo-check.log 2>&1 || { cat target/demo-check.log; exit 1; }
+	@grep -A4 "==> Summary" target/demo-check.log
 
 invoke: $(TOOLS_STAMP) ## one event through cargo lambda watch/invoke on the demo account: make invoke EVENT=events/x.json
 	@test -n "$(EVENT)" || { echo "error: name the event: make invoke EVENT=events/task-running-seed.json"; exit 2; }

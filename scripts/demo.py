@@ -255,9 +255,32 @@ STORY = [
 ]
 
 
+INTRO = """\
+ecs-auditor watches ECS task events and your app's log lines for data that dies with the task.
+This demo replays the story of a team running Coder on ECS Fargate: they meant to use an RDS
+database but set CODER_POSTGRES_URL, a name Coder never reads, so Coder quietly ran on its
+built-in PostgreSQL inside the task, and the next deployment wiped users and workspaces.
+Everything below runs locally: an emulated AWS account, the real function under
+cargo lambda watch, and the alerts as the team's inbox would receive them.
+"""
+
+
+def expected_alerts():
+    """events/README.md's table: event file -> the alerts it must produce (or none/ignored)."""
+    expected = {}
+    with open(os.path.join(ROOT, "events", "README.md")) as readme:
+        for line in readme:
+            if line.startswith("| `"):
+                cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+                expected[cells[0].strip("`")] = cells[2]
+    return expected
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--event", help="invoke only this event file (make invoke EVENT=...)")
+    parser.add_argument("--check", action="store_true",
+                        help="fail unless every step yields the alerts events/README.md names (CI)")
     args = parser.parse_args()
 
     processes = Processes()
@@ -267,7 +290,11 @@ def main():
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
+    failures = []
     try:
+        if not args.event:
+            print(INTRO)
         say("Starting the local AWS emulator (moto_server)")
         moto_port = free_port()
         endpoint = f"http://127.0.0.1:{moto_port}"
@@ -298,6 +325,7 @@ def main():
 
         fixed_task = run_fixed_task()
         events = prepare_events(workdir, {SEED_TASK_ID: seed_task, FIXED_TASK_ID: fixed_task})
+        expected = expected_alerts()
         totals = []
         print()
         for step, (story, name) in enumerate(STORY, start=1):
@@ -310,6 +338,10 @@ def main():
             for subject, document in alerts:
                 print_email(subject, document)
                 totals.append((step, document["severity"], document["rule"], subject))
+            outcome = "ignored" if response["status"] == "ignored" else (
+                ", ".join(sorted(document["rule"] for _, document in alerts)) or "none")
+            if outcome != expected.get(name):
+                failures.append(f"step {step} ({name}): got {outcome}, events/README.md says {expected.get(name)}")
 
         say("Summary")
         note(f"{len(STORY)} events replayed, {len(totals)} alert(s) sent:")
@@ -320,6 +352,10 @@ def main():
             note("the fixed setup still raised alerts: see above")
         else:
             note("the fixed setup (CODER_PG_CONNECTION_URL from a secret) raised no database alert.")
+        if failures:
+            for failure in failures:
+                print(style("error: ", "1;31") + failure)
+            return 1 if args.check else 0
         return 0
     except KeyboardInterrupt:
         print()
