@@ -4,12 +4,12 @@
 //! progress and reasons go to stderr; exit 0 when every event was processed or deliberately
 //! ignored, 1 when an alert could not be published, 2 on bad input or configuration.
 
-use crate::aws::{ecs::EcsInventory, sns::SnsSink};
+use crate::aws::{AwsInventory, StateBackend, sns::SnsSink};
 use crate::config::Config;
-use crate::inventory::Inventory;
-use crate::pipeline::{AuditError, Auditor, Outcome};
+use crate::pipeline::{AuditError, Auditor, Delivery, Outcome, Report};
 use crate::publish::{AlertSink, DryRun};
 use crate::rules::catalog::CATALOG;
+use crate::state::MemoryStore;
 use clap::{Args, Parser, Subcommand};
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -28,7 +28,9 @@ const AFTER_HELP: &str = "\
 Configuration (environment):
   SNS_TOPIC_ARN          topic that receives alerts (required unless --dry-run)
   MIN_SEVERITY           low | medium | high | critical (default low)
-  CLUSTERS               comma-separated clusters where log streams' tasks are looked up
+  CLUSTERS               comma-separated clusters to audit (default: every cluster)
+  STATE_TABLE            DynamoDB table that remembers across runs (default: this process)
+  SUPPRESS_FOR           how long a repeated finding stays quiet (default 6h)
   PROFILES_FILE          TOML file with extra application profiles
   MAX_LOG_PAYLOAD_BYTES, MAX_LINE_BYTES, MAX_EVENT_BYTES   input limits
   AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL               as for any AWS SDK
@@ -36,6 +38,7 @@ Configuration (environment):
 Examples:
   ecs-auditor audit --event events/task-running-seed.json --dry-run
   ecs-auditor audit -e events/task-running-seed.json -e events/logs-built-in-postgres.json
+  ecs-auditor sweep --cluster coder-cluster
   cat event.json | ecs-auditor audit --event - --dry-run | jq .rule";
 
 #[derive(Debug, Parser)]
@@ -49,6 +52,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the Lambda pipeline on event files and print each finding as a JSON line
     Audit(AuditArgs),
+    /// Audit every service of the clusters as they stand now (what the daily schedule runs)
+    Sweep(SweepArgs),
     /// List the rules with their severity and when they fire
     Rules,
     /// Print the CloudWatch Logs subscription filter pattern for the loaded profiles
@@ -68,6 +73,17 @@ pub struct AuditArgs {
     pub dry_run: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// A cluster to sweep (name or ARN); repeat for several. Default: CLUSTERS, else every
+    /// cluster in the account and region.
+    #[arg(long = "cluster", short = 'c', value_name = "NAME")]
+    pub clusters: Vec<String>,
+    /// Print findings but do not publish alerts to SNS
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
 /// Exit codes of the CLI.
 pub mod exit {
     pub const OK: u8 = 0;
@@ -81,6 +97,10 @@ pub async fn run(cli: Cli) -> ExitCode {
         Some(Command::Audit(args)) => {
             init_cli_logging();
             audit(args).await
+        }
+        Some(Command::Sweep(args)) => {
+            init_cli_logging();
+            sweep(args).await
         }
         Some(Command::Rules) => {
             print_rules();
@@ -164,35 +184,102 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(exit::BAD_INPUT)
 }
 
-async fn audit(args: AuditArgs) -> ExitCode {
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(error) => return fail(error),
-    };
-    let topic = match (&config.sns_topic_arn, args.dry_run) {
+/// Where the CLI's alerts go: SNS, or nowhere with `--dry-run`.
+enum Destination {
+    Sns(SnsSink),
+    DryRun(DryRun),
+}
+
+impl AlertSink for Destination {
+    async fn publish(
+        &self,
+        alert: &crate::alert::Alert,
+    ) -> Result<(), crate::publish::PublishError> {
+        match self {
+            Destination::Sns(sink) => sink.publish(alert).await,
+            Destination::DryRun(sink) => sink.publish(alert).await,
+        }
+    }
+
+    fn delivers(&self) -> bool {
+        matches!(self, Destination::Sns(_))
+    }
+}
+
+type CliAuditor = Auditor<AwsInventory, Destination, StateBackend>;
+
+/// Builds the same auditor the function builds, from the environment. With `--dry-run`
+/// nothing is published and the state stays in the process (`STATE_TABLE` is not touched).
+async fn build_auditor(dry_run: bool) -> Result<(CliAuditor, Option<String>), ExitCode> {
+    let config = Config::from_env().map_err(fail)?;
+    let topic = match (&config.sns_topic_arn, dry_run) {
         (_, true) => None,
         (Some(topic), false) => Some(topic.clone()),
         (None, false) => {
-            return fail(
+            return Err(fail(
                 "SNS_TOPIC_ARN is not set. Fix: set it to the alert topic's ARN to publish, or pass --dry-run to only print findings",
-            );
+            ));
         }
     };
     let sdk = crate::aws::sdk_config().await;
     let region = sdk.region().map(|region| region.to_string());
-    let inventory = EcsInventory::new(aws_sdk_ecs::Client::new(&sdk), config.clusters.clone());
-    match topic {
-        Some(topic) => {
-            let sink = SnsSink::new(aws_sdk_sns::Client::new(&sdk), topic.clone());
-            match Auditor::new(config, inventory, sink, region) {
-                Ok(auditor) => audit_events(&auditor, &args.events, Some(&topic)).await,
-                Err(error) => fail(error),
+    let inventory = AwsInventory::new(&sdk, config.clusters.clone());
+    let (destination, state) = match &topic {
+        Some(topic) => (
+            Destination::Sns(SnsSink::new(aws_sdk_sns::Client::new(&sdk), topic.clone())),
+            StateBackend::from_config(&sdk, config.state_table.as_deref()),
+        ),
+        None => {
+            if config.state_table.is_some() {
+                eprintln!(
+                    "ecs-auditor: --dry-run: STATE_TABLE is not read or written; state lasts for this run only"
+                );
             }
+            (
+                Destination::DryRun(DryRun),
+                StateBackend::Memory(MemoryStore::new()),
+            )
         }
-        None => match Auditor::new(config, inventory, DryRun, region) {
-            Ok(auditor) => audit_events(&auditor, &args.events, None).await,
-            Err(error) => fail(error),
-        },
+    };
+    let auditor = Auditor::new(config, inventory, destination, state, region).map_err(fail)?;
+    Ok((auditor, topic))
+}
+
+async fn audit(args: AuditArgs) -> ExitCode {
+    match build_auditor(args.dry_run).await {
+        Ok((auditor, topic)) => audit_events(&auditor, &args.events, topic.as_deref()).await,
+        Err(code) => code,
+    }
+}
+
+async fn sweep(args: SweepArgs) -> ExitCode {
+    let (auditor, topic) = match build_auditor(args.dry_run).await {
+        Ok(built) => built,
+        Err(code) => return code,
+    };
+    let clusters = if args.clusters.is_empty() {
+        auditor.config().clusters.clone()
+    } else {
+        args.clusters.clone()
+    };
+    eprintln!(
+        "ecs-auditor: sweeping {}",
+        if clusters.is_empty() {
+            "every cluster".to_string()
+        } else {
+            clusters.join(", ")
+        }
+    );
+    let mut stdout = std::io::stdout().lock();
+    match auditor.sweep(&clusters).await {
+        Ok(report) => {
+            print_report(&mut stdout, "sweep", &report, topic.as_deref());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: sweep: {error}");
+            ExitCode::from(exit::PUBLISH_FAILED)
+        }
     }
 }
 
@@ -216,11 +303,51 @@ fn read_event(path: &str, limit: usize) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-async fn audit_events<I: Inventory, S: AlertSink>(
-    auditor: &Auditor<I, S>,
-    paths: &[String],
-    topic: Option<&str>,
-) -> ExitCode {
+/// One finding as the CLI prints it: the finding's fields plus what became of its alert.
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    #[serde(flatten)]
+    finding: &'a crate::finding::Finding,
+    alert: Delivery,
+}
+
+/// Prints findings on stdout (one JSON object per line) and what happened on stderr.
+/// Returns false when stdout is gone (e.g. `| head`).
+fn print_report(out: &mut impl Write, name: &str, report: &Report, topic: Option<&str>) -> bool {
+    for (finding, delivery) in report.findings.iter().zip(&report.deliveries) {
+        let line = serde_json::to_string(&Line {
+            finding,
+            alert: *delivery,
+        })
+        .expect("findings serialize");
+        if writeln!(out, "{line}").is_err() {
+            return false;
+        }
+    }
+    let _ = out.flush();
+    match &report.outcome {
+        Outcome::Ignored(reason) => eprintln!("ecs-auditor: {name}: ignored: {reason}"),
+        Outcome::Audited(description) => {
+            let delivery = match topic {
+                Some(topic) if report.suppressed() > 0 => format!(
+                    "{} alert(s) published to {topic}, {} suppressed (alerted within SUPPRESS_FOR)",
+                    report.published(),
+                    report.suppressed()
+                ),
+                Some(topic) => format!("{} alert(s) published to {topic}", report.published()),
+                None if report.findings.is_empty() => "nothing to publish".to_string(),
+                None => "dry run, nothing published".to_string(),
+            };
+            eprintln!(
+                "ecs-auditor: {name}: {description}: {} finding(s); {delivery}",
+                report.findings.len()
+            );
+        }
+    }
+    true
+}
+
+async fn audit_events(auditor: &CliAuditor, paths: &[String], topic: Option<&str>) -> ExitCode {
     let mut code = exit::OK;
     let mut stdout = std::io::stdout().lock();
     for path in paths {
@@ -235,29 +362,8 @@ async fn audit_events<I: Inventory, S: AlertSink>(
         };
         match auditor.process(&input).await {
             Ok(report) => {
-                for finding in &report.findings {
-                    let line = serde_json::to_string(finding).expect("findings serialize");
-                    if writeln!(stdout, "{line}").is_err() {
-                        // The reader went away (e.g. `| head`): nothing more to say.
-                        return ExitCode::from(code);
-                    }
-                }
-                let _ = stdout.flush();
-                match report.outcome {
-                    Outcome::Ignored(reason) => eprintln!("ecs-auditor: {name}: ignored: {reason}"),
-                    Outcome::Audited(description) => {
-                        let delivery = match topic {
-                            Some(topic) => {
-                                format!("{} alert(s) published to {topic}", report.published)
-                            }
-                            None if report.findings.is_empty() => "nothing to publish".to_string(),
-                            None => "dry run, nothing published".to_string(),
-                        };
-                        eprintln!(
-                            "ecs-auditor: {name}: {description}: {} finding(s); {delivery}",
-                            report.findings.len()
-                        );
-                    }
+                if !print_report(&mut stdout, name, &report, topic) {
+                    return ExitCode::from(code);
                 }
             }
             Err(AuditError::Decode(error)) => {

@@ -6,10 +6,13 @@ use crate::finding::Severity;
 use std::path::PathBuf;
 
 /// Every environment variable the auditor reads (documented in the README and template.yaml).
-pub const VARIABLES: [&str; 7] = [
+pub const VARIABLES: [&str; 10] = [
     "SNS_TOPIC_ARN",
     "MIN_SEVERITY",
     "CLUSTERS",
+    "STATE_TABLE",
+    "SUPPRESS_FOR",
+    "SWEEP_LOG_HOURS",
     "PROFILES_FILE",
     "MAX_LOG_PAYLOAD_BYTES",
     "MAX_LINE_BYTES",
@@ -29,6 +32,13 @@ pub struct Config {
     pub clusters: Vec<String>,
     /// `PROFILES_FILE`: a TOML file of extra or overriding application profiles.
     pub profiles_file: Option<PathBuf>,
+    /// `STATE_TABLE`: DynamoDB table for the auditor's memory; without it, memory lasts as long
+    /// as the warm function (or the CLI process).
+    pub state_table: Option<String>,
+    /// `SUPPRESS_FOR`: how long the same finding on the same resource stays quiet (default 6h).
+    pub suppress_for_seconds: u64,
+    /// `SWEEP_LOG_HOURS`: how far back the scheduled sweep reads log lines (default 168).
+    pub sweep_log_hours: u64,
     /// `MAX_LOG_PAYLOAD_BYTES`: largest inflated CloudWatch Logs payload (default 8 MiB).
     pub limits: DecodeLimits,
     /// `MAX_LINE_BYTES`: how much of each log line the rules examine (default 16 KiB).
@@ -44,6 +54,9 @@ impl Default for Config {
             min_severity: Severity::Low,
             clusters: Vec::new(),
             profiles_file: None,
+            state_table: None,
+            suppress_for_seconds: 6 * 3600,
+            sweep_log_hours: 168,
             limits: DecodeLimits::default(),
             max_line_bytes: 16 * 1024,
             max_event_bytes: 6 * 1024 * 1024,
@@ -112,6 +125,30 @@ impl Config {
         }
 
         config.profiles_file = get("PROFILES_FILE").map(PathBuf::from);
+        config.state_table = get("STATE_TABLE").map(|table| table.trim().to_string());
+
+        if let Some(value) = get("SUPPRESS_FOR") {
+            config.suppress_for_seconds =
+                crate::continuity::parse_duration(&value).ok_or_else(|| ConfigError {
+                    variable: "SUPPRESS_FOR",
+                    value: value.clone(),
+                    problem: "not a duration".to_string(),
+                    fix: "use seconds or a number with s, m, h or d, e.g. 6h".to_string(),
+                })?;
+        }
+        if let Some(value) = get("SWEEP_LOG_HOURS") {
+            config.sweep_log_hours = match value.trim().parse::<u64>() {
+                Ok(hours) if (1..=24 * 90).contains(&hours) => hours,
+                _ => {
+                    return Err(ConfigError {
+                        variable: "SWEEP_LOG_HOURS",
+                        value,
+                        problem: "not a whole number of hours between 1 and 2160".to_string(),
+                        fix: "set e.g. 168 (a week), or unset it for the default".to_string(),
+                    });
+                }
+            };
+        }
 
         if let Some(bytes) = byte_size(&get, "MAX_LOG_PAYLOAD_BYTES", 1024, 1 << 30)? {
             config.limits.max_log_payload_bytes = bytes;
@@ -174,6 +211,9 @@ mod tests {
             ("MIN_SEVERITY", "HIGH"),
             ("CLUSTERS", "coder-cluster, other ,"),
             ("PROFILES_FILE", "/var/task/profiles.toml"),
+            ("STATE_TABLE", "ecs-auditor-state"),
+            ("SUPPRESS_FOR", "30m"),
+            ("SWEEP_LOG_HOURS", "24"),
             ("MAX_LOG_PAYLOAD_BYTES", "1048576"),
             ("MAX_LINE_BYTES", "4096"),
         ])
@@ -182,6 +222,9 @@ mod tests {
         assert_eq!(parsed.clusters, vec!["coder-cluster", "other"]);
         assert_eq!(parsed.limits.max_log_payload_bytes, 1_048_576);
         assert_eq!(parsed.max_line_bytes, 4096);
+        assert_eq!(parsed.state_table.as_deref(), Some("ecs-auditor-state"));
+        assert_eq!(parsed.suppress_for_seconds, 1800);
+        assert_eq!(parsed.sweep_log_hours, 24);
     }
 
     #[test]
@@ -197,5 +240,7 @@ mod tests {
         );
         let error = config(&[("MAX_LINE_BYTES", "-1")]).unwrap_err();
         assert_eq!(error.variable, "MAX_LINE_BYTES");
+        let error = config(&[("SUPPRESS_FOR", "a while")]).unwrap_err();
+        assert_eq!(error.variable, "SUPPRESS_FOR");
     }
 }

@@ -57,9 +57,37 @@ pub struct ContainerDefinition {
     pub mount_points: Vec<MountPoint>,
     #[serde(default)]
     pub essential: Option<bool>,
+    #[serde(default)]
+    pub log_configuration: Option<LogConfiguration>,
+}
+
+/// A container's log driver settings (`awslogs-group`, `awslogs-stream-prefix`, ...).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct LogConfiguration {
+    #[serde(default)]
+    pub log_driver: String,
+    #[serde(default)]
+    pub options: std::collections::BTreeMap<String, String>,
 }
 
 impl ContainerDefinition {
+    /// The CloudWatch log group and stream prefix of an `awslogs` container.
+    pub fn awslogs(&self) -> Option<(&str, Option<&str>)> {
+        let configuration = self.log_configuration.as_ref()?;
+        if configuration.log_driver != "awslogs" {
+            return None;
+        }
+        let group = configuration.options.get("awslogs-group")?;
+        Some((
+            group.as_str(),
+            configuration
+                .options
+                .get("awslogs-stream-prefix")
+                .map(String::as_str),
+        ))
+    }
+
     /// The plain value of an environment variable (the last one wins, as in Docker).
     pub fn env(&self, name: &str) -> Option<&str> {
         self.environment
@@ -286,6 +314,28 @@ pub struct AuditGap {
     pub skipped_checks: &'static str,
 }
 
+/// Why and when a task stopped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StopFacts {
+    pub stop_code: Option<String>,
+    pub stopped_reason: Option<String>,
+    pub stopped_at: Option<String>,
+}
+
+impl StopFacts {
+    /// The deployment named in the reason: "... (deployment ecs-svc/9876543210987654321)".
+    pub fn deployment(&self) -> Option<&str> {
+        let reason = self.stopped_reason.as_deref()?;
+        let start = reason.find("ecs-svc/")?;
+        let id = &reason[start..];
+        Some(
+            id.split(|c: char| c == ')' || c.is_whitespace())
+                .next()
+                .unwrap_or(id),
+        )
+    }
+}
+
 /// The common facts of an EventBridge event.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EventOrigin {
@@ -306,7 +356,13 @@ pub struct TaskContext {
     pub last_status: Option<String>,
     pub launch_type: Option<String>,
     pub platform_version: Option<String>,
+    /// `ecs-svc/...` for service tasks: the deployment that started the task.
+    pub started_by: Option<String>,
+    pub started_at: Option<String>,
     pub private_ip: Option<String>,
+    pub public_ip: Option<String>,
+    /// Set for STOPPED tasks.
+    pub stop: Option<StopFacts>,
     pub task_definition: Option<TaskDefinition>,
     pub service: Option<Service>,
     pub gaps: Vec<AuditGap>,
@@ -343,6 +399,7 @@ impl TaskContext {
             task: non_empty(&self.task_arn),
             task_definition: non_empty(&self.task_definition_arn),
             private_ip: self.private_ip.clone(),
+            public_ip: self.public_ip.clone(),
             ..Default::default()
         }
     }

@@ -81,11 +81,14 @@ pub enum RuleId {
     SecretReferenceMalformed,
     DatabaseConnectionFailing,
     CredentialsInLogs,
+    EndpointWithoutLoadBalancer,
+    PublicIpChanged,
+    DataLostOnStop,
     AuditIncomplete,
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 10] = [
+    pub const ALL: [RuleId; 13] = [
         RuleId::EmbeddedDatabaseInUse,
         RuleId::DatabaseSettingMisnamed,
         RuleId::NoExternalDatabase,
@@ -95,6 +98,9 @@ impl RuleId {
         RuleId::SecretReferenceMalformed,
         RuleId::DatabaseConnectionFailing,
         RuleId::CredentialsInLogs,
+        RuleId::EndpointWithoutLoadBalancer,
+        RuleId::PublicIpChanged,
+        RuleId::DataLostOnStop,
         RuleId::AuditIncomplete,
     ];
 
@@ -109,6 +115,9 @@ impl RuleId {
             RuleId::SecretReferenceMalformed => "secret-reference-malformed",
             RuleId::DatabaseConnectionFailing => "database-connection-failing",
             RuleId::CredentialsInLogs => "credentials-in-logs",
+            RuleId::EndpointWithoutLoadBalancer => "endpoint-without-load-balancer",
+            RuleId::PublicIpChanged => "public-ip-changed",
+            RuleId::DataLostOnStop => "data-lost-on-stop",
             RuleId::AuditIncomplete => "audit-incomplete",
         }
     }
@@ -164,6 +173,9 @@ pub struct Location {
     /// The task's private IPv4 address, when the event carries it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub private_ip: Option<String>,
+    /// The task's public IPv4 address, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
 }
 
 impl Location {

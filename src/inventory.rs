@@ -30,6 +30,40 @@ pub trait Inventory: Send + Sync {
         &self,
         task_id: &str,
     ) -> impl Future<Output = Result<TaskLocation, ReadError>> + Send;
+
+    /// The clusters to audit: `CLUSTERS`, or every cluster (`ecs:ListClusters`).
+    fn clusters(&self) -> impl Future<Output = Result<Vec<String>, ReadError>> + Send;
+
+    /// Every service ARN of a cluster (`ecs:ListServices`).
+    fn service_arns(
+        &self,
+        cluster: &str,
+    ) -> impl Future<Output = Result<Vec<String>, ReadError>> + Send;
+
+    /// The public IP of a task's ENI (`ec2:DescribeNetworkInterfaces`); `None` if it has none.
+    fn public_ip(
+        &self,
+        network_interface: &str,
+    ) -> impl Future<Output = Result<Option<String>, ReadError>> + Send;
+
+    /// Recent lines of a log group (`logs:FilterLogEvents`), at most `limit`.
+    fn recent_log_lines(
+        &self,
+        group: &str,
+        stream_prefix: Option<&str>,
+        filter_pattern: &str,
+        since_ms: i64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<RecentLine>, ReadError>> + Send;
+}
+
+/// A log line read back from CloudWatch Logs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecentLine {
+    pub stream: String,
+    pub id: String,
+    pub timestamp: i64,
+    pub message: String,
 }
 
 /// A small map that forgets its oldest entries beyond `capacity`, so a long-lived warm
@@ -137,6 +171,32 @@ impl<I: Inventory> Inventory for CachedInventory<I> {
         lock(&self.tasks).insert(task_id.to_string(), location.clone());
         Ok(location)
     }
+
+    // Listings, IPs and log lines change from one event to the next: never cached.
+    async fn clusters(&self) -> Result<Vec<String>, ReadError> {
+        self.inner.clusters().await
+    }
+
+    async fn service_arns(&self, cluster: &str) -> Result<Vec<String>, ReadError> {
+        self.inner.service_arns(cluster).await
+    }
+
+    async fn public_ip(&self, network_interface: &str) -> Result<Option<String>, ReadError> {
+        self.inner.public_ip(network_interface).await
+    }
+
+    async fn recent_log_lines(
+        &self,
+        group: &str,
+        stream_prefix: Option<&str>,
+        filter_pattern: &str,
+        since_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<RecentLine>, ReadError> {
+        self.inner
+            .recent_log_lines(group, stream_prefix, filter_pattern, since_ms, limit)
+            .await
+    }
 }
 
 #[cfg(test)]
@@ -151,6 +211,10 @@ pub(crate) mod tests {
         pub task_definitions: HashMap<String, TaskDefinition>,
         pub services: HashMap<String, Service>,
         pub tasks: HashMap<String, TaskLocation>,
+        /// ENI id -> public IP.
+        pub public_ips: HashMap<String, String>,
+        /// Log group -> lines.
+        pub log_lines: HashMap<String, Vec<RecentLine>>,
         pub deny: bool,
         pub calls: AtomicUsize,
     }
@@ -207,6 +271,58 @@ pub(crate) mod tests {
                 .get(task_id)
                 .cloned()
                 .ok_or_else(|| Self::missing("ecs:DescribeTasks", task_id))
+        }
+
+        async fn clusters(&self) -> Result<Vec<String>, ReadError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let mut clusters: Vec<String> = self
+                .services
+                .values()
+                .map(|s| s.cluster_arn.clone())
+                .collect();
+            clusters.sort();
+            clusters.dedup();
+            Ok(clusters)
+        }
+
+        async fn service_arns(&self, cluster: &str) -> Result<Vec<String>, ReadError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            if let Some(error) = self.denied("ecs:ListServices", cluster) {
+                return Err(error);
+            }
+            let mut arns: Vec<String> = self
+                .services
+                .values()
+                .filter(|service| service.cluster_arn == cluster)
+                .map(|service| service.arn.clone())
+                .collect();
+            arns.sort();
+            Ok(arns)
+        }
+
+        async fn public_ip(&self, network_interface: &str) -> Result<Option<String>, ReadError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            if let Some(error) = self.denied("ec2:DescribeNetworkInterfaces", network_interface) {
+                return Err(error);
+            }
+            Ok(self.public_ips.get(network_interface).cloned())
+        }
+
+        async fn recent_log_lines(
+            &self,
+            group: &str,
+            _stream_prefix: Option<&str>,
+            _filter_pattern: &str,
+            _since_ms: i64,
+            limit: usize,
+        ) -> Result<Vec<RecentLine>, ReadError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            if let Some(error) = self.denied("logs:FilterLogEvents", group) {
+                return Err(error);
+            }
+            let mut lines = self.log_lines.get(group).cloned().unwrap_or_default();
+            lines.truncate(limit);
+            Ok(lines)
         }
     }
 

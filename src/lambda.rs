@@ -1,14 +1,15 @@
 //! The Lambda front door: one `Auditor` built at cold start, one `process` call per event.
 //!
 //! Failure semantics: an undecodable event is answered (status `rejected`) and logged, since
-//! retrying cannot help; a failed alert delivery is returned as an error so that Lambda's
-//! asynchronous retries, and finally the dead-letter queue, keep the event.
+//! retrying cannot help; a failed alert delivery or state-store outage is returned as an error
+//! so that Lambda's asynchronous retries, and finally the dead-letter queue, keep the event.
 
-use crate::aws::{ecs::EcsInventory, sns::SnsSink};
+use crate::aws::{AwsInventory, StateBackend, sns::SnsSink};
 use crate::config::Config;
 use crate::inventory::Inventory;
 use crate::pipeline::{AuditError, Auditor, Outcome};
 use crate::publish::AlertSink;
+use crate::state::StateStore;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -22,25 +23,28 @@ pub struct Response {
     pub detail: String,
     pub findings: usize,
     pub published: usize,
+    /// Findings that alerted already within `SUPPRESS_FOR`.
+    pub suppressed: usize,
     pub rules: Vec<&'static str>,
 }
 
 /// Handles one event with a ready auditor.
-pub async fn handle<I: Inventory, S: AlertSink>(
-    auditor: &Auditor<I, S>,
+pub async fn handle<I: Inventory, S: AlertSink, M: StateStore>(
+    auditor: &Auditor<I, S, M>,
     payload: &[u8],
 ) -> Result<Response, AuditError> {
     match auditor.process(payload).await {
         Ok(report) => {
-            let (status, detail) = match report.outcome {
-                Outcome::Audited(description) => ("audited", description),
-                Outcome::Ignored(reason) => ("ignored", reason),
+            let (status, detail) = match &report.outcome {
+                Outcome::Audited(description) => ("audited", description.clone()),
+                Outcome::Ignored(reason) => ("ignored", reason.clone()),
             };
             Ok(Response {
                 status,
                 detail,
                 findings: report.findings.len(),
-                published: report.published,
+                published: report.published(),
+                suppressed: report.suppressed(),
                 rules: report.findings.iter().map(|f| f.rule.as_str()).collect(),
             })
         }
@@ -52,6 +56,7 @@ pub async fn handle<I: Inventory, S: AlertSink>(
                 detail: error.to_string(),
                 findings: 0,
                 published: 0,
+                suppressed: 0,
                 rules: Vec::new(),
             })
         }
@@ -69,9 +74,10 @@ pub async fn run(config: Config) -> Result<(), lambda_runtime::Error> {
     )?;
     let sdk = crate::aws::sdk_config().await;
     let region = sdk.region().map(|region| region.to_string());
-    let inventory = EcsInventory::new(aws_sdk_ecs::Client::new(&sdk), config.clusters.clone());
+    let inventory = AwsInventory::new(&sdk, config.clusters.clone());
     let sink = SnsSink::new(aws_sdk_sns::Client::new(&sdk), topic);
-    let auditor = Auditor::new(config, inventory, sink, region)?;
+    let state = StateBackend::from_config(&sdk, config.state_table.as_deref());
+    let auditor = Auditor::new(config, inventory, sink, state, region)?;
     let auditor = &auditor;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Box<RawValue>>| async move {
@@ -86,6 +92,7 @@ impl From<AuditError> for lambda_runtime::Diagnostic {
         let error_type = match error {
             AuditError::Decode(_) => "ecs_auditor::Decode",
             AuditError::Publish { .. } => "ecs_auditor::Publish",
+            AuditError::State(_) => "ecs_auditor::State",
         };
         lambda_runtime::Diagnostic {
             error_type: error_type.to_string(),

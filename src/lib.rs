@@ -9,6 +9,7 @@ pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod context;
+pub mod continuity;
 pub mod events;
 pub mod finding;
 pub mod inventory;
@@ -18,6 +19,7 @@ pub mod profiles;
 pub mod publish;
 pub mod redact;
 pub mod rules;
+pub mod state;
 
 pub use finding::{Finding, RuleId, Severity};
 pub use pipeline::{AuditError, Auditor, Outcome, Report};

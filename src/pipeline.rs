@@ -1,4 +1,4 @@
-//! The one pipeline both front doors call: decode -> enrich -> rules -> alerts.
+//! The one pipeline both front doors call: decode -> remember -> enrich -> rules -> alerts.
 //!
 //! [`Auditor`] is built once at cold start (profiles parsed, regexes compiled, clients made)
 //! and reused for every event.
@@ -6,17 +6,23 @@
 use crate::alert;
 use crate::config::Config;
 use crate::context::{
-    AuditGap, ReadError, ReadFailure, TaskContext, arn_field, resource_name,
-    service_name_from_group,
+    AuditGap, EventOrigin, ReadError, ReadFailure, Service, StopFacts, TaskContext, arn_field,
+    resource_name, service_name_from_group,
 };
+use crate::continuity::{self, ClaimOutcome, Remembered};
 use crate::events::ecs::{EcsEvent, TaskStateChange};
-use crate::events::logs::{LogBatch, StreamName};
+use crate::events::logs::{LogBatch, LogLine, StreamName};
 use crate::events::{self, DecodeError, Decoded, Event};
-use crate::finding::{Finding, Location};
+use crate::finding::{Finding, Location, RuleId};
 use crate::inventory::{CachedInventory, Inventory};
 use crate::profiles::{ProfileError, Profiles};
 use crate::publish::{AlertSink, PublishError};
+use crate::rules::deployment::{self, DataInTask, IpSighting, Replacement};
 use crate::rules::{self, LogScanner};
+use crate::state::{StateError, StateStore};
+use serde::Serialize;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// What happened to one event.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,14 +33,25 @@ pub enum Outcome {
     Ignored(String),
 }
 
+/// What became of one finding's alert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Delivery {
+    Published,
+    /// The same finding on the same resource alerted within `SUPPRESS_FOR`.
+    Suppressed,
+    /// `--dry-run`: not sent.
+    NotSent,
+}
+
 /// The result of processing one event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
     pub outcome: Outcome,
     /// Findings at or above `MIN_SEVERITY`, merged per rule and place.
     pub findings: Vec<Finding>,
-    /// How many alerts the sink accepted.
-    pub published: usize,
+    /// What became of each finding's alert, in the same order.
+    pub deliveries: Vec<Delivery>,
 }
 
 impl Report {
@@ -42,8 +59,20 @@ impl Report {
         Report {
             outcome: Outcome::Ignored(reason),
             findings: Vec::new(),
-            published: 0,
+            deliveries: Vec::new(),
         }
+    }
+
+    pub fn published(&self) -> usize {
+        self.count(Delivery::Published)
+    }
+
+    pub fn suppressed(&self) -> usize {
+        self.count(Delivery::Suppressed)
+    }
+
+    fn count(&self, wanted: Delivery) -> usize {
+        self.deliveries.iter().filter(|d| **d == wanted).count()
     }
 }
 
@@ -60,6 +89,9 @@ pub enum AuditError {
         published: usize,
         total: usize,
     },
+    /// The state store failed: the event must be retried.
+    #[error(transparent)]
+    State(#[from] StateError),
 }
 
 /// A failure at start-up. The message names what to fix.
@@ -77,17 +109,13 @@ pub enum StartupError {
 
 /// Checks skipped when a read fails, as the alert says them.
 const TASK_DEFINITION_CHECKS: &str = "the database, secret and storage checks";
-const SERVICE_CHECKS: &str = "the load balancer check";
-
-/// The auditor, ready to process events.
-pub struct Auditor<I, S> {
-    config: Config,
-    profiles: Profiles,
-    scanner: LogScanner,
-    inventory: CachedInventory<I>,
-    sink: S,
-    region: Option<String>,
-}
+const SERVICE_CHECKS: &str = "the load balancer and public IP checks";
+const PUBLIC_IP_CHECKS: &str = "the public IP check";
+const STOPPED_TASK_CHECKS: &str = "the data-lost-on-stop check";
+const SWEEP_CHECKS: &str = "the sweep of this cluster";
+const SWEEP_LOG_CHECKS: &str = "the log checks of the sweep";
+/// At most this many log lines per container are read by a sweep.
+const SWEEP_LOG_LINES: usize = 10_000;
 
 /// Loads the shipped profiles plus `PROFILES_FILE`, if set.
 pub fn load_profiles(config: &Config) -> Result<Profiles, StartupError> {
@@ -107,22 +135,38 @@ pub fn load_profiles(config: &Config) -> Result<Profiles, StartupError> {
     )?)
 }
 
-impl<I: Inventory, S: AlertSink> Auditor<I, S> {
+/// The auditor, ready to process events.
+pub struct Auditor<I, S, M> {
+    config: Config,
+    profiles: Profiles,
+    scanner: LogScanner,
+    filter_pattern: String,
+    inventory: CachedInventory<I>,
+    sink: S,
+    state: M,
+    region: Option<String>,
+}
+
+impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
     /// Builds the auditor: profiles and regexes are compiled here, once.
     pub fn new(
         config: Config,
         inventory: I,
         sink: S,
+        state: M,
         region: Option<String>,
     ) -> Result<Self, StartupError> {
         let profiles = load_profiles(&config)?;
         let scanner = LogScanner::new(&profiles, config.max_line_bytes)?;
+        let filter_pattern = rules::logs::subscription_filter_pattern(&profiles);
         Ok(Auditor {
             config,
             profiles,
             scanner,
+            filter_pattern,
             inventory: CachedInventory::new(inventory),
             sink,
+            state,
             region,
         })
     }
@@ -139,11 +183,19 @@ impl<I: Inventory, S: AlertSink> Auditor<I, S> {
         &self.inventory
     }
 
-    /// Processes one raw event: decode, enrich, evaluate, publish.
+    pub fn state(&self) -> &M {
+        &self.state
+    }
+
+    pub fn sink(&self) -> &S {
+        &self.sink
+    }
+
+    /// Processes one raw event: decode, skip repeated deliveries, enrich, evaluate, publish.
     pub async fn process(&self, input: &[u8]) -> Result<Report, AuditError> {
+        let now = crate::state::now();
         let mut scratch = Vec::new();
-        let decoded = events::decode(input, &self.config.limits, &mut scratch)?;
-        let event = match decoded {
+        let event = match events::decode(input, &self.config.limits, &mut scratch)? {
             Decoded::Ignored(reason) => {
                 tracing::info!(%reason, "event ignored");
                 return Ok(Report::ignored(reason));
@@ -161,35 +213,54 @@ impl<I: Inventory, S: AlertSink> Auditor<I, S> {
             tracing::info!(%reason, "event ignored");
             return Ok(Report::ignored(reason));
         }
+        let delivery = continuity::delivery_key(&event);
+        if let Some(key) = &delivery
+            && continuity::already_processed(&self.state, key, now).await?
+        {
+            let reason = format!("{description}: this delivery was already processed");
+            tracing::info!(%reason, "duplicate delivery");
+            return Ok(Report::ignored(reason));
+        }
         tracing::info!(event = %description, "auditing");
-        let findings = match event {
-            Event::TaskStateChange(task) => {
-                let status = task.detail.last_status.as_deref().unwrap_or("unknown");
-                if status != "RUNNING" {
+        let findings = match &event {
+            Event::TaskStateChange(task) => match task.detail.last_status.as_deref() {
+                Some("RUNNING") => self.audit_running(task, now).await?,
+                Some("STOPPED") => self.audit_stopped(task, now).await?,
+                other => {
                     let reason = format!(
-                        "{description}: only RUNNING tasks are audited, this one is {status}"
+                        "{description}: only RUNNING and STOPPED tasks are audited, this one is {}",
+                        other.unwrap_or("without a status")
                     );
                     tracing::info!(%reason, "event ignored");
                     return Ok(Report::ignored(reason));
                 }
-                self.audit_task(&task).await
-            }
-            Event::Logs(batch) => self.audit_logs(&batch).await,
-            // Decoded and acknowledged; no rule reads deployment or service events yet.
+            },
+            Event::Logs(batch) => self.audit_logs(batch, now).await?,
+            Event::Sweep(origin) => self.sweep_findings(origin, &[]).await,
+            // Decoded and acknowledged; no rule reads deployment or service events.
             Event::DeploymentStateChange(_) | Event::ServiceAction(_) => Vec::new(),
         };
-        let findings = alert::merge(
-            findings
-                .into_iter()
-                .filter(|finding| finding.severity >= self.config.min_severity)
-                .collect(),
-        );
-        let published = self.publish(&findings).await?;
-        Ok(Report {
-            outcome: Outcome::Audited(description),
-            findings,
-            published,
-        })
+        let report = self
+            .finish(Outcome::Audited(description), findings, now)
+            .await?;
+        if let Some(key) = &delivery
+            && self.sink.delivers()
+        {
+            continuity::mark_processed(&self.state, key, now).await?;
+        }
+        Ok(report)
+    }
+
+    /// Audits every service of `clusters` (all, or `CLUSTERS`, when empty) as it stands now.
+    pub async fn sweep(&self, clusters: &[String]) -> Result<Report, AuditError> {
+        let now = crate::state::now();
+        let origin = EventOrigin {
+            region: self.region.clone(),
+            ..Default::default()
+        };
+        let findings = self.sweep_findings(&origin, clusters).await;
+        self.finish(Outcome::Audited("sweep".to_string()), findings, now)
+            .await
     }
 
     /// `CLUSTERS` (names or ARNs) narrows what is audited; empty means every cluster.
@@ -202,26 +273,79 @@ impl<I: Inventory, S: AlertSink> Auditor<I, S> {
                 .any(|wanted| resource_name(wanted) == resource_name(cluster_arn))
     }
 
-    async fn publish(&self, findings: &[Finding]) -> Result<usize, AuditError> {
-        let mut published = 0;
-        for finding in findings {
-            let rendered = alert::render(finding);
-            self.sink
-                .publish(&rendered)
-                .await
-                .map_err(|error| AuditError::Publish {
-                    error,
-                    published,
-                    total: findings.len(),
-                })?;
-            tracing::info!(alert = %alert::log_line(&rendered), rule = %finding.rule, "alert published");
-            published += 1;
-        }
-        Ok(published)
+    /// Filters by `MIN_SEVERITY`, merges per rule and place, publishes what is not suppressed.
+    async fn finish(
+        &self,
+        outcome: Outcome,
+        findings: Vec<Finding>,
+        now: u64,
+    ) -> Result<Report, AuditError> {
+        let findings = alert::merge(
+            findings
+                .into_iter()
+                .filter(|finding| finding.severity >= self.config.min_severity)
+                .collect(),
+        );
+        let deliveries = self.publish(&findings, now).await?;
+        Ok(Report {
+            outcome,
+            findings,
+            deliveries,
+        })
     }
 
-    /// Enriches a task event with its task definition and service, then runs the rules.
-    async fn audit_task(&self, event: &EcsEvent<TaskStateChange>) -> Vec<Finding> {
+    /// Claims, then publishes, each alert. A failed publish gives its claim back so that the
+    /// retried event alerts; alerts already published stay claimed, so a retry does not
+    /// publish them again.
+    async fn publish(&self, findings: &[Finding], now: u64) -> Result<Vec<Delivery>, AuditError> {
+        let mut deliveries = Vec::with_capacity(findings.len());
+        if !self.sink.delivers() {
+            deliveries.resize(findings.len(), Delivery::NotSent);
+            return Ok(deliveries);
+        }
+        for finding in findings {
+            let claim = match continuity::claim_alert(
+                &self.state,
+                finding,
+                self.config.suppress_for_seconds,
+                now,
+            )
+            .await?
+            {
+                ClaimOutcome::Claimed(claim) => claim,
+                ClaimOutcome::Suppressed { alerted_at } => {
+                    tracing::info!(rule = %finding.rule, alerted_at, "alert suppressed: already sent");
+                    deliveries.push(Delivery::Suppressed);
+                    continue;
+                }
+            };
+            let rendered = alert::render(finding);
+            if let Err(error) = self.sink.publish(&rendered).await {
+                if let Err(release_error) = continuity::release(&self.state, &claim).await {
+                    tracing::error!(%release_error, "could not release the alert claim; the retry may stay silent");
+                }
+                return Err(AuditError::Publish {
+                    error,
+                    published: deliveries
+                        .iter()
+                        .filter(|d| **d == Delivery::Published)
+                        .count(),
+                    total: findings.len(),
+                });
+            }
+            tracing::info!(alert = %alert::log_line(&rendered), rule = %finding.rule, "alert published");
+            deliveries.push(Delivery::Published);
+        }
+        Ok(deliveries)
+    }
+
+    /// The task as the rules see it: the event's facts plus its task definition and, for
+    /// service tasks (when `with_service`), its service.
+    async fn task_context(
+        &self,
+        event: &EcsEvent<TaskStateChange>,
+        with_service: bool,
+    ) -> TaskContext {
         let detail = &event.detail;
         let mut task = TaskContext {
             origin: event.origin.clone(),
@@ -232,36 +356,14 @@ impl<I: Inventory, S: AlertSink> Auditor<I, S> {
             last_status: detail.last_status.clone(),
             launch_type: detail.launch_type.clone(),
             platform_version: detail.platform_version.clone(),
+            started_by: detail.started_by.clone(),
+            started_at: detail.started_at.clone(),
             private_ip: detail.private_ip().map(str::to_string),
             ..Default::default()
         };
-        if task.task_definition_arn.is_empty() {
-            task.gaps.push(AuditGap {
-                error: ReadError {
-                    operation: "ecs:DescribeTaskDefinition",
-                    resource: "(none)".to_string(),
-                    failure: ReadFailure::NotFound,
-                    message: "the event names no taskDefinitionArn".to_string(),
-                },
-                skipped_checks: TASK_DEFINITION_CHECKS,
-            });
-        } else {
-            match self
-                .inventory
-                .task_definition(&task.task_definition_arn)
-                .await
-            {
-                Ok(definition) => task.task_definition = Some(definition),
-                Err(error) => {
-                    tracing::warn!(%error, "task definition unreadable");
-                    task.gaps.push(AuditGap {
-                        error,
-                        skipped_checks: TASK_DEFINITION_CHECKS,
-                    });
-                }
-            }
-        }
-        if let Some(service) = task.service_name().map(str::to_string) {
+        self.add_task_definition(&mut task, TASK_DEFINITION_CHECKS)
+            .await;
+        if with_service && let Some(service) = task.service_name().map(str::to_string) {
             match self.inventory.service(&task.cluster_arn, &service).await {
                 Ok(found) => task.service = Some(found),
                 Err(error) => {
@@ -273,15 +375,221 @@ impl<I: Inventory, S: AlertSink> Auditor<I, S> {
                 }
             }
         }
-        rules::evaluate_task(&task, &self.profiles)
+        task
+    }
+
+    async fn add_task_definition(&self, task: &mut TaskContext, skipped_checks: &'static str) {
+        if task.task_definition_arn.is_empty() {
+            task.gaps.push(AuditGap {
+                error: ReadError {
+                    operation: "ecs:DescribeTaskDefinition",
+                    resource: "(none)".to_string(),
+                    failure: ReadFailure::NotFound,
+                    message: "no task definition is named".to_string(),
+                },
+                skipped_checks,
+            });
+            return;
+        }
+        match self
+            .inventory
+            .task_definition(&task.task_definition_arn)
+            .await
+        {
+            Ok(definition) => task.task_definition = Some(definition),
+            Err(error) => {
+                tracing::warn!(%error, "task definition unreadable");
+                task.gaps.push(AuditGap {
+                    error,
+                    skipped_checks,
+                });
+            }
+        }
+    }
+
+    /// A task reached RUNNING: its configuration, its public IP, and what it replaces.
+    async fn audit_running(
+        &self,
+        event: &EcsEvent<TaskStateChange>,
+        now: u64,
+    ) -> Result<Vec<Finding>, AuditError> {
+        let mut task = self.task_context(event, true).await;
+        let has_public_ip = task
+            .service
+            .as_ref()
+            .is_some_and(|service| service.assign_public_ip == Some(true));
+        if has_public_ip && let Some(interface) = event.detail.network_interface_id() {
+            match self.inventory.public_ip(interface).await {
+                Ok(ip) => task.public_ip = ip,
+                Err(error) => {
+                    tracing::warn!(%error, "public IP unreadable");
+                    task.gaps.push(AuditGap {
+                        error,
+                        skipped_checks: PUBLIC_IP_CHECKS,
+                    });
+                }
+            }
+        }
+        let mut findings = rules::evaluate_task(&task, &self.profiles);
+        let Some(service) = task.service_name().map(str::to_string) else {
+            return Ok(findings);
+        };
+        let cluster = resource_name(&task.cluster_arn).to_string();
+
+        if let Some(ip) = task.public_ip.clone() {
+            let remembered = Remembered::load(
+                &self.state,
+                continuity::service_ip_key(&cluster, &service),
+                now,
+            )
+            .await?;
+            let previous = remembered.get("ip").map(|previous_ip| IpSighting {
+                ip: previous_ip.to_string(),
+                task_arn: remembered.get("task").unwrap_or_default().to_string(),
+                deployment: remembered.get("deployment").map(str::to_string),
+            });
+            let current = IpSighting {
+                ip,
+                task_arn: task.task_arn.clone(),
+                deployment: task.started_by.clone(),
+            };
+            findings.extend(deployment::public_ip_changed(
+                &task,
+                previous.as_ref(),
+                &current,
+            ));
+            if previous.as_ref() != Some(&current) {
+                let mut attributes = BTreeMap::from([
+                    ("ip".to_string(), current.ip.clone()),
+                    ("task".to_string(), current.task_arn.clone()),
+                ]);
+                if let Some(deployment) = current.deployment {
+                    attributes.insert("deployment".to_string(), deployment);
+                }
+                remembered.replace(&self.state, attributes, now).await?;
+            }
+        }
+
+        // Remember the newest running task, for the stop of the one it replaces.
+        let remembered = Remembered::load(
+            &self.state,
+            continuity::service_task_key(&cluster, &service),
+            now,
+        )
+        .await?;
+        let newer = match (remembered.get("started_at"), task.started_at.as_deref()) {
+            (Some(recorded), Some(started)) => started >= recorded,
+            _ => true,
+        };
+        if newer && remembered.get("task") != Some(task.task_arn.as_str()) {
+            let keeps_data_in_task = findings
+                .iter()
+                .any(|finding| finding.rule == RuleId::EphemeralDataDirectory);
+            let mut attributes = BTreeMap::from([
+                ("task".to_string(), task.task_arn.clone()),
+                (
+                    "task_definition".to_string(),
+                    task.task_definition_arn.clone(),
+                ),
+                (
+                    "keeps_data_in_task".to_string(),
+                    keeps_data_in_task.to_string(),
+                ),
+            ]);
+            if let Some(started) = &task.started_at {
+                attributes.insert("started_at".to_string(), started.clone());
+            }
+            remembered.replace(&self.state, attributes, now).await?;
+        }
+        Ok(findings)
+    }
+
+    /// A task STOPPED: if its data lived inside it, that data is gone now.
+    async fn audit_stopped(
+        &self,
+        event: &EcsEvent<TaskStateChange>,
+        now: u64,
+    ) -> Result<Vec<Finding>, AuditError> {
+        let mut task = self.task_context(event, false).await;
+        for gap in &mut task.gaps {
+            gap.skipped_checks = STOPPED_TASK_CHECKS;
+        }
+        task.stop = Some(StopFacts {
+            stop_code: event.detail.stop_code.clone(),
+            stopped_reason: event.detail.stopped_reason.clone(),
+            stopped_at: event.detail.stopped_at.clone(),
+        });
+        let mut findings = rules::configuration::audit_incomplete(&task);
+
+        let seen = Remembered::load(
+            &self.state,
+            continuity::embedded_database_key(&task.task_arn),
+            now,
+        )
+        .await?;
+        let data = match (seen.get("app"), seen.get("evidence")) {
+            (Some(app), evidence) => Some(DataInTask {
+                app: app.to_string(),
+                reason: format!(
+                    "its log showed it running on its embedded database ({})",
+                    evidence.unwrap_or("embedded-database-in-use")
+                ),
+            }),
+            (None, _) => rules::evaluate_task(&task, &self.profiles)
+                .into_iter()
+                .find(|finding| finding.rule == RuleId::EphemeralDataDirectory)
+                .map(|finding| DataInTask {
+                    app: finding.app.clone().unwrap_or_else(|| "The app".to_string()),
+                    reason: format!(
+                        "its data directory {} had no external database and no EFS volume",
+                        finding
+                            .facts
+                            .get("data_directory")
+                            .map(String::as_str)
+                            .unwrap_or("(unknown)")
+                    ),
+                }),
+        };
+        let Some(data) = data else {
+            return Ok(findings);
+        };
+        let replacement = match task.service_name() {
+            Some(service) => {
+                let remembered = Remembered::load(
+                    &self.state,
+                    continuity::service_task_key(resource_name(&task.cluster_arn), service),
+                    now,
+                )
+                .await?;
+                remembered
+                    .get("task")
+                    .filter(|next| *next != task.task_arn)
+                    .map(|next| Replacement {
+                        task_arn: next.to_string(),
+                        task_definition: remembered
+                            .get("task_definition")
+                            .unwrap_or_default()
+                            .to_string(),
+                        started_at: remembered.get("started_at").map(str::to_string),
+                        keeps_data_in_task: remembered.get("keeps_data_in_task") == Some("true"),
+                    })
+            }
+            None => None,
+        };
+        findings.extend(deployment::data_lost_on_stop(
+            &task,
+            &data,
+            replacement.as_ref(),
+        ));
+        Ok(findings)
     }
 
     /// Scans a log batch; only when something matched does it look up which task and service
     /// the stream belongs to (so quiet batches cost no AWS call).
-    async fn audit_logs(&self, batch: &LogBatch<'_>) -> Vec<Finding> {
+    async fn audit_logs(&self, batch: &LogBatch<'_>, now: u64) -> Result<Vec<Finding>, AuditError> {
         let matches = self.scanner.scan(batch);
         if matches.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let mut location = Location {
             account: (!batch.owner.is_empty()).then(|| batch.owner.to_string()),
@@ -321,6 +629,175 @@ impl<I: Inventory, S: AlertSink> Auditor<I, S> {
                 finding.evidence.push(note.clone());
             }
         }
+        // Remember that this task ran on its embedded database, for when it stops.
+        if let Some(task_arn) = &location.task
+            && let Some(embedded) = findings
+                .iter()
+                .find(|finding| finding.rule == RuleId::EmbeddedDatabaseInUse)
+        {
+            let remembered = Remembered::load(
+                &self.state,
+                continuity::embedded_database_key(task_arn),
+                now,
+            )
+            .await?;
+            if remembered.get("app").is_none() {
+                let evidence = embedded
+                    .facts
+                    .get("data_path")
+                    .map(|path| format!("{} in {path}", embedded.summary))
+                    .unwrap_or_else(|| embedded.summary.clone());
+                let attributes = BTreeMap::from([
+                    ("app".to_string(), embedded.app.clone().unwrap_or_default()),
+                    ("evidence".to_string(), evidence),
+                ]);
+                remembered.replace(&self.state, attributes, now).await?;
+            }
+        }
+        Ok(findings)
+    }
+
+    /// Every service of the clusters, as it stands now: configuration, endpoint, recent logs.
+    /// What cannot be read becomes `audit-incomplete`, never silence.
+    async fn sweep_findings(&self, origin: &EventOrigin, clusters: &[String]) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        let gap_findings = |cluster_arn: &str, error: ReadError, skipped_checks| {
+            let task = TaskContext {
+                origin: origin.clone(),
+                cluster_arn: cluster_arn.to_string(),
+                gaps: vec![AuditGap {
+                    error,
+                    skipped_checks,
+                }],
+                ..Default::default()
+            };
+            rules::configuration::audit_incomplete(&task)
+        };
+        let clusters = if clusters.is_empty() {
+            match self.inventory.clusters().await {
+                Ok(clusters) => clusters,
+                Err(error) => return gap_findings("", error, SWEEP_CHECKS),
+            }
+        } else {
+            clusters.to_vec()
+        };
+        let since_ms =
+            (crate::state::now().saturating_sub(self.config.sweep_log_hours * 3600) * 1000) as i64;
+        for cluster in clusters {
+            let service_arns = match self.inventory.service_arns(&cluster).await {
+                Ok(arns) => arns,
+                Err(error) => {
+                    findings.extend(gap_findings(&cluster, error, SWEEP_CHECKS));
+                    continue;
+                }
+            };
+            tracing::info!(cluster = %resource_name(&cluster), services = service_arns.len(), "sweeping");
+            for service_arn in service_arns {
+                let name = resource_name(&service_arn).to_string();
+                let service = match self.inventory.service(&cluster, &name).await {
+                    Ok(service) => service,
+                    Err(error) => {
+                        findings.extend(gap_findings(&cluster, error, SERVICE_CHECKS));
+                        continue;
+                    }
+                };
+                findings.extend(
+                    self.sweep_service(origin, &cluster, service, since_ms)
+                        .await,
+                );
+            }
+        }
+        findings
+    }
+
+    async fn sweep_service(
+        &self,
+        origin: &EventOrigin,
+        cluster: &str,
+        service: Service,
+        since_ms: i64,
+    ) -> Vec<Finding> {
+        let cluster_arn = if service.cluster_arn.is_empty() {
+            cluster.to_string()
+        } else {
+            service.cluster_arn.clone()
+        };
+        let mut task = TaskContext {
+            origin: EventOrigin {
+                region: origin
+                    .region
+                    .clone()
+                    .or_else(|| arn_field(&service.arn, 3).map(str::to_string)),
+                account: origin
+                    .account
+                    .clone()
+                    .or_else(|| arn_field(&service.arn, 4).map(str::to_string)),
+                ..origin.clone()
+            },
+            cluster_arn,
+            task_definition_arn: service.task_definition.clone(),
+            group: Some(format!("service:{}", service.name)),
+            service: Some(service),
+            ..Default::default()
+        };
+        self.add_task_definition(&mut task, TASK_DEFINITION_CHECKS)
+            .await;
+        let mut findings = rules::evaluate_task(&task, &self.profiles);
+        let Some(definition) = task.task_definition.clone() else {
+            return findings;
+        };
+        for container in &definition.container_definitions {
+            let Some((group, prefix)) = container.awslogs() else {
+                continue;
+            };
+            let stream_prefix = prefix.map(|prefix| format!("{prefix}/{}/", container.name));
+            let lines = match self
+                .inventory
+                .recent_log_lines(
+                    group,
+                    stream_prefix.as_deref(),
+                    &self.filter_pattern,
+                    since_ms,
+                    SWEEP_LOG_LINES,
+                )
+                .await
+            {
+                Ok(lines) => lines,
+                Err(error) => {
+                    let mut gap = task.clone();
+                    gap.gaps = vec![AuditGap {
+                        error,
+                        skipped_checks: SWEEP_LOG_CHECKS,
+                    }];
+                    findings.extend(rules::configuration::audit_incomplete(&gap));
+                    continue;
+                }
+            };
+            let batch = LogBatch {
+                message_type: Cow::Borrowed(events::logs::DATA_MESSAGE),
+                log_group: Cow::Borrowed(group),
+                log_stream: Cow::Owned(stream_prefix.clone().unwrap_or_default()),
+                log_events: lines
+                    .iter()
+                    .map(|line| LogLine {
+                        id: Cow::Borrowed(&line.id),
+                        timestamp: line.timestamp,
+                        message: Cow::Borrowed(&line.message),
+                    })
+                    .collect(),
+                ..Default::default()
+            };
+            let location = Location {
+                container: Some(container.name.clone()),
+                log_group: Some(group.to_string()),
+                ..task.location()
+            };
+            findings.extend(rules::logs::findings(
+                self.scanner.scan(&batch),
+                &self.profiles,
+                &location,
+            ));
+        }
         findings
     }
 }
@@ -332,6 +809,7 @@ mod tests {
     use crate::finding::{RuleId, Severity};
     use crate::inventory::tests::FakeInventory;
     use crate::publish::tests::RecordingSink;
+    use crate::state::MemoryStore;
     use std::sync::atomic::Ordering;
 
     const TASK_ARN: &str =
@@ -388,8 +866,15 @@ mod tests {
         inventory: FakeInventory,
         sink: RecordingSink,
         config: Config,
-    ) -> Auditor<FakeInventory, RecordingSink> {
-        Auditor::new(config, inventory, sink, Some("us-east-1".to_string())).unwrap()
+    ) -> Auditor<FakeInventory, RecordingSink, MemoryStore> {
+        Auditor::new(
+            config,
+            inventory,
+            sink,
+            MemoryStore::new(),
+            Some("us-east-1".to_string()),
+        )
+        .unwrap()
     }
 
     fn logs_event(lines: &[&str]) -> String {
@@ -425,7 +910,7 @@ mod tests {
                 RuleId::EphemeralDataDirectory
             ]
         );
-        assert_eq!(report.published, 2);
+        assert_eq!(report.published(), 2);
         let alerts = auditor.sink.alerts.lock().unwrap();
         assert!(
             alerts[0]

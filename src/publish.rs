@@ -6,6 +6,12 @@ use std::future::Future;
 /// A destination for alerts.
 pub trait AlertSink: Send + Sync {
     fn publish(&self, alert: &Alert) -> impl Future<Output = Result<(), PublishError>> + Send;
+
+    /// Whether alerts really go anywhere. A sink that does not deliver (a dry run) must not
+    /// leave traces in the state store: no claims, no processed deliveries.
+    fn delivers(&self) -> bool {
+        true
+    }
 }
 
 /// An alert that could not be delivered. The Lambda handler returns it as an error so that
@@ -26,6 +32,10 @@ pub struct DryRun;
 impl AlertSink for DryRun {
     async fn publish(&self, _alert: &Alert) -> Result<(), PublishError> {
         Ok(())
+    }
+
+    fn delivers(&self) -> bool {
+        false
     }
 }
 

@@ -51,53 +51,75 @@ fn findings(stdout: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-async fn seeded() -> (Moto, AlertInbox) {
+/// The emulator with the demo account, an alert inbox, and the sample events rewritten for
+/// the account's tasks in a temporary directory.
+struct Seeded {
+    moto: Moto,
+    inbox: AlertInbox,
+    events: tempfile::TempDir,
+}
+
+impl Seeded {
+    fn event(&self, name: &str) -> String {
+        self.events.path().join(name).to_string_lossy().to_string()
+    }
+}
+
+async fn seeded() -> Seeded {
     let moto = Moto::start();
     let config = moto.sdk_config().await;
-    seed_demo_account(&moto, &config).await;
+    let account = seed_demo_account(&moto, &config).await;
     let inbox = AlertInbox::create(&config, "cli").await;
-    (moto, inbox)
+    let events = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(repo_path("events")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().to_string();
+        if name.ends_with(".json") {
+            std::fs::write(events.path().join(&name), account.event(&name)).unwrap();
+        }
+    }
+    Seeded {
+        moto,
+        inbox,
+        events,
+    }
 }
 
 #[tokio::test]
 async fn audit_prints_json_lines_and_publishes_alerts() {
-    let (moto, inbox) = seeded().await;
-    let (output, stdout, stderr) = run(auditor_command(Some(&moto))
-        .env("SNS_TOPIC_ARN", &inbox.topic_arn)
-        .args(["audit", "--event", "events/task-running-seed.json"]));
+    let seeded = seeded().await;
+    let (output, stdout, stderr) = run(auditor_command(Some(&seeded.moto))
+        .env("SNS_TOPIC_ARN", &seeded.inbox.topic_arn)
+        .args(["audit", "--event", &seeded.event("task-running-seed.json")]));
     assert!(output.status.success(), "{stderr}");
     let lines = findings(&stdout);
-    assert_eq!(lines.len(), 2);
+    assert_eq!(lines.len(), 3);
     for line in &lines {
-        for key in [
-            "rule",
-            "severity",
-            "summary",
-            "cluster",
-            "service",
-            "task",
-            "task_definition",
-        ] {
+        for key in ["rule", "severity", "summary", "cluster", "service", "alert"] {
             assert!(line.get(key).is_some(), "{key} missing in {line}");
         }
+    }
+    // Task-level findings name the task and its definition; the endpoint finding is the service's.
+    for key in ["task", "task_definition", "container"] {
+        assert!(lines[0].get(key).is_some(), "{key} missing in {}", lines[0]);
     }
     assert_eq!(lines[0]["rule"], "database-setting-misnamed");
     assert_eq!(lines[0]["cluster"], "coder-cluster");
     assert_eq!(lines[0]["service"], "coder-service");
+    assert_eq!(lines[0]["alert"], "published");
     assert!(
         stderr.contains(
-            "2 finding(s); 2 alert(s) published to arn:aws:sns:us-east-1:123456789012:cli"
+            "3 finding(s); 3 alert(s) published to arn:aws:sns:us-east-1:123456789012:cli"
         ),
         "{stderr}"
     );
-    assert_eq!(inbox.drain().await.len(), 2);
+    assert_eq!(seeded.inbox.drain().await.len(), 3);
 }
 
 #[tokio::test]
 async fn dry_run_prints_but_does_not_publish_and_stdin_works() {
-    let (moto, inbox) = seeded().await;
-    let mut child = auditor_command(Some(&moto))
-        .env("SNS_TOPIC_ARN", &inbox.topic_arn)
+    let seeded = seeded().await;
+    let mut child = auditor_command(Some(&seeded.moto))
+        .env("SNS_TOPIC_ARN", &seeded.inbox.topic_arn)
         .args(["audit", "--event", "-", "--dry-run"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -108,7 +130,7 @@ async fn dry_run_prints_but_does_not_publish_and_stdin_works() {
         .stdin
         .take()
         .unwrap()
-        .write_all(&read_event("logs-built-in-postgres.json"))
+        .write_all(&std::fs::read(seeded.event("logs-built-in-postgres.json")).unwrap())
         .unwrap();
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
@@ -118,43 +140,66 @@ async fn dry_run_prints_but_does_not_publish_and_stdin_works() {
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["rule"], "embedded-database-in-use");
     assert_eq!(lines[0]["log_group"], "/ecs/coder");
-    assert_eq!(
-        lines[0]["log_stream"],
-        "ecs/coder/4d8c3a3c9f2e4a0b8e7d6c5b4a392817"
-    );
+    assert_eq!(lines[0]["service"], "coder-service");
+    assert_eq!(lines[0]["alert"], "not-sent");
     assert!(
         stderr.contains("stdin: CloudWatch Logs batch of 5 line(s)"),
         "{stderr}"
     );
     assert!(stderr.contains("dry run, nothing published"), "{stderr}");
-    assert!(inbox.drain().await.is_empty());
+    assert!(seeded.inbox.drain().await.is_empty());
 }
 
 #[tokio::test]
-async fn several_events_are_processed_in_order_in_one_process() {
-    let (moto, _inbox) = seeded().await;
-    let (output, stdout, stderr) = run(auditor_command(Some(&moto)).args([
-        "audit",
-        "--dry-run",
-        "-e",
-        "events/task-running-seed.json",
-        "-e",
-        "events/logs-control-message.json",
-        "-e",
-        "events/task-running-fixed.json",
-    ]));
+async fn several_events_are_processed_in_order_in_one_process_sharing_memory() {
+    let seeded = seeded().await;
+    let (output, stdout, stderr) = run(auditor_command(Some(&seeded.moto))
+        .env("SNS_TOPIC_ARN", &seeded.inbox.topic_arn)
+        .args([
+            "audit",
+            "-e",
+            &seeded.event("task-running-seed.json"),
+            "-e",
+            &seeded.event("task-running-seed.json"),
+            "-e",
+            &seeded.event("logs-control-message.json"),
+            "-e",
+            &seeded.event("task-running-fixed.json"),
+        ]));
     assert!(output.status.success(), "{stderr}");
-    assert_eq!(findings(&stdout).len(), 2);
+    let lines = findings(&stdout);
+    let alerts: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|line| {
+            (
+                line["rule"].as_str().unwrap(),
+                line["alert"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        alerts,
+        vec![
+            ("database-setting-misnamed", "published"),
+            ("ephemeral-data-directory", "published"),
+            ("endpoint-without-load-balancer", "published"),
+            // The fixed task: the endpoint alert was sent already; the IP change is new.
+            ("endpoint-without-load-balancer", "suppressed"),
+            ("public-ip-changed", "published"),
+        ]
+    );
     let progress: Vec<&str> = stderr
         .lines()
         .filter(|l| l.starts_with("ecs-auditor: "))
         .collect();
-    assert_eq!(progress.len(), 3, "{stderr}");
-    assert!(progress[0].contains("task-running-seed.json"));
-    assert!(progress[1].contains("ignored: CloudWatch Logs CONTROL_MESSAGE"));
+    assert_eq!(progress.len(), 4, "{stderr}");
     assert!(
-        progress[2].contains("task-running-fixed.json") && progress[2].contains("0 finding(s)")
+        progress[1].contains("ignored") && progress[1].contains("already processed"),
+        "{stderr}"
     );
+    assert!(progress[2].contains("ignored: CloudWatch Logs CONTROL_MESSAGE"));
+    assert!(progress[3].contains("1 suppressed"), "{stderr}");
+    assert_eq!(seeded.inbox.drain().await.len(), 4);
 }
 
 /// A CloudWatch Logs event whose gzip stream stops halfway.
@@ -291,33 +336,39 @@ fn unreachable_aws_is_reported_as_an_incomplete_audit() {
 
 #[tokio::test]
 async fn a_failed_publish_exits_1() {
-    let (moto, _inbox) = seeded().await;
-    let (output, _, stderr) = run(auditor_command(Some(&moto))
+    let seeded = seeded().await;
+    let (output, _, stderr) = run(auditor_command(Some(&seeded.moto))
         .env(
             "SNS_TOPIC_ARN",
             "arn:aws:sns:us-east-1:123456789012:no-such-topic",
         )
-        .args(["audit", "--event", "events/task-running-seed.json"]));
+        .args(["audit", "--event", &seeded.event("task-running-seed.json")]));
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("could not publish alert"), "{stderr}");
 }
 
 #[tokio::test]
 async fn no_password_reaches_stdout_stderr_or_alerts_even_at_debug_level() {
-    let (moto, inbox) = seeded().await;
-    let (output, stdout, stderr) = run(auditor_command(Some(&moto))
-        .env("SNS_TOPIC_ARN", &inbox.topic_arn)
+    let seeded = seeded().await;
+    let (output, stdout, stderr) = run(auditor_command(Some(&seeded.moto))
+        .env("SNS_TOPIC_ARN", &seeded.inbox.topic_arn)
         .env("RUST_LOG", "debug")
         .args([
             "audit",
             "-e",
-            "events/task-running-plaintext.json",
+            &seeded.event("task-running-plaintext.json"),
             "-e",
-            "events/logs-credentials.json",
+            &seeded.event("logs-credentials.json"),
         ]));
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("DEBUG"), "debug logging is on");
-    let alerts: String = inbox.drain().await.into_iter().map(|a| a.raw).collect();
+    let alerts: String = seeded
+        .inbox
+        .drain()
+        .await
+        .into_iter()
+        .map(|a| a.raw)
+        .collect();
     assert!(alerts.contains("credentials-in-logs"));
     for fragment in ["N0t-A-Real", "Pass/word", "#Pass"] {
         assert!(!stdout.contains(fragment), "stdout leaks {fragment}");
@@ -335,6 +386,6 @@ fn help_and_rules_describe_the_tool() {
     }
     let (output, stdout, _) = run(auditor_command(None).arg("rules"));
     assert!(output.status.success());
-    assert_eq!(stdout.lines().count(), 10);
+    assert_eq!(stdout.lines().count(), ecs_auditor::RuleId::ALL.len());
     assert!(stdout.starts_with("embedded-database-in-use"));
 }

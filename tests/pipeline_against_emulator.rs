@@ -3,17 +3,22 @@
 
 mod support;
 
-use ecs_auditor::aws::{ecs::EcsInventory, sns::SnsSink};
+use ecs_auditor::aws::{AwsInventory, sns::SnsSink};
 use ecs_auditor::config::Config;
+use ecs_auditor::state::MemoryStore;
 use ecs_auditor::{Auditor, Outcome, RuleId};
 use support::*;
 
-async fn auditor_for(moto: &Moto, inbox: &AlertInbox) -> Auditor<EcsInventory, SnsSink> {
+async fn auditor_for(
+    moto: &Moto,
+    inbox: &AlertInbox,
+) -> Auditor<AwsInventory, SnsSink, MemoryStore> {
     let config = moto.sdk_config().await;
     Auditor::new(
         Config::default(),
-        EcsInventory::new(aws_sdk_ecs::Client::new(&config), vec![]),
+        AwsInventory::new(&config, vec![]),
         SnsSink::new(aws_sdk_sns::Client::new(&config), inbox.topic_arn.clone()),
+        MemoryStore::new(),
         Some(REGION.to_string()),
     )
     .unwrap()
@@ -32,20 +37,24 @@ fn rules_of(alerts: &[DeliveredAlert]) -> Vec<String> {
 async fn the_seed_setup_alerts_misnamed_setting_and_ephemeral_storage() {
     let moto = Moto::start();
     let config = moto.sdk_config().await;
-    seed_demo_account(&moto, &config).await;
+    let account = seed_demo_account(&moto, &config).await;
     let inbox = AlertInbox::create(&config, "seed").await;
     let auditor = auditor_for(&moto, &inbox).await;
 
     let report = auditor
-        .process(&read_event("task-running-seed.json"))
+        .process(&account.event("task-running-seed.json"))
         .await
         .unwrap();
-    assert_eq!(report.published, 2);
+    assert_eq!(report.published(), 3);
 
     let alerts = inbox.drain().await;
     assert_eq!(
         rules_of(&alerts),
-        vec!["database-setting-misnamed", "ephemeral-data-directory"]
+        vec![
+            "database-setting-misnamed",
+            "endpoint-without-load-balancer",
+            "ephemeral-data-directory"
+        ]
     );
     let misnamed = alerts
         .iter()
@@ -90,17 +99,22 @@ async fn the_seed_setup_alerts_misnamed_setting_and_ephemeral_storage() {
 async fn the_fixed_setup_yields_no_database_alert() {
     let moto = Moto::start();
     let config = moto.sdk_config().await;
-    seed_demo_account(&moto, &config).await;
+    let account = seed_demo_account(&moto, &config).await;
     let inbox = AlertInbox::create(&config, "fixed").await;
     let auditor = auditor_for(&moto, &inbox).await;
 
     let report = auditor
-        .process(&read_event("task-running-fixed.json"))
+        .process(&account.event("task-running-fixed.json"))
         .await
         .unwrap();
     assert!(matches!(report.outcome, Outcome::Audited(_)));
-    assert_eq!(report.findings, vec![]);
-    assert!(inbox.drain().await.is_empty());
+    // The service still has a public IP and no load balancer; the database is fine.
+    let rules: Vec<RuleId> = report.findings.iter().map(|f| f.rule).collect();
+    assert_eq!(rules, vec![RuleId::EndpointWithoutLoadBalancer]);
+    assert_eq!(
+        rules_of(&inbox.drain().await),
+        vec!["endpoint-without-load-balancer"]
+    );
 }
 
 #[tokio::test]
@@ -138,12 +152,12 @@ async fn an_unregistered_task_definition_is_an_incomplete_audit() {
 async fn plaintext_and_malformed_urls_alert_without_the_password() {
     let moto = Moto::start();
     let config = moto.sdk_config().await;
-    seed_demo_account(&moto, &config).await;
+    let account = seed_demo_account(&moto, &config).await;
     let inbox = AlertInbox::create(&config, "plaintext").await;
     let auditor = auditor_for(&moto, &inbox).await;
 
     auditor
-        .process(&read_event("task-running-plaintext.json"))
+        .process(&account.event("task-running-plaintext.json"))
         .await
         .unwrap();
     let alerts = inbox.drain().await;
@@ -173,60 +187,11 @@ async fn plaintext_and_malformed_urls_alert_without_the_password() {
 async fn log_lines_are_attributed_to_the_running_task_and_its_service() {
     let moto = Moto::start();
     let config = moto.sdk_config().await;
-    seed_demo_account(&moto, &config).await;
     // A real (emulated) Fargate task, so the log stream's task id resolves through
     // ecs:ListClusters + ecs:DescribeTasks.
-    let vpc = xml_value(
-        &moto.query_call(
-            "ec2",
-            "Action=CreateVpc&CidrBlock=10.0.0.0/16&Version=2016-11-15",
-        ),
-        "vpcId",
-    );
-    moto.query_call(
-        "ec2",
-        &format!(
-            "Action=ModifyVpcAttribute&VpcId={vpc}&EnableDnsHostnames.Value=true&Version=2016-11-15"
-        ),
-    );
-    let subnet = xml_value(
-        &moto.query_call(
-            "ec2",
-            &format!("Action=CreateSubnet&VpcId={vpc}&CidrBlock=10.0.1.0/24&Version=2016-11-15"),
-        ),
-        "subnetId",
-    );
-    let group = xml_value(
-        &moto.query_call(
-            "ec2",
-            &format!("Action=CreateSecurityGroup&GroupName=coder&GroupDescription=coder&VpcId={vpc}&Version=2016-11-15"),
-        ),
-        "groupId",
-    );
-    let ecs = aws_sdk_ecs::Client::new(&config);
-    let task = ecs
-        .run_task()
-        .cluster("coder-cluster")
-        .task_definition("coder:1")
-        .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
-        .started_by("ecs-svc/1234567890123456789")
-        .group("service:coder-service")
-        .network_configuration(
-            aws_sdk_ecs::types::NetworkConfiguration::builder()
-                .awsvpc_configuration(
-                    aws_sdk_ecs::types::AwsVpcConfiguration::builder()
-                        .subnets(subnet)
-                        .security_groups(group)
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let task_arn = task.tasks()[0].task_arn().unwrap().to_string();
-    let task_id = task_arn.rsplit('/').next().unwrap().to_string();
+    let account = seed_demo_account(&moto, &config).await;
+    let task_id = account.seed_task.clone();
+    let task_arn = format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task/coder-cluster/{task_id}");
 
     let payload = serde_json::json!({
         "messageType": "DATA_MESSAGE", "owner": ACCOUNT, "logGroup": "/ecs/coder",
@@ -241,7 +206,7 @@ async fn log_lines_are_attributed_to_the_running_task_and_its_service() {
     let inbox = AlertInbox::create(&config, "logs").await;
     let auditor = auditor_for(&moto, &inbox).await;
     let report = auditor.process(event.as_bytes()).await.unwrap();
-    assert_eq!(report.published, 1);
+    assert_eq!(report.published(), 1);
     let alerts = inbox.drain().await;
     assert_eq!(alerts.len(), 1);
     assert_eq!(
@@ -262,39 +227,33 @@ async fn log_lines_are_attributed_to_the_running_task_and_its_service() {
 }
 
 fn logs_event(payload: &serde_json::Value) -> String {
-    use std::io::Write;
-    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gzip.write_all(payload.to_string().as_bytes()).unwrap();
-    let data = base64::Engine::encode(
-        &base64::engine::general_purpose::STANDARD,
-        gzip.finish().unwrap(),
-    );
-    serde_json::json!({"awslogs": {"data": data}}).to_string()
+    serde_json::json!({"awslogs": {"data": encode_logs(&payload.to_string())}}).to_string()
 }
 
 #[tokio::test]
 async fn a_failed_publish_is_an_error_so_the_event_is_retried() {
     let moto = Moto::start();
     let config = moto.sdk_config().await;
-    seed_demo_account(&moto, &config).await;
+    let account = seed_demo_account(&moto, &config).await;
     let auditor = Auditor::new(
         Config::default(),
-        EcsInventory::new(aws_sdk_ecs::Client::new(&config), vec![]),
+        AwsInventory::new(&config, vec![]),
         SnsSink::new(
             aws_sdk_sns::Client::new(&config),
             format!("arn:aws:sns:{REGION}:{ACCOUNT}:no-such-topic"),
         ),
+        MemoryStore::new(),
         Some(REGION.to_string()),
     )
     .unwrap();
     let error = auditor
-        .process(&read_event("task-running-seed.json"))
+        .process(&account.event("task-running-seed.json"))
         .await
         .unwrap_err();
     let message = error.to_string();
     assert!(message.contains("could not publish alert"), "{message}");
     assert!(
-        message.contains("0 of 2 alerts were published"),
+        message.contains("0 of 3 alerts were published"),
         "{message}"
     );
 }

@@ -1,145 +1,141 @@
-//! [`Inventory`] over the ECS API, converting SDK types into the crate's own.
+//! The ECS reads of [`super::AwsInventory`], converting SDK types into the crate's own.
 
 use super::classify;
 use crate::context::{
-    ContainerDefinition, DockerVolume, EfsVolume, EnvironmentVariable, HostVolume, MountPoint,
-    ReadError, ReadFailure, SecretVariable, Service, TaskDefinition, TaskLocation, Volume,
+    ContainerDefinition, DockerVolume, EfsVolume, EnvironmentVariable, HostVolume,
+    LogConfiguration, MountPoint, ReadError, ReadFailure, SecretVariable, Service, TaskDefinition,
+    TaskLocation, Volume,
 };
-use crate::inventory::Inventory;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::AssignPublicIp;
 
-/// Reads ECS through the SDK. `clusters` narrows where [`Inventory::locate_task`] looks; empty
-/// means every cluster in the account and region (`ecs:ListClusters`).
-#[derive(Clone, Debug)]
-pub struct EcsInventory {
-    client: Client,
-    clusters: Vec<String>,
-}
-
-impl EcsInventory {
-    pub fn new(client: Client, clusters: Vec<String>) -> Self {
-        EcsInventory { client, clusters }
-    }
-
-    async fn cluster_arns(&self) -> Result<Vec<String>, ReadError> {
-        if !self.clusters.is_empty() {
-            return Ok(self.clusters.clone());
-        }
-        let mut arns = Vec::new();
-        let mut pages = self.client.list_clusters().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|error| {
-                let (failure, message) = classify(&error);
-                ReadError {
-                    operation: "ecs:ListClusters",
-                    resource: "clusters".to_string(),
-                    failure,
-                    message,
-                }
-            })?;
-            arns.extend(page.cluster_arns().iter().cloned());
-        }
-        Ok(arns)
+fn read_error(
+    operation: &'static str,
+    resource: String,
+) -> impl Fn((ReadFailure, String)) -> ReadError {
+    move |(failure, message)| ReadError {
+        operation,
+        resource: resource.clone(),
+        failure,
+        message,
     }
 }
 
-impl Inventory for EcsInventory {
-    async fn task_definition(&self, arn: &str) -> Result<TaskDefinition, ReadError> {
-        let read_error = |failure, message| ReadError {
-            operation: "ecs:DescribeTaskDefinition",
-            resource: arn.to_string(),
-            failure,
-            message,
-        };
-        let output = self
-            .client
-            .describe_task_definition()
-            .task_definition(arn)
-            .send()
-            .await
-            .map_err(|error| {
-                let (failure, message) = classify(&error);
-                read_error(failure, message)
-            })?;
-        let definition = output.task_definition().ok_or_else(|| {
-            read_error(
-                ReadFailure::NotFound,
-                "the response holds no task definition".to_string(),
-            )
-        })?;
-        Ok(convert_task_definition(definition))
+/// `ecs:ListClusters`, every page.
+pub async fn list_clusters(client: &Client) -> Result<Vec<String>, ReadError> {
+    let fail = read_error("ecs:ListClusters", "clusters".to_string());
+    let mut arns = Vec::new();
+    let mut pages = client.list_clusters().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|error| fail(classify(&error)))?;
+        arns.extend(page.cluster_arns().iter().cloned());
     }
+    Ok(arns)
+}
 
-    async fn service(&self, cluster: &str, service: &str) -> Result<Service, ReadError> {
-        let read_error = |failure, message| ReadError {
-            operation: "ecs:DescribeServices",
-            resource: format!(
-                "service {service} in {}",
-                crate::context::resource_name(cluster)
-            ),
-            failure,
-            message,
-        };
-        let output = self
-            .client
-            .describe_services()
-            .cluster(cluster)
-            .services(service)
-            .send()
-            .await
-            .map_err(|error| {
-                let (failure, message) = classify(&error);
-                read_error(failure, message)
-            })?;
-        if let Some(found) = output.services().first() {
-            return Ok(convert_service(found));
-        }
-        let reason = output
-            .failures()
-            .first()
-            .and_then(|failure| failure.reason())
-            .unwrap_or("no such service")
-            .to_string();
-        Err(read_error(ReadFailure::NotFound, reason))
+/// `ecs:ListServices` of one cluster, every page.
+pub async fn list_services(client: &Client, cluster: &str) -> Result<Vec<String>, ReadError> {
+    let fail = read_error(
+        "ecs:ListServices",
+        format!("services of {}", crate::context::resource_name(cluster)),
+    );
+    let mut arns = Vec::new();
+    let mut pages = client
+        .list_services()
+        .cluster(cluster)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|error| fail(classify(&error)))?;
+        arns.extend(page.service_arns().iter().cloned());
     }
+    Ok(arns)
+}
 
-    async fn locate_task(&self, task_id: &str) -> Result<TaskLocation, ReadError> {
-        let read_error = |failure, message| ReadError {
-            operation: "ecs:DescribeTasks",
-            resource: format!("task {task_id}"),
-            failure,
-            message,
-        };
-        for cluster in self.cluster_arns().await? {
-            let output = self
-                .client
-                .describe_tasks()
-                .cluster(&cluster)
-                .tasks(task_id)
-                .send()
-                .await
-                .map_err(|error| {
-                    let (failure, message) = classify(&error);
-                    read_error(failure, message)
-                })?;
-            if let Some(task) = output.tasks().iter().find(|task| {
-                task.task_arn()
-                    .is_some_and(|arn| crate::context::resource_name(arn) == task_id)
-            }) {
-                return Ok(TaskLocation {
-                    task_arn: task.task_arn().unwrap_or_default().to_string(),
-                    cluster_arn: task.cluster_arn().unwrap_or(&cluster).to_string(),
-                    task_definition_arn: task.task_definition_arn().unwrap_or_default().to_string(),
-                    group: task.group().map(str::to_string),
-                });
-            }
-        }
-        Err(read_error(
+/// `ecs:DescribeTaskDefinition`.
+pub async fn describe_task_definition(
+    client: &Client,
+    arn: &str,
+) -> Result<TaskDefinition, ReadError> {
+    let fail = read_error("ecs:DescribeTaskDefinition", arn.to_string());
+    let output = client
+        .describe_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+        .map_err(|error| fail(classify(&error)))?;
+    let definition = output.task_definition().ok_or_else(|| {
+        fail((
             ReadFailure::NotFound,
-            "no cluster holds this task (stopped tasks are kept for about an hour)".to_string(),
+            "the response holds no task definition".to_string(),
         ))
+    })?;
+    Ok(convert_task_definition(definition))
+}
+
+/// `ecs:DescribeServices` for one service.
+pub async fn describe_service(
+    client: &Client,
+    cluster: &str,
+    service: &str,
+) -> Result<Service, ReadError> {
+    let fail = read_error(
+        "ecs:DescribeServices",
+        format!(
+            "service {service} in {}",
+            crate::context::resource_name(cluster)
+        ),
+    );
+    let output = client
+        .describe_services()
+        .cluster(cluster)
+        .services(service)
+        .send()
+        .await
+        .map_err(|error| fail(classify(&error)))?;
+    if let Some(found) = output.services().first() {
+        return Ok(convert_service(found));
     }
+    let reason = output
+        .failures()
+        .first()
+        .and_then(|failure| failure.reason())
+        .unwrap_or("no such service")
+        .to_string();
+    Err(fail((ReadFailure::NotFound, reason)))
+}
+
+/// Finds a task by id in `clusters` with `ecs:DescribeTasks`.
+pub async fn locate_task(
+    client: &Client,
+    clusters: &[String],
+    task_id: &str,
+) -> Result<TaskLocation, ReadError> {
+    let fail = read_error("ecs:DescribeTasks", format!("task {task_id}"));
+    for cluster in clusters {
+        let output = client
+            .describe_tasks()
+            .cluster(cluster)
+            .tasks(task_id)
+            .send()
+            .await
+            .map_err(|error| fail(classify(&error)))?;
+        if let Some(task) = output.tasks().iter().find(|task| {
+            task.task_arn()
+                .is_some_and(|arn| crate::context::resource_name(arn) == task_id)
+        }) {
+            return Ok(TaskLocation {
+                task_arn: task.task_arn().unwrap_or_default().to_string(),
+                cluster_arn: task.cluster_arn().unwrap_or(cluster).to_string(),
+                task_definition_arn: task.task_definition_arn().unwrap_or_default().to_string(),
+                group: task.group().map(str::to_string),
+            });
+        }
+    }
+    Err(fail((
+        ReadFailure::NotFound,
+        "no cluster holds this task (stopped tasks are kept for about an hour)".to_string(),
+    )))
 }
 
 fn convert_task_definition(definition: &aws_sdk_ecs::types::TaskDefinition) -> TaskDefinition {
@@ -182,6 +178,18 @@ fn convert_task_definition(definition: &aws_sdk_ecs::types::TaskDefinition) -> T
                     })
                     .collect(),
                 essential: container.essential(),
+                log_configuration: container.log_configuration().map(|logs| LogConfiguration {
+                    log_driver: logs.log_driver().as_str().to_string(),
+                    options: logs
+                        .options()
+                        .map(|options| {
+                            options
+                                .iter()
+                                .map(|(key, value)| (key.clone(), value.clone()))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                }),
             })
             .collect(),
         volumes: definition

@@ -1,13 +1,21 @@
-//! The AWS SDK side of the narrow traits: `ecs` implements [`crate::inventory::Inventory`],
-//! `sns` implements [`crate::publish::AlertSink`]. Clients are built once at cold start.
+//! The AWS SDK side of the narrow traits: [`AwsInventory`] (reads through `ecs`, `ec2` and
+//! `logs`) implements [`crate::inventory::Inventory`], `sns` implements
+//! [`crate::publish::AlertSink`], `dynamodb` implements [`crate::state::StateStore`].
+//! Clients are built once at cold start.
 
+pub mod dynamodb;
+pub mod ec2;
 pub mod ecs;
+pub mod logs;
 pub mod sns;
 
-use crate::context::ReadFailure;
+use crate::context::{ReadError, ReadFailure, Service, TaskDefinition, TaskLocation};
+use crate::inventory::{Inventory, RecentLine};
+use crate::state::{Entry, Expect, MemoryStore, StateError, StateStore};
 use aws_config::BehaviorVersion;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use std::collections::BTreeMap;
 
 /// The shared SDK configuration: region, credentials and endpoints from the environment
 /// (`AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_ECS`, ...), so tests and the demo can
@@ -22,6 +30,130 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         )
         .load()
         .await
+}
+
+/// The account's inventory through the SDK. `clusters` (from `CLUSTERS`) narrows where tasks
+/// are looked up and what a sweep covers; empty means every cluster (`ecs:ListClusters`).
+#[derive(Clone, Debug)]
+pub struct AwsInventory {
+    ecs: aws_sdk_ecs::Client,
+    ec2: aws_sdk_ec2::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+    clusters: Vec<String>,
+}
+
+impl AwsInventory {
+    pub fn new(sdk: &aws_config::SdkConfig, clusters: Vec<String>) -> Self {
+        AwsInventory {
+            ecs: aws_sdk_ecs::Client::new(sdk),
+            ec2: aws_sdk_ec2::Client::new(sdk),
+            logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
+            clusters,
+        }
+    }
+}
+
+impl Inventory for AwsInventory {
+    async fn task_definition(&self, arn: &str) -> Result<TaskDefinition, ReadError> {
+        ecs::describe_task_definition(&self.ecs, arn).await
+    }
+
+    async fn service(&self, cluster: &str, service: &str) -> Result<Service, ReadError> {
+        ecs::describe_service(&self.ecs, cluster, service).await
+    }
+
+    async fn locate_task(&self, task_id: &str) -> Result<TaskLocation, ReadError> {
+        let clusters = self.clusters().await?;
+        ecs::locate_task(&self.ecs, &clusters, task_id).await
+    }
+
+    async fn clusters(&self) -> Result<Vec<String>, ReadError> {
+        if self.clusters.is_empty() {
+            ecs::list_clusters(&self.ecs).await
+        } else {
+            Ok(self.clusters.clone())
+        }
+    }
+
+    async fn service_arns(&self, cluster: &str) -> Result<Vec<String>, ReadError> {
+        ecs::list_services(&self.ecs, cluster).await
+    }
+
+    async fn public_ip(&self, network_interface: &str) -> Result<Option<String>, ReadError> {
+        ec2::public_ip(&self.ec2, network_interface).await
+    }
+
+    async fn recent_log_lines(
+        &self,
+        group: &str,
+        stream_prefix: Option<&str>,
+        filter_pattern: &str,
+        since_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<RecentLine>, ReadError> {
+        logs::recent_lines(
+            &self.logs,
+            group,
+            stream_prefix,
+            filter_pattern,
+            since_ms,
+            limit,
+        )
+        .await
+    }
+}
+
+/// Where the auditor's memory lives: DynamoDB when `STATE_TABLE` is set, else the process.
+#[derive(Debug)]
+pub enum StateBackend {
+    Memory(MemoryStore),
+    Dynamo(dynamodb::DynamoStore),
+}
+
+impl StateBackend {
+    pub fn from_config(sdk: &aws_config::SdkConfig, table: Option<&str>) -> Self {
+        match table {
+            Some(table) => StateBackend::Dynamo(dynamodb::DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                table.to_string(),
+            )),
+            None => StateBackend::Memory(MemoryStore::new()),
+        }
+    }
+}
+
+impl StateStore for StateBackend {
+    async fn load(&self, key: &str, now: u64) -> Result<Option<Entry>, StateError> {
+        match self {
+            StateBackend::Memory(store) => store.load(key, now).await,
+            StateBackend::Dynamo(store) => store.load(key, now).await,
+        }
+    }
+
+    async fn store(
+        &self,
+        key: &str,
+        attributes: BTreeMap<String, String>,
+        expires_at: u64,
+        expect: Expect,
+        now: u64,
+    ) -> Result<Option<u64>, StateError> {
+        match self {
+            StateBackend::Memory(store) => {
+                store.store(key, attributes, expires_at, expect, now).await
+            }
+            StateBackend::Dynamo(store) => {
+                store.store(key, attributes, expires_at, expect, now).await
+            }
+        }
+    }
+
+    async fn remove(&self, key: &str, version: u64) -> Result<(), StateError> {
+        match self {
+            StateBackend::Memory(store) => store.remove(key, version).await,
+            StateBackend::Dynamo(store) => store.remove(key, version).await,
+        }
+    }
 }
 
 /// Sorts an SDK error into why it failed, with a short, redacted message.

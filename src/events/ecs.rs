@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 pub const TASK_STATE_CHANGE: &str = "ECS Task State Change";
 pub const DEPLOYMENT_STATE_CHANGE: &str = "ECS Deployment State Change";
 pub const SERVICE_ACTION: &str = "ECS Service Action";
+/// EventBridge's schedule (`source: aws.events`): the daily sweep.
+pub const SCHEDULED_EVENT: &str = "Scheduled Event";
 
 /// An ECS event with its envelope facts.
 #[derive(Clone, Debug, PartialEq)]

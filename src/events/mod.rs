@@ -37,6 +37,8 @@ pub enum Event<'a> {
     DeploymentStateChange(Box<EcsEvent<DeploymentStateChange>>),
     ServiceAction(Box<EcsEvent<ServiceAction>>),
     Logs(LogBatch<'a>),
+    /// The scheduled sweep: audit every service of the clusters as they stand now.
+    Sweep(EventOrigin),
 }
 
 /// What [`decode`] makes of an input.
@@ -134,6 +136,10 @@ pub fn decode<'a>(
                 .to_string(),
         ));
     };
+    if source == "aws.events" && detail_type == ecs::SCHEDULED_EVENT {
+        let envelope: EcsEvent<serde_json::Value> = ecs_event(input, ecs::SCHEDULED_EVENT)?;
+        return Ok(Decoded::Event(Event::Sweep(envelope.origin)));
+    }
     if source != "aws.ecs" {
         return Ok(Decoded::Ignored(format!(
             "events from {:?} ({:?}) are not audited; only aws.ecs",
@@ -170,6 +176,7 @@ fn ecs_event<T: serde::Serialize + DeserializeOwned>(
             kind: match kind {
                 ecs::TASK_STATE_CHANGE => ecs::TASK_STATE_CHANGE,
                 ecs::DEPLOYMENT_STATE_CHANGE => ecs::DEPLOYMENT_STATE_CHANGE,
+                ecs::SCHEDULED_EVENT => ecs::SCHEDULED_EVENT,
                 _ => ecs::SERVICE_ACTION,
             },
             message: redacted_serde_error(&error),
@@ -211,6 +218,7 @@ impl Event<'_> {
                 batch.log_group,
                 batch.log_stream
             ),
+            Event::Sweep(_) => "scheduled sweep".to_string(),
         }
     }
 
@@ -226,7 +234,7 @@ impl Event<'_> {
                 .and_then(|service| service.split_once(":service/"))
                 .and_then(|(_, path)| path.split_once('/'))
                 .map(|(cluster, _)| cluster),
-            Event::Logs(_) => None,
+            Event::Logs(_) | Event::Sweep(_) => None,
         }
     }
 
@@ -235,6 +243,7 @@ impl Event<'_> {
             Event::TaskStateChange(event) => Some(&event.origin),
             Event::DeploymentStateChange(event) => Some(&event.origin),
             Event::ServiceAction(event) => Some(&event.origin),
+            Event::Sweep(origin) => Some(origin),
             Event::Logs(_) => None,
         }
     }
@@ -298,6 +307,14 @@ mod tests {
             decode_str(action).unwrap(),
             "event: ECS Service Action (SERVICE_STEADY_STATE)"
         );
+    }
+
+    #[test]
+    fn the_daily_schedule_is_a_sweep() {
+        let scheduled = r#"{"version":"0","id":"s1","detail-type":"Scheduled Event","source":"aws.events",
+            "account":"123456789012","time":"2026-11-24T06:00:00Z","region":"us-east-1",
+            "resources":["arn:aws:events:us-east-1:123456789012:rule/ecs-auditor-Sweep"],"detail":{}}"#;
+        assert_eq!(decode_str(scheduled).unwrap(), "event: scheduled sweep");
     }
 
     #[test]

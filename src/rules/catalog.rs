@@ -12,7 +12,7 @@ pub struct RuleInfo {
     pub why: &'static str,
 }
 
-pub const CATALOG: [RuleInfo; 10] = [
+pub const CATALOG: [RuleInfo; 13] = [
     RuleInfo {
         id: RuleId::EmbeddedDatabaseInUse,
         severity: Severity::Critical,
@@ -78,6 +78,28 @@ pub const CATALOG: [RuleInfo; 10] = [
         fires_when: "a log line holds a URL with a password in it",
         why: "Everyone with read access to the log group can read the password, and it stays in the \
               log group for its whole retention period.",
+    },
+    RuleInfo {
+        id: RuleId::EndpointWithoutLoadBalancer,
+        severity: Severity::Medium,
+        fires_when: "a service's tasks get a public IP (assignPublicIp ENABLED) with no load balancer and no service discovery; once per service until its configuration changes",
+        why: "Users reach the app at the task's public IP, and every deployment, restart or host \
+              replacement starts a new task with a new IP: bookmarks, DNS records and \
+              CODER_ACCESS_URL-style settings break each time.",
+    },
+    RuleInfo {
+        id: RuleId::PublicIpChanged,
+        severity: Severity::Medium,
+        fires_when: "a single-task service's new task has another public IP than the last one recorded (high when the service has no load balancer); the first sighting is recorded silently",
+        why: "Whoever reaches the app by its IP address (users, DNS records, webhooks, the app's own \
+              access URL) is now pointed at nothing, or at someone else's task.",
+    },
+    RuleInfo {
+        id: RuleId::DataLostOnStop,
+        severity: Severity::Critical,
+        fires_when: "a task stopped whose data lived in the container (its task definition had ephemeral-data-directory, or its log showed embedded-database-in-use)",
+        why: "The task's storage is deleted when it stops: whatever the app stored there (users, \
+              workspaces, settings) is gone, and a replacement task starts empty.",
     },
     RuleInfo {
         id: RuleId::AuditIncomplete,

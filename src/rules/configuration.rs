@@ -442,6 +442,7 @@ pub fn evaluate(task: &TaskContext, profiles: &crate::profiles::Profiles) -> Vec
         findings.extend(secret_reference_malformed(&app));
     }
     advise_load_balancer(task, &mut findings);
+    findings.extend(super::deployment::endpoint_without_load_balancer(task));
     findings
 }
 

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod configuration;
 pub mod database_url;
+pub mod deployment;
 pub mod logs;
 pub mod remedy;
 pub mod secret_reference;

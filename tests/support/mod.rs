@@ -307,9 +307,149 @@ impl AlertInbox {
     }
 }
 
-/// The demo account: cluster `coder-cluster`, service `coder-service` (no load balancer)
-/// on the seed's task definition `coder:1`, the fixed one registered as `coder:2`.
-pub async fn seed_demo_account(moto: &Moto, config: &SdkConfig) {
+/// Task ids the sample events use; [`DemoAccount::event`] puts the emulator's in their place.
+pub const SEED_TASK_ID: &str = "4d8c3a3c9f2e4a0b8e7d6c5b4a392817";
+pub const FIXED_TASK_ID: &str = "b1c2d3e4f5a60718293a4b5c6d7e8f90";
+pub const SEED_ENI: &str = "eni-0a1b2c3d4e5f60718";
+pub const FIXED_ENI: &str = "eni-0f1e2d3c4b5a69788";
+
+/// The demo account, as `make demo` seeds it: cluster `coder-cluster`, service `coder-service`
+/// (public IP, no load balancer) on the seed's task definition `coder:1`, the fixed one as
+/// `coder:2`, and one running task of each with an Elastic IP on its ENI.
+pub struct DemoAccount {
+    pub seed_task: String,
+    pub fixed_task: String,
+    pub seed_eni: String,
+    pub fixed_eni: String,
+    pub seed_ip: String,
+    pub fixed_ip: String,
+    pub subnet: String,
+    pub security_group: String,
+}
+
+pub struct RunningTask {
+    pub arn: String,
+    pub id: String,
+    pub eni: String,
+    pub public_ip: String,
+}
+
+/// The network a Fargate task needs in the emulator (DNS hostnames on, a security group).
+pub async fn network(config: &SdkConfig) -> (String, String) {
+    let ec2 = aws_sdk_ec2::Client::new(config);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.0.0.0/16")
+        .send()
+        .await
+        .unwrap()
+        .vpc()
+        .unwrap()
+        .vpc_id()
+        .unwrap()
+        .to_string();
+    ec2.modify_vpc_attribute()
+        .vpc_id(&vpc)
+        .enable_dns_hostnames(
+            aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                .value(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(&vpc)
+        .cidr_block("10.0.1.0/24")
+        .send()
+        .await
+        .unwrap()
+        .subnet()
+        .unwrap()
+        .subnet_id()
+        .unwrap()
+        .to_string();
+    let group = ec2
+        .create_security_group()
+        .group_name("coder")
+        .description("coder")
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap()
+        .group_id()
+        .unwrap()
+        .to_string();
+    (subnet, group)
+}
+
+pub fn awsvpc(subnet: &str, group: &str) -> aws_sdk_ecs::types::NetworkConfiguration {
+    aws_sdk_ecs::types::NetworkConfiguration::builder()
+        .awsvpc_configuration(
+            aws_sdk_ecs::types::AwsVpcConfiguration::builder()
+                .subnets(subnet)
+                .security_groups(group)
+                .assign_public_ip(aws_sdk_ecs::types::AssignPublicIp::Enabled)
+                .build()
+                .unwrap(),
+        )
+        .build()
+}
+
+/// Runs a service task in the emulator and gives its ENI an Elastic IP.
+pub async fn run_service_task(
+    config: &SdkConfig,
+    cluster: &str,
+    service: &str,
+    task_definition: &str,
+    started_by: &str,
+    subnet: &str,
+    group: &str,
+) -> RunningTask {
+    let ecs = aws_sdk_ecs::Client::new(config);
+    let ec2 = aws_sdk_ec2::Client::new(config);
+    let output = ecs
+        .run_task()
+        .cluster(cluster)
+        .task_definition(task_definition)
+        .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+        .started_by(started_by)
+        .group(format!("service:{service}"))
+        .network_configuration(awsvpc(subnet, group))
+        .send()
+        .await
+        .unwrap();
+    let task = &output.tasks()[0];
+    let arn = task.task_arn().unwrap().to_string();
+    let eni = task.attachments()[0]
+        .details()
+        .iter()
+        .find(|detail| detail.name() == Some("networkInterfaceId"))
+        .and_then(|detail| detail.value())
+        .unwrap()
+        .to_string();
+    let address = ec2
+        .allocate_address()
+        .domain(aws_sdk_ec2::types::DomainType::Vpc)
+        .send()
+        .await
+        .unwrap();
+    ec2.associate_address()
+        .allocation_id(address.allocation_id().unwrap())
+        .network_interface_id(&eni)
+        .send()
+        .await
+        .unwrap();
+    RunningTask {
+        id: arn.rsplit('/').next().unwrap().to_string(),
+        arn,
+        eni,
+        public_ip: address.public_ip().unwrap().to_string(),
+    }
+}
+
+pub async fn seed_demo_account(moto: &Moto, config: &SdkConfig) -> DemoAccount {
     let ecs = aws_sdk_ecs::Client::new(config);
     ecs.create_cluster()
         .cluster_name("coder-cluster")
@@ -325,15 +465,101 @@ pub async fn seed_demo_account(moto: &Moto, config: &SdkConfig) {
             .ends_with("coder:2")
     );
     moto.register_task_definition("events/task-definitions/coder-plaintext.json");
+    let (subnet, group) = network(config).await;
     ecs.create_service()
         .cluster("coder-cluster")
         .service_name("coder-service")
         .task_definition("coder:1")
         .desired_count(1)
         .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+        .network_configuration(awsvpc(&subnet, &group))
         .send()
         .await
         .unwrap();
+    // Keep emulated tasks RUNNING however often they are described.
+    let (status, body) = http(
+        moto.port,
+        "POST",
+        "/moto-api/state-manager/set-transition",
+        &[],
+        r#"{"model_name":"ecs::task","transition":{"progression":"manual","times":1000000}}"#,
+    )
+    .unwrap();
+    assert!((200..300).contains(&status), "{body}");
+    let run = |definition: &'static str, started_by: &'static str| {
+        let (subnet, group) = (subnet.clone(), group.clone());
+        async move {
+            run_service_task(
+                config,
+                "coder-cluster",
+                "coder-service",
+                definition,
+                started_by,
+                &subnet,
+                &group,
+            )
+            .await
+        }
+    };
+    let seed = run("coder:1", "ecs-svc/1234567890123456789").await;
+    let fixed = run("coder:2", "ecs-svc/9876543210987654321").await;
+    DemoAccount {
+        seed_task: seed.id,
+        fixed_task: fixed.id,
+        seed_eni: seed.eni,
+        fixed_eni: fixed.eni,
+        seed_ip: seed.public_ip,
+        fixed_ip: fixed.public_ip,
+        subnet,
+        security_group: group,
+    }
+}
+
+impl DemoAccount {
+    /// A sample event with the emulator's task ids and ENIs in place of the samples' own.
+    pub fn event(&self, name: &str) -> Vec<u8> {
+        let replacements = [
+            (SEED_TASK_ID, self.seed_task.as_str()),
+            (FIXED_TASK_ID, self.fixed_task.as_str()),
+            (SEED_ENI, self.seed_eni.as_str()),
+            (FIXED_ENI, self.fixed_eni.as_str()),
+        ];
+        rewrite_event(&read_event(name), &replacements)
+    }
+}
+
+/// Replaces text in an event; CloudWatch Logs payloads are unpacked, edited and packed again.
+pub fn rewrite_event(event: &[u8], replacements: &[(&str, &str)]) -> Vec<u8> {
+    use base64::Engine;
+    use std::io::Read;
+    let replace = |mut text: String| {
+        for (from, to) in replacements {
+            text = text.replace(from, to);
+        }
+        text
+    };
+    let mut value: serde_json::Value = serde_json::from_slice(event).unwrap();
+    if let Some(data) = value["awslogs"]["data"].as_str() {
+        let compressed = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .unwrap();
+        let mut inflated = String::new();
+        flate2::read::GzDecoder::new(&compressed[..])
+            .read_to_string(&mut inflated)
+            .unwrap();
+        value["awslogs"]["data"] = serde_json::Value::String(encode_logs(&replace(inflated)));
+        return value.to_string().into_bytes();
+    }
+    replace(String::from_utf8(event.to_vec()).unwrap()).into_bytes()
+}
+
+/// base64(gzip(json)), as CloudWatch Logs delivers a subscription payload.
+pub fn encode_logs(json: &str) -> String {
+    use base64::Engine;
+    use std::io::Write;
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(json.as_bytes()).unwrap();
+    base64::engine::general_purpose::STANDARD.encode(gzip.finish().unwrap())
 }
 
 pub fn read_event(name: &str) -> Vec<u8> {
