@@ -1089,6 +1089,128 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_retry_after_a_failed_publish_sends_only_what_failed() {
+        let sink = RecordingSink::default();
+        *sink.fail_once_at.lock().unwrap() = Some(1);
+        let auditor = auditor(seed_inventory(), sink, Config::default());
+        let event = running_event("RUNNING");
+        let error = auditor.process(event.as_bytes()).await.unwrap_err();
+        assert!(matches!(
+            error,
+            AuditError::Publish {
+                published: 1,
+                total: 2,
+                ..
+            }
+        ));
+        // Lambda retries the same event: the first alert is not sent again.
+        let retry = auditor.process(event.as_bytes()).await.unwrap();
+        assert_eq!(
+            retry.deliveries,
+            vec![Delivery::Suppressed, Delivery::Published]
+        );
+        let sent: Vec<RuleId> = auditor
+            .sink
+            .alerts
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|a| a.rule)
+            .collect();
+        assert_eq!(
+            sent,
+            vec![
+                RuleId::DatabaseSettingMisnamed,
+                RuleId::EphemeralDataDirectory
+            ]
+        );
+        // And a third delivery of the same event is recognised as processed.
+        let third = auditor.process(event.as_bytes()).await.unwrap();
+        assert!(matches!(third.outcome, Outcome::Ignored(_)));
+    }
+
+    /// A state store that is down.
+    struct BrokenStore;
+
+    impl StateStore for BrokenStore {
+        async fn load(
+            &self,
+            _key: &str,
+            _now: u64,
+        ) -> Result<Option<crate::state::Entry>, StateError> {
+            Err(StateError {
+                operation: "dynamodb:GetItem",
+                message: "connection refused".to_string(),
+            })
+        }
+        async fn store(
+            &self,
+            _key: &str,
+            _attributes: BTreeMap<String, String>,
+            _expires_at: u64,
+            _expect: crate::state::Expect,
+            _now: u64,
+        ) -> Result<Option<u64>, StateError> {
+            Err(StateError {
+                operation: "dynamodb:PutItem",
+                message: "connection refused".to_string(),
+            })
+        }
+        async fn remove(&self, _key: &str, _version: u64) -> Result<(), StateError> {
+            Err(StateError {
+                operation: "dynamodb:DeleteItem",
+                message: "connection refused".to_string(),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_state_store_outage_fails_the_event_so_it_is_retried() {
+        let auditor = Auditor::new(
+            Config::default(),
+            seed_inventory(),
+            RecordingSink::default(),
+            BrokenStore,
+            Some("us-east-1".to_string()),
+        )
+        .unwrap();
+        let error = auditor
+            .process(running_event("RUNNING").as_bytes())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, AuditError::State(_)), "{error}");
+        assert!(
+            auditor.sink.alerts.lock().unwrap().is_empty(),
+            "nothing sent unclaimed"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_leaves_no_trace_in_the_state_store() {
+        let auditor = Auditor::new(
+            Config::default(),
+            seed_inventory(),
+            crate::publish::DryRun,
+            MemoryStore::new(),
+            Some("us-east-1".to_string()),
+        )
+        .unwrap();
+        let report = auditor
+            .process(running_event("RUNNING").as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(
+            report.deliveries,
+            vec![Delivery::NotSent, Delivery::NotSent]
+        );
+        let again = auditor
+            .process(running_event("RUNNING").as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(again.findings.len(), 2, "not remembered as processed");
+    }
+
+    #[tokio::test]
     async fn undecodable_input_is_a_decode_error() {
         let auditor = auditor(
             seed_inventory(),

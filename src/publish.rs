@@ -44,16 +44,33 @@ pub(crate) mod tests {
     use super::*;
     use std::sync::Mutex;
 
-    /// Records alerts in memory; fails when `fail` is set.
+    /// Records alerts in memory; fails when `fail` is set, or once on the alert numbered
+    /// `fail_once_at` (counting from 0 over all calls).
     #[derive(Default)]
     pub struct RecordingSink {
         pub alerts: Mutex<Vec<Alert>>,
         pub fail: bool,
+        pub fail_once_at: Mutex<Option<usize>>,
+        pub calls: Mutex<usize>,
     }
 
     impl AlertSink for RecordingSink {
         async fn publish(&self, alert: &Alert) -> Result<(), PublishError> {
-            if self.fail {
+            let call = {
+                let mut calls = self.calls.lock().unwrap();
+                *calls += 1;
+                *calls - 1
+            };
+            let fail_now = {
+                let mut once = self.fail_once_at.lock().unwrap();
+                if *once == Some(call) {
+                    *once = None;
+                    true
+                } else {
+                    false
+                }
+            };
+            if self.fail || fail_now {
                 return Err(PublishError {
                     destination: "test".to_string(),
                     subject: alert.subject.clone(),
