@@ -6,7 +6,7 @@ use crate::finding::Severity;
 use std::path::PathBuf;
 
 /// Every environment variable the auditor reads (documented in the README and template.yaml).
-pub const VARIABLES: [&str; 10] = [
+pub const VARIABLES: [&str; 11] = [
     "SNS_TOPIC_ARN",
     "MIN_SEVERITY",
     "CLUSTERS",
@@ -16,6 +16,7 @@ pub const VARIABLES: [&str; 10] = [
     "PROFILES_FILE",
     "MAX_LOG_PAYLOAD_BYTES",
     "MAX_LINE_BYTES",
+    "MAX_LOG_EVENTS",
     "MAX_EVENT_BYTES",
 ];
 
@@ -43,6 +44,9 @@ pub struct Config {
     pub limits: DecodeLimits,
     /// `MAX_LINE_BYTES`: how much of each log line the rules examine (default 16 KiB).
     pub max_line_bytes: usize,
+    /// `MAX_LOG_EVENTS`: how many lines of one log batch are examined (default 20,000); the
+    /// rest are reported as not examined (`audit-incomplete`), never passed over silently.
+    pub max_log_events: usize,
     /// `MAX_EVENT_BYTES`: largest event the CLI reads (default 6 MiB, Lambda's own limit).
     pub max_event_bytes: usize,
 }
@@ -59,6 +63,7 @@ impl Default for Config {
             sweep_log_hours: 168,
             limits: DecodeLimits::default(),
             max_line_bytes: 16 * 1024,
+            max_log_events: 20_000,
             max_event_bytes: 6 * 1024 * 1024,
         }
     }
@@ -156,6 +161,9 @@ impl Config {
         if let Some(bytes) = byte_size(&get, "MAX_LINE_BYTES", 64, 1 << 24)? {
             config.max_line_bytes = bytes;
         }
+        if let Some(count) = byte_size(&get, "MAX_LOG_EVENTS", 1, 1_000_000)? {
+            config.max_log_events = count;
+        }
         if let Some(bytes) = byte_size(&get, "MAX_EVENT_BYTES", 1024, 1 << 30)? {
             config.max_event_bytes = bytes;
         }
@@ -177,7 +185,7 @@ fn byte_size(
         _ => Err(ConfigError {
             variable,
             value,
-            problem: format!("not a whole number of bytes between {min} and {max}"),
+            problem: format!("not a whole number between {min} and {max}"),
             fix: format!(
                 "set a number such as {}, or unset it for the default",
                 min * 16
@@ -216,12 +224,14 @@ mod tests {
             ("SWEEP_LOG_HOURS", "24"),
             ("MAX_LOG_PAYLOAD_BYTES", "1048576"),
             ("MAX_LINE_BYTES", "4096"),
+            ("MAX_LOG_EVENTS", "500"),
         ])
         .unwrap();
         assert_eq!(parsed.min_severity, Severity::High);
         assert_eq!(parsed.clusters, vec!["coder-cluster", "other"]);
         assert_eq!(parsed.limits.max_log_payload_bytes, 1_048_576);
         assert_eq!(parsed.max_line_bytes, 4096);
+        assert_eq!(parsed.max_log_events, 500);
         assert_eq!(parsed.state_table.as_deref(), Some("ecs-auditor-state"));
         assert_eq!(parsed.suppress_for_seconds, 1800);
         assert_eq!(parsed.sweep_log_hours, 24);

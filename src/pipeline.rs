@@ -587,8 +587,11 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
     /// Scans a log batch; only when something matched does it look up which task and service
     /// the stream belongs to (so quiet batches cost no AWS call).
     async fn audit_logs(&self, batch: &LogBatch<'_>, now: u64) -> Result<Vec<Finding>, AuditError> {
-        let matches = self.scanner.scan(batch);
-        if matches.is_empty() {
+        let limit = self.config.max_log_events;
+        let examined = &batch.log_events[..batch.log_events.len().min(limit)];
+        let matches = self.scanner.scan_lines(examined);
+        let skipped = batch.log_events.len() - examined.len();
+        if matches.is_empty() && skipped == 0 {
             return Ok(Vec::new());
         }
         let mut location = Location {
@@ -624,6 +627,13 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             }
         }
         let mut findings = rules::logs::findings(matches, &self.profiles, &location);
+        if skipped > 0 {
+            findings.push(rules::logs::lines_not_examined(
+                &location,
+                batch.log_events.len(),
+                skipped,
+            ));
+        }
         if let Some(note) = lookup_note {
             for finding in &mut findings {
                 finding.evidence.push(note.clone());

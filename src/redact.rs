@@ -13,8 +13,9 @@ use std::sync::LazyLock;
 pub const MASK: &str = "****";
 
 static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
-    // scheme://user:password@  -- the password is greedy up to the last '@' before whitespace.
-    Regex::new(r"(?i)([a-z][a-z0-9+.\-]*://)([^\s:/@]*):(\S*)@").expect("valid regex")
+    // scheme://user:password@  -- the password is greedy up to the last '@' before whitespace;
+    // the user may contain '@' (Azure-style "admin@server" user names).
+    Regex::new(r"(?i)([a-z][a-z0-9+.\-]*://)([^\s:/]*):(\S*)@").expect("valid regex")
 });
 
 static KEY_VALUE_SECRET: LazyLock<Regex> = LazyLock::new(|| {
@@ -125,6 +126,17 @@ mod tests {
                 "{redacted}"
             );
         }
+    }
+
+    #[test]
+    fn hides_passwords_after_user_names_with_an_at_sign() {
+        let url = "postgres://myadmin@mydemoserver:Hunter2Hunter2@mydemoserver.postgres.database.azure.com:5432/db";
+        let redacted = redact_text(url);
+        assert!(!redacted.contains("Hunter2Hunter2"), "{redacted}");
+        assert!(
+            redacted.starts_with("postgres://myadmin@mydemoserver:****@"),
+            "{redacted}"
+        );
     }
 
     #[test]

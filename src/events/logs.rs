@@ -65,15 +65,21 @@ pub fn inflate(data: &str, limit: usize, out: &mut Vec<u8>) -> Result<(), Decode
     if out.len() > limit {
         out.clear();
         return Err(DecodeError::TooLarge {
-            what: "awslogs.data inflated",
+            what: "the inflated awslogs.data",
             limit,
+            setting: "MAX_LOG_PAYLOAD_BYTES",
         });
     }
     Ok(())
 }
 
-/// Parses an inflated payload.
-pub fn parse(inflated: &[u8]) -> Result<LogBatch<'_>, DecodeError> {
+/// Parses an inflated payload. Invalid UTF-8 (an app that wrote raw bytes) is replaced with
+/// U+FFFD rather than losing the whole batch; `buffer` then holds the repaired text.
+pub fn parse(inflated: &mut Vec<u8>) -> Result<LogBatch<'_>, DecodeError> {
+    if std::str::from_utf8(inflated).is_err() {
+        let repaired = String::from_utf8_lossy(inflated).into_owned();
+        *inflated = repaired.into_bytes();
+    }
     serde_json::from_slice(inflated).map_err(|error| DecodeError::Shape {
         kind: "CloudWatch Logs",
         message: super::redacted_serde_error(&error),
@@ -125,7 +131,7 @@ pub(crate) mod tests {
             "logEvents":[{"id":"1","timestamp":1,"message":"Using built-in PostgreSQL (/x)"}]}"#;
         let mut buffer = Vec::new();
         inflate(&encode(json), 1 << 20, &mut buffer).unwrap();
-        let batch = parse(&buffer).unwrap();
+        let batch = parse(&mut buffer).unwrap();
         assert_eq!(batch.message_type, DATA_MESSAGE);
         assert_eq!(batch.log_events.len(), 1);
         assert!(matches!(batch.log_events[0].message, Cow::Borrowed(_)));
@@ -137,7 +143,7 @@ pub(crate) mod tests {
         let unpadded = padded.trim_end_matches('=');
         let mut buffer = Vec::new();
         inflate(unpadded, 1024, &mut buffer).unwrap();
-        assert_eq!(parse(&buffer).unwrap().message_type, CONTROL_MESSAGE);
+        assert_eq!(parse(&mut buffer).unwrap().message_type, CONTROL_MESSAGE);
     }
 
     #[test]
@@ -167,6 +173,20 @@ pub(crate) mod tests {
             inflate(&truncated, 1024, &mut buffer),
             Err(DecodeError::Gzip(_))
         ));
+    }
+
+    #[test]
+    fn invalid_utf8_in_a_line_is_replaced_not_fatal() {
+        let mut json = br#"{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","timestamp":1,"message":"bad "#.to_vec();
+        json.extend_from_slice(&[0xff, 0xfe]);
+        json.extend_from_slice(br#" Using built-in PostgreSQL (/x)"}]}"#);
+        let mut buffer = Vec::new();
+        inflate(&encode(&json), 1 << 20, &mut buffer).unwrap();
+        let batch = parse(&mut buffer).unwrap();
+        assert_eq!(
+            batch.log_events[0].message,
+            "bad \u{fffd}\u{fffd} Using built-in PostgreSQL (/x)"
+        );
     }
 
     #[test]

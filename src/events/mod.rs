@@ -62,8 +62,12 @@ pub enum DecodeError {
     Base64(String),
     #[error("awslogs.data is not valid gzip: {0}")]
     Gzip(String),
-    #[error("{what} is larger than the limit of {limit} bytes")]
-    TooLarge { what: &'static str, limit: usize },
+    #[error("{what} is larger than the limit of {limit} bytes ({setting})")]
+    TooLarge {
+        what: &'static str,
+        limit: usize,
+        setting: &'static str,
+    },
 }
 
 /// Just enough of any input to tell what it is.

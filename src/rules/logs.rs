@@ -3,7 +3,7 @@
 //! with a count and the first evidence).
 
 use super::remedy;
-use crate::events::logs::LogBatch;
+use crate::events::logs::{LogBatch, LogLine};
 use crate::finding::{Finding, Location, RuleId, Severity};
 use crate::profiles::Profiles;
 use crate::redact;
@@ -15,11 +15,11 @@ pub const EVIDENCE_LINES: usize = 3;
 const EVIDENCE_CHARS: usize = 400;
 
 /// `scheme://user:password@host`: a URL that carries a password.
-const CREDENTIALS_PATTERN: &str = r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/@]+:([^\s@]+)@[^\s@/]";
+const CREDENTIALS_PATTERN: &str = r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/]+:([^\s@]+)@[^\s@/]";
 
 /// The subscription filter term for credentials in URLs, in CloudWatch's regex filter syntax
 /// (no negated classes, no `%`): a user, a password of the characters that syntax allows, `@`.
-const CREDENTIALS_FILTER: &str = "://[a-zA-Z0-9_.-]+:[a-zA-Z0-9_.=/#@;,:+*-]+@";
+const CREDENTIALS_FILTER: &str = "://[a-zA-Z0-9_.@-]+:[a-zA-Z0-9_.=/#@;,:+*-]+@";
 
 /// The CloudWatch Logs subscription filter pattern that lets through only lines some rule can
 /// match: every profile signature's `filter` term and the credentials term, as one regex.
@@ -109,8 +109,13 @@ impl LogScanner {
 
     /// Scans every line of a batch once.
     pub fn scan(&self, batch: &LogBatch) -> Vec<RuleMatch> {
+        self.scan_lines(&batch.log_events)
+    }
+
+    /// Scans lines once each, for every pattern at the same time.
+    pub fn scan_lines(&self, lines: &[LogLine]) -> Vec<RuleMatch> {
         let mut matches: Vec<RuleMatch> = Vec::new();
-        for event in &batch.log_events {
+        for event in lines {
             let line = examined_part(&event.message, self.max_line_bytes);
             if !self.set.is_match(line) {
                 continue;
@@ -249,6 +254,33 @@ pub fn findings(matches: Vec<RuleMatch>, profiles: &Profiles, location: &Locatio
         .collect()
 }
 
+/// `audit-incomplete` for a batch with more lines than `MAX_LOG_EVENTS`: the lines past the
+/// limit were not examined, and the alert says so instead of passing over them.
+pub fn lines_not_examined(location: &Location, total: usize, skipped: usize) -> Finding {
+    let mut finding = Finding::new(
+        RuleId::AuditIncomplete,
+        Severity::Medium,
+        format!(
+            "{skipped} of {total} log lines in one batch were not examined (MAX_LOG_EVENTS); the log checks did not see them"
+        ),
+    );
+    finding.location = location.clone();
+    finding.evidence = vec![format!(
+        "the batch held {total} lines; the first {} were examined",
+        total - skipped
+    )];
+    finding.facts = [
+        ("operation".to_string(), "log scan".to_string()),
+        ("reason".to_string(), "too many lines".to_string()),
+    ]
+    .into_iter()
+    .collect();
+    finding.fix = vec![
+        "Raise MAX_LOG_EVENTS, or narrow the subscription filter pattern so that fewer lines reach the function.".to_string(),
+    ];
+    finding
+}
+
 /// Milliseconds since the epoch as `2026-11-24T03:12:44.120Z` (UTC), without a date library.
 pub fn format_timestamp(millis: i64) -> String {
     let seconds = millis.div_euclid(1000);
@@ -276,7 +308,6 @@ pub fn format_timestamp(millis: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::logs::LogLine;
     use std::borrow::Cow;
 
     fn batch(lines: &[&str]) -> LogBatch<'static> {
@@ -405,6 +436,11 @@ mod tests {
             assert!(filter.is_match(&signature.example), "{}", signature.example);
         }
         assert!(filter.is_match("url=postgresql://coder:N0t-A-Real-Password@db:5432/coder"));
+        assert!(
+            filter.is_match(
+                "url=postgres://admin@server:N0tReal@server.postgres.database.azure.com/db"
+            )
+        );
         assert!(!filter.is_match("Started HTTP listener at http://0.0.0.0:3000"));
         assert!(!filter.is_match("2026-11-24 03:12:44.120 [info]  pubsub connected to postgres"));
         assert!(
