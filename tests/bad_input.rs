@@ -156,7 +156,7 @@ fn every_bad_input_has_its_stated_outcome_and_none_panics() {
             Expect::Ignored(text) => {
                 assert_eq!(output.status.code(), Some(0), "{name}: {stderr}");
                 assert!(
-                    stderr.contains(&format!("ignored: ")) && stderr.contains(text),
+                    stderr.contains("ignored: ") && stderr.contains(text),
                     "{name}: {stderr}"
                 );
                 assert_eq!(stdout, "", "{name}");
