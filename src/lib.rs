@@ -18,6 +18,8 @@ pub mod pipeline;
 pub mod profiles;
 pub mod publish;
 pub mod redact;
+#[cfg(test)]
+mod redaction_properties;
 pub mod rules;
 pub mod state;
 

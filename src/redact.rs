@@ -20,9 +20,11 @@ static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
 
 static KEY_VALUE_SECRET: LazyLock<Regex> = LazyLock::new(|| {
     // key=value (DSNs, query strings, env dumps), "key": "value" (JSON) and password: value
-    // (YAML-ish). A bare "token: ..." in prose is left alone: too many false alarms.
+    // (YAML-ish). A bare "token: ..." in prose is left alone: too many false alarms. An
+    // unquoted value runs to the next whitespace: a password may contain & ; , (a query
+    // string's following parameters are hidden too, which is the safe side).
     Regex::new(
-        r#"(?i)([\w.\-]*(?:password|passwd|pwd|token|secret_key|client_secret|api_?key|access_key)\s*=\s*|"[\w.\-]*(?:password|passwd|pwd|token|secret|api_?key|access_key)"\s*:\s*|\b[\w.\-]*(?:password|passwd|pwd)\s*:\s*)("[^"]*"|'[^']*'|[^\s&;,"'}]+)"#,
+        r#"(?i)([\w.\-]*(?:password|passwd|pwd|token|secret_key|client_secret|api_?key|access_key)\s*=\s*|"[\w.\-]*(?:password|passwd|pwd|token|secret|api_?key|access_key)"\s*:\s*|\b[\w.\-]*(?:password|passwd|pwd)\s*:\s*)("[^"]*"|'[^']*'|\S+)"#,
     )
     .expect("valid regex")
 });

@@ -1,0 +1,213 @@
+//! Redaction as a property: for generated database URLs of every supported shape and generated
+//! secret values, no published alert, CLI output line or log line of the function contains the
+//! secret. (A test module; it lives in the crate to drive the pipeline with in-memory fakes.)
+
+use crate::config::Config;
+use crate::context::{Service, TaskDefinition, TaskLocation};
+use crate::inventory::tests::FakeInventory;
+use crate::pipeline::Auditor;
+use crate::publish::tests::RecordingSink;
+use crate::redact::redact_text;
+use crate::rules::database_url::inspect;
+use crate::state::MemoryStore;
+use proptest::prelude::*;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+/// Reserved and special characters, raw or percent-encoded, as generated passwords contain.
+fn password() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        "[A-Za-z0-9]{1,4}",
+        prop::sample::select(vec![
+            "@", "/", "?", "#", ":", "%", "[", "]", "!", "$", "&", "'", "(", ")", "*", "+", ",",
+            ";", "=", "~", "-", "_", ".", "\"", "%2F", "%40", "%23", "%3F", "%25",
+        ])
+        .prop_map(str::to_string),
+    ];
+    // The fixed "Pw9" start keeps the secret from occurring by chance elsewhere in the URL.
+    prop::collection::vec(piece, 3..10).prop_map(|pieces| format!("Pw9{}", pieces.concat()))
+}
+
+/// A database URL of one of the supported shapes, and its password.
+fn database_url() -> impl Strategy<Value = (String, String)> {
+    (
+        prop::sample::select(vec!["postgres", "postgresql", "mysql"]),
+        "[a-z][a-z0-9_]{0,8}(@[a-z]{3,8})?",
+        password(),
+        "[a-z]{3,10}\\.example\\.com",
+        prop::option::of(1u16..=65535),
+        prop::option::of("[a-z]{1,8}"),
+        prop::option::of(prop::sample::select(vec![
+            "sslmode=require",
+            "sslmode=verify-full&application_name=coder",
+            "connect_timeout=10",
+        ])),
+    )
+        .prop_map(|(scheme, user, password, host, port, database, query)| {
+            let mut url = format!("{scheme}://{user}:{password}@{host}");
+            if let Some(port) = port {
+                url.push_str(&format!(":{port}"));
+            }
+            if let Some(database) = database {
+                url.push_str(&format!("/{database}"));
+            }
+            if let Some(query) = query {
+                url.push_str(&format!("?{query}"));
+            }
+            (url, password)
+        })
+}
+
+/// Every string inside a JSON value.
+fn strings(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(text) => out.push(text.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|item| strings(item, out)),
+        serde_json::Value::Object(map) => map.iter().for_each(|(key, item)| {
+            out.push(key.clone());
+            strings(item, out);
+        }),
+        _ => {}
+    }
+}
+
+/// Captures everything the function logs, at every level.
+#[derive(Clone, Default)]
+struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+const TASK_ARN: &str =
+    "arn:aws:ecs:us-east-1:123456789012:task/coder-cluster/0123456789abcdef0123456789abcdef";
+const TD_ARN: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/coder:7";
+
+fn inventory(url: &str, secret: &str) -> FakeInventory {
+    let mut inventory = FakeInventory::default();
+    let definition: TaskDefinition = serde_json::from_value(serde_json::json!({
+        "taskDefinitionArn": TD_ARN, "family": "coder", "revision": 7,
+        "containerDefinitions": [{
+            "name": "coder", "image": "ghcr.io/coder/coder:v2.18.0",
+            "environment": [
+                {"name": "CODER_PG_CONNECTION_URL", "value": url},
+                {"name": "DATABASE_URL", "value": url},
+                {"name": "DB_PASSWORD", "value": secret},
+                {"name": "PG_DSN", "value": format!("host=db user=coder password={secret} dbname=coder")}
+            ]
+        }]
+    }))
+    .unwrap();
+    inventory
+        .task_definitions
+        .insert(TD_ARN.to_string(), definition);
+    inventory.services.insert(
+        "coder-service".to_string(),
+        Service {
+            name: "coder-service".to_string(),
+            ..Default::default()
+        },
+    );
+    inventory.tasks.insert(
+        "0123456789abcdef0123456789abcdef".to_string(),
+        TaskLocation {
+            task_arn: TASK_ARN.to_string(),
+            cluster_arn: "arn:aws:ecs:us-east-1:123456789012:cluster/coder-cluster".to_string(),
+            task_definition_arn: TD_ARN.to_string(),
+            group: Some("service:coder-service".to_string()),
+        },
+    );
+    inventory
+}
+
+fn events(url: &str) -> Vec<String> {
+    let task = serde_json::json!({
+        "detail-type": "ECS Task State Change", "source": "aws.ecs", "region": "us-east-1",
+        "account": "123456789012", "id": "1",
+        "detail": {"clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/coder-cluster",
+                   "taskArn": TASK_ARN, "taskDefinitionArn": TD_ARN,
+                   "group": "service:coder-service", "lastStatus": "RUNNING", "version": 1}
+    });
+    let payload = serde_json::json!({
+        "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/ecs/coder",
+        "logStream": "ecs/coder/0123456789abcdef0123456789abcdef",
+        "logEvents": [
+            {"id": "1", "timestamp": 1, "message": format!("connecting to {url}")},
+            {"id": "2", "timestamp": 2, "message": format!("{{\"level\":\"WARN\",\"msg\":\"connect to postgres: retrying\",\"fields\":{{\"url\":\"{url}\"}}}}")}
+        ]
+    });
+    vec![
+        task.to_string(),
+        serde_json::json!({"awslogs": {"data": crate::events::logs::tests::encode(payload.to_string().as_bytes())}})
+            .to_string(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_redactor_hides_every_generated_password((url, password) in database_url()) {
+        prop_assert!(!redact_text(&url).contains(&password), "{}", redact_text(&url));
+        let line = format!("2026-11-24 03:12:44.120 [debu]  connecting  url={url} try=1");
+        prop_assert!(!redact_text(&line).contains(&password));
+        let json = serde_json::json!({"msg": "connecting", "url": url}).to_string();
+        prop_assert!(!redact_text(&json).contains(&password));
+        let schemes = vec!["postgres".to_string(), "postgresql".to_string()];
+        prop_assert!(!inspect(&url, &schemes, true).redacted.contains(&password));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_alert_output_or_log_line_contains_the_secret(
+        (url, password) in database_url(),
+        secret in "[A-Za-z0-9!#%&*+=?^_~-]{12,24}",
+    ) {
+        let capture = LogCapture::default();
+        let writer = capture.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let auditor = Auditor::new(
+            Config::default(),
+            inventory(&url, &secret),
+            RecordingSink::default(),
+            MemoryStore::new(),
+            Some("us-east-1".to_string()),
+        )
+        .unwrap();
+        let mut output = Vec::new();
+        for event in events(&url) {
+            let report = runtime.block_on(auditor.process(event.as_bytes())).unwrap();
+            prop_assert!(!report.findings.is_empty());
+            for finding in &report.findings {
+                // What the CLI prints.
+                strings(&serde_json::to_value(finding).unwrap(), &mut output);
+            }
+        }
+        for alert in auditor.sink().alerts.lock().unwrap().iter() {
+            output.push(alert.subject.clone());
+            output.push(alert.text.clone());
+            strings(&alert.document, &mut output);
+            output.push(crate::aws::sns::message_structure(alert));
+        }
+        output.push(String::from_utf8_lossy(&capture.0.lock().unwrap()).to_string());
+        for text in &output {
+            prop_assert!(!text.contains(&password), "password leaked: {text}");
+            prop_assert!(!text.contains(&secret), "secret leaked: {text}");
+        }
+    }
+}
