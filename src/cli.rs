@@ -226,7 +226,7 @@ async fn build_auditor(dry_run: bool) -> Result<(CliAuditor, Option<String>), Ex
     let inventory = AwsInventory::new(&sdk, config.clusters.clone());
     let (destination, state) = match &topic {
         Some(topic) => (
-            Destination::Sns(SnsSink::new(aws_sdk_sns::Client::new(&sdk), topic.clone())),
+            Destination::Sns(SnsSink::new(crate::aws::sns::client(&sdk), topic.clone())),
             StateBackend::from_config(&sdk, config.state_table.as_deref()),
         ),
         None => {

@@ -75,7 +75,7 @@ pub async fn run(config: Config) -> Result<(), lambda_runtime::Error> {
     let sdk = crate::aws::sdk_config().await;
     let region = sdk.region().map(|region| region.to_string());
     let inventory = AwsInventory::new(&sdk, config.clusters.clone());
-    let sink = SnsSink::new(aws_sdk_sns::Client::new(&sdk), topic);
+    let sink = SnsSink::new(crate::aws::sns::client(&sdk), topic);
     let state = StateBackend::from_config(&sdk, config.state_table.as_deref());
     let auditor = Auditor::new(config, inventory, sink, state, region)?;
     let auditor = &auditor;

@@ -7,6 +7,20 @@ use crate::publish::{AlertSink, PublishError};
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
 
+/// How many times one publish is tried: throttling and 5xx answers are retried with
+/// exponential backoff and jitter before the event itself fails (and is retried by Lambda).
+pub const PUBLISH_ATTEMPTS: u32 = 5;
+
+/// An SNS client for alerts: the shared configuration with a more patient retry policy.
+pub fn client(sdk: &aws_config::SdkConfig) -> Client {
+    let config = aws_sdk_sns::config::Builder::from(sdk)
+        .retry_config(
+            aws_config::retry::RetryConfig::standard().with_max_attempts(PUBLISH_ATTEMPTS),
+        )
+        .build();
+    Client::from_conf(config)
+}
+
 #[derive(Clone, Debug)]
 pub struct SnsSink {
     client: Client,
