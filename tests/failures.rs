@@ -59,7 +59,7 @@ impl FakeSns {
                 let subject = body
                     .split('&')
                     .find_map(|pair| pair.strip_prefix("Subject="))
-                    .map(|s| percent_decode(s))
+                    .map(percent_decode)
                     .unwrap_or_default();
                 seen.lock().unwrap().push(subject);
                 let (status, text) = match script.next().unwrap_or(Answer::Ok) {
