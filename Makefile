@@ -16,8 +16,10 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 LAMBDA_TARGET := aarch64-unknown-linux-gnu
 EVENT ?=
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := decode logs_payload database_url log_scanner
 
-.PHONY: help tools test unit lint lint-template build demo demo-check invoke deploy events clean rust-target
+.PHONY: help tools test unit lint lint-template build demo demo-check invoke deploy events fuzz clean rust-target
 
 help: ## list the targets
 	@echo "ecs-auditor: make TARGET"
@@ -83,6 +85,17 @@ deploy: $(TOOLS_STAMP) rust-target ## sam build, then sam deploy --guided (needs
 	sam build
 	@echo "==> sam deploy --guided (answers are saved in samconfig.toml for the next deploy)"
 	sam deploy --guided --capabilities CAPABILITY_IAM
+
+fuzz: ## run each fuzz target for FUZZ_SECONDS (default 60) seconds: make fuzz FUZZ_SECONDS=600
+	@command -v cargo-fuzz >/dev/null || { echo "==> Installing cargo-fuzz"; cargo install cargo-fuzz --locked; }
+	@echo "==> Seeding the corpora from events/ and fuzz/seeds/"
+	@$(PYTHON) scripts/fuzz_seeds.py
+	@# cargo-fuzz passes nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
+	@for target in $(FUZZ_TARGETS); do \
+		echo "==> cargo fuzz run $$target for $(FUZZ_SECONDS) s"; \
+		(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none $$target corpus/$$target \
+			-- -max_total_time=$(FUZZ_SECONDS) -max_len=262144 -print_final_stats=1) || exit 1; \
+	done
 
 events: ## regenerate events/logs-*.json from the readable events/logs/*.log
 	@echo "==> Regenerating CloudWatch Logs sample events"

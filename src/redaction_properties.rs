@@ -211,3 +211,42 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_function_never_logs_event_payloads() {
+    let capture = LogCapture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let auditor = Auditor::new(
+        Config::default(),
+        inventory("postgres://coder@db/coder", "unused-secret-value"),
+        RecordingSink::default(),
+        MemoryStore::new(),
+        Some("us-east-1".to_string()),
+    )
+    .unwrap();
+    let marker = "PAYLOAD-MARKER-7f3c";
+    for event in events(&format!(
+        "postgres://coder@db/coder?application_name={marker}"
+    )) {
+        runtime.block_on(auditor.process(event.as_bytes())).unwrap();
+    }
+    runtime
+        .block_on(auditor.process(b"{\"not\": \"an event PAYLOAD-MARKER-7f3c\"}"))
+        .unwrap();
+    let logged = String::from_utf8_lossy(&capture.0.lock().unwrap()).to_string();
+    assert!(logged.contains("auditing"), "the capture works: {logged}");
+    assert!(
+        !logged.contains(marker),
+        "a payload reached the log: {logged}"
+    );
+}
