@@ -13,9 +13,10 @@ use std::sync::LazyLock;
 pub const MASK: &str = "****";
 
 static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
-    // scheme://user:password@  -- the password is greedy up to the last '@' before whitespace;
-    // the user may contain '@' (Azure-style "admin@server" user names).
-    Regex::new(r"(?i)([a-z][a-z0-9+.\-]*://)([^\s:/]*):(\S*)@").expect("valid regex")
+    // ://user:password@  -- the password is greedy up to the last '@' before whitespace;
+    // the user may contain '@' (Azure-style "admin@server" user names). Whatever precedes
+    // "://" does not matter: a missing or mangled scheme must not expose the password.
+    Regex::new(r"(://)([^\s:/]*):(\S*)@").expect("valid regex")
 });
 
 static KEY_VALUE_SECRET: LazyLock<Regex> = LazyLock::new(|| {
@@ -127,6 +128,19 @@ mod tests {
                 redacted.ends_with("@db.internal:5432/app now"),
                 "{redacted}"
             );
+        }
+    }
+
+    #[test]
+    fn hides_passwords_behind_a_missing_or_mangled_scheme() {
+        // Found by fuzzing: the scheme was garbage, the password was not.
+        for url in [
+            "://coder:Hunter2Hunter2@db/coder",
+            "postgrf\0\0\0/myadmin@://ve2:Hunter2Hunter2@server.example.com?P<",
+            "9x://coder:Hunter2Hunter2@db",
+        ] {
+            let redacted = redact_text(url);
+            assert!(!redacted.contains("Hunter2Hunter2"), "{redacted}");
         }
     }
 
