@@ -2,6 +2,7 @@
 //! machine. Times are medians of repeated runs; AWS is answered in-process.
 
 use base64::Engine;
+use ecs_auditor::Auditor;
 use ecs_auditor::config::Config;
 use ecs_auditor::context::{ReadError, ReadFailure, Service, TaskDefinition, TaskLocation};
 use ecs_auditor::events::{self, DecodeLimits};
@@ -10,7 +11,6 @@ use ecs_auditor::profiles::Profiles;
 use ecs_auditor::publish::DryRun;
 use ecs_auditor::rules::LogScanner;
 use ecs_auditor::state::MemoryStore;
-use ecs_auditor::Auditor;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -38,7 +38,8 @@ struct InProcessAws {
 
 impl InProcessAws {
     fn new() -> Self {
-        let text = std::fs::read_to_string(repo("events/task-definitions/coder-seed.json")).unwrap();
+        let text =
+            std::fs::read_to_string(repo("events/task-definitions/coder-seed.json")).unwrap();
         let mut definition: TaskDefinition = serde_json::from_str(&text).unwrap();
         definition.arn = TD_ARN.to_string();
         definition.revision = 1;
@@ -165,7 +166,9 @@ fn logs_event(payload: &serde_json::Value) -> (Vec<u8>, usize) {
     gzip.write_all(json.as_bytes()).unwrap();
     let data = base64::engine::general_purpose::STANDARD.encode(gzip.finish().unwrap());
     (
-        serde_json::json!({"awslogs": {"data": data}}).to_string().into_bytes(),
+        serde_json::json!({"awslogs": {"data": data}})
+            .to_string()
+            .into_bytes(),
         json.len(),
     )
 }
@@ -216,7 +219,9 @@ fn row(figure: &str, value: String, baseline: String, ratio: Option<f64>, target
         figure: figure.to_string(),
         value,
         baseline,
-        ratio: ratio.map(|r| format!("{r:.2}x")).unwrap_or_else(|| "-".to_string()),
+        ratio: ratio
+            .map(|r| format!("{r:.2}x"))
+            .unwrap_or_else(|| "-".to_string()),
         target,
     }
 }
@@ -247,7 +252,11 @@ fn log_path(rows: &mut Vec<Row>, runtime: &tokio::runtime::Runtime) {
     )
     .unwrap();
     let report = runtime.block_on(auditor.process(&event)).unwrap();
-    assert_eq!(report.findings.len(), 3, "the bench payload matches three rules");
+    assert_eq!(
+        report.findings.len(),
+        3,
+        "the bench payload matches three rules"
+    );
     let floor = measure(5, 41, || {
         std::hint::black_box(floor_decode(&event));
     });
@@ -258,7 +267,11 @@ fn log_path(rows: &mut Vec<Row>, runtime: &tokio::runtime::Runtime) {
     rows.push(row(
         "log path: 10,000 lines, decode + scan + findings",
         ms(path),
-        format!("{} (base64 + gunzip alone, {:.2} MB)", ms(floor), inflated as f64 / 1e6),
+        format!(
+            "{} (base64 + gunzip alone, {:.2} MB)",
+            ms(floor),
+            inflated as f64 / 1e6
+        ),
         Some(ratio),
         format!("<= 1.5x: {}", if ratio <= 1.5 { "met" } else { "NOT met" }),
     ));
@@ -280,7 +293,9 @@ fn log_path(rows: &mut Vec<Row>, runtime: &tokio::runtime::Runtime) {
         })
         .collect();
     let all = Profiles::built_in().unwrap();
-    let coder_only = Profiles::from_sources([("coder.toml", include_str!("../src/profiles/coder.toml"))]).unwrap();
+    let coder_only =
+        Profiles::from_sources([("coder.toml", include_str!("../src/profiles/coder.toml"))])
+            .unwrap();
     let scan_all = LogScanner::new(&all, 16 * 1024).unwrap();
     let scan_coder = LogScanner::new(&coder_only, 16 * 1024).unwrap();
     let coder_time = measure(5, 41, || {
@@ -295,7 +310,10 @@ fn log_path(rows: &mut Vec<Row>, runtime: &tokio::runtime::Runtime) {
         ms(all_time),
         format!("{} (Coder's profile alone)", ms(coder_time)),
         Some(ratio),
-        format!("<= 1.10x: {}", if ratio <= 1.10 { "met" } else { "NOT met" }),
+        format!(
+            "<= 1.10x: {}",
+            if ratio <= 1.10 { "met" } else { "NOT met" }
+        ),
     ));
 }
 
@@ -330,7 +348,9 @@ fn task_path(rows: &mut Vec<Row>, runtime: &tokio::runtime::Runtime) {
     }
     let decode = measure(20, 201, || {
         let mut scratch = Vec::new();
-        std::hint::black_box(events::decode(&first_event, &DecodeLimits::default(), &mut scratch).is_ok());
+        std::hint::black_box(
+            events::decode(&first_event, &DecodeLimits::default(), &mut scratch).is_ok(),
+        );
     });
     let first = median(first_times);
     let repeat = median(repeat_times);
@@ -355,7 +375,10 @@ fn task_path(rows: &mut Vec<Row>, runtime: &tokio::runtime::Runtime) {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let repeat_describes = repeat_calls.get("ecs:DescribeTaskDefinition").copied().unwrap_or(0);
+    let repeat_describes = repeat_calls
+        .get("ecs:DescribeTaskDefinition")
+        .copied()
+        .unwrap_or(0);
     rows.push(row(
         "AWS calls, repeated task definition",
         describe(&repeat_calls),
@@ -363,12 +386,18 @@ fn task_path(rows: &mut Vec<Row>, runtime: &tokio::runtime::Runtime) {
         None,
         format!(
             "no DescribeTaskDefinition: {}",
-            if repeat_describes == 0 { "met" } else { "NOT met" }
+            if repeat_describes == 0 {
+                "met"
+            } else {
+                "NOT met"
+            }
         ),
     ));
 }
 
 /// Runs the binary, returning (time to the first stdout line, peak RSS in KiB).
+// The child is reaped by `wait4` below, which also reports its peak memory.
+#[allow(clippy::zombie_processes)]
 fn run_binary(args: &[&str], env: &[(&str, &str)]) -> (Duration, u64) {
     let start = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ecs-auditor"))
@@ -444,14 +473,24 @@ fn cold_start(rows: &mut Vec<Row>, directory: &Path) {
     let small_path = directory.join("small.json");
     std::fs::write(&small_path, small).unwrap();
     let small_path = small_path.to_str().unwrap().to_string();
-    let floor = median((0..31).map(|_| run_binary(&["--version"], &OFFLINE).0).collect());
+    let floor = median(
+        (0..31)
+            .map(|_| run_binary(&["--version"], &OFFLINE).0)
+            .collect(),
+    );
     let first_finding = median(
         (0..31)
             .map(|_| run_binary(&["audit", "--dry-run", "--event", &small_path], &OFFLINE).0)
             .collect(),
     );
     let ready = median((0..31).map(|_| lambda_ready()).collect());
-    let verdict = |value: Duration| if value < Duration::from_millis(20) { "met" } else { "NOT met" };
+    let verdict = |value: Duration| {
+        if value < Duration::from_millis(20) {
+            "met"
+        } else {
+            "NOT met"
+        }
+    };
     rows.push(row(
         "cold start: process start to ready (Lambda runtime API)",
         ms(ready),
@@ -483,11 +522,25 @@ fn memory_and_size(rows: &mut Vec<Row>, directory: &Path) {
     let small_path = directory.join("tiny.json");
     std::fs::write(&small_path, small).unwrap();
     let largest_rss = run_binary(
-        &["audit", "--dry-run", "--event", largest_path.to_str().unwrap()],
+        &[
+            "audit",
+            "--dry-run",
+            "--event",
+            largest_path.to_str().unwrap(),
+        ],
         &[&OFFLINE[..], &[("MAX_LOG_EVENTS", "1000000")]].concat(),
     )
     .1;
-    let tiny_rss = run_binary(&["audit", "--dry-run", "--event", small_path.to_str().unwrap()], &OFFLINE).1;
+    let tiny_rss = run_binary(
+        &[
+            "audit",
+            "--dry-run",
+            "--event",
+            small_path.to_str().unwrap(),
+        ],
+        &OFFLINE,
+    )
+    .1;
     rows.push(row(
         &format!(
             "peak RSS, largest accepted payload ({} lines, {:.1} MB inflated)",
@@ -497,7 +550,14 @@ fn memory_and_size(rows: &mut Vec<Row>, directory: &Path) {
         format!("{:.1} MB", largest_rss as f64 / 1024.0),
         format!("{:.1} MB (a one-line event)", tiny_rss as f64 / 1024.0),
         Some(largest_rss as f64 / tiny_rss as f64),
-        format!("< 64 MB: {}", if largest_rss < 64 * 1024 { "met" } else { "NOT met" }),
+        format!(
+            "< 64 MB: {}",
+            if largest_rss < 64 * 1024 {
+                "met"
+            } else {
+                "NOT met"
+            }
+        ),
     ));
     let zip = repo("target/lambda/ecs-auditor/bootstrap.zip");
     match std::fs::metadata(&zip) {
@@ -577,7 +637,9 @@ fn main() {
     }
     println!(
         "\n{} logical CPUs; measured in {:.0} s",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
         started.elapsed().as_secs_f64()
     );
 }
