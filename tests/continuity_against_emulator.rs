@@ -253,7 +253,7 @@ async fn a_sweep_reports_only_the_bad_service_and_what_it_could_not_read() {
         &good_body,
     );
     assert!(good_definition.contains("coder-good:1"));
-    let (subnet, group) = network(&config).await;
+    let (subnet, group) = network(&moto).await;
     ecs.create_service()
         .cluster("sweep-cluster")
         .service_name("bad-coder")

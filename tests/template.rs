@@ -50,9 +50,11 @@ fn the_default_log_filter_pattern_is_the_profiles_pattern() {
     );
 }
 
-/// `service:Operation` for every `client.operation()` call in the SDK adapters.
+/// `service:Operation` for every `client.operation()` call in the SDK adapters, and every
+/// `Action=Operation` of a hand-signed Query API request.
 fn calls_in_code() -> BTreeSet<String> {
     let call = Regex::new(r"\bclient\s*\.\s*([a-z_]+)\(\)").unwrap();
+    let query = Regex::new(r"Action=([A-Z][A-Za-z]+)&").unwrap();
     let mut calls = BTreeSet::new();
     for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/aws")).unwrap() {
         let path = entry.unwrap().path();
@@ -75,6 +77,9 @@ fn calls_in_code() -> BTreeSet<String> {
                 })
                 .collect();
             calls.insert(format!("{service}:{operation}"));
+        }
+        for captures in query.captures_iter(&source) {
+            calls.insert(format!("{service}:{}", &captures[1]));
         }
     }
     calls

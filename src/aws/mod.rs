@@ -34,10 +34,10 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 
 /// The account's inventory through the SDK. `clusters` (from `CLUSTERS`) narrows where tasks
 /// are looked up and what a sweep covers; empty means every cluster (`ecs:ListClusters`).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct AwsInventory {
     ecs: aws_sdk_ecs::Client,
-    ec2: aws_sdk_ec2::Client,
+    ec2: ec2::Ec2Reader,
     logs: aws_sdk_cloudwatchlogs::Client,
     clusters: Vec<String>,
 }
@@ -46,7 +46,7 @@ impl AwsInventory {
     pub fn new(sdk: &aws_config::SdkConfig, clusters: Vec<String>) -> Self {
         AwsInventory {
             ecs: aws_sdk_ecs::Client::new(sdk),
-            ec2: aws_sdk_ec2::Client::new(sdk),
+            ec2: ec2::Ec2Reader::new(sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
             clusters,
         }
@@ -80,7 +80,7 @@ impl Inventory for AwsInventory {
     }
 
     async fn public_ip(&self, network_interface: &str) -> Result<Option<String>, ReadError> {
-        ec2::public_ip(&self.ec2, network_interface).await
+        self.ec2.public_ip(network_interface).await
     }
 
     async fn recent_log_lines(
@@ -203,7 +203,7 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
-fn failure_from_code(code: &str, message: &str) -> ReadFailure {
+pub(crate) fn failure_from_code(code: &str, message: &str) -> ReadFailure {
     match code {
         "AccessDeniedException"
         | "AccessDenied"
@@ -223,6 +223,8 @@ fn failure_from_code(code: &str, message: &str) -> ReadFailure {
         | "ClusterNotFoundException"
         | "NotFound"
         | "NotFoundException" => ReadFailure::NotFound,
+        // EC2: InvalidNetworkInterfaceID.NotFound and friends.
+        code if code.ends_with(".NotFound") => ReadFailure::NotFound,
         "ServerException"
         | "ServiceUnavailable"
         | "InternalFailure"

@@ -334,53 +334,36 @@ pub struct RunningTask {
     pub public_ip: String,
 }
 
-/// The network a Fargate task needs in the emulator (DNS hostnames on, a security group).
-pub async fn network(config: &SdkConfig) -> (String, String) {
-    let ec2 = aws_sdk_ec2::Client::new(config);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.0.0.0/16")
-        .send()
-        .await
-        .unwrap()
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_string();
-    ec2.modify_vpc_attribute()
-        .vpc_id(&vpc)
-        .enable_dns_hostnames(
-            aws_sdk_ec2::types::AttributeBooleanValue::builder()
-                .value(true)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let subnet = ec2
-        .create_subnet()
-        .vpc_id(&vpc)
-        .cidr_block("10.0.1.0/24")
-        .send()
-        .await
-        .unwrap()
-        .subnet()
-        .unwrap()
-        .subnet_id()
-        .unwrap()
-        .to_string();
-    let group = ec2
-        .create_security_group()
-        .group_name("coder")
-        .description("coder")
-        .vpc_id(&vpc)
-        .send()
-        .await
-        .unwrap()
-        .group_id()
-        .unwrap()
-        .to_string();
+/// The network a Fargate task needs in the emulator (DNS hostnames on, a security group),
+/// created through the EC2 Query API (the auditor itself needs no EC2 SDK).
+pub async fn network(moto: &Moto) -> (String, String) {
+    let vpc = xml_value(
+        &moto.query_call(
+            "ec2",
+            "Action=CreateVpc&CidrBlock=10.0.0.0/16&Version=2016-11-15",
+        ),
+        "vpcId",
+    );
+    moto.query_call(
+        "ec2",
+        &format!(
+            "Action=ModifyVpcAttribute&VpcId={vpc}&EnableDnsHostnames.Value=true&Version=2016-11-15"
+        ),
+    );
+    let subnet = xml_value(
+        &moto.query_call(
+            "ec2",
+            &format!("Action=CreateSubnet&VpcId={vpc}&CidrBlock=10.0.1.0/24&Version=2016-11-15"),
+        ),
+        "subnetId",
+    );
+    let group = xml_value(
+        &moto.query_call(
+            "ec2",
+            &format!("Action=CreateSecurityGroup&GroupName=coder&GroupDescription=coder&VpcId={vpc}&Version=2016-11-15"),
+        ),
+        "groupId",
+    );
     (subnet, group)
 }
 
@@ -398,7 +381,9 @@ pub fn awsvpc(subnet: &str, group: &str) -> aws_sdk_ecs::types::NetworkConfigura
 }
 
 /// Runs a service task in the emulator and gives its ENI an Elastic IP.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_service_task(
+    moto: &Moto,
     config: &SdkConfig,
     cluster: &str,
     service: &str,
@@ -408,7 +393,6 @@ pub async fn run_service_task(
     group: &str,
 ) -> RunningTask {
     let ecs = aws_sdk_ecs::Client::new(config);
-    let ec2 = aws_sdk_ec2::Client::new(config);
     let output = ecs
         .run_task()
         .cluster(cluster)
@@ -429,23 +413,20 @@ pub async fn run_service_task(
         .and_then(|detail| detail.value())
         .unwrap()
         .to_string();
-    let address = ec2
-        .allocate_address()
-        .domain(aws_sdk_ec2::types::DomainType::Vpc)
-        .send()
-        .await
-        .unwrap();
-    ec2.associate_address()
-        .allocation_id(address.allocation_id().unwrap())
-        .network_interface_id(&eni)
-        .send()
-        .await
-        .unwrap();
+    let address = moto.query_call(
+        "ec2",
+        "Action=AllocateAddress&Domain=vpc&Version=2016-11-15",
+    );
+    let allocation = xml_value(&address, "allocationId");
+    moto.query_call(
+        "ec2",
+        &format!("Action=AssociateAddress&AllocationId={allocation}&NetworkInterfaceId={eni}&Version=2016-11-15"),
+    );
     RunningTask {
         id: arn.rsplit('/').next().unwrap().to_string(),
         arn,
         eni,
-        public_ip: address.public_ip().unwrap().to_string(),
+        public_ip: xml_value(&address, "publicIp"),
     }
 }
 
@@ -465,7 +446,7 @@ pub async fn seed_demo_account(moto: &Moto, config: &SdkConfig) -> DemoAccount {
             .ends_with("coder:2")
     );
     moto.register_task_definition("events/task-definitions/coder-plaintext.json");
-    let (subnet, group) = network(config).await;
+    let (subnet, group) = network(moto).await;
     ecs.create_service()
         .cluster("coder-cluster")
         .service_name("coder-service")
@@ -490,6 +471,7 @@ pub async fn seed_demo_account(moto: &Moto, config: &SdkConfig) -> DemoAccount {
         let (subnet, group) = (subnet.clone(), group.clone());
         async move {
             run_service_task(
+                moto,
                 config,
                 "coder-cluster",
                 "coder-service",
