@@ -74,11 +74,13 @@ impl FromStr for Severity {
 pub enum RuleId {
     EmbeddedDatabaseInUse,
     DatabaseSettingMisnamed,
+    DatabaseSettingInvalid,
     NoExternalDatabase,
     EphemeralDataDirectory,
     DatabaseUrlMalformed,
     PlaintextDatabaseCredentials,
     SecretReferenceMalformed,
+    VolatileStorageAcknowledged,
     DatabaseConnectionFailing,
     CredentialsInLogs,
     EndpointWithoutLoadBalancer,
@@ -88,14 +90,16 @@ pub enum RuleId {
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 13] = [
+    pub const ALL: [RuleId; 15] = [
         RuleId::EmbeddedDatabaseInUse,
         RuleId::DatabaseSettingMisnamed,
+        RuleId::DatabaseSettingInvalid,
         RuleId::NoExternalDatabase,
         RuleId::EphemeralDataDirectory,
         RuleId::DatabaseUrlMalformed,
         RuleId::PlaintextDatabaseCredentials,
         RuleId::SecretReferenceMalformed,
+        RuleId::VolatileStorageAcknowledged,
         RuleId::DatabaseConnectionFailing,
         RuleId::CredentialsInLogs,
         RuleId::EndpointWithoutLoadBalancer,
@@ -108,11 +112,13 @@ impl RuleId {
         match self {
             RuleId::EmbeddedDatabaseInUse => "embedded-database-in-use",
             RuleId::DatabaseSettingMisnamed => "database-setting-misnamed",
+            RuleId::DatabaseSettingInvalid => "database-setting-invalid",
             RuleId::NoExternalDatabase => "no-external-database",
             RuleId::EphemeralDataDirectory => "ephemeral-data-directory",
             RuleId::DatabaseUrlMalformed => "database-url-malformed",
             RuleId::PlaintextDatabaseCredentials => "plaintext-database-credentials",
             RuleId::SecretReferenceMalformed => "secret-reference-malformed",
+            RuleId::VolatileStorageAcknowledged => "volatile-storage-acknowledged",
             RuleId::DatabaseConnectionFailing => "database-connection-failing",
             RuleId::CredentialsInLogs => "credentials-in-logs",
             RuleId::EndpointWithoutLoadBalancer => "endpoint-without-load-balancer",

@@ -41,21 +41,69 @@ struct ProfileSpec {
     #[serde(default)]
     database: Option<DatabaseSpec>,
     #[serde(default)]
+    volatile_switch: Vec<VolatileSwitch>,
+    #[serde(default)]
     log_signature: Vec<SignatureSpec>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DatabaseSpec {
+    #[serde(default)]
     settings: Vec<String>,
     #[serde(default)]
     url_schemes: Vec<String>,
     #[serde(default)]
+    scheme_selects: bool,
+    #[serde(default)]
     key_value_dsn: bool,
+    #[serde(default)]
+    type_setting: Option<TypeSetting>,
+    #[serde(default)]
+    groups: Vec<Vec<String>>,
     #[serde(default)]
     near_miss: Vec<String>,
     #[serde(default)]
+    password_settings: Vec<String>,
+    #[serde(default)]
     passwordless: Option<SettingValues>,
+}
+
+/// A setting whose value chooses the database (`DB_TYPE=postgresdb`, `KC_DB=dev-file`).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TypeSetting {
+    pub name: String,
+    /// Values that select an external database (compared without case).
+    pub external: Vec<String>,
+    /// Values that select the embedded database; leaving the setting unset does too.
+    #[serde(default)]
+    pub embedded: Vec<String>,
+    /// What the app does with any other value.
+    #[serde(default)]
+    pub unknown: UnknownValue,
+}
+
+/// What an app does with a value of its type setting that it does not know.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnknownValue {
+    /// It refuses to start (the task fails; nothing is silently lost).
+    #[default]
+    Fails,
+    /// It silently uses its embedded database: `database-setting-invalid`.
+    Embedded,
+}
+
+/// An app's own switch that accepts storage which dies with the container.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct VolatileSwitch {
+    pub setting: String,
+    /// Values (compared without case) that turn the safety check off.
+    pub values: Vec<String>,
+    /// What it does, for the alert.
+    pub meaning: String,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -88,21 +136,58 @@ pub struct Profile {
     pub data_directory: Option<String>,
     pub data_directory_setting: Option<String>,
     pub database: Option<DatabaseSettings>,
+    pub volatile_switches: Vec<VolatileSwitch>,
 }
 
-/// How an app is pointed at an external database.
+/// How an app is pointed at an external database. Any one of these selects it: a URL
+/// setting, the type setting at an external value, or every setting of a group.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DatabaseSettings {
-    /// Setting names the app reads; any one set (non-empty) means an external database.
+    /// URL (or connection string) settings; any one set (non-empty) means external, unless
+    /// `scheme_selects` and its scheme is not one of `url_schemes`.
     pub settings: Vec<String>,
     /// URL schemes the app accepts, lower case.
     pub url_schemes: Vec<String>,
+    /// The URL's scheme chooses the database: another scheme (or a bare path) means the
+    /// embedded one (Vaultwarden's `DATABASE_URL=/data/db.sqlite3`).
+    pub scheme_selects: bool,
     /// Whether `key=value` connection strings are accepted as well as URLs.
     pub key_value_dsn: bool,
+    pub type_setting: Option<TypeSetting>,
+    /// Groups of settings that select an external database only when all are set.
+    pub groups: Vec<Vec<String>>,
     /// Names people set by mistake; the app never reads them.
     pub near_miss: Vec<String>,
+    /// Settings that hold a database password (a plain `environment` value is a finding).
+    pub password_settings: Vec<String>,
     /// A setting whose value means "no password in the URL, and that is fine".
     pub passwordless: Option<SettingValues>,
+}
+
+impl DatabaseSettings {
+    /// The setting to name in alerts and fixes: the URL setting, else the type setting, else
+    /// the first of the first group.
+    pub fn primary_setting(&self) -> &str {
+        self.settings
+            .first()
+            .map(String::as_str)
+            .or(self.type_setting.as_ref().map(|t| t.name.as_str()))
+            .or(self
+                .groups
+                .first()
+                .and_then(|g| g.first())
+                .map(String::as_str))
+            .unwrap_or("the database setting")
+    }
+
+    /// Every setting name that plays a part in choosing the database.
+    pub fn all_names(&self) -> impl Iterator<Item = &str> {
+        self.settings
+            .iter()
+            .map(String::as_str)
+            .chain(self.type_setting.iter().map(|t| t.name.as_str()))
+            .chain(self.groups.iter().flatten().map(String::as_str))
+    }
 }
 
 /// A compiled log signature.
@@ -334,31 +419,66 @@ fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>), String> 
     let database = match spec.database {
         None => None,
         Some(database) => {
-            if database.settings.is_empty() {
-                return Err("database.settings is empty".to_string());
+            if database.settings.is_empty()
+                && database.type_setting.is_none()
+                && database.groups.is_empty()
+            {
+                return Err(
+                    "database needs settings, type_setting or groups: how else is an external database chosen?"
+                        .to_string(),
+                );
             }
-            if let Some(name) = database
-                .near_miss
-                .iter()
-                .find(|name| database.settings.contains(name))
+            if database.groups.iter().any(|group| group.len() < 2) {
+                return Err("each database group needs at least two settings".to_string());
+            }
+            if database.scheme_selects && database.url_schemes.is_empty() {
+                return Err("scheme_selects needs url_schemes".to_string());
+            }
+            if let Some(kind) = &database.type_setting
+                && kind.external.is_empty()
             {
                 return Err(format!(
-                    "database.near_miss lists {name}, which is also a real setting"
+                    "type_setting {} lists no external values",
+                    kind.name
                 ));
             }
-            Some(DatabaseSettings {
+            let settings = DatabaseSettings {
                 settings: database.settings,
                 url_schemes: database
                     .url_schemes
                     .iter()
                     .map(|s| s.to_ascii_lowercase())
                     .collect(),
+                scheme_selects: database.scheme_selects,
                 key_value_dsn: database.key_value_dsn,
+                type_setting: database.type_setting,
+                groups: database.groups,
                 near_miss: database.near_miss,
+                password_settings: database.password_settings,
                 passwordless: database.passwordless,
-            })
+            };
+            if let Some(name) = settings
+                .near_miss
+                .iter()
+                .find(|name| settings.all_names().any(|real| real == name.as_str()))
+            {
+                return Err(format!(
+                    "database.near_miss lists {name}, which is also a real setting"
+                ));
+            }
+            Some(settings)
         }
     };
+    if let Some(switch) = spec
+        .volatile_switch
+        .iter()
+        .find(|switch| switch.values.is_empty() || switch.meaning.trim().is_empty())
+    {
+        return Err(format!(
+            "volatile_switch {} needs values and a meaning",
+            switch.setting
+        ));
+    }
     Ok((
         Profile {
             id: spec.id,
@@ -375,6 +495,7 @@ fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>), String> 
                 .map(|dir| normalise_path(&dir).to_string()),
             data_directory_setting: spec.data_directory_setting,
             database,
+            volatile_switches: spec.volatile_switch,
         },
         spec.log_signature,
     ))

@@ -12,7 +12,7 @@ pub struct RuleInfo {
     pub why: &'static str,
 }
 
-pub const CATALOG: [RuleInfo; 13] = [
+pub const CATALOG: [RuleInfo; 15] = [
     RuleInfo {
         id: RuleId::EmbeddedDatabaseInUse,
         severity: Severity::Critical,
@@ -28,6 +28,14 @@ pub const CATALOG: [RuleInfo; 13] = [
         why: "The app never reads the misnamed setting, so it silently starts its embedded database \
               instead of the external one you provisioned. Everything looks healthy until the task is \
               replaced and the data disappears.",
+    },
+    RuleInfo {
+        id: RuleId::DatabaseSettingInvalid,
+        severity: Severity::Critical,
+        fires_when: "a database setting has a value the app does not accept, or only part of a group the app needs, and the app silently falls back to its embedded database (n8n's DB_TYPE=postgres)",
+        why: "The setting looks right at a glance, so nobody suspects it. The app ignores it, \
+              starts its embedded database in the container instead, and the data disappears with \
+              the next task.",
     },
     RuleInfo {
         id: RuleId::NoExternalDatabase,
@@ -64,6 +72,13 @@ pub const CATALOG: [RuleInfo; 13] = [
         fires_when: "the database setting's `valueFrom` is not a well-formed Secrets Manager or SSM reference",
         why: "ECS cannot resolve the reference, so the task fails to start, or the container receives \
               a value other than the one you meant.",
+    },
+    RuleInfo {
+        id: RuleId::VolatileStorageAcknowledged,
+        severity: Severity::High,
+        fires_when: "the app's own switch that accepts non-persistent storage is set (Vaultwarden's I_REALLY_WANT_VOLATILE_STORAGE, Baserow's DISABLE_VOLUME_CHECK) and no persistent volume holds its data",
+        why: "The app checks for persistent storage and refuses to run without it; this switch \
+              silences that check. Its data lives in the task and is gone when the task stops.",
     },
     RuleInfo {
         id: RuleId::DatabaseConnectionFailing,

@@ -6,7 +6,7 @@ use super::remedy;
 use super::secret_reference;
 use crate::context::{ContainerDefinition, TaskContext, TaskDefinition, VolumeDurability};
 use crate::finding::{Finding, Location, RuleId, Severity};
-use crate::profiles::{DatabaseSettings, Profile, normalise_path};
+use crate::profiles::{DatabaseSettings, Profile, UnknownValue, normalise_path};
 use crate::redact;
 
 /// A container that a profile recognised, with everything its rules need.
@@ -51,6 +51,25 @@ impl Setting<'_> {
     }
 }
 
+/// What a container's settings make of its database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseChoice<'a> {
+    /// These settings select an external database.
+    External(Vec<Setting<'a>>),
+    /// The embedded database: chosen by this setting, or by setting nothing.
+    Embedded(Option<Setting<'a>>),
+    /// A setting the app cannot use, so it silently falls back to its embedded database.
+    Invalid(Invalid<'a>),
+    /// A value the app rejects at start-up: it fails loudly, so nothing to report here.
+    Unrecognised,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid<'a> {
+    pub setting: Setting<'a>,
+    pub problem: String,
+}
+
 impl<'a> AppContainer<'a> {
     /// Finds a setting in `environment` (non-empty value) or `secrets`.
     fn setting(&self, name: &'a str) -> Option<Setting<'a>> {
@@ -73,13 +92,121 @@ impl<'a> AppContainer<'a> {
         self.profile.database.as_ref()
     }
 
-    /// The real external-database settings that are set.
+    /// How the container's settings choose the database.
+    pub fn database_choice(&self) -> Option<DatabaseChoice<'a>> {
+        let database = self.database()?;
+        let mut external = Vec::new();
+        let mut explicit_embedded = None;
+        let mut invalid = None;
+        for name in &database.settings {
+            let Some(setting) = self.setting(name) else {
+                continue;
+            };
+            match setting.source {
+                SettingSource::Environment(value) if database.scheme_selects => {
+                    let scheme = value
+                        .trim()
+                        .split_once("://")
+                        .map(|(scheme, _)| scheme.to_ascii_lowercase());
+                    if scheme.is_some_and(|scheme| database.url_schemes.contains(&scheme)) {
+                        external.push(setting);
+                    } else {
+                        explicit_embedded.get_or_insert(setting);
+                    }
+                }
+                _ => external.push(setting),
+            }
+        }
+        if let Some(kind) = &database.type_setting
+            && let Some(setting) = self.setting(&kind.name)
+        {
+            match setting.source {
+                SettingSource::Environment(value) => {
+                    let value = value.trim();
+                    let listed =
+                        |values: &[String]| values.iter().any(|v| v.eq_ignore_ascii_case(value));
+                    if listed(&kind.external) {
+                        external.push(setting);
+                    } else if listed(&kind.embedded) {
+                        explicit_embedded.get_or_insert(setting);
+                    } else if kind.unknown == UnknownValue::Embedded {
+                        invalid.get_or_insert(Invalid {
+                            setting,
+                            problem: format!(
+                                "{}={} is not a value {} knows (it takes {}); it falls back to its {}",
+                                kind.name,
+                                redact::display_setting_value(&kind.name, value),
+                                self.profile.name,
+                                kind.external.iter().chain(&kind.embedded).cloned().collect::<Vec<_>>().join(", "),
+                                self.profile.embedded_database
+                            ),
+                        });
+                    } else {
+                        // The app refuses to start: loud, not silent; nothing to add here.
+                        return Some(DatabaseChoice::Unrecognised);
+                    }
+                }
+                // A value from a secret cannot be seen: give it the benefit of the doubt.
+                SettingSource::Secret(_) => external.push(setting),
+            }
+        }
+        for group in &database.groups {
+            let set: Vec<Setting<'a>> =
+                group.iter().filter_map(|name| self.setting(name)).collect();
+            if set.len() == group.len() {
+                external.extend(set);
+            } else if let Some(first) = set.first() {
+                let missing: Vec<&str> = group
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|name| set.iter().all(|setting| setting.name != *name))
+                    .collect();
+                invalid.get_or_insert(Invalid {
+                    setting: *first,
+                    problem: format!(
+                        "{} needs all of {} for an external database; {} {} not set, so it uses its {}",
+                        self.profile.name,
+                        group.join(", "),
+                        missing.join(", "),
+                        if missing.len() == 1 { "is" } else { "are" },
+                        self.profile.embedded_database
+                    ),
+                });
+            }
+        }
+        Some(if !external.is_empty() {
+            DatabaseChoice::External(external)
+        } else if let Some(invalid) = invalid {
+            DatabaseChoice::Invalid(invalid)
+        } else {
+            DatabaseChoice::Embedded(explicit_embedded)
+        })
+    }
+
+    /// The settings that select an external database, if any do.
     pub fn external_database(&self) -> Vec<Setting<'a>> {
+        match self.database_choice() {
+            Some(DatabaseChoice::External(settings)) => settings,
+            _ => Vec::new(),
+        }
+    }
+
+    /// The app keeps its data in the container: no database spec (only a data directory), or
+    /// a choice of the embedded database (explicit, by default, or by an invalid setting).
+    fn keeps_data_in_container(&self) -> bool {
+        matches!(
+            self.database_choice(),
+            None | Some(DatabaseChoice::Embedded(_)) | Some(DatabaseChoice::Invalid(_))
+        )
+    }
+
+    /// URL, type, group and password settings that are set (for the URL and secret checks).
+    fn database_settings_set(&self) -> Vec<Setting<'a>> {
         self.database()
             .map(|database| {
                 database
-                    .settings
-                    .iter()
+                    .all_names()
+                    .chain(database.password_settings.iter().map(String::as_str))
                     .filter_map(|name| self.setting(name))
                     .collect()
             })
@@ -167,12 +294,12 @@ fn path_contains(mount: &str, directory: &str) -> bool {
 /// `database-setting-misnamed`: a near-miss name is set and the real one is not.
 pub fn database_setting_misnamed(app: &AppContainer) -> Option<Finding> {
     let database = app.database()?;
-    if !app.external_database().is_empty() {
+    if !app.keeps_data_in_container() {
         return None;
     }
     let misses = app.near_misses();
     let first = misses.first()?;
-    let expected = &database.settings[0];
+    let expected = database.primary_setting();
     let names: Vec<&str> = misses.iter().map(|setting| setting.name).collect();
     let mut finding = app.finding(
         RuleId::DatabaseSettingMisnamed,
@@ -190,15 +317,19 @@ pub fn database_setting_misnamed(app: &AppContainer) -> Option<Finding> {
         .insert("setting".to_string(), first.name.to_string());
     finding
         .facts
-        .insert("expected".to_string(), expected.clone());
+        .insert("expected".to_string(), expected.to_string());
     finding.fix = remedy::rename_setting(app, first.name, expected);
     Some(finding)
 }
 
-/// `no-external-database`: no database setting at all, not even a misnamed one.
+/// `no-external-database`: nothing selects an external database, not even a misnamed or
+/// an invalid setting.
 pub fn no_external_database(app: &AppContainer) -> Option<Finding> {
     let database = app.database()?;
-    if !app.external_database().is_empty() || !app.near_misses().is_empty() {
+    let Some(DatabaseChoice::Embedded(explicit)) = app.database_choice() else {
+        return None;
+    };
+    if !app.near_misses().is_empty() {
         return None;
     }
     let mut finding = app.finding(
@@ -209,22 +340,101 @@ pub fn no_external_database(app: &AppContainer) -> Option<Finding> {
             app.profile.name, app.profile.embedded_database
         ),
     );
-    finding.evidence = vec![format!(
-        "container {} sets none of: {}",
-        app.container.name,
-        database.settings.join(", ")
-    )];
+    finding.evidence = vec![match explicit {
+        Some(setting) => format!(
+            "{} selects the {}",
+            setting.describe(),
+            app.profile.embedded_database
+        ),
+        None => format!(
+            "container {} sets none of: {}",
+            app.container.name,
+            database.all_names().collect::<Vec<_>>().join(", ")
+        ),
+    }];
+    finding.facts.insert(
+        "expected".to_string(),
+        database.primary_setting().to_string(),
+    );
+    finding.fix = remedy::external_database(app);
+    Some(finding)
+}
+
+/// `database-setting-invalid`: a database setting the app cannot use, so it silently falls
+/// back to its embedded database (n8n's `DB_TYPE=postgres`, a partial set of `MYSQL_*`).
+pub fn database_setting_invalid(app: &AppContainer) -> Option<Finding> {
+    let Some(DatabaseChoice::Invalid(invalid)) = app.database_choice() else {
+        return None;
+    };
+    let mut finding = app.finding(
+        RuleId::DatabaseSettingInvalid,
+        Severity::Critical,
+        format!(
+            "{} cannot use {}: it falls back to its {}",
+            app.profile.name, invalid.setting.name, app.profile.embedded_database
+        ),
+    );
+    finding.evidence = vec![invalid.setting.describe(), invalid.problem.clone()];
     finding
         .facts
-        .insert("expected".to_string(), database.settings[0].clone());
-    finding.fix = remedy::external_database(app);
+        .insert("setting".to_string(), invalid.setting.name.to_string());
+    finding.fix = remedy::fix_invalid_setting(app, invalid.setting.name);
+    Some(finding)
+}
+
+/// `volatile-storage-acknowledged`: the app's own safety check for persistent storage is
+/// switched off, and no persistent volume holds its data.
+pub fn volatile_storage_acknowledged(app: &AppContainer) -> Option<Finding> {
+    let (switch, value) = app.profile.volatile_switches.iter().find_map(|switch| {
+        let value = app.container.env(&switch.setting)?;
+        switch
+            .values
+            .iter()
+            .any(|wanted| wanted.eq_ignore_ascii_case(value.trim()))
+            .then_some((switch, value))
+    })?;
+    if let Some(directory) = app.data_directory()
+        && app.persistent_mount_over(directory).is_some()
+    {
+        return None;
+    }
+    let mut finding = app.finding(
+        RuleId::VolatileStorageAcknowledged,
+        Severity::High,
+        format!(
+            "{}={} switches off {}'s check for persistent storage",
+            switch.setting,
+            redact::display_setting_value(&switch.setting, value),
+            app.profile.name
+        ),
+    );
+    finding.evidence = vec![
+        format!(
+            "environment {}={}",
+            switch.setting,
+            redact::display_setting_value(&switch.setting, value)
+        ),
+        switch.meaning.clone(),
+        app.mounts_description(),
+    ];
+    finding
+        .facts
+        .insert("setting".to_string(), switch.setting.clone());
+    let mut fix = vec![format!(
+        "Remove {} and give {} persistent storage, so its own check protects the data again.",
+        switch.setting, app.profile.name
+    )];
+    if let Some(directory) = app.data_directory() {
+        fix.extend(remedy::persistent_data(app, directory));
+    }
+    finding.fix = fix;
     Some(finding)
 }
 
 /// `ephemeral-data-directory`: data kept in the container and no EFS over the data directory.
 pub fn ephemeral_data_directory(app: &AppContainer) -> Option<Finding> {
     let directory = app.data_directory()?;
-    if !app.external_database().is_empty() {
+    if !app.keeps_data_in_container() {
         return None;
     }
     if app.persistent_mount_over(directory).is_some() {
@@ -254,10 +464,25 @@ pub fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
     let database = app.database()?;
     let mut evidence = Vec::new();
     let mut first: Option<(&str, UrlProblem)> = None;
-    for setting in app.external_database().into_iter().chain(app.near_misses()) {
+    // URL settings, and near-misses of them (a misnamed URL is still checked as a URL).
+    let url_settings: Vec<Setting> = if database.settings.is_empty() {
+        Vec::new()
+    } else {
+        database
+            .settings
+            .iter()
+            .filter_map(|name| app.setting(name))
+            .chain(app.near_misses())
+            .collect()
+    };
+    for setting in url_settings {
         let SettingSource::Environment(value) = setting.source else {
             continue;
         };
+        // With scheme_selects, a path or another scheme is a choice, not a mistake.
+        if database.scheme_selects && !value.contains("://") {
+            continue;
+        }
         let inspection =
             database_url::inspect(value, &database.url_schemes, database.key_value_dsn);
         if inspection.problems.is_empty() {
@@ -293,7 +518,11 @@ pub fn secret_reference_malformed(app: &AppContainer) -> Option<Finding> {
     let region = app.task.region();
     let mut evidence = Vec::new();
     let mut first = None;
-    for setting in app.external_database().into_iter().chain(app.near_misses()) {
+    for setting in app
+        .database_settings_set()
+        .into_iter()
+        .chain(app.near_misses())
+    {
         let SettingSource::Secret(value_from) = setting.source else {
             continue;
         };
@@ -333,6 +562,12 @@ pub fn plaintext_database_credentials(
         .environment
         .iter()
         .filter(|variable| {
+            if database.is_some_and(|database| {
+                database.password_settings.contains(&variable.name)
+                    && !variable.value.trim().is_empty()
+            }) {
+                return true;
+            }
             let declared = database.is_some_and(|database| {
                 database.settings.contains(&variable.name)
                     || database.near_miss.contains(&variable.name)
@@ -353,7 +588,7 @@ pub fn plaintext_database_credentials(
         RuleId::PlaintextDatabaseCredentials,
         Severity::High,
         format!(
-            "{first} holds a database password in plain environment, readable by anyone who can describe the task definition"
+            "{first} puts a database password in plain environment, readable by anyone who can describe the task definition"
         ),
     );
     finding.app = profile.map(|profile| profile.name.clone());
@@ -436,10 +671,12 @@ pub fn evaluate(task: &TaskContext, profiles: &crate::profiles::Profiles) -> Vec
             profile,
         };
         findings.extend(database_setting_misnamed(&app));
+        findings.extend(database_setting_invalid(&app));
         findings.extend(no_external_database(&app));
         findings.extend(ephemeral_data_directory(&app));
         findings.extend(database_url_malformed(&app));
         findings.extend(secret_reference_malformed(&app));
+        findings.extend(volatile_storage_acknowledged(&app));
     }
     advise_load_balancer(task, &mut findings);
     findings.extend(super::deployment::endpoint_without_load_balancer(task));
@@ -457,6 +694,7 @@ fn advise_load_balancer(task: &TaskContext, findings: &mut [Finding]) {
         matches!(
             finding.rule,
             RuleId::DatabaseSettingMisnamed
+                | RuleId::DatabaseSettingInvalid
                 | RuleId::NoExternalDatabase
                 | RuleId::EphemeralDataDirectory
         )
@@ -734,6 +972,148 @@ mod tests {
         assert_eq!(findings[0].severity, Severity::Medium);
         assert!(findings[0].summary.contains("coder:7"));
         assert!(findings[0].summary.contains("access denied"));
+    }
+
+    /// Profiles that use every way of choosing a database, for the rules' own tests.
+    const SHAPES: &str = r#"
+        [[profile]]
+        id = "typed"
+        name = "Typed"
+        images = ["example/typed"]
+        embedded_database = "SQLite"
+        data_directory = "/data"
+        [profile.database]
+        type_setting = { name = "DB_TYPE", external = ["postgresdb", "mysqldb"], embedded = ["sqlite"], unknown = "embedded" }
+        near_miss = ["DATABASE_TYPE"]
+        password_settings = ["DB_POSTGRESDB_PASSWORD"]
+
+        [[profile]]
+        id = "grouped"
+        name = "Grouped"
+        images = ["example/grouped"]
+        embedded_database = "SQLite"
+        data_directory = "/var/www/html"
+        [profile.database]
+        groups = [["MYSQL_DATABASE", "MYSQL_USER", "MYSQL_PASSWORD", "MYSQL_HOST"]]
+        password_settings = ["MYSQL_PASSWORD"]
+
+        [[profile]]
+        id = "schemed"
+        name = "Schemed"
+        images = ["example/schemed"]
+        embedded_database = "SQLite"
+        data_directory = "/data"
+        [profile.database]
+        settings = ["DATABASE_URL"]
+        url_schemes = ["mysql", "postgres", "postgresql"]
+        scheme_selects = true
+        [[profile.volatile_switch]]
+        setting = "I_REALLY_WANT_VOLATILE_STORAGE"
+        values = ["true"]
+        meaning = "the start-up check for a persistent /data is off"
+    "#;
+
+    fn shaped(image: &str, environment: serde_json::Value) -> Vec<RuleId> {
+        let profiles = Profiles::from_sources([("shapes.toml", SHAPES)]).unwrap();
+        let task = task_with(serde_json::json!({
+            "family": "app", "revision": 1,
+            "containerDefinitions": [{"name": "app", "image": image, "environment": environment}]
+        }));
+        let mut rules: Vec<RuleId> = evaluate(&task, &profiles)
+            .into_iter()
+            .map(|f| f.rule)
+            .collect();
+        rules.sort();
+        rules
+    }
+
+    #[test]
+    fn a_type_setting_decides_by_its_value() {
+        use RuleId::*;
+        assert_eq!(
+            shaped(
+                "example/typed",
+                serde_json::json!([{"name": "DB_TYPE", "value": "postgresdb"}])
+            ),
+            vec![]
+        );
+        assert_eq!(
+            shaped(
+                "example/typed",
+                serde_json::json!([{"name": "DB_TYPE", "value": "SQLite"}])
+            ),
+            vec![NoExternalDatabase, EphemeralDataDirectory]
+        );
+        assert_eq!(
+            shaped("example/typed", serde_json::json!([])),
+            vec![NoExternalDatabase, EphemeralDataDirectory]
+        );
+        // n8n's trap: a value it does not know, silently replaced by the embedded default.
+        assert_eq!(
+            shaped(
+                "example/typed",
+                serde_json::json!([{"name": "DB_TYPE", "value": "postgres"}])
+            ),
+            vec![DatabaseSettingInvalid, EphemeralDataDirectory]
+        );
+        assert_eq!(
+            shaped(
+                "example/typed",
+                serde_json::json!([{"name": "DB_TYPE", "value": "postgresdb"}, {"name": "DB_POSTGRESDB_PASSWORD", "value": "pw"}])
+            ),
+            vec![PlaintextDatabaseCredentials]
+        );
+    }
+
+    #[test]
+    fn a_group_selects_only_when_complete() {
+        use RuleId::*;
+        let complete = serde_json::json!([
+            {"name": "MYSQL_DATABASE", "value": "nc"}, {"name": "MYSQL_USER", "value": "nc"},
+            {"name": "MYSQL_HOST", "value": "db"}
+        ]);
+        let mut secrets_too = complete.as_array().unwrap().clone();
+        secrets_too.push(serde_json::json!({"name": "MYSQL_PASSWORD", "value": "pw"}));
+        assert_eq!(
+            shaped("example/grouped", serde_json::Value::Array(secrets_too)),
+            vec![PlaintextDatabaseCredentials]
+        );
+        let findings = shaped("example/grouped", complete);
+        assert_eq!(
+            findings,
+            vec![DatabaseSettingInvalid, EphemeralDataDirectory],
+            "MYSQL_PASSWORD is missing"
+        );
+    }
+
+    #[test]
+    fn a_scheme_can_select_the_embedded_database_and_switches_are_reported() {
+        use RuleId::*;
+        assert_eq!(
+            shaped(
+                "example/schemed",
+                serde_json::json!([{"name": "DATABASE_URL", "value": "postgresql://vw@db/vw"}])
+            ),
+            vec![]
+        );
+        assert_eq!(
+            shaped(
+                "example/schemed",
+                serde_json::json!([{"name": "DATABASE_URL", "value": "/data/db.sqlite3"}])
+            ),
+            vec![NoExternalDatabase, EphemeralDataDirectory]
+        );
+        assert_eq!(
+            shaped(
+                "example/schemed",
+                serde_json::json!([{"name": "I_REALLY_WANT_VOLATILE_STORAGE", "value": "TRUE"}])
+            ),
+            vec![
+                NoExternalDatabase,
+                EphemeralDataDirectory,
+                VolatileStorageAcknowledged
+            ]
+        );
     }
 
     #[test]

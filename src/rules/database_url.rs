@@ -142,7 +142,7 @@ pub fn inspect(value: &str, schemes: &[String], key_value_dsn: bool) -> UrlInspe
         && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
         && scheme
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | ':'));
     if !scheme_valid || (!schemes.is_empty() && !schemes.contains(&scheme_lower)) {
         problems.push(UrlProblem::UnknownScheme {
             scheme: crate::redact::truncate_chars(scheme, 40),

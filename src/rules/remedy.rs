@@ -35,7 +35,6 @@ pub fn external_database_steps(profile: &Profile, container: Option<&str>) -> Ve
     let Some(database) = &profile.database else {
         return Vec::new();
     };
-    let setting = &database.settings[0];
     let engine = engine_name(profile);
     let managed = match engine {
         "PostgreSQL" => "Amazon RDS for PostgreSQL (or Aurora PostgreSQL)",
@@ -45,18 +44,29 @@ pub fn external_database_steps(profile: &Profile, container: Option<&str>) -> Ve
     let target = container
         .map(|name| format!("container '{name}'"))
         .unwrap_or_else(|| format!("the {} container", profile.name));
-    let mut steps = vec![
-        format!(
-            "Create an {managed} database that the task's subnets can reach, and allow the task's security group in the database's security group."
-        ),
-        format!(
+    let mut steps = vec![format!(
+        "Create an {managed} database that the task's subnets can reach, and allow the task's security group in the database's security group."
+    )];
+    if let Some(setting) = database.settings.first() {
+        steps.push(format!(
             "Store its URL ({}, password percent-encoded) in AWS Secrets Manager.",
             url_example(profile)
-        ),
-        format!(
+        ));
+        steps.push(format!(
             "Add {setting} to {target} under `secrets`, valueFrom = the secret's full ARN (append :KEY:: to pick one key of a JSON secret), and allow the task execution role secretsmanager:GetSecretValue on it."
-        ),
-    ];
+        ));
+    } else if let Some(kind) = &database.type_setting {
+        steps.push(format!(
+            "Set {} to {} in {target}, with the connection settings the app documents; put the password in Secrets Manager and reference it under `secrets`.",
+            kind.name,
+            kind.external.join(" or ")
+        ));
+    } else if let Some(group) = database.groups.first() {
+        steps.push(format!(
+            "Set all of {} in {target}; put the password in Secrets Manager and reference it under `secrets`.",
+            group.join(", ")
+        ));
+    }
     if let Some(passwordless) = &database.passwordless {
         steps.push(format!(
             "To avoid a password altogether, set {}={} and use IAM database authentication.",
@@ -64,6 +74,32 @@ pub fn external_database_steps(profile: &Profile, container: Option<&str>) -> Ve
             passwordless.values.join(" or ")
         ));
     }
+    steps
+}
+
+/// Steps for `database-setting-invalid`.
+pub fn fix_invalid_setting(app: &AppContainer, setting: &str) -> Vec<String> {
+    let database = app.profile.database.as_ref();
+    let mut steps = Vec::new();
+    if let Some(kind) = database.and_then(|d| d.type_setting.as_ref())
+        && kind.name == setting
+    {
+        steps.push(format!(
+            "Set {} to one of the values {} accepts: {} (for an external database).",
+            kind.name,
+            app.profile.name,
+            kind.external.join(", ")
+        ));
+    } else if let Some(group) =
+        database.and_then(|d| d.groups.iter().find(|g| g.iter().any(|s| s == setting)))
+    {
+        steps.push(format!(
+            "Set every one of {} in container '{}' (passwords under `secrets`).",
+            group.join(", "),
+            app.container.name
+        ));
+    }
+    steps.push(export_first(app.profile));
     steps
 }
 
@@ -103,7 +139,7 @@ pub fn persistent_data(app: &AppContainer, directory: &str) -> Vec<String> {
             "Give {} an external {} database with {} (from Secrets Manager); its data then no longer lives in {directory}.",
             app.profile.name,
             engine_name(app.profile),
-            database.settings[0]
+            database.primary_setting()
         ));
         steps.push(efs_step(app.profile, directory));
     } else {
@@ -214,7 +250,7 @@ pub fn connection_failing(profile: &Profile) -> Vec<String> {
     let setting = profile
         .database
         .as_ref()
-        .map(|database| database.settings[0].as_str())
+        .map(|database| database.primary_setting())
         .unwrap_or("the database setting");
     vec![
         format!(
