@@ -627,6 +627,8 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             }
         }
         let mut findings = rules::logs::findings(matches, &self.profiles, &location);
+        self.drop_persistent_embedded_databases(&mut findings, &location)
+            .await;
         if skipped > 0 {
             findings.push(rules::logs::lines_not_examined(
                 &location,
@@ -665,6 +667,38 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             }
         }
         Ok(findings)
+    }
+
+    /// An embedded database on EFS survives the task: its start-up line is no alarm. When the
+    /// task definition cannot be read, the finding stays (we do not pass what we cannot see).
+    async fn drop_persistent_embedded_databases(
+        &self,
+        findings: &mut Vec<Finding>,
+        location: &Location,
+    ) {
+        let about_storage = |finding: &Finding| {
+            matches!(
+                finding.rule,
+                RuleId::EmbeddedDatabaseInUse | RuleId::EphemeralDataDirectory
+            )
+        };
+        if !findings.iter().any(about_storage) {
+            return;
+        }
+        let (Some(definition_arn), Some(container)) =
+            (&location.task_definition, &location.container)
+        else {
+            return;
+        };
+        let Ok(definition) = self.inventory.task_definition(definition_arn).await else {
+            return;
+        };
+        if rules::configuration::data_directory_persists(&definition, container, &self.profiles)
+            == Some(true)
+        {
+            tracing::info!(container = %container, "embedded database on persistent storage: not alerted");
+            findings.retain(|finding| !about_storage(finding));
+        }
     }
 
     /// Every service of the clusters, as it stands now: configuration, endpoint, recent logs.
@@ -802,11 +836,22 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                 log_group: Some(group.to_string()),
                 ..task.location()
             };
-            findings.extend(rules::logs::findings(
-                self.scanner.scan(&batch),
+            let mut log_findings =
+                rules::logs::findings(self.scanner.scan(&batch), &self.profiles, &location);
+            if rules::configuration::data_directory_persists(
+                &definition,
+                &container.name,
                 &self.profiles,
-                &location,
-            ));
+            ) == Some(true)
+            {
+                log_findings.retain(|finding| {
+                    !matches!(
+                        finding.rule,
+                        RuleId::EmbeddedDatabaseInUse | RuleId::EphemeralDataDirectory
+                    )
+                });
+            }
+            findings.extend(log_findings);
         }
         findings
     }
@@ -1060,6 +1105,32 @@ mod tests {
             alerts[0].subject,
             "[CRITICAL] coder-service: Coder is running on its built-in PostgreSQL"
         );
+    }
+
+    #[tokio::test]
+    async fn an_embedded_database_on_efs_is_no_alarm() {
+        let mut inventory = seed_inventory();
+        let definition = inventory.task_definitions.get_mut(TD_ARN).unwrap();
+        definition.container_definitions[0].mount_points = vec![crate::context::MountPoint {
+            source_volume: "data".to_string(),
+            container_path: "/home/coder".to_string(),
+            read_only: None,
+        }];
+        definition.volumes = vec![
+            serde_json::from_value(serde_json::json!({
+                "name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}
+            }))
+            .unwrap(),
+        ];
+        let auditor = auditor(inventory, RecordingSink::default(), Config::default());
+        let report = auditor
+            .process(
+                logs_event(&["Using built-in PostgreSQL (/home/coder/.config/coderv2/postgres)"])
+                    .as_bytes(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(report.findings, vec![]);
     }
 
     #[tokio::test]

@@ -10,7 +10,21 @@ use serde::Deserialize;
 use std::fmt;
 
 /// The profiles shipped inside the binary.
-pub const BUILT_IN: &[(&str, &str)] = &[("coder.toml", include_str!("coder.toml"))];
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("coder.toml", include_str!("coder.toml")),
+    ("grafana.toml", include_str!("grafana.toml")),
+    ("metabase.toml", include_str!("metabase.toml")),
+    ("n8n.toml", include_str!("n8n.toml")),
+    ("keycloak.toml", include_str!("keycloak.toml")),
+    ("sonarqube.toml", include_str!("sonarqube.toml")),
+    ("vaultwarden.toml", include_str!("vaultwarden.toml")),
+    ("gitea.toml", include_str!("gitea.toml")),
+    ("directus.toml", include_str!("directus.toml")),
+    ("baserow.toml", include_str!("baserow.toml")),
+    ("uptime-kuma.toml", include_str!("uptime-kuma.toml")),
+    ("nextcloud.toml", include_str!("nextcloud.toml")),
+    ("jenkins.toml", include_str!("jenkins.toml")),
+];
 
 /// A profiles file as written.
 #[derive(Debug, Deserialize)]
@@ -54,19 +68,85 @@ struct DatabaseSpec {
     #[serde(default)]
     url_schemes: Vec<String>,
     #[serde(default)]
-    scheme_selects: bool,
+    embedded_schemes: Vec<String>,
+    #[serde(default = "yes")]
+    check_urls: bool,
     #[serde(default)]
     key_value_dsn: bool,
     #[serde(default)]
-    type_setting: Option<TypeSetting>,
+    type_setting: OneOrMany<TypeSetting>,
     #[serde(default)]
     groups: Vec<Vec<String>>,
     #[serde(default)]
-    near_miss: Vec<String>,
+    embedded_settings: Vec<String>,
+    #[serde(default)]
+    near_miss: Vec<NearMiss>,
     #[serde(default)]
     password_settings: Vec<String>,
     #[serde(default)]
     passwordless: Option<SettingValues>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A name people set by mistake: just the name, or the name and the one the app reads.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum NearMiss {
+    Name(String),
+    Meant { name: String, means: String },
+}
+
+impl NearMiss {
+    pub fn name(&self) -> &str {
+        match self {
+            NearMiss::Name(name) | NearMiss::Meant { name, .. } => name,
+        }
+    }
+
+    /// The setting the person meant, when the profile says.
+    pub fn means(&self) -> Option<&str> {
+        match self {
+            NearMiss::Name(_) => None,
+            NearMiss::Meant { means, .. } => Some(means),
+        }
+    }
+}
+
+/// Values that stand for "any value" in profiles (`external = ["*"]`, `values = ["*"]`).
+pub const ANY_VALUE: &str = "*";
+
+/// Whether `value` is one of `values` (without case), `*` matching any non-empty value.
+pub fn value_listed(values: &[String], value: &str) -> bool {
+    let value = value.trim();
+    values.iter().any(|wanted| {
+        wanted.eq_ignore_ascii_case(value) || (wanted == ANY_VALUE && !value.is_empty())
+    })
+}
+
+/// One table or a list of them in TOML.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> Default for OneOrMany<T> {
+    fn default() -> Self {
+        OneOrMany::Many(Vec::new())
+    }
+}
+
+impl<T> OneOrMany<T> {
+    fn into_vec(self) -> Vec<T> {
+        match self {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many,
+        }
+    }
 }
 
 /// A setting whose value chooses the database (`DB_TYPE=postgresdb`, `KC_DB=dev-file`).
@@ -74,7 +154,8 @@ struct DatabaseSpec {
 #[serde(deny_unknown_fields)]
 pub struct TypeSetting {
     pub name: String,
-    /// Values that select an external database (compared without case).
+    /// Values that select an external database (compared without case; `*` is any value
+    /// not listed in `embedded`).
     pub external: Vec<String>,
     /// Values that select the embedded database; leaving the setting unset does too.
     #[serde(default)]
@@ -82,6 +163,34 @@ pub struct TypeSetting {
     /// What the app does with any other value.
     #[serde(default)]
     pub unknown: UnknownValue,
+    /// Whether the app compares values with case (n8n: `Postgresdb` is not `postgresdb`).
+    #[serde(default)]
+    pub case_sensitive: bool,
+}
+
+impl TypeSetting {
+    fn matches(&self, wanted: &str, value: &str) -> bool {
+        if self.case_sensitive {
+            wanted == value
+        } else {
+            wanted.eq_ignore_ascii_case(value)
+        }
+    }
+
+    /// Whether `value` selects the embedded database.
+    pub fn is_embedded(&self, value: &str) -> bool {
+        self.embedded
+            .iter()
+            .any(|wanted| self.matches(wanted, value.trim()))
+    }
+
+    /// Whether `value` selects an external database (`*`: any value not embedded).
+    pub fn is_external(&self, value: &str) -> bool {
+        let value = value.trim();
+        self.external
+            .iter()
+            .any(|wanted| self.matches(wanted, value) || (wanted == ANY_VALUE && !value.is_empty()))
+    }
 }
 
 /// What an app does with a value of its type setting that it does not know.
@@ -100,7 +209,7 @@ pub enum UnknownValue {
 #[serde(deny_unknown_fields)]
 pub struct VolatileSwitch {
     pub setting: String,
-    /// Values (compared without case) that turn the safety check off.
+    /// Values (compared without case; `*` is any non-empty value) that turn the check off.
     pub values: Vec<String>,
     /// What it does, for the alert.
     pub meaning: String,
@@ -119,6 +228,8 @@ struct SignatureSpec {
     rule: String,
     pattern: String,
     meaning: String,
+    #[serde(default)]
+    summary: Option<String>,
     filter: String,
     example: String,
 }
@@ -144,20 +255,28 @@ pub struct Profile {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DatabaseSettings {
     /// URL (or connection string) settings; any one set (non-empty) means external, unless
-    /// `scheme_selects` and its scheme is not one of `url_schemes`.
+    /// its scheme is one of `embedded_schemes`.
     pub settings: Vec<String>,
-    /// URL schemes the app accepts, lower case.
+    /// URL schemes that select an external database, lower case.
     pub url_schemes: Vec<String>,
-    /// The URL's scheme chooses the database: another scheme (or a bare path) means the
-    /// embedded one (Vaultwarden's `DATABASE_URL=/data/db.sqlite3`).
-    pub scheme_selects: bool,
+    /// URL schemes that select the embedded database (`sqlite3`); `""` is a bare path and `*`
+    /// any scheme not in `url_schemes` (Vaultwarden's `DATABASE_URL=/data/db.sqlite3`).
+    pub embedded_schemes: Vec<String>,
+    /// Whether URL settings are checked for `database-url-malformed` (off for JDBC URLs,
+    /// whose vendor syntaxes differ).
+    pub check_urls: bool,
     /// Whether `key=value` connection strings are accepted as well as URLs.
     pub key_value_dsn: bool,
-    pub type_setting: Option<TypeSetting>,
+    /// Settings whose value chooses the database (several when an app reads more than one
+    /// name, e.g. Forgejo's FORGEJO__ and GITEA__ prefixes).
+    pub type_settings: Vec<TypeSetting>,
     /// Groups of settings that select an external database only when all are set.
     pub groups: Vec<Vec<String>>,
+    /// Settings that, when set, choose the embedded database whatever else is set
+    /// (Nextcloud's `SQLITE_DATABASE`).
+    pub embedded_settings: Vec<String>,
     /// Names people set by mistake; the app never reads them.
-    pub near_miss: Vec<String>,
+    pub near_miss: Vec<NearMiss>,
     /// Settings that hold a database password (a plain `environment` value is a finding).
     pub password_settings: Vec<String>,
     /// A setting whose value means "no password in the URL, and that is fine".
@@ -171,7 +290,7 @@ impl DatabaseSettings {
         self.settings
             .first()
             .map(String::as_str)
-            .or(self.type_setting.as_ref().map(|t| t.name.as_str()))
+            .or(self.type_settings.first().map(|t| t.name.as_str()))
             .or(self
                 .groups
                 .first()
@@ -180,12 +299,26 @@ impl DatabaseSettings {
             .unwrap_or("the database setting")
     }
 
+    /// Whether a URL setting's value selects the embedded database by its scheme.
+    pub fn selects_embedded(&self, value: &str) -> bool {
+        let scheme = value
+            .trim()
+            .split_once("://")
+            .map(|(scheme, _)| scheme.to_ascii_lowercase())
+            .unwrap_or_default();
+        !self.url_schemes.contains(&scheme)
+            && self
+                .embedded_schemes
+                .iter()
+                .any(|embedded| *embedded == scheme || embedded == ANY_VALUE)
+    }
+
     /// Every setting name that plays a part in choosing the database.
     pub fn all_names(&self) -> impl Iterator<Item = &str> {
         self.settings
             .iter()
             .map(String::as_str)
-            .chain(self.type_setting.iter().map(|t| t.name.as_str()))
+            .chain(self.type_settings.iter().map(|t| t.name.as_str()))
             .chain(self.groups.iter().flatten().map(String::as_str))
     }
 }
@@ -198,6 +331,8 @@ pub struct LogSignature {
     pub rule: RuleId,
     pub regex: Regex,
     pub meaning: String,
+    /// The alert's summary, when the rule's own wording does not fit the app.
+    pub summary: Option<String>,
     /// The CloudWatch Logs subscription filter term that lets this signature's lines through.
     pub filter: String,
     /// A real log line the signature matches.
@@ -244,9 +379,11 @@ impl fmt::Display for ProfileError {
 }
 
 /// Rules a log signature may raise.
-const LOG_RULES: [RuleId; 2] = [
+const LOG_RULES: [RuleId; 4] = [
     RuleId::EmbeddedDatabaseInUse,
+    RuleId::EphemeralDataDirectory,
     RuleId::DatabaseConnectionFailing,
+    RuleId::CredentialsInLogs,
 ];
 
 impl Profiles {
@@ -341,6 +478,7 @@ impl Profiles {
                     rule,
                     regex,
                     meaning: spec.meaning,
+                    summary: spec.summary,
                     filter: spec.filter,
                     example: spec.example,
                 });
@@ -419,8 +557,9 @@ fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>), String> 
     let database = match spec.database {
         None => None,
         Some(database) => {
+            let type_settings = database.type_setting.into_vec();
             if database.settings.is_empty()
-                && database.type_setting.is_none()
+                && type_settings.is_empty()
                 && database.groups.is_empty()
             {
                 return Err(
@@ -431,12 +570,10 @@ fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>), String> 
             if database.groups.iter().any(|group| group.len() < 2) {
                 return Err("each database group needs at least two settings".to_string());
             }
-            if database.scheme_selects && database.url_schemes.is_empty() {
-                return Err("scheme_selects needs url_schemes".to_string());
+            if !database.embedded_schemes.is_empty() && database.url_schemes.is_empty() {
+                return Err("embedded_schemes needs url_schemes for the external ones".to_string());
             }
-            if let Some(kind) = &database.type_setting
-                && kind.external.is_empty()
-            {
+            if let Some(kind) = type_settings.iter().find(|kind| kind.external.is_empty()) {
                 return Err(format!(
                     "type_setting {} lists no external values",
                     kind.name
@@ -449,10 +586,16 @@ fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>), String> 
                     .iter()
                     .map(|s| s.to_ascii_lowercase())
                     .collect(),
-                scheme_selects: database.scheme_selects,
+                embedded_schemes: database
+                    .embedded_schemes
+                    .iter()
+                    .map(|s| s.to_ascii_lowercase())
+                    .collect(),
+                check_urls: database.check_urls,
                 key_value_dsn: database.key_value_dsn,
-                type_setting: database.type_setting,
+                type_settings,
                 groups: database.groups,
+                embedded_settings: database.embedded_settings,
                 near_miss: database.near_miss,
                 password_settings: database.password_settings,
                 passwordless: database.passwordless,
@@ -460,7 +603,8 @@ fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>), String> 
             if let Some(name) = settings
                 .near_miss
                 .iter()
-                .find(|name| settings.all_names().any(|real| real == name.as_str()))
+                .map(NearMiss::name)
+                .find(|name| settings.all_names().any(|real| real == *name))
             {
                 return Err(format!(
                     "database.near_miss lists {name}, which is also a real setting"
@@ -691,9 +835,11 @@ mod tests {
                 .chain([("ours.toml", override_coder)]),
         )
         .unwrap();
-        assert_eq!(profiles.all().len(), 1);
-        assert_eq!(profiles.all()[0].name, "Coder (ours)");
-        assert!(profiles.signatures().is_empty());
+        let shipped = Profiles::built_in().unwrap();
+        assert_eq!(profiles.all().len(), shipped.all().len());
+        let coder = profiles.all().iter().position(|p| p.id == "coder").unwrap();
+        assert_eq!(profiles.all()[coder].name, "Coder (ours)");
+        assert!(profiles.signatures().iter().all(|s| s.profile != coder));
     }
 
     #[test]

@@ -6,7 +6,9 @@ use super::remedy;
 use super::secret_reference;
 use crate::context::{ContainerDefinition, TaskContext, TaskDefinition, VolumeDurability};
 use crate::finding::{Finding, Location, RuleId, Severity};
-use crate::profiles::{DatabaseSettings, Profile, UnknownValue, normalise_path};
+use crate::profiles::{
+    DatabaseSettings, NearMiss, Profile, UnknownValue, normalise_path, value_listed,
+};
 use crate::redact;
 
 /// A container that a profile recognised, with everything its rules need.
@@ -103,41 +105,33 @@ impl<'a> AppContainer<'a> {
                 continue;
             };
             match setting.source {
-                SettingSource::Environment(value) if database.scheme_selects => {
-                    let scheme = value
-                        .trim()
-                        .split_once("://")
-                        .map(|(scheme, _)| scheme.to_ascii_lowercase());
-                    if scheme.is_some_and(|scheme| database.url_schemes.contains(&scheme)) {
-                        external.push(setting);
-                    } else {
-                        explicit_embedded.get_or_insert(setting);
-                    }
+                SettingSource::Environment(value) if database.selects_embedded(value) => {
+                    explicit_embedded.get_or_insert(setting);
                 }
                 _ => external.push(setting),
             }
         }
-        if let Some(kind) = &database.type_setting
-            && let Some(setting) = self.setting(&kind.name)
-        {
+        for kind in &database.type_settings {
+            let Some(setting) = self.setting(&kind.name) else {
+                continue;
+            };
             match setting.source {
                 SettingSource::Environment(value) => {
                     let value = value.trim();
-                    let listed =
-                        |values: &[String]| values.iter().any(|v| v.eq_ignore_ascii_case(value));
-                    if listed(&kind.external) {
-                        external.push(setting);
-                    } else if listed(&kind.embedded) {
+                    if kind.is_embedded(value) {
                         explicit_embedded.get_or_insert(setting);
+                    } else if kind.is_external(value) {
+                        external.push(setting);
                     } else if kind.unknown == UnknownValue::Embedded {
                         invalid.get_or_insert(Invalid {
                             setting,
                             problem: format!(
-                                "{}={} is not a value {} knows (it takes {}); it falls back to its {}",
+                                "{}={} is not a value {} knows (it takes {}{}); it falls back to its {}",
                                 kind.name,
                                 redact::display_setting_value(&kind.name, value),
                                 self.profile.name,
                                 kind.external.iter().chain(&kind.embedded).cloned().collect::<Vec<_>>().join(", "),
+                                if kind.case_sensitive { ", in exactly this case" } else { "" },
                                 self.profile.embedded_database
                             ),
                         });
@@ -173,6 +167,14 @@ impl<'a> AppContainer<'a> {
                     ),
                 });
             }
+        }
+        // Settings that force the embedded database win over everything else.
+        if let Some(forced) = database
+            .embedded_settings
+            .iter()
+            .find_map(|name| self.setting(name))
+        {
+            return Some(DatabaseChoice::Embedded(Some(forced)));
         }
         Some(if !external.is_empty() {
             DatabaseChoice::External(external)
@@ -220,7 +222,12 @@ impl<'a> AppContainer<'a> {
                 database
                     .near_miss
                     .iter()
-                    .filter_map(|name| self.setting(name))
+                    // Not a mistake if the setting it stands for is set as well.
+                    .filter(|miss| {
+                        miss.means()
+                            .is_none_or(|meant| self.setting(meant).is_none())
+                    })
+                    .filter_map(|miss| self.setting(miss.name()))
                     .collect()
             })
             .unwrap_or_default()
@@ -299,7 +306,12 @@ pub fn database_setting_misnamed(app: &AppContainer) -> Option<Finding> {
     }
     let misses = app.near_misses();
     let first = misses.first()?;
-    let expected = database.primary_setting();
+    let expected = database
+        .near_miss
+        .iter()
+        .find(|miss| miss.name() == first.name)
+        .and_then(NearMiss::means)
+        .unwrap_or(database.primary_setting());
     let names: Vec<&str> = misses.iter().map(|setting| setting.name).collect();
     let mut finding = app.finding(
         RuleId::DatabaseSettingMisnamed,
@@ -387,11 +399,7 @@ pub fn database_setting_invalid(app: &AppContainer) -> Option<Finding> {
 pub fn volatile_storage_acknowledged(app: &AppContainer) -> Option<Finding> {
     let (switch, value) = app.profile.volatile_switches.iter().find_map(|switch| {
         let value = app.container.env(&switch.setting)?;
-        switch
-            .values
-            .iter()
-            .any(|wanted| wanted.eq_ignore_ascii_case(value.trim()))
-            .then_some((switch, value))
+        value_listed(&switch.values, value).then_some((switch, value))
     })?;
     if let Some(directory) = app.data_directory()
         && app.persistent_mount_over(directory).is_some()
@@ -465,22 +473,27 @@ pub fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
     let mut evidence = Vec::new();
     let mut first: Option<(&str, UrlProblem)> = None;
     // URL settings, and near-misses of them (a misnamed URL is still checked as a URL).
-    let url_settings: Vec<Setting> = if database.settings.is_empty() {
-        Vec::new()
-    } else {
-        database
-            .settings
-            .iter()
-            .filter_map(|name| app.setting(name))
-            .chain(app.near_misses())
-            .collect()
-    };
+    let url_near_misses = database
+        .near_miss
+        .iter()
+        .filter(|miss| {
+            miss.means()
+                .map(|meant| database.settings.iter().any(|setting| setting == meant))
+                .unwrap_or(!database.settings.is_empty())
+        })
+        .filter_map(|miss| app.setting(miss.name()));
+    let url_settings: Vec<Setting> = database
+        .settings
+        .iter()
+        .filter_map(|name| app.setting(name))
+        .chain(url_near_misses)
+        .collect();
     for setting in url_settings {
         let SettingSource::Environment(value) = setting.source else {
             continue;
         };
-        // With scheme_selects, a path or another scheme is a choice, not a mistake.
-        if database.scheme_selects && !value.contains("://") {
+        // A scheme (or bare path) that selects the embedded database is a choice, not a mistake.
+        if !database.check_urls || database.selects_embedded(value) {
             continue;
         }
         let inspection =
@@ -570,7 +583,10 @@ pub fn plaintext_database_credentials(
             }
             let declared = database.is_some_and(|database| {
                 database.settings.contains(&variable.name)
-                    || database.near_miss.contains(&variable.name)
+                    || database
+                        .near_miss
+                        .iter()
+                        .any(|miss| miss.name() == variable.name)
             });
             let inspected = declared
                 && database_url::inspect(
@@ -649,6 +665,31 @@ pub fn audit_incomplete(task: &TaskContext) -> Vec<Finding> {
             finding
         })
         .collect()
+}
+
+/// Whether a container's app keeps its data directory on a persistent volume (EFS, FSx, a
+/// driver-managed Docker volume). An embedded database there survives the task, so its log
+/// line is no alarm. `None` when the container is unknown or not a profiled app.
+pub fn data_directory_persists(
+    definition: &TaskDefinition,
+    container_name: &str,
+    profiles: &crate::profiles::Profiles,
+) -> Option<bool> {
+    let container = definition
+        .container_definitions
+        .iter()
+        .find(|container| container.name == container_name)?;
+    let names: Vec<&str> = container.setting_names().collect();
+    let profile = profiles.recognise(&container.image, &names)?;
+    let task = TaskContext::default();
+    let app = AppContainer {
+        task: &task,
+        definition,
+        container,
+        profile,
+    };
+    let directory = app.data_directory()?;
+    Some(app.persistent_mount_over(directory).is_some())
 }
 
 /// All configuration rules for one task.
@@ -1006,7 +1047,7 @@ mod tests {
         [profile.database]
         settings = ["DATABASE_URL"]
         url_schemes = ["mysql", "postgres", "postgresql"]
-        scheme_selects = true
+        embedded_schemes = ["*"]
         [[profile.volatile_switch]]
         setting = "I_REALLY_WANT_VOLATILE_STORAGE"
         values = ["true"]

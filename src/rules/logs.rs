@@ -42,6 +42,7 @@ struct Pattern {
     profile: Option<usize>,
     regex: Regex,
     meaning: String,
+    summary: Option<String>,
 }
 
 /// All log patterns compiled once into a [`RegexSet`].
@@ -68,6 +69,8 @@ pub struct RuleMatch {
     pub profile: Option<usize>,
     /// The meaning of the first signature that matched.
     pub meaning: String,
+    /// The summary of the first signature that matched, if it has its own.
+    pub summary: Option<String>,
     pub count: u64,
     pub evidence: Vec<Evidence>,
     /// The `path` capture of the first match, e.g. the built-in database's directory.
@@ -90,6 +93,7 @@ impl LogScanner {
                 profile: Some(signature.profile),
                 regex: signature.regex.clone(),
                 meaning: signature.meaning.clone(),
+                summary: signature.summary.clone(),
             })
             .collect();
         patterns.push(Pattern {
@@ -97,6 +101,7 @@ impl LogScanner {
             profile: None,
             regex: Regex::new(CREDENTIALS_PATTERN).expect("valid regex"),
             meaning: "a log line contains a URL with a password".to_string(),
+            summary: None,
         });
         let set = RegexSet::new(patterns.iter().map(|pattern| pattern.regex.as_str()))
             .map_err(|error| ScannerError(error.to_string()))?;
@@ -124,6 +129,7 @@ impl LogScanner {
                 let pattern = &self.patterns[index];
                 let captures = pattern.regex.captures(line);
                 if pattern.rule == RuleId::CredentialsInLogs
+                    && pattern.profile.is_none()
                     && !captures
                         .as_ref()
                         .and_then(|c| c.get(1))
@@ -141,6 +147,7 @@ impl LogScanner {
                             rule: pattern.rule,
                             profile: pattern.profile,
                             meaning: pattern.meaning.clone(),
+                            summary: pattern.summary.clone(),
                             count: 0,
                             evidence: Vec::new(),
                             path: None,
@@ -218,9 +225,18 @@ pub fn findings(matches: Vec<RuleMatch>, profiles: &Profiles, location: &Locatio
                     ),
                     remedy::connection_failing(profile),
                 ),
+                (RuleId::EphemeralDataDirectory, Some(profile)) => (
+                    Severity::High,
+                    m.meaning.clone(),
+                    remedy::embedded_database_in_use(profile, m.path.as_deref()),
+                ),
                 (RuleId::CredentialsInLogs, _) => (
                     Severity::High,
-                    "a log line contains a URL with a password".to_string(),
+                    if m.profile.is_some() {
+                        m.meaning.clone()
+                    } else {
+                        "a log line contains a URL with a password".to_string()
+                    },
                     remedy::credentials_in_logs(),
                 ),
                 (rule, _) => (
@@ -229,6 +245,7 @@ pub fn findings(matches: Vec<RuleMatch>, profiles: &Profiles, location: &Locatio
                     Vec::new(),
                 ),
             };
+            let summary = m.summary.clone().unwrap_or(summary);
             let mut finding = Finding::new(m.rule, severity, summary);
             finding.app = profile.map(|profile| profile.name.clone());
             finding.location = location.clone();

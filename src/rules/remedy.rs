@@ -55,7 +55,7 @@ pub fn external_database_steps(profile: &Profile, container: Option<&str>) -> Ve
         steps.push(format!(
             "Add {setting} to {target} under `secrets`, valueFrom = the secret's full ARN (append :KEY:: to pick one key of a JSON secret), and allow the task execution role secretsmanager:GetSecretValue on it."
         ));
-    } else if let Some(kind) = &database.type_setting {
+    } else if let Some(kind) = database.type_settings.first() {
         steps.push(format!(
             "Set {} to {} in {target}, with the connection settings the app documents; put the password in Secrets Manager and reference it under `secrets`.",
             kind.name,
@@ -81,13 +81,18 @@ pub fn external_database_steps(profile: &Profile, container: Option<&str>) -> Ve
 pub fn fix_invalid_setting(app: &AppContainer, setting: &str) -> Vec<String> {
     let database = app.profile.database.as_ref();
     let mut steps = Vec::new();
-    if let Some(kind) = database.and_then(|d| d.type_setting.as_ref())
-        && kind.name == setting
+    if let Some(kind) =
+        database.and_then(|d| d.type_settings.iter().find(|kind| kind.name == setting))
     {
         steps.push(format!(
-            "Set {} to one of the values {} accepts: {} (for an external database).",
+            "Set {} to one of the values {} accepts{}: {} (for an external database).",
             kind.name,
             app.profile.name,
+            if kind.case_sensitive {
+                ", spelled exactly"
+            } else {
+                ""
+            },
             kind.external.join(", ")
         ));
     } else if let Some(group) =

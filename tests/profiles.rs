@@ -1,0 +1,311 @@
+//! Every shipped profile: a bad task definition fires its rules, a good one fires none, and
+//! its start-up log lines are recognised and attributed to it.
+
+use ecs_auditor::RuleId;
+use ecs_auditor::context::{TaskContext, TaskDefinition};
+use ecs_auditor::finding::Location;
+use ecs_auditor::profiles::Profiles;
+use ecs_auditor::rules::{self, LogScanner};
+use serde_json::{Value, json};
+
+struct Case {
+    profile: &'static str,
+    image: &'static str,
+    bad: Value,
+    bad_rules: &'static [&'static str],
+    good: Value,
+}
+
+fn secret(name: &str) -> Value {
+    json!({"secrets": [{"name": name, "valueFrom": format!("arn:aws:secretsmanager:us-east-1:123456789012:secret:{}-AbCdEf", name.to_lowercase().replace('_', "-"))}]})
+}
+
+fn env(pairs: &[(&str, &str)]) -> Value {
+    json!({"environment": pairs.iter().map(|(name, value)| json!({"name": name, "value": value})).collect::<Vec<_>>()})
+}
+
+fn merge(a: Value, b: Value) -> Value {
+    let mut out = a.as_object().unwrap().clone();
+    out.extend(b.as_object().unwrap().clone());
+    Value::Object(out)
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            profile: "coder",
+            image: "ghcr.io/coder/coder:v2.18.0",
+            bad: merge(
+                env(&[("CODER_HTTP_ADDRESS", "0.0.0.0:3000")]),
+                secret("CODER_POSTGRES_URL"),
+            ),
+            bad_rules: &["database-setting-misnamed", "ephemeral-data-directory"],
+            good: secret("CODER_PG_CONNECTION_URL"),
+        },
+        Case {
+            profile: "grafana",
+            image: "grafana/grafana-oss:11.4.0",
+            bad: env(&[
+                ("GF_DATABASE_HOST", "db.example.com:5432"),
+                ("GF_DATABASE_USER", "grafana"),
+            ]),
+            bad_rules: &["database-setting-misnamed", "ephemeral-data-directory"],
+            good: merge(
+                env(&[
+                    ("GF_DATABASE_TYPE", "postgres"),
+                    ("GF_DATABASE_HOST", "db:5432"),
+                ]),
+                secret("GF_DATABASE_PASSWORD"),
+            ),
+        },
+        Case {
+            profile: "metabase",
+            image: "metabase/metabase:v0.50.0",
+            bad: env(&[("MD_DB_TYPE", "postgres"), ("MD_DB_HOST", "db")]),
+            bad_rules: &["database-setting-misnamed", "ephemeral-data-directory"],
+            good: merge(
+                env(&[("MB_DB_TYPE", "postgres"), ("MB_DB_HOST", "db")]),
+                secret("MB_DB_PASS"),
+            ),
+        },
+        Case {
+            profile: "n8n",
+            image: "docker.n8n.io/n8nio/n8n:1.80.0",
+            bad: env(&[("DB_TYPE", "postgres"), ("DB_POSTGRESDB_HOST", "db")]),
+            bad_rules: &["database-setting-invalid", "ephemeral-data-directory"],
+            good: merge(
+                env(&[("DB_TYPE", "postgresdb"), ("DB_POSTGRESDB_HOST", "db")]),
+                secret("DB_POSTGRESDB_PASSWORD"),
+            ),
+        },
+        Case {
+            profile: "keycloak",
+            image: "quay.io/keycloak/keycloak:26.0",
+            bad: env(&[("DB_VENDOR", "postgres"), ("DB_ADDR", "db")]),
+            bad_rules: &["database-setting-misnamed", "ephemeral-data-directory"],
+            good: merge(
+                env(&[("KC_DB", "postgres"), ("KC_DB_URL_HOST", "db")]),
+                secret("KC_DB_PASSWORD"),
+            ),
+        },
+        Case {
+            profile: "sonarqube",
+            image: "sonarqube:10-community",
+            bad: env(&[("SONARQUBE_JDBC_URL", "jdbc:postgresql://db/sonar")]),
+            bad_rules: &["database-setting-misnamed", "ephemeral-data-directory"],
+            good: secret("SONAR_JDBC_URL"),
+        },
+        Case {
+            profile: "vaultwarden",
+            image: "vaultwarden/server:1.32.0",
+            bad: env(&[("I_REALLY_WANT_VOLATILE_STORAGE", "true")]),
+            bad_rules: &[
+                "ephemeral-data-directory",
+                "no-external-database",
+                "volatile-storage-acknowledged",
+            ],
+            good: secret("DATABASE_URL"),
+        },
+        Case {
+            profile: "gitea",
+            image: "gitea/gitea:1.22",
+            bad: env(&[("GITEA__database__db_type", "postgres")]),
+            bad_rules: &["database-setting-misnamed", "ephemeral-data-directory"],
+            good: merge(
+                env(&[
+                    ("GITEA__database__DB_TYPE", "postgres"),
+                    ("GITEA__database__HOST", "db:5432"),
+                ]),
+                secret("GITEA__database__PASSWD"),
+            ),
+        },
+        Case {
+            profile: "forgejo",
+            image: "codeberg.org/forgejo/forgejo:9",
+            bad: env(&[("FORGEJO__database__DB_TYPE", "mssql")]),
+            bad_rules: &[],
+            good: env(&[("FORGEJO__database__DB_TYPE", "postgres")]),
+        },
+        Case {
+            profile: "directus",
+            image: "directus/directus:11",
+            bad: env(&[("DB_HOST", "db"), ("DB_DATABASE", "directus")]),
+            bad_rules: &["database-setting-misnamed", "ephemeral-data-directory"],
+            good: merge(
+                env(&[("DB_CLIENT", "pg"), ("DB_HOST", "db")]),
+                secret("DB_PASSWORD"),
+            ),
+        },
+        Case {
+            profile: "baserow",
+            image: "baserow/baserow:1.29.0",
+            bad: env(&[("DISABLE_VOLUME_CHECK", "no"), ("DATABASE_NAME", "baserow")]),
+            bad_rules: &[
+                "ephemeral-data-directory",
+                "no-external-database",
+                "volatile-storage-acknowledged",
+            ],
+            good: merge(
+                env(&[("DATABASE_HOST", "db.example.com")]),
+                secret("DATABASE_PASSWORD"),
+            ),
+        },
+        Case {
+            profile: "uptime-kuma",
+            image: "louislam/uptime-kuma:2",
+            bad: env(&[("UPTIME_KUMA_DB_TYPE", "sqlite")]),
+            bad_rules: &["ephemeral-data-directory", "no-external-database"],
+            good: merge(
+                env(&[
+                    ("UPTIME_KUMA_DB_TYPE", "mariadb"),
+                    ("UPTIME_KUMA_DB_HOSTNAME", "db"),
+                ]),
+                secret("UPTIME_KUMA_DB_PASSWORD"),
+            ),
+        },
+        Case {
+            profile: "nextcloud",
+            image: "nextcloud:30-apache",
+            bad: env(&[
+                ("MYSQL_HOST", "db"),
+                ("MYSQL_DATABASE", "nextcloud"),
+                ("MYSQL_USER", "nextcloud"),
+            ]),
+            bad_rules: &["database-setting-invalid", "ephemeral-data-directory"],
+            good: merge(
+                env(&[
+                    ("MYSQL_HOST", "db"),
+                    ("MYSQL_DATABASE", "nextcloud"),
+                    ("MYSQL_USER", "nextcloud"),
+                ]),
+                secret("MYSQL_PASSWORD"),
+            ),
+        },
+        Case {
+            profile: "jenkins",
+            image: "jenkins/jenkins:lts-jdk17",
+            bad: json!({}),
+            bad_rules: &["ephemeral-data-directory"],
+            good: json!({"mountPoints": [{"sourceVolume": "home", "containerPath": "/var/jenkins_home"}]}),
+        },
+    ]
+}
+
+fn evaluate(profiles: &Profiles, image: &str, container: Value) -> Vec<String> {
+    let mut definition = json!({"name": "app", "image": image});
+    definition
+        .as_object_mut()
+        .unwrap()
+        .extend(container.as_object().unwrap().clone());
+    let definition: TaskDefinition = serde_json::from_value(json!({
+        "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/app:1",
+        "family": "app", "revision": 1,
+        "containerDefinitions": [definition],
+        "volumes": [{"name": "home", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}]
+    }))
+    .unwrap();
+    let task = TaskContext {
+        cluster_arn: "arn:aws:ecs:us-east-1:123456789012:cluster/apps".to_string(),
+        task_arn: "arn:aws:ecs:us-east-1:123456789012:task/apps/0123456789abcdef0123456789abcdef"
+            .to_string(),
+        task_definition_arn: definition.arn.clone(),
+        task_definition: Some(definition),
+        ..Default::default()
+    };
+    let mut rules: Vec<String> = rules::evaluate_task(&task, profiles)
+        .into_iter()
+        .map(|finding| {
+            if let Some(app) = &finding.app {
+                assert!(profiles.all().iter().any(|p| &p.name == app));
+            }
+            finding.rule.to_string()
+        })
+        .collect();
+    rules.sort();
+    rules
+}
+
+#[test]
+fn every_shipped_profile_has_a_case() {
+    let profiles = Profiles::built_in().unwrap();
+    let mut shipped: Vec<&str> = profiles.all().iter().map(|p| p.id.as_str()).collect();
+    let mut covered: Vec<&str> = cases().iter().map(|case| case.profile).collect();
+    shipped.sort();
+    covered.sort();
+    assert_eq!(shipped, covered);
+}
+
+#[test]
+fn bad_task_definitions_fire_and_good_ones_do_not() {
+    let profiles = Profiles::built_in().unwrap();
+    for case in cases() {
+        let recognised = profiles.recognise(case.image, &[]).map(|p| p.id.as_str());
+        assert_eq!(
+            recognised,
+            Some(case.profile),
+            "{} is recognised by its image",
+            case.image
+        );
+        assert_eq!(
+            evaluate(&profiles, case.image, case.bad),
+            case.bad_rules.to_vec(),
+            "{}: bad task definition",
+            case.profile
+        );
+        assert_eq!(
+            evaluate(&profiles, case.image, case.good),
+            Vec::<String>::new(),
+            "{}: good task definition",
+            case.profile
+        );
+    }
+}
+
+#[test]
+fn every_start_up_line_is_recognised_for_its_app() {
+    let profiles = Profiles::built_in().unwrap();
+    let scanner = LogScanner::new(&profiles, 16 * 1024).unwrap();
+    for signature in profiles.signatures() {
+        let app = &profiles.get(signature.profile).name;
+        let line = ecs_auditor::events::logs::LogLine {
+            id: "1".into(),
+            timestamp: 1,
+            message: signature.example.as_str().into(),
+        };
+        let findings = rules::logs::findings(
+            scanner.scan_lines(std::slice::from_ref(&line)),
+            &profiles,
+            &Location::default(),
+        );
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.rule == signature.rule && f.app.as_deref() == Some(app.as_str())),
+            "{app}: {:?} does not raise {}",
+            signature.example,
+            signature.rule
+        );
+    }
+    // Lines of a healthy start do not.
+    for healthy in [
+        "logger=sqlstore t=2022-08-20T15:24:28.83593716Z level=info msg=\"Connecting to DB\" dbtype=postgres",
+        "2026-10-01 22:22:54,982 INFO db.setup :: Successfully verified PostgreSQL 18.6 application database connection.",
+        "2025/03/02 10:15:04 ...s/setting/database.go:120:InitEngine() [I] PING DATABASE postgres",
+        "2026-05-03T14:41:35Z [DB] INFO: Database Type: mariadb",
+        "Installing with MySQL database",
+        "[STARTUP][2024-03-10 22:52:14] Using provided external postgres at mydb.abc.eu-west-1.rds.amazonaws.com or the  DATABASE_URL",
+    ] {
+        let line = ecs_auditor::events::logs::LogLine {
+            id: "1".into(),
+            timestamp: 1,
+            message: healthy.into(),
+        };
+        let matches = scanner.scan_lines(std::slice::from_ref(&line));
+        assert!(
+            matches
+                .iter()
+                .all(|m| m.rule != RuleId::EmbeddedDatabaseInUse),
+            "{healthy} is a healthy start"
+        );
+    }
+}
