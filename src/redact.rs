@@ -94,9 +94,16 @@ pub fn truncate_chars(text: &str, max: usize) -> String {
     out
 }
 
-/// A log line or value made safe to show: redacted, one line, at most `max` characters.
+/// A log line or value made safe to show: one line, redacted, at most `max` characters.
+/// Control characters become spaces *before* redaction, so that what is shown is exactly
+/// what was redacted (a tab between `password` and `:` must not hide the value).
 pub fn excerpt(text: &str, max: usize) -> String {
-    truncate_chars(redact_text(text.trim_end_matches(['\r', '\n'])).trim(), max)
+    let line: String = text
+        .trim_end_matches(['\r', '\n'])
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    truncate_chars(redact_text(&line).trim(), max)
 }
 
 #[cfg(test)]
@@ -199,6 +206,14 @@ mod tests {
             display_setting_value("CODER_PG_CONNECTION_URL", "postgres://u:pw@h/db"),
             "postgres://u:****@h/db"
         );
+    }
+
+    #[test]
+    fn control_characters_cannot_shield_a_secret() {
+        // Found by fuzzing the log scanner: a control character between the key and the value.
+        let shown = excerpt("db password\u{7}: hunter2hunter2 ok", 100);
+        assert!(!shown.contains("hunter2hunter2"), "{shown}");
+        assert_eq!(redact_text(&shown), shown, "redacting what is shown changes nothing");
     }
 
     #[test]

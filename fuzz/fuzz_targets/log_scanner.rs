@@ -27,8 +27,12 @@ fuzz_target!(|data: &[u8]| {
     let findings = logs::findings(SCANNER.scan_lines(&lines), &PROFILES, &Location::default());
     for finding in findings {
         for line in &finding.evidence {
-            // Evidence is already redacted: redacting again changes nothing.
-            assert_eq!(redact_text(line), line.as_str());
+            assert!(!line.chars().any(char::is_control), "evidence keeps control characters");
+            // Evidence is already redacted: redacting again changes nothing (unless the cut
+            // at the length limit split a masked value).
+            if !line.ends_with('…') {
+                assert_eq!(redact_text(line), line.as_str());
+            }
         }
     }
 });
