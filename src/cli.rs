@@ -58,6 +58,8 @@ pub enum Command {
     Rules,
     /// Print the CloudWatch Logs subscription filter pattern for the loaded profiles
     FilterPattern,
+    /// List the application profiles (shipped, plus PROFILES_FILE, which this validates)
+    Profiles,
     /// Run as the AWS Lambda function (the default when AWS_LAMBDA_RUNTIME_API is set)
     Lambda,
 }
@@ -107,6 +109,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(Command::FilterPattern) => print_filter_pattern(),
+        Some(Command::Profiles) => print_profiles(),
         Some(Command::Lambda) => run_lambda().await,
         None if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => run_lambda().await,
         None => {
@@ -159,15 +162,18 @@ fn print_rules() {
     }
 }
 
-/// The pattern for template.yaml's LogFilterPattern, from the shipped profiles plus
-/// PROFILES_FILE: a new app's log lines reach the function only if the pattern names them.
-fn print_filter_pattern() -> ExitCode {
-    let profiles = Config::from_env()
+fn loaded_profiles() -> Result<crate::profiles::Profiles, String> {
+    Config::from_env()
         .map_err(|error| error.to_string())
         .and_then(|config| {
             crate::pipeline::load_profiles(&config).map_err(|error| error.to_string())
-        });
-    match profiles {
+        })
+}
+
+/// The pattern for template.yaml's LogFilterPattern, from the shipped profiles plus
+/// PROFILES_FILE: a new app's log lines reach the function only if the pattern names them.
+fn print_filter_pattern() -> ExitCode {
+    match loaded_profiles() {
         Ok(profiles) => {
             println!(
                 "{}",
@@ -177,6 +183,27 @@ fn print_filter_pattern() -> ExitCode {
         }
         Err(error) => fail(error),
     }
+}
+
+/// One line per profile; loading them validates PROFILES_FILE.
+fn print_profiles() -> ExitCode {
+    let profiles = match loaded_profiles() {
+        Ok(profiles) => profiles,
+        Err(error) => return fail(error),
+    };
+    let mut out = std::io::stdout().lock();
+    for profile in profiles.all() {
+        let _ = writeln!(
+            out,
+            "{:<13}{:<13}{:<23}{:<31}{}",
+            profile.id,
+            profile.name,
+            profile.embedded_database,
+            profile.data_directory.as_deref().unwrap_or("-"),
+            profile.images.join(", ")
+        );
+    }
+    ExitCode::SUCCESS
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {

@@ -213,7 +213,11 @@ mod tests {
         // Found by fuzzing the log scanner: a control character between the key and the value.
         let shown = excerpt("db password\u{7}: hunter2hunter2 ok", 100);
         assert!(!shown.contains("hunter2hunter2"), "{shown}");
-        assert_eq!(redact_text(&shown), shown, "redacting what is shown changes nothing");
+        assert_eq!(
+            redact_text(&shown),
+            shown,
+            "redacting what is shown changes nothing"
+        );
     }
 
     #[test]

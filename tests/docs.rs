@@ -56,3 +56,16 @@ fn the_configuration_table_lists_every_variable() {
         );
     }
 }
+
+#[test]
+fn the_worked_profile_example_is_a_valid_profile() {
+    let readme = readme();
+    let section = &readme[readme.find("### Writing a profile").expect("section")..];
+    let start = section.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = section[start..].find("```").unwrap() + start;
+    let example = &section[start..end];
+    let profiles = ecs_auditor::profiles::Profiles::from_sources([("README.md", example)])
+        .unwrap_or_else(|error| panic!("the README's example profile is invalid: {error}"));
+    assert_eq!(profiles.all()[0].id, "label-studio");
+    assert_eq!(profiles.signatures().len(), 1);
+}

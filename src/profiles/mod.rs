@@ -403,7 +403,14 @@ impl Profiles {
             let parsed: ProfileFile = toml::from_str(text).map_err(|error| ProfileError {
                 file: file.to_string(),
                 entry: String::new(),
-                problem: error.to_string().trim().replace('\n', " "),
+                problem: match error.span() {
+                    Some(span) => format!(
+                        "line {}: {}",
+                        text[..span.start.min(text.len())].matches('\n').count() + 1,
+                        error.message()
+                    ),
+                    None => error.message().to_string(),
+                },
             })?;
             for (index, spec) in parsed.profile.into_iter().enumerate() {
                 let entry = if spec.id.is_empty() {
