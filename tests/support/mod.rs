@@ -446,6 +446,16 @@ pub async fn seed_demo_account(moto: &Moto, config: &SdkConfig) -> DemoAccount {
             .ends_with("coder:2")
     );
     moto.register_task_definition("events/task-definitions/coder-plaintext.json");
+    // One misconfigured task definition per application profile, each its family's revision 1.
+    let mut others: Vec<String> = std::fs::read_dir(repo_path("events/task-definitions"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|name| !name.starts_with("coder-"))
+        .collect();
+    others.sort();
+    for name in others {
+        moto.register_task_definition(&format!("events/task-definitions/{name}"));
+    }
     let (subnet, group) = network(moto).await;
     ecs.create_service()
         .cluster("coder-cluster")
