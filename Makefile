@@ -19,7 +19,7 @@ EVENT ?=
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := decode logs_payload database_url log_scanner
 
-.PHONY: help tools test unit lint lint-template build demo demo-check invoke deploy events fuzz clean rust-target
+.PHONY: help tools test unit lint lint-template build bench demo demo-check invoke deploy events fuzz clean rust-target
 
 help: ## list the targets
 	@echo "ecs-auditor: make TARGET"
@@ -62,6 +62,10 @@ build: $(TOOLS_STAMP) rust-target ## the arm64 Lambda package: target/lambda/ecs
 	@echo "==> cargo lambda build --release --arm64 (zig cross-compiles; the first build takes minutes)"
 	cargo lambda build --release --arm64 --output-format zip
 	@ls -l target/lambda/ecs-auditor/bootstrap.zip | awk '{ printf "==> target/lambda/ecs-auditor/bootstrap.zip: %.2f MB\n", $$5 / 1048576 }'
+
+bench: build ## performance figures beside their baselines, in one run (README: Performance)
+	@echo "==> cargo bench (release profile; the first build takes several minutes)"
+	cargo bench --bench pipeline
 
 demo: $(TOOLS_STAMP) ## the seed's story end to end on a local emulated AWS account
 	@echo "==> Building the function (the first build of the AWS SDK takes a few minutes)"
