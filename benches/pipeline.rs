@@ -347,7 +347,7 @@ fn task_path(rows: &mut Vec<Row>, runtime: &tokio::runtime::Runtime) {
         }
     }
     let decode = measure(20, 201, || {
-        let mut scratch = Vec::new();
+        let mut scratch = String::new();
         std::hint::black_box(
             events::decode(&first_event, &DecodeLimits::default(), &mut scratch).is_ok(),
         );
@@ -395,10 +395,8 @@ fn task_path(rows: &mut Vec<Row>, runtime: &tokio::runtime::Runtime) {
     ));
 }
 
-/// Runs the binary, returning (time to the first stdout line, peak RSS in KiB).
-// The child is reaped by `wait4` below, which also reports its peak memory.
-#[allow(clippy::zombie_processes)]
-fn run_binary(args: &[&str], env: &[(&str, &str)]) -> (Duration, u64) {
+/// Runs the binary, returning the time to its first byte of output.
+fn time_to_first_output(args: &[&str], env: &[(&str, &str)]) -> Duration {
     let start = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ecs-auditor"))
         .args(args)
@@ -414,15 +412,50 @@ fn run_binary(args: &[&str], env: &[(&str, &str)]) -> (Duration, u64) {
     let first_output = start.elapsed();
     let mut rest = Vec::new();
     let _ = stdout.read_to_end(&mut rest);
-    let pid = child.id() as libc::pid_t;
+    let _ = child.wait();
+    first_output
+}
+
+const PEAK_RSS_PROBE: &str = "--peak-rss-of";
+
+/// The binary's peak RSS in KiB. A child spawned straight from this process would inherit this
+/// process's high-water mark (the kernel carries it across vfork + exec), so a small probe
+/// process (this bench binary, freshly exec'd) spawns it and reports what `wait4` says.
+fn peak_rss(args: &[&str], env: &[(&str, &str)]) -> u64 {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .arg(PEAK_RSS_PROBE)
+        .arg(env!("CARGO_BIN_EXE_ecs-auditor"))
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("RUST_LOG")
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .expect("the probe prints the peak RSS")
+}
+
+/// The probe: runs the command, waits for it with `wait4`, prints its peak RSS in KiB.
+// The child is reaped by `wait4`, which also reports its peak memory.
+#[allow(clippy::zombie_processes)]
+fn probe_peak_rss(command: &[String]) -> ! {
+    let child = Command::new(&command[0])
+        .args(&command[1..])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut status = 0;
-    // SAFETY: plain FFI calls on a child we own; the rusage struct is fully written by wait4.
+    // SAFETY: plain FFI call on a child we own; the rusage struct is fully written by wait4.
     let rss = unsafe {
         let mut usage: libc::rusage = std::mem::zeroed();
-        libc::wait4(pid, &mut status, 0, &mut usage);
-        usage.ru_maxrss as u64
+        libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage);
+        usage.ru_maxrss
     };
-    (first_output, rss)
+    println!("{rss}");
+    std::process::exit(0)
 }
 
 const OFFLINE: [(&str, &str); 6] = [
@@ -475,12 +508,14 @@ fn cold_start(rows: &mut Vec<Row>, directory: &Path) {
     let small_path = small_path.to_str().unwrap().to_string();
     let floor = median(
         (0..31)
-            .map(|_| run_binary(&["--version"], &OFFLINE).0)
+            .map(|_| time_to_first_output(&["--version"], &OFFLINE))
             .collect(),
     );
     let first_finding = median(
         (0..31)
-            .map(|_| run_binary(&["audit", "--dry-run", "--event", &small_path], &OFFLINE).0)
+            .map(|_| {
+                time_to_first_output(&["audit", "--dry-run", "--event", &small_path], &OFFLINE)
+            })
             .collect(),
     );
     let ready = median((0..31).map(|_| lambda_ready()).collect());
@@ -521,7 +556,7 @@ fn memory_and_size(rows: &mut Vec<Row>, directory: &Path) {
     let (small, _) = logs_event(&logs_payload(&["hello".to_string()], "coder-on-ec2/app"));
     let small_path = directory.join("tiny.json");
     std::fs::write(&small_path, small).unwrap();
-    let largest_rss = run_binary(
+    let largest_rss = peak_rss(
         &[
             "audit",
             "--dry-run",
@@ -529,9 +564,8 @@ fn memory_and_size(rows: &mut Vec<Row>, directory: &Path) {
             largest_path.to_str().unwrap(),
         ],
         &[&OFFLINE[..], &[("MAX_LOG_EVENTS", "1000000")]].concat(),
-    )
-    .1;
-    let tiny_rss = run_binary(
+    );
+    let tiny_rss = peak_rss(
         &[
             "audit",
             "--dry-run",
@@ -539,8 +573,7 @@ fn memory_and_size(rows: &mut Vec<Row>, directory: &Path) {
             small_path.to_str().unwrap(),
         ],
         &OFFLINE,
-    )
-    .1;
+    );
     rows.push(row(
         &format!(
             "peak RSS, largest accepted payload ({} lines, {:.1} MB inflated)",
@@ -582,6 +615,10 @@ fn memory_and_size(rows: &mut Vec<Row>, directory: &Path) {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(PEAK_RSS_PROBE) {
+        probe_peak_rss(&args[2..]);
+    }
     // `cargo bench` passes --bench; `cargo test --benches` runs this too and should not take minutes.
     if std::env::args().any(|arg| arg == "--list" || arg == "--test") {
         return;

@@ -194,7 +194,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
     /// Processes one raw event: decode, skip repeated deliveries, enrich, evaluate, publish.
     pub async fn process(&self, input: &[u8]) -> Result<Report, AuditError> {
         let now = crate::state::now();
-        let mut scratch = Vec::new();
+        let mut scratch = String::new();
         let event = match events::decode(input, &self.config.limits, &mut scratch)? {
             Decoded::Ignored(reason) => {
                 tracing::info!(%reason, "event ignored");

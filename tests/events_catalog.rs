@@ -56,7 +56,7 @@ fn log_samples_match_their_readable_sources() {
             .skip_while(|line| line.starts_with("# "))
             .collect();
         let event = read_event(&format!("logs-{name}.json"));
-        let mut scratch = Vec::new();
+        let mut scratch = String::new();
         let decoded = events::decode(&event, &DecodeLimits::default(), &mut scratch).unwrap();
         match decoded {
             Decoded::Event(Event::Logs(batch)) => {

@@ -8,7 +8,7 @@ fuzz_target!(|data: &[u8]| {
     let limits = DecodeLimits {
         max_log_payload_bytes: 1 << 20,
     };
-    let mut scratch = Vec::new();
+    let mut scratch = String::new();
     if let Ok(events::Decoded::Event(event)) = events::decode(data, &limits, &mut scratch) {
         let _ = event.describe();
         let _ = event.cluster_arn();

@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     gzip.write_all(data).unwrap();
     let encoded = base64::engine::general_purpose::STANDARD.encode(gzip.finish().unwrap());
     let event = format!(r#"{{"awslogs":{{"data":"{encoded}"}}}}"#);
-    let mut scratch = Vec::new();
+    let mut scratch = String::new();
     let limits = DecodeLimits { max_log_payload_bytes: 1 << 20 };
     if let Ok(Decoded::Event(Event::Logs(batch))) = events::decode(event.as_bytes(), &limits, &mut scratch) {
         let findings = logs::findings(SCANNER.scan(&batch), &PROFILES, &Location::default());

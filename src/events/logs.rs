@@ -1,10 +1,11 @@
 //! CloudWatch Logs subscription payloads: `{"awslogs":{"data":"<base64 of gzip of JSON>"}}`.
 //!
-//! The payload is decoded in one stream (base64 -> gunzip) into a caller-owned buffer with a
-//! hard size limit, then parsed without copying: messages borrow from that buffer unless JSON
+//! The payload is base64-decoded, then gunzipped into a caller-owned buffer with a hard size
+//! limit, then parsed without copying: messages borrow from that buffer unless JSON
 //! escapes force a copy. A small gzip that inflates to gigabytes stops at the limit.
 
 use super::DecodeError;
+use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -48,39 +49,47 @@ pub struct LogLine<'a> {
 }
 
 /// Base64-decodes and gunzips `data` into `out`, refusing to produce more than `limit` bytes.
-pub fn inflate(data: &str, limit: usize, out: &mut Vec<u8>) -> Result<(), DecodeError> {
-    out.clear();
-    let base64 = base64::read::DecoderReader::new(data.as_bytes(), &BASE64);
-    let mut gunzip = flate2::read::GzDecoder::new(base64).take(limit as u64 + 1);
-    if let Err(error) = gunzip.read_to_end(out) {
-        let base64_error = error
-            .get_ref()
-            .is_some_and(|inner| inner.is::<base64::DecodeError>());
-        return Err(if base64_error {
-            DecodeError::Base64(error.to_string())
-        } else {
-            DecodeError::Gzip(error.to_string())
-        });
+/// Invalid UTF-8 (an app that wrote raw bytes) is replaced with U+FFFD rather than losing the
+/// whole batch.
+///
+/// The compressed bytes are decoded in one go (they are small next to what they inflate to), and
+/// the output is sized up front from the gzip trailer, so inflating copies each byte once.
+pub fn inflate(data: &str, limit: usize, out: &mut String) -> Result<(), DecodeError> {
+    let mut bytes = std::mem::take(out).into_bytes();
+    bytes.clear();
+    let compressed = BASE64
+        .decode(data.trim_ascii())
+        .map_err(|error| DecodeError::Base64(error.to_string()))?;
+    bytes.reserve(inflated_size_hint(&compressed).min(limit) + 1);
+    let mut gunzip = flate2::read::GzDecoder::new(&compressed[..]).take(limit as u64 + 1);
+    if let Err(error) = gunzip.read_to_end(&mut bytes) {
+        return Err(DecodeError::Gzip(error.to_string()));
     }
-    if out.len() > limit {
-        out.clear();
+    if bytes.len() > limit {
         return Err(DecodeError::TooLarge {
             what: "the inflated awslogs.data",
             limit,
             setting: "MAX_LOG_PAYLOAD_BYTES",
         });
     }
+    *out = String::from_utf8(bytes)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
     Ok(())
 }
 
-/// Parses an inflated payload. Invalid UTF-8 (an app that wrote raw bytes) is replaced with
-/// U+FFFD rather than losing the whole batch; `buffer` then holds the repaired text.
-pub fn parse(inflated: &mut Vec<u8>) -> Result<LogBatch<'_>, DecodeError> {
-    if std::str::from_utf8(inflated).is_err() {
-        let repaired = String::from_utf8_lossy(inflated).into_owned();
-        *inflated = repaired.into_bytes();
+/// The size a gzip member says it inflates to (its trailer's ISIZE, the size modulo 2^32).
+/// Only a hint: a hostile or truncated stream can claim anything, so callers cap it.
+fn inflated_size_hint(gzip: &[u8]) -> usize {
+    match gzip.len().checked_sub(4).map(|start| &gzip[start..]) {
+        Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]) as usize,
+        _ => 0,
     }
-    serde_json::from_slice(inflated).map_err(|error| DecodeError::Shape {
+}
+
+/// Parses an inflated payload; messages borrow from `inflated` unless JSON escapes force a copy.
+pub fn parse(inflated: &str) -> Result<LogBatch<'_>, DecodeError> {
+    // From `str`, not bytes: `inflate` validated the UTF-8 once for the whole buffer.
+    serde_json::from_str(inflated).map_err(|error| DecodeError::Shape {
         kind: "CloudWatch Logs",
         message: super::redacted_serde_error(&error),
     })
@@ -129,9 +138,9 @@ pub(crate) mod tests {
             br#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/ecs/coder",
             "logStream":"ecs/coder/0123456789abcdef0123456789abcdef","subscriptionFilters":["f"],
             "logEvents":[{"id":"1","timestamp":1,"message":"Using built-in PostgreSQL (/x)"}]}"#;
-        let mut buffer = Vec::new();
+        let mut buffer = String::new();
         inflate(&encode(json), 1 << 20, &mut buffer).unwrap();
-        let batch = parse(&mut buffer).unwrap();
+        let batch = parse(&buffer).unwrap();
         assert_eq!(batch.message_type, DATA_MESSAGE);
         assert_eq!(batch.log_events.len(), 1);
         assert!(matches!(batch.log_events[0].message, Cow::Borrowed(_)));
@@ -141,15 +150,15 @@ pub(crate) mod tests {
     fn accepts_unpadded_base64() {
         let padded = encode(b"{\"messageType\":\"CONTROL_MESSAGE\"}");
         let unpadded = padded.trim_end_matches('=');
-        let mut buffer = Vec::new();
+        let mut buffer = String::new();
         inflate(unpadded, 1024, &mut buffer).unwrap();
-        assert_eq!(parse(&mut buffer).unwrap().message_type, CONTROL_MESSAGE);
+        assert_eq!(parse(&buffer).unwrap().message_type, CONTROL_MESSAGE);
     }
 
     #[test]
     fn refuses_a_payload_that_inflates_past_the_limit() {
         let big = vec![b' '; 100_000];
-        let mut buffer = Vec::new();
+        let mut buffer = String::new();
         let error = inflate(&encode(&big), 10_000, &mut buffer).unwrap_err();
         assert!(matches!(error, DecodeError::TooLarge { limit: 10_000, .. }));
         assert!(buffer.is_empty());
@@ -157,7 +166,7 @@ pub(crate) mod tests {
 
     #[test]
     fn tells_bad_base64_from_bad_gzip() {
-        let mut buffer = Vec::new();
+        let mut buffer = String::new();
         assert!(matches!(
             inflate("not base64!!", 1024, &mut buffer),
             Err(DecodeError::Base64(_))
@@ -180,9 +189,9 @@ pub(crate) mod tests {
         let mut json = br#"{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","timestamp":1,"message":"bad "#.to_vec();
         json.extend_from_slice(&[0xff, 0xfe]);
         json.extend_from_slice(br#" Using built-in PostgreSQL (/x)"}]}"#);
-        let mut buffer = Vec::new();
+        let mut buffer = String::new();
         inflate(&encode(&json), 1 << 20, &mut buffer).unwrap();
-        let batch = parse(&mut buffer).unwrap();
+        let batch = parse(&buffer).unwrap();
         assert_eq!(
             batch.log_events[0].message,
             "bad \u{fffd}\u{fffd} Using built-in PostgreSQL (/x)"

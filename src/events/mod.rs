@@ -92,7 +92,7 @@ struct AwsLogsEnvelope<'a> {
 pub fn decode<'a>(
     input: &'a [u8],
     limits: &DecodeLimits,
-    scratch: &'a mut Vec<u8>,
+    scratch: &'a mut String,
 ) -> Result<Decoded<'a>, DecodeError> {
     let first = input.iter().find(|byte| !byte.is_ascii_whitespace());
     match first {
@@ -258,7 +258,7 @@ mod tests {
     use super::*;
 
     fn decode_str(input: &str) -> Result<String, DecodeError> {
-        let mut scratch = Vec::new();
+        let mut scratch = String::new();
         decode(input.as_bytes(), &DecodeLimits::default(), &mut scratch).map(
             |decoded| match decoded {
                 Decoded::Event(event) => format!("event: {}", event.describe()),
@@ -280,7 +280,7 @@ mod tests {
 
     #[test]
     fn decodes_a_task_state_change_ignoring_unknown_fields() {
-        let mut scratch = Vec::new();
+        let mut scratch = String::new();
         let Decoded::Event(Event::TaskStateChange(event)) =
             decode(TASK.as_bytes(), &DecodeLimits::default(), &mut scratch).unwrap()
         else {

@@ -2,6 +2,7 @@
 //! credentials pattern, then findings aggregated per rule (500 matching lines make one finding
 //! with a count and the first evidence).
 
+use super::prefilter::Prefilter;
 use super::remedy;
 use crate::events::logs::{LogBatch, LogLine};
 use crate::finding::{Finding, Location, RuleId, Severity};
@@ -45,9 +46,10 @@ struct Pattern {
     summary: Option<String>,
 }
 
-/// All log patterns compiled once into a [`RegexSet`].
+/// All log patterns compiled once: a literal prefilter, then a [`RegexSet`].
 #[derive(Clone, Debug)]
 pub struct LogScanner {
+    prefilter: Prefilter,
     set: RegexSet,
     patterns: Vec<Pattern>,
     max_line_bytes: usize,
@@ -106,6 +108,7 @@ impl LogScanner {
         let set = RegexSet::new(patterns.iter().map(|pattern| pattern.regex.as_str()))
             .map_err(|error| ScannerError(error.to_string()))?;
         Ok(LogScanner {
+            prefilter: Prefilter::new(patterns.iter().map(|pattern| pattern.regex.as_str())),
             set,
             patterns,
             max_line_bytes,
@@ -117,12 +120,18 @@ impl LogScanner {
         self.scan_lines(&batch.log_events)
     }
 
+    /// Whether the literal prefilter is on (it is off when a pattern has no required literal,
+    /// and then every line goes through the regexes).
+    pub fn prefilters(&self) -> bool {
+        self.prefilter.is_active()
+    }
+
     /// Scans lines once each, for every pattern at the same time.
     pub fn scan_lines(&self, lines: &[LogLine]) -> Vec<RuleMatch> {
         let mut matches: Vec<RuleMatch> = Vec::new();
         for event in lines {
             let line = examined_part(&event.message, self.max_line_bytes);
-            if !self.set.is_match(line) {
+            if !self.prefilter.may_match(line) || !self.set.is_match(line) {
                 continue;
             }
             for index in self.set.matches(line).iter() {

@@ -6,6 +6,7 @@ pub mod configuration;
 pub mod database_url;
 pub mod deployment;
 pub mod logs;
+mod prefilter;
 pub mod remedy;
 pub mod secret_reference;
 
