@@ -16,7 +16,8 @@ pub const EVIDENCE_LINES: usize = 3;
 const EVIDENCE_CHARS: usize = 400;
 
 /// `scheme://user:password@host`: a URL that carries a password.
-const CREDENTIALS_PATTERN: &str = r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/]+:([^\s@]+)@[^\s@/]";
+pub(super) const CREDENTIALS_PATTERN: &str =
+    r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/]+:([^\s@]+)@[^\s@/]";
 
 /// The subscription filter term for credentials in URLs, in CloudWatch's regex filter syntax
 /// (no negated classes, no `%`): a user, a password of the characters that syntax allows, `@`.

@@ -149,7 +149,7 @@ mod tests {
         }
         assert_eq!(literals(r".*dbtype=sqlite3").unwrap(), ["dbtype=sqlite3"]);
         assert_eq!(
-            literals(r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/]+:([^\s@]+)@[^\s@/]").unwrap(),
+            literals(crate::rules::logs::CREDENTIALS_PATTERN).unwrap(),
             ["://"]
         );
     }
@@ -171,7 +171,7 @@ mod tests {
             r"Using built-in PostgreSQL \((?P<path>[^)]*)\)",
             "(?i)database is LOCKED",
             r"ORM engine initialization attempt #\d+/\d+ failed",
-            r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/]+:([^\s@]+)@[^\s@/]",
+            crate::rules::logs::CREDENTIALS_PATTERN,
         ];
         let prefilter = Prefilter::new(patterns);
         assert!(prefilter.is_active());
@@ -195,5 +195,77 @@ mod tests {
                 "2026-11-24 03:20:01.114 [info]  coderd: workspace agent stats rx_bytes=1"
             )
         );
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::profiles::Profiles;
+    use proptest::prelude::*;
+    use regex::RegexSet;
+
+    struct Shipped {
+        prefilter: Prefilter,
+        set: RegexSet,
+        examples: Vec<String>,
+    }
+
+    static SHIPPED: std::sync::LazyLock<Shipped> = std::sync::LazyLock::new(|| {
+        let (patterns, examples) = shipped();
+        Shipped {
+            prefilter: Prefilter::new(patterns.iter().map(String::as_str)),
+            set: RegexSet::new(&patterns).unwrap(),
+            examples,
+        }
+    });
+
+    fn shipped() -> (Vec<String>, Vec<String>) {
+        let profiles = Profiles::built_in().unwrap();
+        let mut patterns: Vec<String> = profiles
+            .signatures()
+            .iter()
+            .map(|s| s.regex.as_str().to_string())
+            .collect();
+        patterns.push(crate::rules::logs::CREDENTIALS_PATTERN.to_string());
+        let mut examples: Vec<String> = profiles
+            .signatures()
+            .iter()
+            .map(|s| s.example.clone())
+            .collect();
+        examples.push("url=postgres://coder:hunter2@db:5432/coder".to_string());
+        (patterns, examples)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// The prefilter may let through lines no pattern matches, never the reverse: any
+        /// shipped example, cut anywhere and wrapped in noise, that a pattern still matches
+        /// passes the filter.
+        #[test]
+        fn never_hides_a_line_a_pattern_matches(
+            which in 0usize..64,
+            before in "[ -~]{0,40}",
+            after in "[ -~\u{e9}\u{212a}]{0,40}",
+            cut in 0usize..200,
+        ) {
+            let Shipped { prefilter, set, examples } = &*SHIPPED;
+            prop_assert!(prefilter.is_active());
+            let example = &examples[which % examples.len()];
+            let mut end = cut.min(example.len());
+            while !example.is_char_boundary(end) {
+                end -= 1;
+            }
+            for line in [
+                format!("{before}{example}{after}"),
+                format!("{before}{}", &example[..end]),
+                format!("{}{after}", &example[end..]),
+            ] {
+                if set.is_match(&line) {
+                    prop_assert!(prefilter.may_match(&line), "{line:?}");
+                }
+            }
+        }
     }
 }
