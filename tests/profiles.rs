@@ -262,6 +262,23 @@ fn bad_task_definitions_fire_and_good_ones_do_not() {
 }
 
 #[test]
+fn vaultwarden_reads_its_database_url_from_a_file() {
+    let profiles = Profiles::built_in().unwrap();
+    let image = "vaultwarden/server:1.32.0";
+    let from_file = env(&[("DATABASE_URL_FILE", "/run/secrets/vaultwarden-db-url")]);
+    assert_eq!(evaluate(&profiles, image, from_file), Vec::<String>::new());
+    // Coder has no such convention: CODER_PG_CONNECTION_URL_FILE is just an unknown name.
+    assert_eq!(
+        evaluate(
+            &profiles,
+            "ghcr.io/coder/coder:v2.18.0",
+            env(&[("CODER_PG_CONNECTION_URL_FILE", "/run/secrets/pg")])
+        ),
+        vec!["ephemeral-data-directory", "no-external-database"]
+    );
+}
+
+#[test]
 fn every_start_up_line_is_recognised_for_its_app() {
     let profiles = Profiles::built_in().unwrap();
     let scanner = LogScanner::new(&profiles, 16 * 1024).unwrap();

@@ -53,6 +53,8 @@ struct ProfileSpec {
     #[serde(default)]
     data_directory_setting: Option<String>,
     #[serde(default)]
+    file_suffix: Option<String>,
+    #[serde(default)]
     database: Option<DatabaseSpec>,
     #[serde(default)]
     volatile_switch: Vec<VolatileSwitch>,
@@ -246,6 +248,9 @@ pub struct Profile {
     pub embedded_database: String,
     pub data_directory: Option<String>,
     pub data_directory_setting: Option<String>,
+    /// The app also reads a setting `X` from the file that `X` + this suffix names
+    /// (Vaultwarden's `DATABASE_URL_FILE`): such a setting counts as set, its value unseen.
+    pub file_suffix: Option<String>,
     pub database: Option<DatabaseSettings>,
     pub volatile_switches: Vec<VolatileSwitch>,
 }
@@ -620,6 +625,13 @@ fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>), String> 
             Some(settings)
         }
     };
+    if spec
+        .file_suffix
+        .as_deref()
+        .is_some_and(|suffix| suffix.trim().is_empty() || suffix.contains(char::is_whitespace))
+    {
+        return Err("file_suffix must be a non-empty name suffix such as \"_FILE\"".to_string());
+    }
     if let Some(switch) = spec
         .volatile_switch
         .iter()
@@ -645,6 +657,7 @@ fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>), String> 
                 .data_directory
                 .map(|dir| normalise_path(&dir).to_string()),
             data_directory_setting: spec.data_directory_setting,
+            file_suffix: spec.file_suffix,
             database,
             volatile_switches: spec.volatile_switch,
         },

@@ -26,6 +26,9 @@ pub enum SettingSource<'a> {
     Environment(&'a str),
     /// A `secrets` entry and its `valueFrom`.
     Secret(&'a str),
+    /// An `environment` value naming a file the app reads the setting from at start-up
+    /// (the profile's `file_suffix`, e.g. `DATABASE_URL_FILE`); what the file holds is unseen.
+    File(&'a str),
 }
 
 /// A named setting of a container and where its value comes from.
@@ -48,6 +51,11 @@ impl Setting<'_> {
                 "secrets {} from {}",
                 self.name,
                 redact::truncate_chars(&redact::redact_text(value_from), 300)
+            ),
+            SettingSource::File(path) => format!(
+                "environment {} = {} (a file the app reads the setting from)",
+                self.name,
+                redact::display_setting_value(self.name, path)
             ),
         }
     }
@@ -73,7 +81,8 @@ pub struct Invalid<'a> {
 }
 
 impl<'a> AppContainer<'a> {
-    /// Finds a setting in `environment` (non-empty value) or `secrets`.
+    /// Finds a setting in `environment` (non-empty value) or `secrets`, or, for an app that
+    /// reads settings from files, the variable naming its file.
     fn setting(&self, name: &'a str) -> Option<Setting<'a>> {
         if let Some(secret) = self.container.secret(name) {
             return Some(Setting {
@@ -81,12 +90,28 @@ impl<'a> AppContainer<'a> {
                 source: SettingSource::Secret(&secret.value_from),
             });
         }
-        self.container
+        if let Some(value) = self
+            .container
             .env(name)
             .filter(|value| !value.trim().is_empty())
-            .map(|value| Setting {
+        {
+            return Some(Setting {
                 name,
                 source: SettingSource::Environment(value),
+            });
+        }
+        let suffix = self.profile.file_suffix.as_deref()?;
+        self.container
+            .environment
+            .iter()
+            .rev()
+            .find(|variable| {
+                variable.name.strip_suffix(suffix) == Some(name)
+                    && !variable.value.trim().is_empty()
+            })
+            .map(|variable| Setting {
+                name: &variable.name,
+                source: SettingSource::File(&variable.value),
             })
     }
 
@@ -140,8 +165,8 @@ impl<'a> AppContainer<'a> {
                         return Some(DatabaseChoice::Unrecognised);
                     }
                 }
-                // A value from a secret cannot be seen: give it the benefit of the doubt.
-                SettingSource::Secret(_) => external.push(setting),
+                // A value from a secret or a file cannot be seen: give it the benefit of the doubt.
+                SettingSource::Secret(_) | SettingSource::File(_) => external.push(setting),
             }
         }
         for group in &database.groups {
@@ -1044,10 +1069,12 @@ mod tests {
         images = ["example/schemed"]
         embedded_database = "SQLite"
         data_directory = "/data"
+        file_suffix = "_FILE"
         [profile.database]
         settings = ["DATABASE_URL"]
         url_schemes = ["mysql", "postgres", "postgresql"]
         embedded_schemes = ["*"]
+        near_miss = [{ name = "DATABASE_URI", means = "DATABASE_URL" }]
         [[profile.volatile_switch]]
         setting = "I_REALLY_WANT_VOLATILE_STORAGE"
         values = ["true"]
@@ -1154,6 +1181,62 @@ mod tests {
                 EphemeralDataDirectory,
                 VolatileStorageAcknowledged
             ]
+        );
+    }
+
+    #[test]
+    fn a_setting_read_from_a_file_counts_as_set_where_the_app_reads_files() {
+        use RuleId::*;
+        let from_file =
+            serde_json::json!([{"name": "DATABASE_URL_FILE", "value": "/run/secrets/db-url"}]);
+        assert_eq!(shaped("example/schemed", from_file.clone()), vec![]);
+        // The near miss stands for a setting that is set (from its file): not a mistake.
+        let mut with_near_miss = from_file.as_array().unwrap().clone();
+        with_near_miss
+            .push(serde_json::json!({"name": "DATABASE_URI", "value": "postgres://db/vw"}));
+        assert_eq!(
+            shaped("example/schemed", serde_json::Value::Array(with_near_miss)),
+            vec![]
+        );
+        // An empty file name is no setting; a profile without file_suffix reads no files.
+        assert_eq!(
+            shaped(
+                "example/schemed",
+                serde_json::json!([{"name": "DATABASE_URL_FILE", "value": " "}])
+            ),
+            vec![NoExternalDatabase, EphemeralDataDirectory]
+        );
+        assert_eq!(
+            shaped(
+                "example/typed",
+                serde_json::json!([{"name": "DB_TYPE_FILE", "value": "/run/secrets/type"}])
+            ),
+            vec![NoExternalDatabase, EphemeralDataDirectory]
+        );
+    }
+
+    #[test]
+    fn a_file_setting_is_described_by_its_variable() {
+        let profiles = Profiles::from_sources([("shapes.toml", SHAPES)]).unwrap();
+        let task = task_with(serde_json::json!({
+            "family": "app", "revision": 1,
+            "containerDefinitions": [{"name": "app", "image": "example/schemed",
+                "environment": [{"name": "DATABASE_URL_FILE", "value": "/run/secrets/db-url"}]}]
+        }));
+        let definition = task.task_definition.as_ref().unwrap();
+        let container = &definition.container_definitions[0];
+        let app = AppContainer {
+            task: &task,
+            definition,
+            container,
+            profile: &profiles.all()[2],
+        };
+        let settings = app.external_database();
+        assert_eq!(settings.len(), 1);
+        assert_eq!(settings[0].name, "DATABASE_URL_FILE");
+        assert_eq!(
+            settings[0].describe(),
+            "environment DATABASE_URL_FILE = /run/secrets/db-url (a file the app reads the setting from)"
         );
     }
 
