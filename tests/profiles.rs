@@ -278,6 +278,59 @@ fn vaultwarden_reads_its_database_url_from_a_file() {
     );
 }
 
+fn efs_at(path: &str) -> Value {
+    json!({"mountPoints": [{"sourceVolume": "home", "containerPath": path}]})
+}
+
+#[test]
+fn the_data_directory_follows_the_image_tag_and_the_apps_subdirectory() {
+    let profiles = Profiles::built_in().unwrap();
+    let sqlite = env(&[("GITEA__database__DB_TYPE", "sqlite3")]);
+    // A rootless Gitea keeps its data in /var/lib/gitea: EFS at /data does not hold it.
+    assert_eq!(
+        evaluate(
+            &profiles,
+            "gitea/gitea:1.22-rootless",
+            merge(sqlite.clone(), efs_at("/data"))
+        ),
+        vec!["ephemeral-data-directory", "no-external-database"]
+    );
+    assert_eq!(
+        evaluate(
+            &profiles,
+            "gitea/gitea:1.22-rootless",
+            merge(sqlite.clone(), efs_at("/var/lib/gitea"))
+        ),
+        vec!["no-external-database"]
+    );
+    assert_eq!(
+        evaluate(
+            &profiles,
+            "gitea/gitea:1.22",
+            merge(sqlite, efs_at("/data"))
+        ),
+        vec!["no-external-database"]
+    );
+    // n8n keeps its data in $N8N_USER_FOLDER/.n8n.
+    let folder = env(&[("N8N_USER_FOLDER", "/data")]);
+    assert_eq!(
+        evaluate(
+            &profiles,
+            "n8nio/n8n:1.70.0",
+            merge(folder.clone(), efs_at("/data/.n8n"))
+        ),
+        vec!["no-external-database"]
+    );
+    assert_eq!(
+        evaluate(
+            &profiles,
+            "n8nio/n8n:1.70.0",
+            merge(folder, efs_at("/data/other"))
+        ),
+        vec!["ephemeral-data-directory", "no-external-database"]
+    );
+}
+
 #[test]
 fn every_start_up_line_is_recognised_for_its_app() {
     let profiles = Profiles::built_in().unwrap();

@@ -7,6 +7,7 @@
 use crate::finding::RuleId;
 use regex::Regex;
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::fmt;
 
 /// The profiles shipped inside the binary.
@@ -52,6 +53,10 @@ struct ProfileSpec {
     data_directory: Option<String>,
     #[serde(default)]
     data_directory_setting: Option<String>,
+    #[serde(default)]
+    data_subdirectory: Option<String>,
+    #[serde(default)]
+    tag_variant: Vec<TagVariant>,
     #[serde(default)]
     file_suffix: Option<String>,
     #[serde(default)]
@@ -236,6 +241,14 @@ struct SignatureSpec {
     example: String,
 }
 
+/// Images of an app whose tag contains `tag_contains` keep their data in `data_directory`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TagVariant {
+    pub tag_contains: String,
+    pub data_directory: String,
+}
+
 /// A validated profile.
 #[derive(Clone, Debug)]
 pub struct Profile {
@@ -248,6 +261,11 @@ pub struct Profile {
     pub embedded_database: String,
     pub data_directory: Option<String>,
     pub data_directory_setting: Option<String>,
+    /// A directory the app keeps inside `data_directory_setting`'s value, where the data lives
+    /// (n8n's `$N8N_USER_FOLDER/.n8n`).
+    pub data_subdirectory: Option<String>,
+    /// Images whose tag says they keep their data elsewhere (Gitea's `-rootless` images).
+    pub tag_variants: Vec<TagVariant>,
     /// The app also reads a setting `X` from the file that `X` + this suffix names
     /// (Vaultwarden's `DATABASE_URL_FILE`): such a setting counts as set, its value unseen.
     pub file_suffix: Option<String>,
@@ -625,6 +643,17 @@ fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>), String> 
             Some(settings)
         }
     };
+    if spec.data_subdirectory.is_some() && spec.data_directory_setting.is_none() {
+        return Err("data_subdirectory needs data_directory_setting".to_string());
+    }
+    if let Some(variant) = spec.tag_variant.iter().find(|variant| {
+        variant.tag_contains.trim().is_empty() || !variant.data_directory.starts_with('/')
+    }) {
+        return Err(format!(
+            "tag_variant {:?} needs a tag_contains and an absolute data_directory",
+            variant.tag_contains
+        ));
+    }
     if spec
         .file_suffix
         .as_deref()
@@ -657,6 +686,17 @@ fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>), String> 
                 .data_directory
                 .map(|dir| normalise_path(&dir).to_string()),
             data_directory_setting: spec.data_directory_setting,
+            data_subdirectory: spec
+                .data_subdirectory
+                .map(|sub| sub.trim_matches('/').to_string()),
+            tag_variants: spec
+                .tag_variant
+                .into_iter()
+                .map(|variant| TagVariant {
+                    data_directory: normalise_path(&variant.data_directory).to_string(),
+                    ..variant
+                })
+                .collect(),
             file_suffix: spec.file_suffix,
             database,
             volatile_switches: spec.volatile_switch,
@@ -666,18 +706,43 @@ fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>), String> 
 }
 
 impl Profile {
-    /// The data directory for a container: the override setting's value if set, else the default.
+    /// The data directory for a container of `image`: the override setting's value if set
+    /// (with the app's subdirectory), else the directory of the image's tag variant, else the
+    /// default.
     pub fn data_directory_for<'a>(
         &'a self,
+        image: &str,
         env: impl Fn(&str) -> Option<&'a str>,
-    ) -> Option<&'a str> {
-        self.data_directory_setting
+    ) -> Option<Cow<'a, str>> {
+        if let Some(set) = self
+            .data_directory_setting
             .as_deref()
             .and_then(env)
             .filter(|dir| dir.starts_with('/'))
             .map(normalise_path)
+        {
+            return Some(match &self.data_subdirectory {
+                Some(sub) if set == "/" => Cow::Owned(format!("/{sub}")),
+                Some(sub) => Cow::Owned(format!("{set}/{sub}")),
+                None => Cow::Borrowed(set),
+            });
+        }
+        let tag = image_tag(image).unwrap_or_default();
+        self.tag_variants
+            .iter()
+            .find(|variant| tag.contains(variant.tag_contains.as_str()))
+            .map(|variant| variant.data_directory.as_str())
             .or(self.data_directory.as_deref())
+            .map(Cow::Borrowed)
     }
+}
+
+/// The tag of an image reference, if it has one: `gitea/gitea:1.22-rootless` -> `1.22-rootless`.
+pub fn image_tag(image: &str) -> Option<&str> {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let colon = without_digest.rfind(':')?;
+    let tag = &without_digest[colon + 1..];
+    (!tag.contains('/')).then_some(tag)
 }
 
 /// `/a/b/` -> `/a/b`; `/` stays `/`.
@@ -866,13 +931,58 @@ mod tests {
     fn data_directory_follows_its_setting() {
         let profiles = Profiles::built_in().unwrap();
         let coder = &profiles.all()[0];
+        let image = "ghcr.io/coder/coder:v2.18.0";
         assert_eq!(
-            coder.data_directory_for(|_| None),
+            coder.data_directory_for(image, |_| None).as_deref(),
             Some("/home/coder/.config/coderv2")
         );
         assert_eq!(
-            coder.data_directory_for(|name| (name == "CODER_CONFIG_DIR").then_some("/data/coder/")),
+            coder
+                .data_directory_for(image, |name| (name == "CODER_CONFIG_DIR")
+                    .then_some("/data/coder/"))
+                .as_deref(),
             Some("/data/coder")
+        );
+    }
+
+    #[test]
+    fn data_directory_inside_its_setting_and_by_image_tag() {
+        let profiles = Profiles::built_in().unwrap();
+        let find = |id: &str| profiles.all().iter().find(|p| p.id == id).unwrap();
+        let n8n = find("n8n");
+        assert_eq!(
+            n8n.data_directory_for("n8nio/n8n:1.70.0", |_| None)
+                .as_deref(),
+            Some("/home/node/.n8n")
+        );
+        for (folder, expected) in [("/data/", "/data/.n8n"), ("/", "/.n8n")] {
+            assert_eq!(
+                n8n.data_directory_for("n8nio/n8n", |name| (name == "N8N_USER_FOLDER")
+                    .then_some(folder))
+                    .as_deref(),
+                Some(expected)
+            );
+        }
+        let gitea = find("gitea");
+        for (image, expected) in [
+            ("gitea/gitea:1.22", "/data"),
+            ("gitea/gitea", "/data"),
+            ("gitea/gitea:1.22-rootless", "/var/lib/gitea"),
+            (
+                "docker.io/gitea/gitea:latest-rootless@sha256:0123",
+                "/var/lib/gitea",
+            ),
+        ] {
+            assert_eq!(
+                gitea.data_directory_for(image, |_| None).as_deref(),
+                Some(expected),
+                "{image}"
+            );
+        }
+        assert_eq!(image_tag("localhost:5000/gitea/gitea"), None);
+        assert_eq!(
+            image_tag("localhost:5000/gitea/gitea:1-rootless"),
+            Some("1-rootless")
         );
     }
 }

@@ -258,9 +258,9 @@ impl<'a> AppContainer<'a> {
             .unwrap_or_default()
     }
 
-    pub fn data_directory(&self) -> Option<&'a str> {
+    pub fn data_directory(&self) -> Option<std::borrow::Cow<'a, str>> {
         self.profile
-            .data_directory_for(|name| self.container.env(name))
+            .data_directory_for(&self.container.image, |name| self.container.env(name))
     }
 
     pub fn location(&self) -> Location {
@@ -427,7 +427,7 @@ pub fn volatile_storage_acknowledged(app: &AppContainer) -> Option<Finding> {
         value_listed(&switch.values, value).then_some((switch, value))
     })?;
     if let Some(directory) = app.data_directory()
-        && app.persistent_mount_over(directory).is_some()
+        && app.persistent_mount_over(&directory).is_some()
     {
         return None;
     }
@@ -458,7 +458,7 @@ pub fn volatile_storage_acknowledged(app: &AppContainer) -> Option<Finding> {
         switch.setting, app.profile.name
     )];
     if let Some(directory) = app.data_directory() {
-        fix.extend(remedy::persistent_data(app, directory));
+        fix.extend(remedy::persistent_data(app, &directory));
     }
     finding.fix = fix;
     Some(finding)
@@ -470,7 +470,7 @@ pub fn ephemeral_data_directory(app: &AppContainer) -> Option<Finding> {
     if !app.keeps_data_in_container() {
         return None;
     }
-    if app.persistent_mount_over(directory).is_some() {
+    if app.persistent_mount_over(&directory).is_some() {
         return None;
     }
     let mut finding = app.finding(
@@ -488,7 +488,7 @@ pub fn ephemeral_data_directory(app: &AppContainer) -> Option<Finding> {
     finding
         .facts
         .insert("data_directory".to_string(), directory.to_string());
-    finding.fix = remedy::persistent_data(app, directory);
+    finding.fix = remedy::persistent_data(app, &directory);
     Some(finding)
 }
 
@@ -714,7 +714,7 @@ pub fn data_directory_persists(
         profile,
     };
     let directory = app.data_directory()?;
-    Some(app.persistent_mount_over(directory).is_some())
+    Some(app.persistent_mount_over(&directory).is_some())
 }
 
 /// All configuration rules for one task.
