@@ -283,7 +283,7 @@ fn efs_at(path: &str) -> Value {
 }
 
 #[test]
-fn the_data_directory_follows_the_image_tag_and_the_apps_subdirectory() {
+fn image_tags_and_subdirectories_change_where_data_lives_and_what_is_read() {
     let profiles = Profiles::built_in().unwrap();
     let sqlite = env(&[("GITEA__database__DB_TYPE", "sqlite3")]);
     // A rootless Gitea keeps its data in /var/lib/gitea: EFS at /data does not hold it.
@@ -310,6 +310,39 @@ fn the_data_directory_follows_the_image_tag_and_the_apps_subdirectory() {
             merge(sqlite, efs_at("/data"))
         ),
         vec!["no-external-database"]
+    );
+    // Uptime Kuma 1.x reads no database setting: a MariaDB type there still means SQLite.
+    let mariadb = merge(
+        env(&[
+            ("UPTIME_KUMA_DB_TYPE", "mariadb"),
+            ("UPTIME_KUMA_DB_HOSTNAME", "db"),
+        ]),
+        secret("UPTIME_KUMA_DB_PASSWORD"),
+    );
+    for v1 in [
+        "louislam/uptime-kuma:1",
+        "louislam/uptime-kuma:1.23.16-debian",
+    ] {
+        assert_eq!(
+            evaluate(&profiles, v1, mariadb.clone()),
+            vec!["database-setting-invalid", "ephemeral-data-directory"],
+            "{v1}"
+        );
+    }
+    for v2 in [
+        "louislam/uptime-kuma:2.0.2",
+        "louislam/uptime-kuma:latest",
+        "louislam/uptime-kuma",
+    ] {
+        assert_eq!(
+            evaluate(&profiles, v2, mariadb.clone()),
+            Vec::<String>::new(),
+            "{v2}"
+        );
+    }
+    assert_eq!(
+        evaluate(&profiles, "louislam/uptime-kuma:1.23", json!({})),
+        vec!["ephemeral-data-directory", "no-external-database"]
     );
     // n8n keeps its data in $N8N_USER_FOLDER/.n8n.
     let folder = env(&[("N8N_USER_FOLDER", "/data")]);

@@ -56,7 +56,7 @@ struct ProfileSpec {
     #[serde(default)]
     data_subdirectory: Option<String>,
     #[serde(default)]
-    tag_variant: Vec<TagVariant>,
+    tag_variant: Vec<TagVariantSpec>,
     #[serde(default)]
     file_suffix: Option<String>,
     #[serde(default)]
@@ -241,12 +241,24 @@ struct SignatureSpec {
     example: String,
 }
 
-/// Images of an app whose tag contains `tag_contains` keep their data in `data_directory`.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct TagVariantSpec {
+    tags: String,
+    #[serde(default)]
+    data_directory: Option<String>,
+    #[serde(default)]
+    database_settings_ignored: Option<String>,
+}
+
+/// Images of an app whose tag matches `tags` behave differently: they keep their data
+/// elsewhere (Gitea's `-rootless` images) or read no database settings at all (Uptime Kuma 1).
+#[derive(Clone, Debug)]
 pub struct TagVariant {
-    pub tag_contains: String,
-    pub data_directory: String,
+    pub tags: Regex,
+    pub data_directory: Option<String>,
+    /// Why any database setting is ignored by these images, for the alert.
+    pub database_settings_ignored: Option<String>,
 }
 
 /// A validated profile.
@@ -646,13 +658,38 @@ fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>), String> 
     if spec.data_subdirectory.is_some() && spec.data_directory_setting.is_none() {
         return Err("data_subdirectory needs data_directory_setting".to_string());
     }
-    if let Some(variant) = spec.tag_variant.iter().find(|variant| {
-        variant.tag_contains.trim().is_empty() || !variant.data_directory.starts_with('/')
-    }) {
-        return Err(format!(
-            "tag_variant {:?} needs a tag_contains and an absolute data_directory",
-            variant.tag_contains
-        ));
+    let mut tag_variants = Vec::new();
+    for variant in &spec.tag_variant {
+        let tags = Regex::new(&variant.tags).map_err(|error| {
+            format!(
+                "tag_variant {:?}: tags is not a regex: {error}",
+                variant.tags
+            )
+        })?;
+        if variant
+            .data_directory
+            .as_deref()
+            .is_some_and(|dir| !dir.starts_with('/'))
+        {
+            return Err(format!(
+                "tag_variant {:?}: data_directory must be an absolute path",
+                variant.tags
+            ));
+        }
+        if variant.data_directory.is_none() && variant.database_settings_ignored.is_none() {
+            return Err(format!(
+                "tag_variant {:?} needs a data_directory or database_settings_ignored",
+                variant.tags
+            ));
+        }
+        tag_variants.push(TagVariant {
+            tags,
+            data_directory: variant
+                .data_directory
+                .as_deref()
+                .map(|dir| normalise_path(dir).to_string()),
+            database_settings_ignored: variant.database_settings_ignored.clone(),
+        });
     }
     if spec
         .file_suffix
@@ -689,14 +726,7 @@ fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>), String> 
             data_subdirectory: spec
                 .data_subdirectory
                 .map(|sub| sub.trim_matches('/').to_string()),
-            tag_variants: spec
-                .tag_variant
-                .into_iter()
-                .map(|variant| TagVariant {
-                    data_directory: normalise_path(&variant.data_directory).to_string(),
-                    ..variant
-                })
-                .collect(),
+            tag_variants,
             file_suffix: spec.file_suffix,
             database,
             volatile_switches: spec.volatile_switch,
@@ -727,13 +757,18 @@ impl Profile {
                 None => Cow::Borrowed(set),
             });
         }
-        let tag = image_tag(image).unwrap_or_default();
-        self.tag_variants
-            .iter()
-            .find(|variant| tag.contains(variant.tag_contains.as_str()))
-            .map(|variant| variant.data_directory.as_str())
+        self.tag_variants_of(image)
+            .find_map(|variant| variant.data_directory.as_deref())
             .or(self.data_directory.as_deref())
             .map(Cow::Borrowed)
+    }
+
+    /// The tag variants an image belongs to (an image without a tag belongs to none).
+    pub fn tag_variants_of<'a>(&'a self, image: &str) -> impl Iterator<Item = &'a TagVariant> {
+        let tag = image_tag(image).unwrap_or_default().to_string();
+        self.tag_variants
+            .iter()
+            .filter(move |variant| !tag.is_empty() && variant.tags.is_match(&tag))
     }
 }
 

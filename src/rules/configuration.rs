@@ -122,6 +122,27 @@ impl<'a> AppContainer<'a> {
     /// How the container's settings choose the database.
     pub fn database_choice(&self) -> Option<DatabaseChoice<'a>> {
         let database = self.database()?;
+        if let Some(reason) = self
+            .profile
+            .tag_variants_of(&self.container.image)
+            .find_map(|variant| variant.database_settings_ignored.as_deref())
+        {
+            // This image reads none of the settings: whatever is set, the data stays inside.
+            return Some(
+                match database.all_names().find_map(|name| self.setting(name)) {
+                    Some(setting) => DatabaseChoice::Invalid(Invalid {
+                        setting,
+                        problem: format!(
+                            "{reason}: image {} ignores {}, so it uses its {}",
+                            redact::truncate_chars(&self.container.image, 200),
+                            setting.name,
+                            self.profile.embedded_database
+                        ),
+                    }),
+                    None => DatabaseChoice::Embedded(None),
+                },
+            );
+        }
         let mut external = Vec::new();
         let mut explicit_embedded = None;
         let mut invalid = None;
@@ -1212,6 +1233,23 @@ mod tests {
                 serde_json::json!([{"name": "DB_TYPE_FILE", "value": "/run/secrets/type"}])
             ),
             vec![NoExternalDatabase, EphemeralDataDirectory]
+        );
+    }
+
+    #[test]
+    fn the_fix_names_the_database_once_when_the_engine_is_unknown() {
+        let profiles = Profiles::from_sources([("shapes.toml", SHAPES)]).unwrap();
+        let task = task_with(serde_json::json!({
+            "family": "app", "revision": 1,
+            "containerDefinitions": [{"name": "app", "image": "example/typed"}]
+        }));
+        let ephemeral = evaluate(&task, &profiles)
+            .into_iter()
+            .find(|f| f.rule == RuleId::EphemeralDataDirectory)
+            .unwrap();
+        assert_eq!(
+            ephemeral.fix[0],
+            "Give Typed an external database with DB_TYPE (from Secrets Manager); its data then no longer lives in /data."
         );
     }
 

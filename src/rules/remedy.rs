@@ -81,7 +81,16 @@ pub fn external_database_steps(profile: &Profile, container: Option<&str>) -> Ve
 pub fn fix_invalid_setting(app: &AppContainer, setting: &str) -> Vec<String> {
     let database = app.profile.database.as_ref();
     let mut steps = Vec::new();
-    if let Some(kind) =
+    if let Some(reason) = app
+        .profile
+        .tag_variants_of(&app.container.image)
+        .find_map(|variant| variant.database_settings_ignored.as_deref())
+    {
+        steps.push(format!(
+            "Run a version of {} whose image reads {setting} ({reason}), or keep its data on EFS.",
+            app.profile.name
+        ));
+    } else if let Some(kind) =
         database.and_then(|d| d.type_settings.iter().find(|kind| kind.name == setting))
     {
         steps.push(format!(
@@ -140,10 +149,13 @@ pub fn external_database(app: &AppContainer) -> Vec<String> {
 pub fn persistent_data(app: &AppContainer, directory: &str) -> Vec<String> {
     let mut steps = Vec::new();
     if let Some(database) = &app.profile.database {
+        let kind = match engine_name(app.profile) {
+            "database" => "database".to_string(),
+            engine => format!("{engine} database"),
+        };
         steps.push(format!(
-            "Give {} an external {} database with {} (from Secrets Manager); its data then no longer lives in {directory}.",
+            "Give {} an external {kind} with {} (from Secrets Manager); its data then no longer lives in {directory}.",
             app.profile.name,
-            engine_name(app.profile),
             database.primary_setting()
         ));
         steps.push(efs_step(app.profile, directory));
