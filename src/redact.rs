@@ -23,9 +23,11 @@ static KEY_VALUE_SECRET: LazyLock<Regex> = LazyLock::new(|| {
     // key=value (DSNs, query strings, env dumps), "key": "value" (JSON) and password: value
     // (YAML-ish). A bare "token: ..." in prose is left alone: too many false alarms. An
     // unquoted value runs to the next whitespace: a password may contain & ; , (a query
-    // string's following parameters are hidden too, which is the safe side).
+    // string's following parameters are hidden too, which is the safe side). A quoted value
+    // goes on after its closing quote as a shell word does (`'abc'def` is `abcdef`), up to
+    // whitespace or a JSON delimiter.
     Regex::new(
-        r#"(?i)([\w.\-]*(?:password|passwd|pwd|token|secret_key|client_secret|api_?key|access_key)\s*=\s*|"[\w.\-]*(?:password|passwd|pwd|token|secret|api_?key|access_key)"\s*:\s*|\b[\w.\-]*(?:password|passwd|pwd)\s*:\s*)("[^"]*"|'[^']*'|\S+)"#,
+        r#"(?i)([\w.\-]*(?:password|passwd|pwd|token|secret_key|client_secret|api_?key|access_key)\s*=\s*|"[\w.\-]*(?:password|passwd|pwd|token|secret|api_?key|access_key)"\s*:\s*|\b[\w.\-]*(?:password|passwd|pwd)\s*:\s*)((?:"[^"]*"|'[^']*')[^\s,}\])]*|\S+)"#,
     )
     .expect("valid regex")
 });
@@ -44,7 +46,15 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
     {
         out = Cow::Owned(replaced);
     }
-    if let Cow::Owned(replaced) = KEY_VALUE_SECRET.replace_all(&out, format!("${{1}}{MASK}")) {
+    // A quoted value keeps its quotes around the mask, so that redacting twice changes
+    // nothing and JSON stays JSON.
+    if let Cow::Owned(replaced) = KEY_VALUE_SECRET.replace_all(&out, |caps: &regex::Captures| {
+        let quote = match caps[2].as_bytes()[0] {
+            quote @ (b'"' | b'\'') => (quote as char).to_string(),
+            _ => String::new(),
+        };
+        format!("{}{quote}{MASK}{quote}", &caps[1])
+    }) {
         out = Cow::Owned(replaced);
     }
     if let Cow::Owned(replaced) = AWS_ACCESS_KEY_ID.replace_all(&out, MASK) {
@@ -183,6 +193,28 @@ mod tests {
             let redacted = redact_text(text);
             assert!(!redacted.contains(secret), "{text} -> {redacted}");
         }
+    }
+
+    #[test]
+    fn quoted_values_are_hidden_whole_and_redacting_twice_changes_nothing() {
+        let cases = [
+            (r#"{"password":"x1y2","a":1}"#, r#"{"password":"****","a":1}"#),
+            (r#"{"db_password": "hunter2", "x": 1}"#, r#"{"db_password": "****", "x": 1}"#),
+            // A shell word goes on after the closing quote: 'abc'def is abcdef.
+            ("password='abc'def rest", "password='****' rest"),
+            (r#"password="a b"c d"#, r#"password="****" d"#),
+            // Found by fuzzing the log scanner: a quote opened far before the one that closes it.
+            (
+                "al-Password:'0:21sg\":\"c  x al-Password:'0:21sg\":\"c",
+                "al-Password:'****'",
+            ),
+        ];
+        for (text, expected) in cases {
+            let once = redact_text(text);
+            assert_eq!(once, expected, "{text}");
+            assert_eq!(redact_text(&once), once, "{text}: a second pass changed it");
+        }
+        assert!(!redact_text("password='abc'def rest").contains("def"));
     }
 
     #[test]
