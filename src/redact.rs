@@ -198,8 +198,14 @@ mod tests {
     #[test]
     fn quoted_values_are_hidden_whole_and_redacting_twice_changes_nothing() {
         let cases = [
-            (r#"{"password":"x1y2","a":1}"#, r#"{"password":"****","a":1}"#),
-            (r#"{"db_password": "hunter2", "x": 1}"#, r#"{"db_password": "****", "x": 1}"#),
+            (
+                r#"{"password":"x1y2","a":1}"#,
+                r#"{"password":"****","a":1}"#,
+            ),
+            (
+                r#"{"db_password": "hunter2", "x": 1}"#,
+                r#"{"db_password": "****", "x": 1}"#,
+            ),
             // A shell word goes on after the closing quote: 'abc'def is abcdef.
             ("password='abc'def rest", "password='****' rest"),
             (r#"password="a b"c d"#, r#"password="****" d"#),
