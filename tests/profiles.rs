@@ -262,11 +262,26 @@ fn bad_task_definitions_fire_and_good_ones_do_not() {
 }
 
 #[test]
-fn vaultwarden_reads_its_database_url_from_a_file() {
+fn settings_read_from_files_count_where_the_app_reads_them() {
     let profiles = Profiles::built_in().unwrap();
     let image = "vaultwarden/server:1.32.0";
     let from_file = env(&[("DATABASE_URL_FILE", "/run/secrets/vaultwarden-db-url")]);
     assert_eq!(evaluate(&profiles, image, from_file), Vec::<String>::new());
+    // Grafana's image reads GF_X from the file GF_X__FILE names (two underscores).
+    let grafana = "grafana/grafana-oss:11.4.0";
+    let type_from_file = env(&[("GF_DATABASE_TYPE__FILE", "/run/secrets/gf-db-type")]);
+    assert_eq!(
+        evaluate(&profiles, grafana, type_from_file),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        evaluate(
+            &profiles,
+            grafana,
+            env(&[("GF_DATABASE_TYPE_FILE", "/run/secrets/gf-db-type")])
+        ),
+        vec!["ephemeral-data-directory", "no-external-database"]
+    );
     // Coder has no such convention: CODER_PG_CONNECTION_URL_FILE is just an unknown name.
     assert_eq!(
         evaluate(
