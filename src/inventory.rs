@@ -220,6 +220,32 @@ pub(crate) mod tests {
     }
 
     impl FakeInventory {
+        /// The seed's deployment: `definition` running as task 0123...cdef of `coder-service`
+        /// in `coder-cluster`.
+        pub fn coder_service(definition: TaskDefinition) -> FakeInventory {
+            let mut inventory = FakeInventory::default();
+            inventory.tasks.insert(
+                "0123456789abcdef0123456789abcdef".to_string(),
+                TaskLocation {
+                    task_arn: "arn:aws:ecs:us-east-1:123456789012:task/coder-cluster/0123456789abcdef0123456789abcdef".to_string(),
+                    cluster_arn: "arn:aws:ecs:us-east-1:123456789012:cluster/coder-cluster".to_string(),
+                    task_definition_arn: definition.arn.clone(),
+                    group: Some("service:coder-service".to_string()),
+                },
+            );
+            inventory
+                .task_definitions
+                .insert(definition.arn.clone(), definition);
+            inventory.services.insert(
+                "coder-service".to_string(),
+                Service {
+                    name: "coder-service".to_string(),
+                    ..Default::default()
+                },
+            );
+            inventory
+        }
+
         fn denied(&self, operation: &'static str, resource: &str) -> Option<ReadError> {
             self.deny.then(|| ReadError {
                 operation,

@@ -860,7 +860,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::{Service, TaskDefinition, TaskLocation};
+    use crate::context::TaskDefinition;
     use crate::finding::{RuleId, Severity};
     use crate::inventory::tests::FakeInventory;
     use crate::publish::tests::RecordingSink;
@@ -886,7 +886,6 @@ mod tests {
     }
 
     fn seed_inventory() -> FakeInventory {
-        let mut inventory = FakeInventory::default();
         let definition: TaskDefinition = serde_json::from_value(serde_json::json!({
             "taskDefinitionArn": TD_ARN, "family": "coder", "revision": 7,
             "containerDefinitions": [{"name": "coder", "image": "ghcr.io/coder/coder:v2.18.0",
@@ -895,26 +894,7 @@ mod tests {
                     "valueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:coder-postgres-url-PO7CI7:url::"}]}]
         }))
         .unwrap();
-        inventory
-            .task_definitions
-            .insert(TD_ARN.to_string(), definition);
-        inventory.services.insert(
-            "coder-service".to_string(),
-            Service {
-                name: "coder-service".to_string(),
-                ..Default::default()
-            },
-        );
-        inventory.tasks.insert(
-            "0123456789abcdef0123456789abcdef".to_string(),
-            TaskLocation {
-                task_arn: TASK_ARN.to_string(),
-                cluster_arn: "arn:aws:ecs:us-east-1:123456789012:cluster/coder-cluster".to_string(),
-                task_definition_arn: TD_ARN.to_string(),
-                group: Some("service:coder-service".to_string()),
-            },
-        );
-        inventory
+        FakeInventory::coder_service(definition)
     }
 
     fn auditor(

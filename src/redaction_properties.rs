@@ -3,7 +3,7 @@
 //! secret. (A test module; it lives in the crate to drive the pipeline with in-memory fakes.)
 
 use crate::config::Config;
-use crate::context::{Service, TaskDefinition, TaskLocation};
+use crate::context::TaskDefinition;
 use crate::inventory::tests::FakeInventory;
 use crate::pipeline::Auditor;
 use crate::publish::tests::RecordingSink;
@@ -90,7 +90,6 @@ const TASK_ARN: &str =
 const TD_ARN: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/coder:7";
 
 fn inventory(url: &str, secret: &str) -> FakeInventory {
-    let mut inventory = FakeInventory::default();
     let definition: TaskDefinition = serde_json::from_value(serde_json::json!({
         "taskDefinitionArn": TD_ARN, "family": "coder", "revision": 7,
         "containerDefinitions": [{
@@ -104,26 +103,7 @@ fn inventory(url: &str, secret: &str) -> FakeInventory {
         }]
     }))
     .unwrap();
-    inventory
-        .task_definitions
-        .insert(TD_ARN.to_string(), definition);
-    inventory.services.insert(
-        "coder-service".to_string(),
-        Service {
-            name: "coder-service".to_string(),
-            ..Default::default()
-        },
-    );
-    inventory.tasks.insert(
-        "0123456789abcdef0123456789abcdef".to_string(),
-        TaskLocation {
-            task_arn: TASK_ARN.to_string(),
-            cluster_arn: "arn:aws:ecs:us-east-1:123456789012:cluster/coder-cluster".to_string(),
-            task_definition_arn: TD_ARN.to_string(),
-            group: Some("service:coder-service".to_string()),
-        },
-    );
-    inventory
+    FakeInventory::coder_service(definition)
 }
 
 fn events(url: &str) -> Vec<String> {

@@ -108,8 +108,12 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).to_string()
 }
 
-async fn sns_sink(endpoint: &str) -> SnsSink {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+/// The real pipeline, reading the emulated account and publishing to the fake SNS endpoint.
+async fn auditor_publishing_to(
+    config: &aws_config::SdkConfig,
+    endpoint: &str,
+) -> Auditor<AwsInventory, SnsSink, MemoryStore> {
+    let sns_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(REGION))
         .credentials_provider(aws_sdk_sns::config::Credentials::new(
             "t", "t", None, None, "test",
@@ -117,10 +121,18 @@ async fn sns_sink(endpoint: &str) -> SnsSink {
         .endpoint_url(endpoint)
         .load()
         .await;
-    SnsSink::new(
-        sns::client(&config),
+    let sink = SnsSink::new(
+        sns::client(&sns_config),
         format!("arn:aws:sns:{REGION}:{ACCOUNT}:alerts"),
+    );
+    Auditor::new(
+        Config::default(),
+        AwsInventory::new(config, vec![]),
+        sink,
+        MemoryStore::new(),
+        Some(REGION.to_string()),
     )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -129,14 +141,7 @@ async fn throttled_publishes_are_retried_with_backoff() {
     let config = moto.sdk_config().await;
     let account = seed_demo_account(&moto, &config).await;
     let fake = FakeSns::start(vec![Answer::Throttled, Answer::Throttled]);
-    let auditor = Auditor::new(
-        Config::default(),
-        AwsInventory::new(&config, vec![]),
-        sns_sink(&fake.endpoint).await,
-        MemoryStore::new(),
-        Some(REGION.to_string()),
-    )
-    .unwrap();
+    let auditor = auditor_publishing_to(&config, &fake.endpoint).await;
     let report = auditor
         .process(&account.event("task-running-seed.json"))
         .await
@@ -161,14 +166,7 @@ async fn a_publish_that_keeps_failing_fails_the_event_and_the_retry_sends_only_t
         sns::PUBLISH_ATTEMPTS as usize,
     ));
     let fake = FakeSns::start(script);
-    let auditor = Auditor::new(
-        Config::default(),
-        AwsInventory::new(&config, vec![]),
-        sns_sink(&fake.endpoint).await,
-        MemoryStore::new(),
-        Some(REGION.to_string()),
-    )
-    .unwrap();
+    let auditor = auditor_publishing_to(&config, &fake.endpoint).await;
     let event = account.event("task-running-seed.json");
     let error = auditor.process(&event).await.unwrap_err();
     assert!(
