@@ -474,23 +474,14 @@ const OFFLINE: [(&str, &str); 6] = [
 fn first_request(event: &Path) -> Duration {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("https://{}", listener.local_addr().unwrap());
-    let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ecs-auditor"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-auditor"));
+    command
         .args(["audit", "--dry-run", "--event", event.to_str().unwrap()])
         .envs(OFFLINE)
         .env("AWS_ENDPOINT_URL", &endpoint)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (mut stream, _) = listener.accept().unwrap();
-    let mut hello = [0u8; 1];
-    let _ = stream.read(&mut hello);
-    let elapsed = start.elapsed();
-    let _ = child.kill();
-    let _ = child.wait();
-    assert_eq!(hello[0], 0x16, "a TLS handshake record");
+        .env_remove("RUST_LOG");
+    let (elapsed, hello) = first_contact(&mut command, &listener, 1);
+    assert_eq!(hello.first(), Some(&0x16), "a TLS handshake record");
     elapsed
 }
 
@@ -499,29 +490,42 @@ fn first_request(event: &Path) -> Duration {
 fn lambda_ready() -> Duration {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap().to_string();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-auditor"));
+    command.envs(OFFLINE).envs([
+        ("AWS_LAMBDA_RUNTIME_API", address.as_str()),
+        ("AWS_LAMBDA_FUNCTION_NAME", "ecs-auditor"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_LOG_LEVEL", "error"),
+        ("SNS_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:alerts"),
+    ]);
+    let (ready, request) = first_contact(&mut command, &listener, 256);
+    assert!(String::from_utf8_lossy(&request).contains("/runtime/invocation/next"));
+    ready
+}
+
+/// Starts `command` (output discarded), waits for its first connection to `listener`, reads
+/// up to `bytes` of what it sends, and stops it: the time from start to that connection, and
+/// the bytes read.
+fn first_contact(
+    command: &mut Command,
+    listener: &std::net::TcpListener,
+    bytes: usize,
+) -> (Duration, Vec<u8>) {
     let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ecs-auditor"))
-        .envs(OFFLINE)
-        .envs([
-            ("AWS_LAMBDA_RUNTIME_API", address.as_str()),
-            ("AWS_LAMBDA_FUNCTION_NAME", "ecs-auditor"),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
-            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-            ("AWS_LAMBDA_LOG_LEVEL", "error"),
-            ("SNS_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:alerts"),
-        ])
+    let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let (mut stream, _) = listener.accept().unwrap();
-    let mut buffer = [0u8; 256];
-    let _ = stream.read(&mut buffer);
-    let ready = start.elapsed();
+    let mut buffer = vec![0u8; bytes];
+    let read = stream.read(&mut buffer).unwrap_or(0);
+    let elapsed = start.elapsed();
     let _ = child.kill();
     let _ = child.wait();
-    assert!(String::from_utf8_lossy(&buffer).contains("/runtime/invocation/next"));
-    ready
+    buffer.truncate(read);
+    (elapsed, buffer)
 }
 
 fn cold_start(rows: &mut Vec<Row>, directory: &Path) {
