@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod configuration;
 pub mod database_url;
 pub mod deployment;
+mod fingerprints;
 pub mod logs;
 mod prefilter;
 pub mod remedy;

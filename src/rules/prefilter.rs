@@ -1,21 +1,76 @@
 //! A literal prefilter for the log scanner: the strings every match of a pattern must contain,
-//! found in one Aho-Corasick pass per line. Most log lines contain none of them and never reach
-//! a regex, which keeps scanning for every profile's signatures as cheap as scanning for one.
+//! found in one SIMD pass per line. Most log lines contain none of them and never reach a regex,
+//! which keeps scanning for every profile's signatures as cheap as scanning for one.
+//!
+//! The pass looks for each literal's fingerprint ([`super::fingerprints`]) and confirms a hit by
+//! comparing the literals that own it, so the answer is exact: a line passes if and only if it
+//! contains one of the literals.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use super::fingerprints::{self, Anchor};
+use aho_corasick::packed;
+use aho_corasick::{AhoCorasick, Input, MatchKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Hir, HirKind};
 
-/// Literals shorter than this filter out too little to be worth it.
-const MIN_LITERAL_BYTES: usize = 3;
+/// Literals shorter than this filter out too little to be worth it (and Teddy tests this many
+/// leading bytes of each pattern).
+const MIN_LITERAL_BYTES: usize = fingerprints::FINGERPRINT_BYTES;
 /// More alternatives than this (case-insensitive words expand quickly) make a slow automaton.
 const MAX_LITERALS_PER_PATTERN: usize = 16;
+/// Fingerprint hits a line may fail to confirm before it passes unconfirmed: the regexes then
+/// decide, in linear time, so a line made of fingerprints costs no more than its length.
+const MAX_UNCONFIRMED_HITS: usize = 64;
 
 /// Which lines could match at least one pattern.
 #[derive(Clone, Debug)]
 pub struct Prefilter {
     /// `None` when some pattern has no usable required literal: then every line is a candidate.
-    literals: Option<AhoCorasick>,
+    anchors: Option<AnchorSearch>,
+}
+
+#[derive(Clone, Debug)]
+struct AnchorSearch {
+    searcher: Searcher,
+    /// Indexed by pattern id.
+    anchors: Vec<Anchor>,
+}
+
+/// Teddy itself where the CPU has it, else the automaton (which falls back to Rabin-Karp).
+#[derive(Clone, Debug)]
+enum Searcher {
+    Packed(packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl Searcher {
+    fn new(patterns: &[&[u8]]) -> Option<Searcher> {
+        let packed = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(patterns)
+            .build();
+        match packed {
+            Some(searcher) => Some(Searcher::Packed(searcher)),
+            None => AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(patterns)
+                .ok()
+                .map(Searcher::Automaton),
+        }
+    }
+
+    /// The leftmost pattern occurrence starting at or after `at`: (pattern id, start).
+    fn find_from(&self, haystack: &[u8], at: usize) -> Option<(usize, usize)> {
+        let found = match self {
+            Searcher::Packed(searcher) => {
+                searcher.find_in(haystack, aho_corasick::Span::from(at..haystack.len()))
+            }
+            Searcher::Automaton(automaton) => {
+                automaton.find(Input::new(haystack).range(at..haystack.len()))
+            }
+        };
+        found.map(|m| (m.pattern().as_usize(), m.start()))
+    }
 }
 
 impl Prefilter {
@@ -25,30 +80,47 @@ impl Prefilter {
         for pattern in patterns {
             match required_literals(pattern) {
                 Some(literals) => all.extend(literals),
-                None => return Prefilter { literals: None },
+                None => return Prefilter { anchors: None },
             }
         }
         all.sort();
         all.dedup();
-        // Leftmost-first lets the automaton use its SIMD (Teddy) prefilter; the standard match
-        // kind measured six times slower here, and only "is there a match" is asked.
-        let literals = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(&all)
-            .ok();
-        Prefilter { literals }
+        let anchors = fingerprints::anchors(&all);
+        let patterns: Vec<&[u8]> = anchors.iter().map(|a| a.pattern.as_slice()).collect();
+        Prefilter {
+            anchors: Searcher::new(&patterns).map(|searcher| AnchorSearch { searcher, anchors }),
+        }
     }
 
     /// False only when no pattern can match `line`.
     pub fn may_match(&self, line: &str) -> bool {
-        self.literals
-            .as_ref()
-            .is_none_or(|literals| literals.is_match(line))
+        let Some(search) = &self.anchors else {
+            return true;
+        };
+        let line = line.as_bytes();
+        let mut at = 0;
+        for _ in 0..MAX_UNCONFIRMED_HITS {
+            let Some((id, start)) = search.searcher.find_from(line, at) else {
+                return false;
+            };
+            let confirmed = search.anchors[id].members.iter().any(|member| {
+                start
+                    .checked_sub(member.offset)
+                    .and_then(|from| line.get(from..))
+                    .is_some_and(|rest| rest.starts_with(&member.literal))
+            });
+            if confirmed {
+                return true;
+            }
+            // Fingerprints are distinct 3-byte strings, so no other anchor starts at `start`.
+            at = start + 1;
+        }
+        true
     }
 
     /// Whether lines are filtered at all (false when a pattern has no required literal).
     pub fn is_active(&self) -> bool {
-        self.literals.is_some()
+        self.anchors.is_some()
     }
 }
 
@@ -209,14 +281,23 @@ mod properties {
         prefilter: Prefilter,
         set: RegexSet,
         examples: Vec<String>,
+        /// The required literals of every pattern.
+        literals: Vec<Vec<u8>>,
     }
 
     static SHIPPED: std::sync::LazyLock<Shipped> = std::sync::LazyLock::new(|| {
         let (patterns, examples) = shipped();
+        let mut literals: Vec<Vec<u8>> = patterns
+            .iter()
+            .flat_map(|pattern| required_literals(pattern).unwrap())
+            .collect();
+        literals.sort();
+        literals.dedup();
         Shipped {
             prefilter: Prefilter::new(patterns.iter().map(String::as_str)),
             set: RegexSet::new(&patterns).unwrap(),
             examples,
+            literals,
         }
     });
 
@@ -250,7 +331,7 @@ mod properties {
             after in "[ -~\u{e9}\u{212a}]{0,40}",
             cut in 0usize..200,
         ) {
-            let Shipped { prefilter, set, examples } = &*SHIPPED;
+            let Shipped { prefilter, set, examples, .. } = &*SHIPPED;
             prop_assert!(prefilter.is_active());
             let example = &examples[which % examples.len()];
             let mut end = cut.min(example.len());
@@ -265,6 +346,57 @@ mod properties {
                 if set.is_match(&line) {
                     prop_assert!(prefilter.may_match(&line), "{line:?}");
                 }
+            }
+        }
+    }
+
+    /// Lines made of pieces of the literals (whole, cut, or next to each other) and other text.
+    fn line_of_pieces() -> impl Strategy<Value = String> {
+        let literals: Vec<String> = SHIPPED
+            .literals
+            .iter()
+            .map(|l| String::from_utf8(l.clone()).unwrap())
+            .collect();
+        let piece = prop_oneof![
+            prop::sample::select(literals.clone()),
+            (
+                prop::sample::select(literals),
+                any::<prop::sample::Index>(),
+                any::<prop::sample::Index>()
+            )
+                .prop_map(|(literal, a, b)| {
+                    let (a, b) = (a.index(literal.len() + 1), b.index(literal.len() + 1));
+                    literal
+                        .get(a.min(b)..a.max(b))
+                        .unwrap_or_default()
+                        .to_string()
+                }),
+            "[ -~]{0,12}",
+        ];
+        prop::collection::vec(piece, 0..8).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        /// The filter is exact: it confirms each fingerprint hit against the literals, so a
+        /// line passes if and only if it contains one (unless it holds so many unconfirmed hits
+        /// that confirming them would cost more than the regexes).
+        #[test]
+        fn a_line_passes_exactly_when_it_contains_a_literal(line in line_of_pieces()) {
+            let Shipped { prefilter, literals, .. } = &*SHIPPED;
+            let contains = literals
+                .iter()
+                .any(|l| line.as_bytes().windows(l.len()).any(|w| w == l.as_slice()));
+            let search = prefilter.anchors.as_ref().unwrap();
+            let hits = (0..line.len())
+                .filter(|&at| {
+                    search
+                        .anchors
+                        .iter()
+                        .any(|a| line.as_bytes()[at..].starts_with(&a.pattern))
+                })
+                .count();
+            if contains || hits < MAX_UNCONFIRMED_HITS {
+                prop_assert_eq!(prefilter.may_match(&line), contains);
             }
         }
     }
