@@ -203,6 +203,15 @@ fn print_profiles() -> ExitCode {
             profile.images.join(", ")
         );
     }
+    for signature in crate::rules::logs::signatures_without_literal(&profiles) {
+        eprintln!(
+            "warning: profile '{}': log signature '{}' has no fixed text of 3 or more characters \
+             that every match contains, so every log line goes through the regexes (slower); \
+             spell out a word of the line it looks for",
+            profiles.get(signature.profile).id,
+            signature.regex.as_str()
+        );
+    }
     ExitCode::SUCCESS
 }
 

@@ -158,6 +158,13 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
     ) -> Result<Self, StartupError> {
         let profiles = load_profiles(&config)?;
         let scanner = LogScanner::new(&profiles, config.max_line_bytes)?;
+        for signature in rules::logs::signatures_without_literal(&profiles) {
+            tracing::warn!(
+                profile = %profiles.get(signature.profile).id,
+                pattern = signature.regex.as_str(),
+                "log signature without fixed text: every log line goes through the regexes"
+            );
+        }
         let filter_pattern = rules::logs::subscription_filter_pattern(&profiles);
         Ok(Auditor {
             config,

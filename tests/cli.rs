@@ -315,6 +315,53 @@ fn missing_files_and_bad_configuration_name_the_fix() {
 }
 
 #[test]
+fn profiles_lists_them_and_warns_of_a_signature_every_line_must_go_through() {
+    let (output, stdout, stderr) = run(auditor_command(None).arg("profiles"));
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.lines().any(|line| line.starts_with("coder ")),
+        "{stdout}"
+    );
+    assert_eq!(
+        stderr, "",
+        "the shipped profiles all have fixed text to look for"
+    );
+
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        file.path(),
+        r#"
+[[profile]]
+id = "counter"
+name = "Counter"
+images = ["example/counter"]
+embedded_database = "SQLite"
+
+[[profile.log_signature]]
+rule = "embedded-database-in-use"
+pattern = '\w+ \d+'
+meaning = "it counts rows"
+filter = 'rows'
+example = 'rows 12'
+"#,
+    )
+    .unwrap();
+    let (output, stdout, stderr) = run(auditor_command(None)
+        .env("PROFILES_FILE", file.path())
+        .arg("profiles"));
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.lines().any(|line| line.starts_with("counter ")),
+        "{stdout}"
+    );
+    assert!(
+        stderr.starts_with("warning: profile 'counter': log signature '\\w+ \\d+'")
+            && stderr.contains("every log line goes through the regexes"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn unreachable_aws_is_reported_as_an_incomplete_audit() {
     let (output, stdout, stderr) = run(auditor_command(None).args([
         "audit",

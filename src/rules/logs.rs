@@ -6,7 +6,7 @@ use super::prefilter::Prefilter;
 use super::remedy;
 use crate::events::logs::{LogBatch, LogLine};
 use crate::finding::{Finding, Location, RuleId, Severity};
-use crate::profiles::Profiles;
+use crate::profiles::{LogSignature, Profiles};
 use crate::redact;
 use regex::{Regex, RegexSet};
 
@@ -182,6 +182,16 @@ impl LogScanner {
         }
         matches
     }
+}
+
+/// Signatures without a fixed piece of text (3 bytes or more) that every match contains: one
+/// is enough to turn the prefilter off, so that every log line goes through the regexes.
+pub fn signatures_without_literal(profiles: &Profiles) -> Vec<&LogSignature> {
+    profiles
+        .signatures()
+        .iter()
+        .filter(|signature| !super::prefilter::has_required_literal(signature.regex.as_str()))
+        .collect()
 }
 
 /// The part of a line the rules look at: without the trailing `\r\n`, at most `max` bytes,

@@ -124,6 +124,11 @@ impl Prefilter {
     }
 }
 
+/// Whether every match of `pattern` contains some literal the prefilter can look for.
+pub fn has_required_literal(pattern: &str) -> bool {
+    required_literals(pattern).is_some()
+}
+
 /// A set of literals one of which every match of `pattern` contains, the most selective found:
 /// its prefixes, its suffixes, or the longest literal piece of its top-level sequence.
 fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
@@ -348,6 +353,20 @@ mod properties {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_shipped_literals_fit_the_searchers_buckets() {
+        let search = SHIPPED.prefilter.anchors.as_ref().unwrap();
+        let fingerprints: std::collections::BTreeSet<[u8; 3]> = search
+            .anchors
+            .iter()
+            .map(|a| [a.pattern[0], a.pattern[1], a.pattern[2]].map(|b| b & 15))
+            .collect();
+        // Teddy shares a bucket between fingerprints of equal low nibbles only: each of the
+        // eight holds one kind, so a hit is nearly always a real fingerprint.
+        assert!(fingerprints.len() <= 8, "{:?}", search.anchors);
+        assert!(matches!(search.searcher, Searcher::Packed(_)));
     }
 
     /// Lines made of pieces of the literals (whole, cut, or next to each other) and other text.
