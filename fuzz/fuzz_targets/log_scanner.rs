@@ -1,17 +1,21 @@
-//! Any text as log lines through the scanner of every shipped profile.
+//! Any text as log lines through the scanner of every shipped profile: what it finds is what the
+//! signatures' regexes find on their own, and its evidence is redacted.
 #![no_main]
 
 use ecs_auditor::events::logs::LogLine;
-use ecs_auditor::finding::Location;
+use ecs_auditor::finding::{Location, RuleId};
 use ecs_auditor::profiles::Profiles;
 use ecs_auditor::redact::redact_text;
 use ecs_auditor::rules::logs::{self, LogScanner};
 use libfuzzer_sys::fuzz_target;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 static PROFILES: LazyLock<Profiles> = LazyLock::new(|| Profiles::built_in().unwrap());
-static SCANNER: LazyLock<LogScanner> = LazyLock::new(|| LogScanner::new(&PROFILES, 512).unwrap());
+const MAX_LINE_BYTES: usize = 512;
+static SCANNER: LazyLock<LogScanner> =
+    LazyLock::new(|| LogScanner::new(&PROFILES, MAX_LINE_BYTES).unwrap());
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -24,7 +28,31 @@ fuzz_target!(|data: &[u8]| {
             message: Cow::Borrowed(line),
         })
         .collect();
-    let findings = logs::findings(SCANNER.scan_lines(&lines), &PROFILES, &Location::default());
+    let matches = SCANNER.scan_lines(&lines);
+    // The prefilter never hides a match: every signature's regex, run on every line without
+    // it, counts the same lines for its rule and profile as the scanner does.
+    let mut expected: BTreeMap<(RuleId, usize), u64> = BTreeMap::new();
+    for line in &lines {
+        let mut examined = line.message.trim_end_matches(['\r', '\n']);
+        if examined.len() > MAX_LINE_BYTES {
+            let mut end = MAX_LINE_BYTES;
+            while !examined.is_char_boundary(end) {
+                end -= 1;
+            }
+            examined = &examined[..end];
+        }
+        for signature in PROFILES.signatures() {
+            if signature.regex.is_match(examined) {
+                *expected.entry((signature.rule, signature.profile)).or_default() += 1;
+            }
+        }
+    }
+    let found: BTreeMap<(RuleId, usize), u64> = matches
+        .iter()
+        .filter_map(|m| Some(((m.rule, m.profile?), m.count)))
+        .collect();
+    assert_eq!(found, expected, "the scanner and the plain regexes disagree");
+    let findings = logs::findings(matches, &PROFILES, &Location::default());
     for finding in findings {
         for line in &finding.evidence {
             assert!(!line.chars().any(char::is_control), "evidence keeps control characters");
