@@ -35,7 +35,8 @@ struct AnchorSearch {
     anchors: Vec<Anchor>,
 }
 
-/// Teddy itself where the CPU has it, else the automaton (which falls back to Rabin-Karp).
+/// Teddy itself where the CPU has its SIMD instructions (SSSE3/AVX2, NEON), else the
+/// Aho-Corasick automaton.
 #[derive(Clone, Debug)]
 enum Searcher {
     Packed(packed::Searcher),
@@ -361,7 +362,7 @@ mod properties {
         let fingerprints: std::collections::BTreeSet<[u8; 3]> = search
             .anchors
             .iter()
-            .map(|a| [a.pattern[0], a.pattern[1], a.pattern[2]].map(|b| b & 15))
+            .map(|a| fingerprints::low_nibbles(&a.pattern))
             .collect();
         // Teddy shares a bucket between fingerprints of equal low nibbles only: each of the
         // eight holds one kind, so a hit is nearly always a real fingerprint.
