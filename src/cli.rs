@@ -8,6 +8,7 @@ use crate::aws::{AwsInventory, StateBackend, sns::SnsSink};
 use crate::config::Config;
 use crate::pipeline::{AuditError, Auditor, Delivery, Outcome, Report};
 use crate::publish::{AlertSink, DryRun};
+use crate::rules::LogScanner;
 use crate::rules::catalog::CATALOG;
 use crate::state::MemoryStore;
 use clap::{Args, Parser, Subcommand};
@@ -203,13 +204,17 @@ fn print_profiles() -> ExitCode {
             profile.images.join(", ")
         );
     }
-    for signature in crate::rules::logs::signatures_without_literal(&profiles) {
+    // The scanner the function would build: it knows which signatures turn its prefilter off.
+    let scanner = match LogScanner::new(&profiles, Config::default().max_line_bytes) {
+        Ok(scanner) => scanner,
+        Err(error) => return fail(error),
+    };
+    for (profile, pattern) in scanner.signatures_without_literal() {
         eprintln!(
-            "warning: profile '{}': log signature '{}' has no fixed text of 3 or more characters \
-             that every match contains, so every log line goes through the regexes (slower); \
-             spell out a word of the line it looks for",
-            profiles.get(signature.profile).id,
-            signature.regex.as_str()
+            "warning: profile '{}': log signature '{pattern}' has no fixed text of 3 or more \
+             characters that every match contains, so every log line goes through the regexes \
+             (slower); spell out a word of the line it looks for",
+            profiles.get(profile).id,
         );
     }
     ExitCode::SUCCESS

@@ -158,10 +158,10 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
     ) -> Result<Self, StartupError> {
         let profiles = load_profiles(&config)?;
         let scanner = LogScanner::new(&profiles, config.max_line_bytes)?;
-        for signature in rules::logs::signatures_without_literal(&profiles) {
+        for (profile, pattern) in scanner.signatures_without_literal() {
             tracing::warn!(
-                profile = %profiles.get(signature.profile).id,
-                pattern = signature.regex.as_str(),
+                profile = %profiles.get(profile).id,
+                pattern,
                 "log signature without fixed text: every log line goes through the regexes"
             );
         }

@@ -6,7 +6,7 @@ use super::prefilter::Prefilter;
 use super::remedy;
 use crate::events::logs::{LogBatch, LogLine};
 use crate::finding::{Finding, Location, RuleId, Severity};
-use crate::profiles::{LogSignature, Profiles};
+use crate::profiles::Profiles;
 use crate::redact;
 use regex::{Regex, RegexSet};
 
@@ -121,10 +121,17 @@ impl LogScanner {
         self.scan_lines(&batch.log_events)
     }
 
-    /// Whether the literal prefilter is on (it is off when a pattern has no required literal,
-    /// and then every line goes through the regexes).
-    pub fn prefilters(&self) -> bool {
-        self.prefilter.is_active()
+    /// The signatures without a fixed piece of text (3 bytes or more) that every match
+    /// contains, as (profile index, pattern): one is enough to turn the prefilter off, so that
+    /// every log line goes through the regexes.
+    pub fn signatures_without_literal(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.prefilter
+            .patterns_without_literal()
+            .iter()
+            .filter_map(|&index| {
+                let pattern = &self.patterns[index];
+                Some((pattern.profile?, pattern.regex.as_str()))
+            })
     }
 
     /// Scans lines once each, for every pattern at the same time.
@@ -182,16 +189,6 @@ impl LogScanner {
         }
         matches
     }
-}
-
-/// Signatures without a fixed piece of text (3 bytes or more) that every match contains: one
-/// is enough to turn the prefilter off, so that every log line goes through the regexes.
-pub fn signatures_without_literal(profiles: &Profiles) -> Vec<&LogSignature> {
-    profiles
-        .signatures()
-        .iter()
-        .filter(|signature| !super::prefilter::has_required_literal(signature.regex.as_str()))
-        .collect()
 }
 
 /// The part of a line the rules look at: without the trailing `\r\n`, at most `max` bytes,

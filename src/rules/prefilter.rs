@@ -26,6 +26,8 @@ const MAX_UNCONFIRMED_HITS: usize = 64;
 pub struct Prefilter {
     /// `None` when some pattern has no usable required literal: then every line is a candidate.
     anchors: Option<AnchorSearch>,
+    /// The indices of the patterns without one.
+    without_literal: Vec<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -78,11 +80,18 @@ impl Prefilter {
     /// Builds the prefilter for patterns, all of which must parse (they are compiled regexes).
     pub fn new<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Prefilter {
         let mut all: Vec<Vec<u8>> = Vec::new();
-        for pattern in patterns {
+        let mut without_literal = Vec::new();
+        for (index, pattern) in patterns.into_iter().enumerate() {
             match required_literals(pattern) {
                 Some(literals) => all.extend(literals),
-                None => return Prefilter { anchors: None },
+                None => without_literal.push(index),
             }
+        }
+        if !without_literal.is_empty() {
+            return Prefilter {
+                anchors: None,
+                without_literal,
+            };
         }
         all.sort();
         all.dedup();
@@ -90,6 +99,7 @@ impl Prefilter {
         let patterns: Vec<&[u8]> = anchors.iter().map(|a| a.pattern.as_slice()).collect();
         Prefilter {
             anchors: Searcher::new(&patterns).map(|searcher| AnchorSearch { searcher, anchors }),
+            without_literal,
         }
     }
 
@@ -119,15 +129,10 @@ impl Prefilter {
         true
     }
 
-    /// Whether lines are filtered at all (false when a pattern has no required literal).
-    pub fn is_active(&self) -> bool {
-        self.anchors.is_some()
+    /// The indices of the patterns with no required literal: any one turns the filter off.
+    pub fn patterns_without_literal(&self) -> &[usize] {
+        &self.without_literal
     }
-}
-
-/// Whether every match of `pattern` contains some literal the prefilter can look for.
-pub fn has_required_literal(pattern: &str) -> bool {
-    required_literals(pattern).is_some()
 }
 
 /// A set of literals one of which every match of `pattern` contains, the most selective found:
@@ -238,7 +243,8 @@ mod tests {
         assert_eq!(literals("ab|cd"), None);
         assert_eq!(literals(r"\w+ \d+"), None);
         let prefilter = Prefilter::new(["Using SQLite", r"\w+ \d+"]);
-        assert!(!prefilter.is_active());
+        assert!(prefilter.anchors.is_none());
+        assert_eq!(prefilter.patterns_without_literal(), [1]);
         assert!(prefilter.may_match("anything at all"));
     }
 
@@ -252,7 +258,7 @@ mod tests {
             crate::rules::logs::CREDENTIALS_PATTERN,
         ];
         let prefilter = Prefilter::new(patterns);
-        assert!(prefilter.is_active());
+        assert!(prefilter.anchors.is_some());
         let lines = [
             "Using built-in PostgreSQL (/home/coder/.config/coderv2/postgres)",
             "ERROR: DATABASE IS LOCKED (5)",
@@ -338,7 +344,7 @@ mod properties {
             cut in 0usize..200,
         ) {
             let Shipped { prefilter, set, examples, .. } = &*SHIPPED;
-            prop_assert!(prefilter.is_active());
+            prop_assert!(prefilter.anchors.is_some());
             let example = &examples[which % examples.len()];
             let mut end = cut.min(example.len());
             while !example.is_char_boundary(end) {
