@@ -33,14 +33,7 @@ fuzz_target!(|data: &[u8]| {
     // it, counts the same lines for its rule and profile as the scanner does.
     let mut expected: BTreeMap<(RuleId, usize), u64> = BTreeMap::new();
     for line in &lines {
-        let mut examined = line.message.trim_end_matches(['\r', '\n']);
-        if examined.len() > MAX_LINE_BYTES {
-            let mut end = MAX_LINE_BYTES;
-            while !examined.is_char_boundary(end) {
-                end -= 1;
-            }
-            examined = &examined[..end];
-        }
+        let examined = logs::examined_part(&line.message, MAX_LINE_BYTES);
         for signature in PROFILES.signatures() {
             if signature.regex.is_match(examined) {
                 *expected.entry((signature.rule, signature.profile)).or_default() += 1;

@@ -193,7 +193,7 @@ impl LogScanner {
 
 /// The part of a line the rules look at: without the trailing `\r\n`, at most `max` bytes,
 /// cut on a character boundary.
-fn examined_part(message: &str, max: usize) -> &str {
+pub fn examined_part(message: &str, max: usize) -> &str {
     let line = message.trim_end_matches(['\r', '\n']);
     if line.len() <= max {
         return line;
