@@ -199,10 +199,21 @@ fn print_profiles() -> ExitCode {
             "{:<13}{:<13}{:<23}{:<31}{}",
             profile.id,
             profile.name,
-            profile.embedded_database,
-            profile.data_directory.as_deref().unwrap_or("-"),
+            profile.facts.embedded_database,
+            profile.facts.data_directory.as_deref().unwrap_or("-"),
             profile.images.join(", ")
         );
+        for variant in &profile.variants {
+            let _ = writeln!(
+                out,
+                "{:<13}{:<13}{:<23}{:<31}{}",
+                "",
+                "",
+                variant.facts.embedded_database,
+                variant.facts.data_directory.as_deref().unwrap_or("-"),
+                variant.name
+            );
+        }
     }
     // The scanner the function would build: it knows which signatures turn its prefilter off.
     let scanner = match LogScanner::new(&profiles, Config::default().max_line_bytes) {

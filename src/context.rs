@@ -55,6 +55,22 @@ pub struct ContainerDefinition {
     pub secrets: Vec<SecretVariable>,
     #[serde(default)]
     pub mount_points: Vec<MountPoint>,
+    /// `entryPoint`: replaces the image's ENTRYPOINT (and drops its CMD).
+    #[serde(default)]
+    pub entry_point: Vec<String>,
+    /// `command`: replaces the image's CMD.
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// `environmentFiles`: S3 objects of `VARIABLE=VALUE` lines, lower in precedence than
+    /// `environment`.
+    #[serde(default)]
+    pub environment_files: Vec<EnvironmentFile>,
+    /// `links` (bridge mode): `name` or `name:alias`, each a host name inside the container.
+    #[serde(default)]
+    pub links: Vec<String>,
+    /// `extraHosts`: `/etc/hosts` entries.
+    #[serde(default)]
+    pub extra_hosts: Vec<HostEntry>,
     #[serde(default)]
     pub essential: Option<bool>,
     #[serde(default)]
@@ -116,6 +132,35 @@ pub struct EnvironmentVariable {
     pub name: String,
     #[serde(default)]
     pub value: String,
+}
+
+/// An `extraHosts` entry.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct HostEntry {
+    #[serde(default)]
+    pub hostname: String,
+    #[serde(default)]
+    pub ip_address: String,
+}
+
+impl ContainerDefinition {
+    /// Host names that resolve inside the container through `links` and `extraHosts`.
+    pub fn known_hosts(&self) -> impl Iterator<Item = &str> {
+        self.links
+            .iter()
+            .map(|link| link.rsplit(':').next().unwrap_or(link))
+            .chain(self.extra_hosts.iter().map(|host| host.hostname.as_str()))
+    }
+}
+
+/// An `environmentFiles` entry: `value` is the S3 object's ARN (`arn:aws:s3:::bucket/key`).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+pub struct EnvironmentFile {
+    #[serde(default)]
+    pub value: String,
+    #[serde(default, rename = "type")]
+    pub kind: String,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -366,6 +411,45 @@ pub struct TaskContext {
     pub task_definition: Option<TaskDefinition>,
     pub service: Option<Service>,
     pub gaps: Vec<AuditGap>,
+    /// The `environmentFiles` read (with `READ_ENVIRONMENT_FILES`), by object ARN, in
+    /// memory only: their values never leave.
+    pub environment_files: EnvironmentFiles,
+}
+
+/// What the auditor saw of a task's environment files.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EnvironmentFiles {
+    /// Whether the auditor reads them at all (`READ_ENVIRONMENT_FILES`).
+    pub reading_enabled: bool,
+    /// Each file read, by its S3 object ARN: its variables in file order.
+    pub read: std::collections::BTreeMap<String, Vec<EnvironmentVariable>>,
+}
+
+impl EnvironmentFiles {
+    /// Parses a `.env` file as the ECS agent does (`agent/taskresource/envFiles/envfile.go`
+    /// `readEnvVarsFromFile`): lines starting with `#` are comments, a line without `=` is
+    /// skipped, the name is everything before the first `=` and must not be empty, the value
+    /// everything after it, untrimmed and unquoted; a later line wins over an earlier one.
+    pub fn parse(text: &str) -> Vec<EnvironmentVariable> {
+        let mut variables: Vec<EnvironmentVariable> = Vec::new();
+        for line in text.lines() {
+            if line.starts_with('#') {
+                continue;
+            }
+            let Some((name, value)) = line.split_once('=') else {
+                continue;
+            };
+            if name.is_empty() {
+                continue;
+            }
+            variables.retain(|variable| variable.name != name);
+            variables.push(EnvironmentVariable {
+                name: name.to_string(),
+                value: value.to_string(),
+            });
+        }
+        variables
+    }
 }
 
 impl TaskContext {

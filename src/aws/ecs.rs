@@ -2,9 +2,9 @@
 
 use super::classify;
 use crate::context::{
-    ContainerDefinition, DockerVolume, EfsVolume, EnvironmentVariable, HostVolume,
-    LogConfiguration, MountPoint, ReadError, ReadFailure, SecretVariable, Service, TaskDefinition,
-    TaskLocation, Volume,
+    ContainerDefinition, DockerVolume, EfsVolume, EnvironmentFile, EnvironmentVariable, HostEntry,
+    HostVolume, LogConfiguration, MountPoint, ReadError, ReadFailure, SecretVariable, Service,
+    TaskDefinition, TaskLocation, Volume,
 };
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::AssignPublicIp;
@@ -175,6 +175,25 @@ fn convert_task_definition(definition: &aws_sdk_ecs::types::TaskDefinition) -> T
                         source_volume: mount.source_volume().unwrap_or_default().to_string(),
                         container_path: mount.container_path().unwrap_or_default().to_string(),
                         read_only: mount.read_only(),
+                    })
+                    .collect(),
+                entry_point: container.entry_point().to_vec(),
+                command: container.command().to_vec(),
+                environment_files: container
+                    .environment_files()
+                    .iter()
+                    .map(|file| EnvironmentFile {
+                        value: file.value().to_string(),
+                        kind: file.r#type().as_str().to_string(),
+                    })
+                    .collect(),
+                links: container.links().to_vec(),
+                extra_hosts: container
+                    .extra_hosts()
+                    .iter()
+                    .map(|host| HostEntry {
+                        hostname: host.hostname().to_string(),
+                        ip_address: host.ip_address().to_string(),
                     })
                     .collect(),
                 essential: container.essential(),

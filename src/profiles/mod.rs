@@ -1,13 +1,25 @@
 //! Application profiles: how to recognise an app's container, which settings give it an
-//! external database, what it gets wrong, where it keeps data, and what its log says.
+//! external database, what it gets wrong, where it keeps data, what its log says, and how
+//! each of that differs between versions of its image.
 //!
 //! Profiles are data (TOML, see `coder.toml` and the README). They are parsed and validated
 //! once at cold start into [`Profiles`], whose regexes are compiled and ready to use.
 
+pub mod command;
+pub mod facts;
+pub mod image;
+mod spec;
+
+pub use facts::{
+    ANY_VALUE, ArgumentSetting, DatabaseSettings, Facts, NearMiss, ProductionUse, SettingValues,
+    TypeSetting, UnknownValue, VolatileSwitch, normalise_path, value_listed,
+};
+pub use image::{image_repository, image_tag};
+
 use crate::finding::RuleId;
+use image::{ImageSelector, InRange, TagVersion, repository_matches};
 use regex::Regex;
-use serde::Deserialize;
-use std::borrow::Cow;
+use spec::{ProfileFile, SignatureSpec};
 use std::fmt;
 
 /// The profiles shipped inside the binary.
@@ -27,241 +39,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("jenkins.toml", include_str!("jenkins.toml")),
 ];
 
-/// A profiles file as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ProfileFile {
-    #[serde(default)]
-    profile: Vec<ProfileSpec>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ProfileSpec {
-    id: String,
-    name: String,
-    /// Where the facts come from (kept for the reader; not used at run time).
-    #[serde(default)]
-    #[allow(dead_code)]
-    source: Option<String>,
-    #[serde(default)]
-    images: Vec<String>,
-    #[serde(default)]
-    recognise_settings: Vec<String>,
-    embedded_database: String,
-    #[serde(default)]
-    data_directory: Option<String>,
-    #[serde(default)]
-    data_directory_setting: Option<String>,
-    #[serde(default)]
-    data_subdirectory: Option<String>,
-    #[serde(default)]
-    tag_variant: Vec<TagVariantSpec>,
-    #[serde(default)]
-    file_suffix: Option<String>,
-    #[serde(default)]
-    database: Option<DatabaseSpec>,
-    #[serde(default)]
-    volatile_switch: Vec<VolatileSwitch>,
-    #[serde(default)]
-    log_signature: Vec<SignatureSpec>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DatabaseSpec {
-    #[serde(default)]
-    settings: Vec<String>,
-    #[serde(default)]
-    url_schemes: Vec<String>,
-    #[serde(default)]
-    embedded_schemes: Vec<String>,
-    #[serde(default = "yes")]
-    check_urls: bool,
-    #[serde(default)]
-    key_value_dsn: bool,
-    #[serde(default)]
-    type_setting: OneOrMany<TypeSetting>,
-    #[serde(default)]
-    groups: Vec<Vec<String>>,
-    #[serde(default)]
-    embedded_settings: Vec<String>,
-    #[serde(default)]
-    near_miss: Vec<NearMiss>,
-    #[serde(default)]
-    password_settings: Vec<String>,
-    #[serde(default)]
-    passwordless: Option<SettingValues>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// A name people set by mistake: just the name, or the name and the one the app reads.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[serde(untagged)]
-pub enum NearMiss {
-    Name(String),
-    Meant { name: String, means: String },
-}
-
-impl NearMiss {
-    pub fn name(&self) -> &str {
-        match self {
-            NearMiss::Name(name) | NearMiss::Meant { name, .. } => name,
-        }
-    }
-
-    /// The setting the person meant, when the profile says.
-    pub fn means(&self) -> Option<&str> {
-        match self {
-            NearMiss::Name(_) => None,
-            NearMiss::Meant { means, .. } => Some(means),
-        }
-    }
-}
-
-/// Values that stand for "any value" in profiles (`external = ["*"]`, `values = ["*"]`).
-pub const ANY_VALUE: &str = "*";
-
-/// Whether `value` is one of `values` (without case), `*` matching any non-empty value.
-pub fn value_listed(values: &[String], value: &str) -> bool {
-    let value = value.trim();
-    values.iter().any(|wanted| {
-        wanted.eq_ignore_ascii_case(value) || (wanted == ANY_VALUE && !value.is_empty())
-    })
-}
-
-/// One table or a list of them in TOML.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum OneOrMany<T> {
-    One(T),
-    Many(Vec<T>),
-}
-
-impl<T> Default for OneOrMany<T> {
-    fn default() -> Self {
-        OneOrMany::Many(Vec::new())
-    }
-}
-
-impl<T> OneOrMany<T> {
-    fn into_vec(self) -> Vec<T> {
-        match self {
-            OneOrMany::One(one) => vec![one],
-            OneOrMany::Many(many) => many,
-        }
-    }
-}
-
-/// A setting whose value chooses the database (`DB_TYPE=postgresdb`, `KC_DB=dev-file`).
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct TypeSetting {
-    pub name: String,
-    /// Values that select an external database (compared without case; `*` is any value
-    /// not listed in `embedded`).
-    pub external: Vec<String>,
-    /// Values that select the embedded database; leaving the setting unset does too.
-    #[serde(default)]
-    pub embedded: Vec<String>,
-    /// What the app does with any other value.
-    #[serde(default)]
-    pub unknown: UnknownValue,
-    /// Whether the app compares values with case (n8n: `Postgresdb` is not `postgresdb`).
-    #[serde(default)]
-    pub case_sensitive: bool,
-}
-
-impl TypeSetting {
-    fn matches(&self, wanted: &str, value: &str) -> bool {
-        if self.case_sensitive {
-            wanted == value
-        } else {
-            wanted.eq_ignore_ascii_case(value)
-        }
-    }
-
-    /// Whether `value` selects the embedded database.
-    pub fn is_embedded(&self, value: &str) -> bool {
-        self.embedded
-            .iter()
-            .any(|wanted| self.matches(wanted, value.trim()))
-    }
-
-    /// Whether `value` selects an external database (`*`: any value not embedded).
-    pub fn is_external(&self, value: &str) -> bool {
-        let value = value.trim();
-        self.external
-            .iter()
-            .any(|wanted| self.matches(wanted, value) || (wanted == ANY_VALUE && !value.is_empty()))
-    }
-}
-
-/// What an app does with a value of its type setting that it does not know.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum UnknownValue {
-    /// It refuses to start (the task fails; nothing is silently lost).
-    #[default]
-    Fails,
-    /// It silently uses its embedded database: `database-setting-invalid`.
-    Embedded,
-}
-
-/// An app's own switch that accepts storage which dies with the container.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct VolatileSwitch {
-    pub setting: String,
-    /// Values (compared without case; `*` is any non-empty value) that turn the check off.
-    pub values: Vec<String>,
-    /// What it does, for the alert.
-    pub meaning: String,
-}
-
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct SettingValues {
-    pub setting: String,
-    pub values: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SignatureSpec {
-    rule: String,
-    pattern: String,
-    meaning: String,
-    #[serde(default)]
-    summary: Option<String>,
-    filter: String,
-    example: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TagVariantSpec {
-    tags: String,
-    #[serde(default)]
-    data_directory: Option<String>,
-    #[serde(default)]
-    database_settings_ignored: Option<String>,
-}
-
-/// Images of an app whose tag matches `tags` behave differently: they keep their data
-/// elsewhere (Gitea's `-rootless` images) or read no database settings at all (Uptime Kuma 1).
-#[derive(Clone, Debug)]
-pub struct TagVariant {
-    pub tags: Regex,
-    pub data_directory: Option<String>,
-    /// Why any database setting is ignored by these images, for the alert.
-    pub database_settings_ignored: Option<String>,
-}
-
-/// A validated profile.
+/// A validated profile: the newest version's facts and the variants that differ.
 #[derive(Clone, Debug)]
 pub struct Profile {
     pub id: String,
@@ -269,92 +47,84 @@ pub struct Profile {
     /// Repository paths such as `coder/coder`.
     pub images: Vec<String>,
     pub recognise_settings: Vec<String>,
-    /// What the app calls its embedded database, e.g. "built-in PostgreSQL".
-    pub embedded_database: String,
-    pub data_directory: Option<String>,
-    pub data_directory_setting: Option<String>,
-    /// A directory the app keeps inside `data_directory_setting`'s value, where the data lives
-    /// (n8n's `$N8N_USER_FOLDER/.n8n`).
-    pub data_subdirectory: Option<String>,
-    /// Images whose tag says they keep their data elsewhere (Gitea's `-rootless` images).
-    pub tag_variants: Vec<TagVariant>,
-    /// The app also reads a setting `X` from the file that `X` + this suffix names
-    /// (Vaultwarden's `DATABASE_URL_FILE`): such a setting counts as set, its value unseen.
-    pub file_suffix: Option<String>,
-    pub database: Option<DatabaseSettings>,
-    pub volatile_switches: Vec<VolatileSwitch>,
+    /// What the newest version does.
+    pub facts: Facts,
+    /// Images whose version, tag or repository does otherwise (Keycloak before 17).
+    pub variants: Vec<Variant>,
 }
 
-/// How an app is pointed at an external database. Any one of these selects it: a URL
-/// setting, the type setting at an external value, or every setting of a group.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DatabaseSettings {
-    /// URL (or connection string) settings; any one set (non-empty) means external, unless
-    /// its scheme is one of `embedded_schemes`.
-    pub settings: Vec<String>,
-    /// URL schemes that select an external database, lower case.
-    pub url_schemes: Vec<String>,
-    /// URL schemes that select the embedded database (`sqlite3`); `""` is a bare path and `*`
-    /// any scheme not in `url_schemes` (Vaultwarden's `DATABASE_URL=/data/db.sqlite3`).
-    pub embedded_schemes: Vec<String>,
-    /// Whether URL settings are checked for `database-url-malformed` (off for JDBC URLs,
-    /// whose vendor syntaxes differ).
-    pub check_urls: bool,
-    /// Whether `key=value` connection strings are accepted as well as URLs.
-    pub key_value_dsn: bool,
-    /// Settings whose value chooses the database (several when an app reads more than one
-    /// name, e.g. Forgejo's FORGEJO__ and GITEA__ prefixes).
-    pub type_settings: Vec<TypeSetting>,
-    /// Groups of settings that select an external database only when all are set.
-    pub groups: Vec<Vec<String>>,
-    /// Settings that, when set, choose the embedded database whatever else is set
-    /// (Nextcloud's `SQLITE_DATABASE`).
-    pub embedded_settings: Vec<String>,
-    /// Names people set by mistake; the app never reads them.
-    pub near_miss: Vec<NearMiss>,
-    /// Settings that hold a database password (a plain `environment` value is a finding).
-    pub password_settings: Vec<String>,
-    /// A setting whose value means "no password in the URL, and that is fine".
-    pub passwordless: Option<SettingValues>,
+/// Facts that hold for some images of an app.
+#[derive(Clone, Debug)]
+pub struct Variant {
+    /// What people call these images: "the WildFly-based image (Keycloak before 17)".
+    pub name: String,
+    /// Where the facts come from.
+    pub source: String,
+    pub selector: ImageSelector,
+    pub facts: Facts,
 }
 
-impl DatabaseSettings {
-    /// The setting to name in alerts and fixes: the URL setting, else the type setting, else
-    /// the first of the first group.
-    pub fn primary_setting(&self) -> &str {
-        self.settings
-            .first()
-            .map(String::as_str)
-            .or(self.type_settings.first().map(|t| t.name.as_str()))
-            .or(self
-                .groups
-                .first()
-                .and_then(|g| g.first())
-                .map(String::as_str))
-            .unwrap_or("the database setting")
+/// Which facts an image is judged by.
+#[derive(Clone, Copy, Debug)]
+pub enum Version<'a> {
+    /// The newest version's (the image is one, or the profile has no variants).
+    Newest,
+    /// A variant's.
+    Variant(&'a Variant),
+    /// The tag (or a digest) does not say which version runs: judged by the newest facts.
+    Unknown,
+}
+
+impl PartialEq for Version<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Version::Variant(a), Version::Variant(b)) => std::ptr::eq(*a, *b),
+            (Version::Newest, Version::Newest) | (Version::Unknown, Version::Unknown) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Profile {
+    /// Which facts `image` is judged by. A tag that names no version this profile can place
+    /// (`lts`, `stable`, a digest, or `1` when facts change at 1.5) is [`Version::Unknown`].
+    pub fn version_of(&self, image: &str) -> Version<'_> {
+        if self.variants.is_empty() {
+            return Version::Newest;
+        }
+        let mut partly = false;
+        for variant in &self.variants {
+            match variant.selector.selects(image) {
+                InRange::Yes => return Version::Variant(variant),
+                InRange::Partly => partly = true,
+                InRange::No => {}
+            }
+        }
+        let without_digest = image.split('@').next().unwrap_or(image);
+        match image_tag(image) {
+            _ if partly => Version::Unknown,
+            // Docker's default tag is `latest`: the newest release.
+            Some(tag) if tag.eq_ignore_ascii_case("latest") => Version::Newest,
+            Some(tag) if TagVersion::parse(tag).is_some() => Version::Newest,
+            None if without_digest.len() == image.len() => Version::Newest,
+            _ => Version::Unknown,
+        }
     }
 
-    /// Whether a URL setting's value selects the embedded database by its scheme.
-    pub fn selects_embedded(&self, value: &str) -> bool {
-        let scheme = value
-            .trim()
-            .split_once("://")
-            .map(|(scheme, _)| scheme.to_ascii_lowercase())
-            .unwrap_or_default();
-        !self.url_schemes.contains(&scheme)
-            && self
-                .embedded_schemes
-                .iter()
-                .any(|embedded| *embedded == scheme || embedded == ANY_VALUE)
+    /// The facts of a version.
+    pub fn facts_of<'a>(&'a self, version: &Version<'a>) -> &'a Facts {
+        match version {
+            Version::Variant(variant) => &variant.facts,
+            Version::Newest | Version::Unknown => &self.facts,
+        }
     }
 
-    /// Every setting name that plays a part in choosing the database.
-    pub fn all_names(&self) -> impl Iterator<Item = &str> {
-        self.settings
+    /// Whether a repository is one of this profile's images (or a variant's).
+    pub fn has_image(&self, repository: &str) -> bool {
+        self.images
             .iter()
-            .map(String::as_str)
-            .chain(self.type_settings.iter().map(|t| t.name.as_str()))
-            .chain(self.groups.iter().flatten().map(String::as_str))
+            .chain(self.variants.iter().flat_map(|v| &v.selector.images))
+            .any(|wanted| repository_matches(repository, wanted))
     }
 }
 
@@ -458,7 +228,7 @@ impl Profiles {
                     entry: entry.clone(),
                     problem,
                 };
-                let (profile, signatures) = validate(spec).map_err(fail)?;
+                let (profile, signatures) = spec::validate(spec).map_err(fail)?;
                 if let Some(position) = profiles.iter().position(|p| p.id == profile.id) {
                     profiles[position] = profile.clone();
                     signature_specs.retain(|(id, _, _)| *id != profile.id);
@@ -549,12 +319,7 @@ impl Profiles {
         let repository = image_repository(image);
         self.profiles
             .iter()
-            .find(|profile| {
-                profile
-                    .images
-                    .iter()
-                    .any(|wanted| repository_matches(repository, wanted))
-            })
+            .find(|profile| profile.has_image(repository))
             .or_else(|| {
                 self.profiles.iter().find(|profile| {
                     profile
@@ -564,255 +329,6 @@ impl Profiles {
                 })
             })
     }
-}
-
-fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>), String> {
-    let id_ok = !spec.id.is_empty()
-        && spec
-            .id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !id_ok {
-        return Err(format!(
-            "id {:?} must be lower-case letters, digits and '-'",
-            spec.id
-        ));
-    }
-    if spec.name.trim().is_empty() {
-        return Err("name is empty".to_string());
-    }
-    if spec.images.is_empty() && spec.recognise_settings.is_empty() {
-        return Err("set images or recognise_settings, or the profile never applies".to_string());
-    }
-    if let Some(image) = spec.images.iter().find(|image| {
-        image.is_empty() || image.contains(':') || image.contains('@') || image.starts_with('/')
-    }) {
-        return Err(format!(
-            "image {image:?} must be a repository path without registry or tag, like \"coder/coder\""
-        ));
-    }
-    if let Some(dir) = &spec.data_directory
-        && !dir.starts_with('/')
-    {
-        return Err(format!("data_directory {dir:?} must be an absolute path"));
-    }
-    let database = match spec.database {
-        None => None,
-        Some(database) => {
-            let type_settings = database.type_setting.into_vec();
-            if database.settings.is_empty()
-                && type_settings.is_empty()
-                && database.groups.is_empty()
-            {
-                return Err(
-                    "database needs settings, type_setting or groups: how else is an external database chosen?"
-                        .to_string(),
-                );
-            }
-            if database.groups.iter().any(|group| group.len() < 2) {
-                return Err("each database group needs at least two settings".to_string());
-            }
-            if !database.embedded_schemes.is_empty() && database.url_schemes.is_empty() {
-                return Err("embedded_schemes needs url_schemes for the external ones".to_string());
-            }
-            if let Some(kind) = type_settings.iter().find(|kind| kind.external.is_empty()) {
-                return Err(format!(
-                    "type_setting {} lists no external values",
-                    kind.name
-                ));
-            }
-            let settings = DatabaseSettings {
-                settings: database.settings,
-                url_schemes: database
-                    .url_schemes
-                    .iter()
-                    .map(|s| s.to_ascii_lowercase())
-                    .collect(),
-                embedded_schemes: database
-                    .embedded_schemes
-                    .iter()
-                    .map(|s| s.to_ascii_lowercase())
-                    .collect(),
-                check_urls: database.check_urls,
-                key_value_dsn: database.key_value_dsn,
-                type_settings,
-                groups: database.groups,
-                embedded_settings: database.embedded_settings,
-                near_miss: database.near_miss,
-                password_settings: database.password_settings,
-                passwordless: database.passwordless,
-            };
-            if let Some(name) = settings
-                .near_miss
-                .iter()
-                .map(NearMiss::name)
-                .find(|name| settings.all_names().any(|real| real == *name))
-            {
-                return Err(format!(
-                    "database.near_miss lists {name}, which is also a real setting"
-                ));
-            }
-            Some(settings)
-        }
-    };
-    if spec.data_subdirectory.is_some() && spec.data_directory_setting.is_none() {
-        return Err("data_subdirectory needs data_directory_setting".to_string());
-    }
-    let mut tag_variants = Vec::new();
-    for variant in &spec.tag_variant {
-        let tags = Regex::new(&variant.tags).map_err(|error| {
-            format!(
-                "tag_variant {:?}: tags is not a regex: {error}",
-                variant.tags
-            )
-        })?;
-        if variant
-            .data_directory
-            .as_deref()
-            .is_some_and(|dir| !dir.starts_with('/'))
-        {
-            return Err(format!(
-                "tag_variant {:?}: data_directory must be an absolute path",
-                variant.tags
-            ));
-        }
-        if variant.data_directory.is_none() && variant.database_settings_ignored.is_none() {
-            return Err(format!(
-                "tag_variant {:?} needs a data_directory or database_settings_ignored",
-                variant.tags
-            ));
-        }
-        tag_variants.push(TagVariant {
-            tags,
-            data_directory: variant
-                .data_directory
-                .as_deref()
-                .map(|dir| normalise_path(dir).to_string()),
-            database_settings_ignored: variant.database_settings_ignored.clone(),
-        });
-    }
-    if spec
-        .file_suffix
-        .as_deref()
-        .is_some_and(|suffix| suffix.trim().is_empty() || suffix.contains(char::is_whitespace))
-    {
-        return Err("file_suffix must be a non-empty name suffix such as \"_FILE\"".to_string());
-    }
-    if let Some(switch) = spec
-        .volatile_switch
-        .iter()
-        .find(|switch| switch.values.is_empty() || switch.meaning.trim().is_empty())
-    {
-        return Err(format!(
-            "volatile_switch {} needs values and a meaning",
-            switch.setting
-        ));
-    }
-    Ok((
-        Profile {
-            id: spec.id,
-            name: spec.name,
-            images: spec
-                .images
-                .iter()
-                .map(|image| image.trim_matches('/').to_string())
-                .collect(),
-            recognise_settings: spec.recognise_settings,
-            embedded_database: spec.embedded_database,
-            data_directory: spec
-                .data_directory
-                .map(|dir| normalise_path(&dir).to_string()),
-            data_directory_setting: spec.data_directory_setting,
-            data_subdirectory: spec
-                .data_subdirectory
-                .map(|sub| sub.trim_matches('/').to_string()),
-            tag_variants,
-            file_suffix: spec.file_suffix,
-            database,
-            volatile_switches: spec.volatile_switch,
-        },
-        spec.log_signature,
-    ))
-}
-
-impl Profile {
-    /// The data directory for a container of `image`: the override setting's value if set
-    /// (with the app's subdirectory), else the directory of the image's tag variant, else the
-    /// default.
-    pub fn data_directory_for<'a>(
-        &'a self,
-        image: &str,
-        env: impl Fn(&str) -> Option<&'a str>,
-    ) -> Option<Cow<'a, str>> {
-        if let Some(set) = self
-            .data_directory_setting
-            .as_deref()
-            .and_then(env)
-            .filter(|dir| dir.starts_with('/'))
-            .map(normalise_path)
-        {
-            return Some(match &self.data_subdirectory {
-                Some(sub) if set == "/" => Cow::Owned(format!("/{sub}")),
-                Some(sub) => Cow::Owned(format!("{set}/{sub}")),
-                None => Cow::Borrowed(set),
-            });
-        }
-        self.tag_variants_of(image)
-            .find_map(|variant| variant.data_directory.as_deref())
-            .or(self.data_directory.as_deref())
-            .map(Cow::Borrowed)
-    }
-
-    /// The tag variants an image belongs to (an image without a tag belongs to none).
-    pub fn tag_variants_of<'a>(&'a self, image: &str) -> impl Iterator<Item = &'a TagVariant> {
-        let tag = image_tag(image).unwrap_or_default().to_string();
-        self.tag_variants
-            .iter()
-            .filter(move |variant| !tag.is_empty() && variant.tags.is_match(&tag))
-    }
-}
-
-/// The tag of an image reference, if it has one: `gitea/gitea:1.22-rootless` -> `1.22-rootless`.
-pub fn image_tag(image: &str) -> Option<&str> {
-    let without_digest = image.split('@').next().unwrap_or(image);
-    let colon = without_digest.rfind(':')?;
-    let tag = &without_digest[colon + 1..];
-    (!tag.contains('/')).then_some(tag)
-}
-
-/// `/a/b/` -> `/a/b`; `/` stays `/`.
-pub fn normalise_path(path: &str) -> &str {
-    let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() { "/" } else { trimmed }
-}
-
-/// The repository path of an image reference, without registry, tag or digest:
-/// `ghcr.io/coder/coder:v2.18.0` -> `coder/coder`,
-/// `123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/coder/coder@sha256:..` -> `mirror/coder/coder`,
-/// `docker.io/library/nginx` -> `nginx`.
-pub fn image_repository(image: &str) -> &str {
-    let without_digest = image.split('@').next().unwrap_or(image);
-    let without_tag = match without_digest.rfind(':') {
-        Some(colon) if !without_digest[colon..].contains('/') => &without_digest[..colon],
-        _ => without_digest,
-    };
-    let path = match without_tag.split_once('/') {
-        Some((first, rest))
-            if first.contains('.') || first.contains(':') || first == "localhost" =>
-        {
-            rest
-        }
-        _ => without_tag,
-    };
-    path.strip_prefix("library/").unwrap_or(path)
-}
-
-/// Whether `repository` is `wanted` or ends with `/wanted` (a mirror's prefix is allowed).
-fn repository_matches(repository: &str, wanted: &str) -> bool {
-    repository.eq_ignore_ascii_case(wanted)
-        || (repository.len() > wanted.len()
-            && repository.as_bytes()[repository.len() - wanted.len() - 1] == b'/'
-            && repository[repository.len() - wanted.len()..].eq_ignore_ascii_case(wanted))
 }
 
 #[cfg(test)]
@@ -825,32 +341,10 @@ mod tests {
         let coder = &profiles.all()[0];
         assert_eq!(coder.id, "coder");
         assert_eq!(
-            coder.database.as_ref().unwrap().settings,
+            coder.facts.database.as_ref().unwrap().settings,
             vec!["CODER_PG_CONNECTION_URL"]
         );
         assert!(profiles.signatures().len() >= 4);
-    }
-
-    #[test]
-    fn image_repositories_ignore_registry_tag_and_digest() {
-        assert_eq!(
-            image_repository("ghcr.io/coder/coder:v2.18.0"),
-            "coder/coder"
-        );
-        assert_eq!(image_repository("coder/coder"), "coder/coder");
-        assert_eq!(
-            image_repository(
-                "123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/coder/coder@sha256:abc"
-            ),
-            "mirror/coder/coder"
-        );
-        assert_eq!(
-            image_repository("localhost:5000/coder/coder:latest"),
-            "coder/coder"
-        );
-        assert_eq!(image_repository("docker.io/library/nginx:1.27"), "nginx");
-        assert!(repository_matches("mirror/coder/coder", "coder/coder"));
-        assert!(!repository_matches("notcoder/coder", "coder/coder"));
     }
 
     #[test]
@@ -966,15 +460,14 @@ mod tests {
     fn data_directory_follows_its_setting() {
         let profiles = Profiles::built_in().unwrap();
         let coder = &profiles.all()[0];
-        let image = "ghcr.io/coder/coder:v2.18.0";
         assert_eq!(
-            coder.data_directory_for(image, |_| None).as_deref(),
+            coder.facts.data_directory_with(|_| None).as_deref(),
             Some("/home/coder/.config/coderv2")
         );
         assert_eq!(
             coder
-                .data_directory_for(image, |name| (name == "CODER_CONFIG_DIR")
-                    .then_some("/data/coder/"))
+                .facts
+                .data_directory_with(|name| (name == "CODER_CONFIG_DIR").then_some("/data/coder/"))
                 .as_deref(),
             Some("/data/coder")
         );
@@ -986,14 +479,13 @@ mod tests {
         let find = |id: &str| profiles.all().iter().find(|p| p.id == id).unwrap();
         let n8n = find("n8n");
         assert_eq!(
-            n8n.data_directory_for("n8nio/n8n:1.70.0", |_| None)
-                .as_deref(),
+            n8n.facts.data_directory_with(|_| None).as_deref(),
             Some("/home/node/.n8n")
         );
         for (folder, expected) in [("/data/", "/data/.n8n"), ("/", "/.n8n")] {
             assert_eq!(
-                n8n.data_directory_for("n8nio/n8n", |name| (name == "N8N_USER_FOLDER")
-                    .then_some(folder))
+                n8n.facts
+                    .data_directory_with(|name| (name == "N8N_USER_FOLDER").then_some(folder))
                     .as_deref(),
                 Some(expected)
             );
@@ -1008,16 +500,47 @@ mod tests {
                 "/var/lib/gitea",
             ),
         ] {
+            let version = gitea.version_of(image);
             assert_eq!(
-                gitea.data_directory_for(image, |_| None).as_deref(),
+                gitea
+                    .facts_of(&version)
+                    .data_directory_with(|_| None)
+                    .as_deref(),
                 Some(expected),
                 "{image}"
             );
         }
-        assert_eq!(image_tag("localhost:5000/gitea/gitea"), None);
-        assert_eq!(
-            image_tag("localhost:5000/gitea/gitea:1-rootless"),
-            Some("1-rootless")
-        );
+    }
+
+    #[test]
+    fn images_are_judged_by_the_facts_of_their_version() {
+        let profiles = Profiles::built_in().unwrap();
+        let keycloak = profiles.all().iter().find(|p| p.id == "keycloak").unwrap();
+        for image in [
+            "quay.io/keycloak/keycloak:12.0.2",
+            "quay.io/keycloak/keycloak:16.1.1",
+            "quay.io/keycloak/keycloak:legacy",
+            "quay.io/keycloak/keycloak:17.0.0-legacy",
+            "jboss/keycloak:15.0.2",
+        ] {
+            assert!(
+                matches!(keycloak.version_of(image), Version::Variant(_)),
+                "{image}"
+            );
+            assert!(profiles.recognise(image, &[]).is_some(), "{image}");
+        }
+        for image in [
+            "quay.io/keycloak/keycloak:26.0",
+            "quay.io/keycloak/keycloak:latest",
+            "quay.io/keycloak/keycloak",
+        ] {
+            assert_eq!(keycloak.version_of(image), Version::Newest, "{image}");
+        }
+        for image in [
+            "quay.io/keycloak/keycloak:nightly",
+            "quay.io/keycloak/keycloak@sha256:0123",
+        ] {
+            assert_eq!(keycloak.version_of(image), Version::Unknown, "{image}");
+        }
     }
 }

@@ -1,348 +1,15 @@
 //! Rules over a task's configuration: its task definition's containers, settings and volumes.
 //! Each rule is a pure function of an [`AppContainer`] (or a container) to findings.
 
+pub use super::app_container::{AppContainer, DatabaseChoice, Setting, SettingSource, Unseen};
 use super::database_url::{self, UrlProblem};
 use super::remedy;
 use super::secret_reference;
-use crate::context::{ContainerDefinition, TaskContext, TaskDefinition, VolumeDurability};
+use crate::context::{ContainerDefinition, TaskContext, TaskDefinition};
 use crate::finding::{Finding, Location, RuleId, Severity};
-use crate::profiles::{
-    DatabaseSettings, NearMiss, Profile, UnknownValue, normalise_path, value_listed,
-};
+use crate::profiles::command::RunsAs;
+use crate::profiles::{NearMiss, value_listed};
 use crate::redact;
-
-/// A container that a profile recognised, with everything its rules need.
-pub struct AppContainer<'a> {
-    pub task: &'a TaskContext,
-    pub definition: &'a TaskDefinition,
-    pub container: &'a ContainerDefinition,
-    pub profile: &'a Profile,
-}
-
-/// Where a setting's value comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SettingSource<'a> {
-    /// A plain `environment` value.
-    Environment(&'a str),
-    /// A `secrets` entry and its `valueFrom`.
-    Secret(&'a str),
-    /// An `environment` value naming a file the app reads the setting from at start-up
-    /// (the profile's `file_suffix`, e.g. `DATABASE_URL_FILE`); what the file holds is unseen.
-    File(&'a str),
-}
-
-/// A named setting of a container and where its value comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Setting<'a> {
-    pub name: &'a str,
-    pub source: SettingSource<'a>,
-}
-
-impl Setting<'_> {
-    /// How the setting appears in evidence; plain values are redacted.
-    pub fn describe(&self) -> String {
-        match self.source {
-            SettingSource::Environment(value) => format!(
-                "environment {} = {}",
-                self.name,
-                redact::display_setting_value(self.name, value)
-            ),
-            SettingSource::Secret(value_from) => format!(
-                "secrets {} from {}",
-                self.name,
-                redact::truncate_chars(&redact::redact_text(value_from), 300)
-            ),
-            SettingSource::File(path) => format!(
-                "environment {} = {} (a file the app reads the setting from)",
-                self.name,
-                redact::display_setting_value(self.name, path)
-            ),
-        }
-    }
-}
-
-/// What a container's settings make of its database.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DatabaseChoice<'a> {
-    /// These settings select an external database.
-    External(Vec<Setting<'a>>),
-    /// The embedded database: chosen by this setting, or by setting nothing.
-    Embedded(Option<Setting<'a>>),
-    /// A setting the app cannot use, so it silently falls back to its embedded database.
-    Invalid(Invalid<'a>),
-    /// A value the app rejects at start-up: it fails loudly, so nothing to report here.
-    Unrecognised,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Invalid<'a> {
-    pub setting: Setting<'a>,
-    pub problem: String,
-}
-
-impl<'a> AppContainer<'a> {
-    /// Finds a setting in `environment` (non-empty value) or `secrets`, or, for an app that
-    /// reads settings from files, the variable naming its file.
-    fn setting(&self, name: &'a str) -> Option<Setting<'a>> {
-        if let Some(secret) = self.container.secret(name) {
-            return Some(Setting {
-                name,
-                source: SettingSource::Secret(&secret.value_from),
-            });
-        }
-        if let Some(value) = self
-            .container
-            .env(name)
-            .filter(|value| !value.trim().is_empty())
-        {
-            return Some(Setting {
-                name,
-                source: SettingSource::Environment(value),
-            });
-        }
-        let suffix = self.profile.file_suffix.as_deref()?;
-        self.container
-            .environment
-            .iter()
-            .rev()
-            .find(|variable| {
-                variable.name.strip_suffix(suffix) == Some(name)
-                    && !variable.value.trim().is_empty()
-            })
-            .map(|variable| Setting {
-                name: &variable.name,
-                source: SettingSource::File(&variable.value),
-            })
-    }
-
-    fn database(&self) -> Option<&'a DatabaseSettings> {
-        self.profile.database.as_ref()
-    }
-
-    /// How the container's settings choose the database.
-    pub fn database_choice(&self) -> Option<DatabaseChoice<'a>> {
-        let database = self.database()?;
-        if let Some(reason) = self
-            .profile
-            .tag_variants_of(&self.container.image)
-            .find_map(|variant| variant.database_settings_ignored.as_deref())
-        {
-            // This image reads none of the settings: whatever is set, the data stays inside.
-            return Some(
-                match database.all_names().find_map(|name| self.setting(name)) {
-                    Some(setting) => DatabaseChoice::Invalid(Invalid {
-                        setting,
-                        problem: format!(
-                            "{reason}: image {} ignores {}, so it uses its {}",
-                            redact::truncate_chars(&self.container.image, 200),
-                            setting.name,
-                            self.profile.embedded_database
-                        ),
-                    }),
-                    None => DatabaseChoice::Embedded(None),
-                },
-            );
-        }
-        let mut external = Vec::new();
-        let mut explicit_embedded = None;
-        let mut invalid = None;
-        for name in &database.settings {
-            let Some(setting) = self.setting(name) else {
-                continue;
-            };
-            match setting.source {
-                SettingSource::Environment(value) if database.selects_embedded(value) => {
-                    explicit_embedded.get_or_insert(setting);
-                }
-                _ => external.push(setting),
-            }
-        }
-        for kind in &database.type_settings {
-            let Some(setting) = self.setting(&kind.name) else {
-                continue;
-            };
-            match setting.source {
-                SettingSource::Environment(value) => {
-                    let value = value.trim();
-                    if kind.is_embedded(value) {
-                        explicit_embedded.get_or_insert(setting);
-                    } else if kind.is_external(value) {
-                        external.push(setting);
-                    } else if kind.unknown == UnknownValue::Embedded {
-                        invalid.get_or_insert(Invalid {
-                            setting,
-                            problem: format!(
-                                "{}={} is not a value {} knows (it takes {}{}); it falls back to its {}",
-                                kind.name,
-                                redact::display_setting_value(&kind.name, value),
-                                self.profile.name,
-                                kind.external.iter().chain(&kind.embedded).cloned().collect::<Vec<_>>().join(", "),
-                                if kind.case_sensitive { ", in exactly this case" } else { "" },
-                                self.profile.embedded_database
-                            ),
-                        });
-                    } else {
-                        // The app refuses to start: loud, not silent; nothing to add here.
-                        return Some(DatabaseChoice::Unrecognised);
-                    }
-                }
-                // A value from a secret or a file cannot be seen: give it the benefit of the doubt.
-                SettingSource::Secret(_) | SettingSource::File(_) => external.push(setting),
-            }
-        }
-        for group in &database.groups {
-            let set: Vec<Setting<'a>> =
-                group.iter().filter_map(|name| self.setting(name)).collect();
-            if set.len() == group.len() {
-                external.extend(set);
-            } else if let Some(first) = set.first() {
-                let missing: Vec<&str> = group
-                    .iter()
-                    .map(String::as_str)
-                    .filter(|name| set.iter().all(|setting| setting.name != *name))
-                    .collect();
-                invalid.get_or_insert(Invalid {
-                    setting: *first,
-                    problem: format!(
-                        "{} needs all of {} for an external database; {} {} not set, so it uses its {}",
-                        self.profile.name,
-                        group.join(", "),
-                        missing.join(", "),
-                        if missing.len() == 1 { "is" } else { "are" },
-                        self.profile.embedded_database
-                    ),
-                });
-            }
-        }
-        // Settings that force the embedded database win over everything else.
-        if let Some(forced) = database
-            .embedded_settings
-            .iter()
-            .find_map(|name| self.setting(name))
-        {
-            return Some(DatabaseChoice::Embedded(Some(forced)));
-        }
-        Some(if !external.is_empty() {
-            DatabaseChoice::External(external)
-        } else if let Some(invalid) = invalid {
-            DatabaseChoice::Invalid(invalid)
-        } else {
-            DatabaseChoice::Embedded(explicit_embedded)
-        })
-    }
-
-    /// The settings that select an external database, if any do.
-    pub fn external_database(&self) -> Vec<Setting<'a>> {
-        match self.database_choice() {
-            Some(DatabaseChoice::External(settings)) => settings,
-            _ => Vec::new(),
-        }
-    }
-
-    /// The app keeps its data in the container: no database spec (only a data directory), or
-    /// a choice of the embedded database (explicit, by default, or by an invalid setting).
-    fn keeps_data_in_container(&self) -> bool {
-        matches!(
-            self.database_choice(),
-            None | Some(DatabaseChoice::Embedded(_)) | Some(DatabaseChoice::Invalid(_))
-        )
-    }
-
-    /// URL, type, group and password settings that are set (for the URL and secret checks).
-    fn database_settings_set(&self) -> Vec<Setting<'a>> {
-        self.database()
-            .map(|database| {
-                database
-                    .all_names()
-                    .chain(database.password_settings.iter().map(String::as_str))
-                    .filter_map(|name| self.setting(name))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// Near-miss settings that are set.
-    pub fn near_misses(&self) -> Vec<Setting<'a>> {
-        self.database()
-            .map(|database| {
-                database
-                    .near_miss
-                    .iter()
-                    // Not a mistake if the setting it stands for is set as well.
-                    .filter(|miss| {
-                        miss.means()
-                            .is_none_or(|meant| self.setting(meant).is_none())
-                    })
-                    .filter_map(|miss| self.setting(miss.name()))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    pub fn data_directory(&self) -> Option<std::borrow::Cow<'a, str>> {
-        self.profile
-            .data_directory_for(&self.container.image, |name| self.container.env(name))
-    }
-
-    pub fn location(&self) -> Location {
-        Location {
-            container: Some(self.container.name.clone()),
-            ..self.task.location()
-        }
-    }
-
-    fn finding(&self, rule: RuleId, severity: Severity, summary: String) -> Finding {
-        let mut finding = Finding::new(rule, severity, summary);
-        finding.app = Some(self.profile.name.clone());
-        finding.location = self.location();
-        finding
-            .facts
-            .insert("task_definition".to_string(), self.definition.short_name());
-        finding
-    }
-
-    /// Whether a persistent volume is mounted at or above `directory`.
-    fn persistent_mount_over(&self, directory: &str) -> Option<String> {
-        self.container.mount_points.iter().find_map(|mount| {
-            let volume = self.definition.volume(&mount.source_volume)?;
-            let durable = matches!(
-                volume.durability(),
-                VolumeDurability::Persistent | VolumeDurability::DriverManaged
-            );
-            (durable && path_contains(&mount.container_path, directory))
-                .then(|| format!("{} at {}", volume.describe(), mount.container_path))
-        })
-    }
-
-    fn mounts_description(&self) -> String {
-        if self.container.mount_points.is_empty() {
-            return "the container has no mount points".to_string();
-        }
-        let mounts: Vec<String> = self
-            .container
-            .mount_points
-            .iter()
-            .map(|mount| {
-                let kind = self
-                    .definition
-                    .volume(&mount.source_volume)
-                    .map(|volume| volume.describe())
-                    .unwrap_or_else(|| "undeclared volume".to_string());
-                format!("{} ({kind})", mount.container_path)
-            })
-            .collect();
-        format!("mount points: {}", mounts.join(", "))
-    }
-}
-
-/// Whether `mount` is `directory` or one of its parents (path-component-wise).
-fn path_contains(mount: &str, directory: &str) -> bool {
-    let mount = normalise_path(mount);
-    let directory = normalise_path(directory);
-    mount == "/"
-        || directory == mount
-        || (directory.starts_with(mount) && directory.as_bytes().get(mount.len()) == Some(&b'/'))
-}
 
 /// `database-setting-misnamed`: a near-miss name is set and the real one is not.
 pub fn database_setting_misnamed(app: &AppContainer) -> Option<Finding> {
@@ -369,6 +36,7 @@ pub fn database_setting_misnamed(app: &AppContainer) -> Option<Finding> {
         ),
     );
     finding.evidence = misses.iter().map(Setting::describe).collect();
+    finding.evidence.extend(app.version_evidence());
     finding.occurrences = misses.len() as u64;
     finding
         .facts
@@ -381,7 +49,9 @@ pub fn database_setting_misnamed(app: &AppContainer) -> Option<Finding> {
 }
 
 /// `no-external-database`: nothing selects an external database, not even a misnamed or
-/// an invalid setting.
+/// an invalid setting. High while the data directory dies with the task; on persistent
+/// storage only where the app's makers do not support its embedded database in production
+/// (then medium, in their words).
 pub fn no_external_database(app: &AppContainer) -> Option<Finding> {
     let database = app.database()?;
     let Some(DatabaseChoice::Embedded(explicit)) = app.database_choice() else {
@@ -390,19 +60,32 @@ pub fn no_external_database(app: &AppContainer) -> Option<Finding> {
     if !app.near_misses().is_empty() {
         return None;
     }
-    let mut finding = app.finding(
-        RuleId::NoExternalDatabase,
-        Severity::High,
-        format!(
-            "{} has no external database setting: it will run on its {}",
-            app.profile.name, app.profile.embedded_database
+    let persistent = app.persistent_data_mount();
+    let (severity, summary) = match (&persistent, &app.facts.embedded_in_production) {
+        (None, _) => (
+            Severity::High,
+            format!(
+                "{} has no external database setting: it will run on its {}",
+                app.profile.name, app.facts.embedded_database
+            ),
         ),
-    );
+        (Some(mount), Some(production)) if !production.supported => (
+            Severity::Medium,
+            format!(
+                "{} keeps its {} on {mount}, which its makers advise against",
+                app.profile.name, app.facts.embedded_database
+            ),
+        ),
+        // Persistent storage and an embedded database its makers support (or the profile
+        // does not say): the data survives the task; nothing to report.
+        (Some(_), _) => return None,
+    };
+    let mut finding = app.finding(RuleId::NoExternalDatabase, severity, summary);
     finding.evidence = vec![match explicit {
         Some(setting) => format!(
             "{} selects the {}",
             setting.describe(),
-            app.profile.embedded_database
+            app.facts.embedded_database
         ),
         None => format!(
             "container {} sets none of: {}",
@@ -410,12 +93,81 @@ pub fn no_external_database(app: &AppContainer) -> Option<Finding> {
             database.all_names().collect::<Vec<_>>().join(", ")
         ),
     }];
+    if let (Some(mount), Some(production)) = (&persistent, &app.facts.embedded_in_production) {
+        finding.evidence.push(format!("its data is on {mount}"));
+        finding.evidence.push(format!(
+            "{}: \"{}\" ({})",
+            app.profile.name, production.says, production.source
+        ));
+    }
+    finding.evidence.extend(app.version_evidence());
     finding.facts.insert(
         "expected".to_string(),
         database.primary_setting().to_string(),
     );
     finding.fix = remedy::external_database(app);
     Some(finding)
+}
+
+/// `audit-incomplete` for a container whose database choice may come from where the
+/// auditor cannot look (an unread environment file, a shell command, a custom image): the
+/// database and storage checks give no verdict, and say why.
+pub fn database_undecided(app: &AppContainer) -> Option<Finding> {
+    let Some(DatabaseChoice::Undecided(unseen)) = app.database_choice() else {
+        return None;
+    };
+    let database = app.database()?;
+    let mut finding = app.finding(
+        RuleId::AuditIncomplete,
+        Severity::Medium,
+        format!(
+            "could not tell whether {} gets an external database: {} may be set where the auditor cannot look; the database and storage checks did not run",
+            app.profile.name,
+            database.primary_setting()
+        ),
+    );
+    finding.evidence = unseen
+        .iter()
+        .map(|source| format!("may be set in {}", source.describe()))
+        .collect();
+    finding.evidence.extend(app.version_evidence());
+    finding.facts.insert(
+        "setting".to_string(),
+        database.primary_setting().to_string(),
+    );
+    finding.facts.insert(
+        "skipped_checks".to_string(),
+        "database-setting-misnamed, database-setting-invalid, no-external-database, ephemeral-data-directory".to_string(),
+    );
+    finding.fix = remedy::undecided(app, &unseen);
+    Some(finding)
+}
+
+/// `audit-incomplete` for a container whose command the profile does not know: it may be
+/// the server that owns the data or a tool that keeps none, so no verdict either way.
+pub fn command_unknown(app: &AppContainer, command_line: &str) -> Finding {
+    let mut finding = app.finding(
+        RuleId::AuditIncomplete,
+        Severity::Medium,
+        format!(
+            "could not tell what container {} runs: the {} profile does not know its command; the database and storage checks did not run",
+            app.container.name, app.profile.name
+        ),
+    );
+    finding.evidence = vec![format!(
+        "command line: {}",
+        redact::truncate_chars(&redact::redact_text(command_line), 300)
+    )];
+    finding.evidence.extend(app.version_evidence());
+    finding.facts.insert(
+        "skipped_checks".to_string(),
+        "database and storage checks".to_string(),
+    );
+    finding.fix = vec![format!(
+        "If this container runs the {} server, say so in a profile (PROFILES_FILE, [profile.command] server pattern); if it is another of the image's commands, add it as a [[profile.command.role]].",
+        app.profile.name
+    )];
+    finding
 }
 
 /// `database-setting-invalid`: a database setting the app cannot use, so it silently falls
@@ -429,10 +181,11 @@ pub fn database_setting_invalid(app: &AppContainer) -> Option<Finding> {
         Severity::Critical,
         format!(
             "{} cannot use {}: it falls back to its {}",
-            app.profile.name, invalid.setting.name, app.profile.embedded_database
+            app.profile.name, invalid.setting.name, app.facts.embedded_database
         ),
     );
     finding.evidence = vec![invalid.setting.describe(), invalid.problem.clone()];
+    finding.evidence.extend(app.version_evidence());
     finding
         .facts
         .insert("setting".to_string(), invalid.setting.name.to_string());
@@ -443,12 +196,12 @@ pub fn database_setting_invalid(app: &AppContainer) -> Option<Finding> {
 /// `volatile-storage-acknowledged`: the app's own safety check for persistent storage is
 /// switched off, and no persistent volume holds its data.
 pub fn volatile_storage_acknowledged(app: &AppContainer) -> Option<Finding> {
-    let (switch, value) = app.profile.volatile_switches.iter().find_map(|switch| {
+    let (switch, value) = app.facts.volatile_switches.iter().find_map(|switch| {
         let value = app.container.env(&switch.setting)?;
         value_listed(&switch.values, value).then_some((switch, value))
     })?;
-    if let Some(directory) = app.data_directory()
-        && app.persistent_mount_over(&directory).is_some()
+    if app.persistent_data_mount().is_some()
+        || (!switch.with_external_database && !app.keeps_data_in_container())
     {
         return None;
     }
@@ -491,7 +244,7 @@ pub fn ephemeral_data_directory(app: &AppContainer) -> Option<Finding> {
     if !app.keeps_data_in_container() {
         return None;
     }
-    if app.persistent_mount_over(&directory).is_some() {
+    if app.persistent_data_mount().is_some() {
         return None;
     }
     let mut finding = app.finding(
@@ -506,6 +259,7 @@ pub fn ephemeral_data_directory(app: &AppContainer) -> Option<Finding> {
         format!("no EFS volume is mounted at or above {directory}"),
         app.mounts_description(),
     ];
+    finding.evidence.extend(app.version_evidence());
     finding
         .facts
         .insert("data_directory".to_string(), directory.to_string());
@@ -574,7 +328,6 @@ pub fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
 
 /// `secret-reference-malformed`: the database setting's `valueFrom` cannot be resolved.
 pub fn secret_reference_malformed(app: &AppContainer) -> Option<Finding> {
-    let region = app.task.region();
     let mut evidence = Vec::new();
     let mut first = None;
     for setting in app
@@ -585,7 +338,7 @@ pub fn secret_reference_malformed(app: &AppContainer) -> Option<Finding> {
         let SettingSource::Secret(value_from) = setting.source else {
             continue;
         };
-        if let Err(problems) = secret_reference::check(value_from, region) {
+        if let Err(problems) = secret_reference::check(value_from) {
             evidence.push(setting.describe());
             for problem in &problems {
                 evidence.push(format!("{}: {problem}", setting.name));
@@ -614,9 +367,9 @@ pub fn plaintext_database_credentials(
     task: &TaskContext,
     definition: &TaskDefinition,
     container: &ContainerDefinition,
-    profile: Option<&Profile>,
+    app: Option<&AppContainer>,
 ) -> Option<Finding> {
-    let database = profile.and_then(|profile| profile.database.as_ref());
+    let database = app.and_then(|app| app.database());
     let offending: Vec<&str> = container
         .environment
         .iter()
@@ -653,7 +406,7 @@ pub fn plaintext_database_credentials(
             "{first} puts a database password in plain environment, readable by anyone who can describe the task definition"
         ),
     );
-    finding.app = profile.map(|profile| profile.name.clone());
+    finding.app = app.map(|app| app.profile.name.clone());
     finding.location = Location {
         container: Some(container.name.clone()),
         ..task.location()
@@ -728,14 +481,9 @@ pub fn data_directory_persists(
     let names: Vec<&str> = container.setting_names().collect();
     let profile = profiles.recognise(&container.image, &names)?;
     let task = TaskContext::default();
-    let app = AppContainer {
-        task: &task,
-        definition,
-        container,
-        profile,
-    };
-    let directory = app.data_directory()?;
-    Some(app.persistent_mount_over(&directory).is_some())
+    let app = AppContainer::new(&task, definition, container, profile);
+    app.data_directory()?;
+    Some(app.persistent_data_mount().is_some())
 }
 
 /// All configuration rules for one task.
@@ -746,27 +494,46 @@ pub fn evaluate(task: &TaskContext, profiles: &crate::profiles::Profiles) -> Vec
     };
     for container in &definition.container_definitions {
         let names: Vec<&str> = container.setting_names().collect();
-        let profile = profiles.recognise(&container.image, &names);
+        let app = profiles
+            .recognise(&container.image, &names)
+            .map(|profile| AppContainer::new(task, definition, container, profile));
         findings.extend(plaintext_database_credentials(
-            task, definition, container, profile,
-        ));
-        let Some(profile) = profile else { continue };
-        let app = AppContainer {
             task,
             definition,
             container,
-            profile,
-        };
-        findings.extend(database_setting_misnamed(&app));
-        findings.extend(database_setting_invalid(&app));
-        findings.extend(no_external_database(&app));
-        findings.extend(ephemeral_data_directory(&app));
-        findings.extend(database_url_malformed(&app));
-        findings.extend(secret_reference_malformed(&app));
-        findings.extend(volatile_storage_acknowledged(&app));
+            app.as_ref(),
+        ));
+        let Some(app) = app else { continue };
+        findings.extend(evaluate_app(&app));
     }
     advise_load_balancer(task, &mut findings);
     findings.extend(super::deployment::endpoint_without_load_balancer(task));
+    findings
+}
+
+/// The rules for one profiled container, as far as its role calls for them: a workspace
+/// proxy opens no database and keeps no data, a migration job opens the database but keeps
+/// nothing, a command the profile does not know gets no verdict.
+fn evaluate_app(app: &AppContainer) -> Vec<Finding> {
+    let runs_as = app.runs_as();
+    if let RunsAs::Unknown { command_line } = &runs_as {
+        return vec![command_unknown(app, command_line)];
+    }
+    let mut findings = Vec::new();
+    if runs_as.opens_database() {
+        findings.extend(database_setting_misnamed(app));
+        findings.extend(database_setting_invalid(app));
+        if runs_as.keeps_data() {
+            findings.extend(no_external_database(app));
+        }
+        findings.extend(database_undecided(app));
+        findings.extend(database_url_malformed(app));
+        findings.extend(secret_reference_malformed(app));
+    }
+    if runs_as.keeps_data() {
+        findings.extend(ephemeral_data_directory(app));
+        findings.extend(volatile_storage_acknowledged(app));
+    }
     findings
 }
 
@@ -1263,12 +1030,7 @@ mod tests {
         }));
         let definition = task.task_definition.as_ref().unwrap();
         let container = &definition.container_definitions[0];
-        let app = AppContainer {
-            task: &task,
-            definition,
-            container,
-            profile: &profiles.all()[2],
-        };
+        let app = AppContainer::new(&task, definition, container, &profiles.all()[2]);
         let settings = app.external_database();
         assert_eq!(settings.len(), 1);
         assert_eq!(settings[0].name, "DATABASE_URL_FILE");

@@ -229,7 +229,7 @@ pub fn findings(matches: Vec<RuleMatch>, profiles: &Profiles, location: &Locatio
                     Severity::Critical,
                     format!(
                         "{} is running on its {}",
-                        profile.name, profile.embedded_database
+                        profile.name, profile.facts.embedded_database
                     ),
                     remedy::embedded_database_in_use(profile, m.path.as_deref()),
                 ),
@@ -238,7 +238,7 @@ pub fn findings(matches: Vec<RuleMatch>, profiles: &Profiles, location: &Locatio
                     format!(
                         "{} cannot connect to its external {}",
                         profile.name,
-                        remedy::engine_name(profile)
+                        remedy::engine_name(&profile.facts)
                     ),
                     remedy::connection_failing(profile),
                 ),

@@ -1,6 +1,7 @@
 //! Detection rules: pure functions from typed contexts to [`crate::finding::Finding`]s.
 //! No I/O happens here; everything a rule needs is in its argument.
 
+pub mod app_container;
 pub mod catalog;
 pub mod configuration;
 pub mod database_url;

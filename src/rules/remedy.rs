@@ -1,14 +1,14 @@
 //! The "how to fix it" steps of findings, generated from profile data so that a new profile
 //! gets specific advice without new code.
 
-use super::configuration::AppContainer;
+use super::app_container::{AppContainer, Unseen};
 use super::database_url::UrlProblem;
 use crate::context::{ReadError, ReadFailure, TaskDefinition};
-use crate::profiles::Profile;
+use crate::profiles::{Facts, Profile};
 
 /// "PostgreSQL" for postgres schemes, "MySQL" for mysql, else "database".
-pub fn engine_name(profile: &Profile) -> &'static str {
-    let schemes = profile
+pub fn engine_name(facts: &Facts) -> &'static str {
+    let schemes = facts
         .database
         .as_ref()
         .map(|database| database.url_schemes.as_slice())
@@ -22,20 +22,21 @@ pub fn engine_name(profile: &Profile) -> &'static str {
     }
 }
 
-fn url_example(profile: &Profile) -> &'static str {
-    match engine_name(profile) {
+fn url_example(facts: &Facts) -> &'static str {
+    match engine_name(facts) {
         "PostgreSQL" => "postgres://USER:PASSWORD@HOST:5432/DATABASE",
         "MySQL" => "mysql://USER:PASSWORD@HOST:3306/DATABASE",
         _ => "the connection URL the app documents",
     }
 }
 
-/// Steps that give the app an external database, from Secrets Manager.
-pub fn external_database_steps(profile: &Profile, container: Option<&str>) -> Vec<String> {
-    let Some(database) = &profile.database else {
+/// Steps that give the app (`name`, with these facts) an external database, from Secrets
+/// Manager.
+pub fn external_database_steps(name: &str, facts: &Facts, container: Option<&str>) -> Vec<String> {
+    let Some(database) = &facts.database else {
         return Vec::new();
     };
-    let engine = engine_name(profile);
+    let engine = engine_name(facts);
     let managed = match engine {
         "PostgreSQL" => "Amazon RDS for PostgreSQL (or Aurora PostgreSQL)",
         "MySQL" => "Amazon RDS for MySQL (or Aurora MySQL)",
@@ -43,14 +44,14 @@ pub fn external_database_steps(profile: &Profile, container: Option<&str>) -> Ve
     };
     let target = container
         .map(|name| format!("container '{name}'"))
-        .unwrap_or_else(|| format!("the {} container", profile.name));
+        .unwrap_or_else(|| format!("the {name} container"));
     let mut steps = vec![format!(
         "Create an {managed} database that the task's subnets can reach, and allow the task's security group in the database's security group."
     )];
     if let Some(setting) = database.settings.first() {
         steps.push(format!(
             "Store its URL ({}, password percent-encoded) in AWS Secrets Manager.",
-            url_example(profile)
+            url_example(facts)
         ));
         steps.push(format!(
             "Add {setting} to {target} under `secrets`, valueFrom = the secret's full ARN (append :KEY:: to pick one key of a JSON secret), and allow the task execution role secretsmanager:GetSecretValue on it."
@@ -79,13 +80,9 @@ pub fn external_database_steps(profile: &Profile, container: Option<&str>) -> Ve
 
 /// Steps for `database-setting-invalid`.
 pub fn fix_invalid_setting(app: &AppContainer, setting: &str) -> Vec<String> {
-    let database = app.profile.database.as_ref();
+    let database = app.facts.database.as_ref();
     let mut steps = Vec::new();
-    if let Some(reason) = app
-        .profile
-        .tag_variants_of(&app.container.image)
-        .find_map(|variant| variant.database_settings_ignored.as_deref())
-    {
+    if let Some(reason) = app.facts.database_settings_ignored.as_deref() {
         steps.push(format!(
             "Run a version of {} whose image reads {setting} ({reason}), or keep its data on EFS.",
             app.profile.name
@@ -113,21 +110,19 @@ pub fn fix_invalid_setting(app: &AppContainer, setting: &str) -> Vec<String> {
             app.container.name
         ));
     }
-    steps.push(export_first(app.profile));
+    steps.push(export_first(&app.profile.name));
     steps
 }
 
-fn efs_step(profile: &Profile, directory: &str) -> String {
+fn efs_step(name: &str, directory: &str) -> String {
     format!(
-        "Or mount an Amazon EFS volume at {directory} (efsVolumeConfiguration with transitEncryption ENABLED and an access point owned by the user {} runs as), so its data outlives the task.",
-        profile.name
+        "Or mount an Amazon EFS volume at {directory} (efsVolumeConfiguration with transitEncryption ENABLED and an access point owned by the user {name} runs as), so its data outlives the task."
     )
 }
 
-fn export_first(profile: &Profile) -> String {
+fn export_first(name: &str) -> String {
     format!(
-        "Before the running task is replaced, export what {} holds now: that data exists only inside the task.",
-        profile.name
+        "Before the running task is replaced, export what {name} holds now: that data exists only inside the task."
     )
 }
 
@@ -138,18 +133,43 @@ pub fn rename_setting(app: &AppContainer, from: &str, to: &str) -> Vec<String> {
             app.definition.short_name(),
             app.container.name
         ),
-        export_first(app.profile),
+        export_first(&app.profile.name),
     ]
 }
 
 pub fn external_database(app: &AppContainer) -> Vec<String> {
-    external_database_steps(app.profile, Some(&app.container.name))
+    external_database_steps(&app.profile.name, app.facts, Some(&app.container.name))
+}
+
+/// Steps for a database choice the auditor could not see.
+pub fn undecided(app: &AppContainer, unseen: &[Unseen]) -> Vec<String> {
+    let mut steps = Vec::new();
+    for source in unseen {
+        match source {
+            Unseen::EnvironmentFile { .. } => steps.push(
+                "Let the auditor read the environment file: set READ_ENVIRONMENT_FILES=true and list its bucket in the template's EnvironmentFileBuckets parameter (s3:GetObject); its values stay in the function's memory. Or move the database setting to `secrets`.".to_string(),
+            ),
+            Unseen::ShellCommand { .. } => steps.push(format!(
+                "Set the database setting of container '{}' in `secrets` or `environment` rather than in its shell command, so it can be checked before the task starts.",
+                app.container.name
+            )),
+            Unseen::AppDetects { .. } => {}
+        }
+    }
+    if let Some(database) = &app.facts.database {
+        steps.push(format!(
+            "Check the app's start-up log: the auditor reports {}'s embedded database there if {} did not arrive.",
+            app.profile.name,
+            database.primary_setting()
+        ));
+    }
+    steps
 }
 
 pub fn persistent_data(app: &AppContainer, directory: &str) -> Vec<String> {
     let mut steps = Vec::new();
-    if let Some(database) = &app.profile.database {
-        let kind = match engine_name(app.profile) {
+    if let Some(database) = &app.facts.database {
+        let kind = match engine_name(app.facts) {
             "database" => "database".to_string(),
             engine => format!("{engine} database"),
         };
@@ -158,9 +178,9 @@ pub fn persistent_data(app: &AppContainer, directory: &str) -> Vec<String> {
             app.profile.name,
             database.primary_setting()
         ));
-        steps.push(efs_step(app.profile, directory));
+        steps.push(efs_step(&app.profile.name, directory));
     } else {
-        steps.push(efs_step(app.profile, directory).replacen("Or mount", "Mount", 1));
+        steps.push(efs_step(&app.profile.name, directory).replacen("Or mount", "Mount", 1));
     }
     steps
 }
@@ -190,7 +210,7 @@ pub fn fix_url(app: &AppContainer, setting: &str, problem: &UrlProblem) -> Vec<S
         }
         _ => format!(
             "Set {setting} to a complete URL: {}.",
-            url_example(app.profile)
+            url_example(app.facts)
         ),
     };
     vec![
@@ -208,7 +228,7 @@ pub fn fix_secret_reference(app: &AppContainer, setting: &str) -> Vec<String> {
             app.container.name
         ),
         "To pick one key of a JSON secret, append :KEY:: (three more colon-separated parts: JSON key, version stage, version id, empty ones left empty).".to_string(),
-        "For an SSM parameter, use its name or arn:aws:ssm:REGION:ACCOUNT:parameter/NAME in the task's region.".to_string(),
+        "For an SSM parameter, use its name (a path begins with /) in the task's region, or arn:aws:ssm:REGION:ACCOUNT:parameter/NAME in any region.".to_string(),
     ]
 }
 
@@ -250,21 +270,22 @@ pub fn read_failure(error: &ReadError) -> Vec<String> {
 
 /// Steps for `embedded-database-in-use` seen in a log.
 pub fn embedded_database_in_use(profile: &Profile, data_path: Option<&str>) -> Vec<String> {
-    let mut steps = vec![export_first(profile)];
-    steps.extend(external_database_steps(profile, None));
+    let mut steps = vec![export_first(&profile.name)];
+    steps.extend(external_database_steps(&profile.name, &profile.facts, None));
     // Prefer the app's data directory over the database's own sub-directory.
-    let directory = match (profile.data_directory.as_deref(), data_path) {
+    let directory = match (profile.facts.data_directory.as_deref(), data_path) {
         (Some(home), Some(path)) if path.starts_with(home) => Some(home),
         (home, path) => path.or(home),
     };
     if let Some(directory) = directory {
-        steps.push(efs_step(profile, directory));
+        steps.push(efs_step(&profile.name, directory));
     }
     steps
 }
 
 pub fn connection_failing(profile: &Profile) -> Vec<String> {
     let setting = profile
+        .facts
         .database
         .as_ref()
         .map(|database| database.primary_setting())

@@ -1,43 +1,62 @@
-//! Checks a container secret's `valueFrom`: a Secrets Manager ARN (optionally with a JSON key,
-//! version stage and version id), an SSM parameter ARN, or an SSM parameter name.
+//! Checks a container secret's `valueFrom` the way ECS reads it, and reports only what ECS
+//! rejects or what can never resolve.
 //!
-//! Formats from the ECS developer guide ("Pass Secrets Manager secrets through environment
-//! variables", "specifying sensitive data"):
-//! `arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf[:JSON_KEY:VERSION_STAGE:VERSION_ID]`
-//! (the JSON-key form always has all three trailing parts, empty ones as bare colons) and
-//! `arn:aws:ssm:REGION:ACCOUNT:parameter/NAME` or a parameter name.
+//! The grammar, from the ECS container agent (aws/amazon-ecs-agent v1.105.0,
+//! `agent/taskresource/asmsecret/asmsecret.go` `getASMParametersFromInput`, and
+//! `agent/taskresource/ssmsecret/ssmsecret.go`) and the ECS API reference (`Secret`):
+//!
+//! - A Secrets Manager reference is an ARN, `arn:PARTITION:secretsmanager:REGION:ACCOUNT:RESOURCE`,
+//!   parsed with the SDK's `arn.Parse` (6 sections; partition, region and account are not
+//!   checked). `RESOURCE` split on `:` has 2 fields (`secret:NAME`, the whole secret) or 5
+//!   (`secret:NAME:JSON_KEY:VERSION_STAGE:VERSION_ID`, empty ones as bare colons); any other
+//!   count stops the task: "an invalid ARN format for the AWS Secrets Manager secret was
+//!   specified". The name's characters are never checked (RDS names its managed secrets
+//!   `rds!db-<uuid>`), and a partial ARN (no `-AbCdEf` suffix) is passed on to Secrets
+//!   Manager, which accepts it.
+//! - Anything else is an SSM parameter, sent verbatim to `ssm:GetParameters`: a name in the
+//!   task's region, or `arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME` in any region ("If
+//!   the parameter exists in a different Region, then the full ARN must be specified", API
+//!   reference `Secret.valueFrom`). Registration refuses a name with characters other than
+//!   `a-zA-Z0-9_.-` and `/` ("The Systems Manager parameter name specified for secret X is
+//!   invalid", which a `name:version` selector also gets); SSM refuses a hierarchical name
+//!   without its leading `/` and an empty path segment (`/api//key`).
+//!
+//! Never reported: another region than the task's, another partition, a partial ARN, an empty
+//! JSON key with a version stage (`::AWSCURRENT:`), a version stage and id together.
 
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SecretReferenceProblem {
     Empty,
-    /// `arn:` but not a Secrets Manager or SSM ARN.
+    /// `arn:` but fewer than the 6 sections `arn.Parse` needs.
+    NotAnArn,
+    /// An ARN of another service: ECS sends it to SSM, which has no such parameter.
     UnsupportedService {
         service: String,
     },
-    /// A Secrets Manager ARN with a part count other than 7 (whole secret) or 10 (JSON key form).
+    /// A Secrets Manager ARN whose resource has other than 2 or 5 `:`-fields.
     WrongNumberOfParts {
         parts: usize,
     },
+    /// The resource does not begin with `secret:`.
     NotASecretArn,
     MissingRegion,
     BadAccount {
         account: String,
     },
-    OtherRegion {
-        secret_region: String,
-        task_region: String,
-    },
-    /// A JSON key is selected on a name without the 6-character random suffix (partial ARN).
-    JsonKeyOnPartialArn {
-        name: String,
-    },
+    /// An empty name, or one with whitespace.
     BadName {
         name: String,
     },
-    /// Not an ARN and not a valid SSM parameter name.
-    NotAReference,
+    /// An SSM parameter name with characters registration refuses.
+    BadParameterName {
+        name: String,
+    },
+    /// A hierarchical SSM parameter name without its leading `/`, or with an empty segment.
+    BadParameterPath {
+        name: String,
+    },
 }
 
 impl fmt::Display for SecretReferenceProblem {
@@ -45,6 +64,9 @@ impl fmt::Display for SecretReferenceProblem {
         use SecretReferenceProblem::*;
         match self {
             Empty => f.write_str("valueFrom is empty"),
+            NotAnArn => f.write_str(
+                "it starts with arn: but has fewer than the 6 colon-separated sections of an ARN",
+            ),
             UnsupportedService { service } => write!(
                 f,
                 "the ARN is for {service:?}, not Secrets Manager (secretsmanager) or SSM Parameter Store (ssm)"
@@ -52,29 +74,24 @@ impl fmt::Display for SecretReferenceProblem {
             WrongNumberOfParts { parts } => write!(
                 f,
                 "a Secrets Manager reference has 7 colon-separated parts, or 10 when it selects a JSON key \
-                 (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf:JSON_KEY:VERSION_STAGE:VERSION_ID, \
-                 empty ones as bare colons, e.g. ...:url::); this one has {parts}"
+                 or version (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf:JSON_KEY:VERSION_STAGE:VERSION_ID, \
+                 empty ones as bare colons, e.g. ...:url::); this one has {parts}, and ECS stops the task with \
+                 \"an invalid ARN format for the AWS Secrets Manager secret was specified\""
             ),
-            NotASecretArn => f.write_str("the ARN's resource type is not \"secret\""),
+            NotASecretArn => f.write_str("the ARN's resource does not begin with secret:"),
             MissingRegion => f.write_str("the ARN has no region"),
             BadAccount { account } => {
                 write!(f, "the account {account:?} is not a 12-digit account id")
             }
-            OtherRegion {
-                secret_region,
-                task_region,
-            } => write!(
+            BadName { name } => write!(f, "{name:?} is not a secret name"),
+            BadParameterName { name } => write!(
                 f,
-                "the secret is in {secret_region} but the task runs in {task_region}"
+                "{name:?} is not an SSM parameter name ECS accepts: letters, digits and _ . - / only \
+                 (a :version or :label selector is refused too)"
             ),
-            JsonKeyOnPartialArn { name } => write!(
+            BadParameterPath { name } => write!(
                 f,
-                "a JSON key is selected on {name:?}, which lacks the 6-character suffix of a full \
-                 secret ARN (NAME-AbCdEf); use the complete ARN from the Secrets Manager console"
-            ),
-            BadName { name } => write!(f, "{name:?} is not a valid secret or parameter name"),
-            NotAReference => f.write_str(
-                "valueFrom is neither a Secrets Manager or SSM ARN nor an SSM parameter name",
+                "{name:?} is not an SSM parameter path: a name with / must begin with / and have no empty segment"
             ),
         }
     }
@@ -89,119 +106,88 @@ pub enum SecretReference<'a> {
         json_key: Option<&'a str>,
     },
     SsmParameter {
+        /// `None` for a bare name: the task's own region.
         region: Option<&'a str>,
         name: &'a str,
     },
 }
 
-/// Checks `value_from` for a task running in `task_region` (if known).
-pub fn check<'a>(
-    value_from: &'a str,
-    task_region: Option<&str>,
-) -> Result<SecretReference<'a>, Vec<SecretReferenceProblem>> {
+/// Checks `value_from` as ECS resolves it.
+pub fn check(value_from: &str) -> Result<SecretReference<'_>, Vec<SecretReferenceProblem>> {
     use SecretReferenceProblem::*;
     let value = value_from.trim();
     if value.is_empty() {
         return Err(vec![Empty]);
     }
-    if !value.starts_with("arn:") {
-        let valid = value.len() <= 2048
-            && value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/'));
-        return if valid {
-            Ok(SecretReference::SsmParameter {
-                region: None,
-                name: value,
-            })
-        } else {
-            Err(vec![NotAReference])
-        };
-    }
-
-    let parts: Vec<&str> = value.split(':').collect();
-    let service = parts.get(2).copied().unwrap_or_default();
-    let mut problems = Vec::new();
-    let region = parts.get(3).copied().unwrap_or_default();
-    let account = parts.get(4).copied().unwrap_or_default();
-    let check_region_and_account = |problems: &mut Vec<SecretReferenceProblem>| {
-        if region.is_empty() {
-            problems.push(MissingRegion);
-        } else if let Some(task_region) = task_region
-            && task_region != region
-        {
-            problems.push(OtherRegion {
-                secret_region: region.to_string(),
-                task_region: task_region.to_string(),
-            });
-        }
-        if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
-            problems.push(BadAccount {
-                account: account.to_string(),
-            });
-        }
+    let Some(rest) = value.strip_prefix("arn:") else {
+        return check_parameter_name(value)
+            .map(|name| SecretReference::SsmParameter { region: None, name });
     };
-
+    // arn.Parse: SplitN(":", 6) after the prefix check.
+    let sections: Vec<&str> = rest.splitn(5, ':').collect();
+    let [_partition, service, region, account, resource] = sections[..] else {
+        return Err(vec![NotAnArn]);
+    };
+    let mut problems = Vec::new();
+    if region.is_empty() {
+        problems.push(MissingRegion);
+    }
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        problems.push(BadAccount {
+            account: crate::redact::truncate_chars(account, 40),
+        });
+    }
     match service {
         "secretsmanager" => {
-            if parts.len() != 7 && parts.len() != 10 {
-                problems.push(WrongNumberOfParts { parts: parts.len() });
+            let fields: Vec<&str> = resource.split(':').collect();
+            if fields.len() != 2 && fields.len() != 5 {
+                problems.push(WrongNumberOfParts {
+                    parts: fields.len() + 5,
+                });
             }
-            if parts.len() >= 6 {
-                check_region_and_account(&mut problems);
-            }
-            if parts.get(5).copied() != Some("secret") {
+            if fields[0] != "secret" {
                 problems.push(NotASecretArn);
             }
-            let name = parts.get(6).copied().unwrap_or_default();
-            let name_valid = !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c));
-            if !name_valid {
+            let name = fields.get(1).copied().unwrap_or_default();
+            if name.is_empty() || name.contains(char::is_whitespace) {
                 problems.push(BadName {
-                    name: name.to_string(),
+                    name: crate::redact::truncate_chars(name, 80),
                 });
             }
-            let json_key = parts.get(7).copied().filter(|key| !key.is_empty());
-            if json_key.is_some() && name_valid && !has_random_suffix(name) {
-                problems.push(JsonKeyOnPartialArn {
-                    name: name.to_string(),
-                });
+            if !problems.is_empty() {
+                return Err(problems);
             }
-            if problems.is_empty() {
-                Ok(SecretReference::SecretsManager {
-                    region,
-                    name,
-                    json_key,
-                })
-            } else {
-                Err(problems)
-            }
+            Ok(SecretReference::SecretsManager {
+                region,
+                name,
+                json_key: fields.get(2).copied().filter(|key| !key.is_empty()),
+            })
         }
         "ssm" => {
-            if parts.len() != 6 {
-                problems.push(NotAReference);
-            } else {
-                check_region_and_account(&mut problems);
+            match resource.strip_prefix("parameter") {
+                // `parameter/a/b` is `/a/b`, `parameter/flat` is `flat`.
+                Some(path) if path.starts_with('/') && path.len() > 1 => {
+                    let name = if path[1..].contains('/') {
+                        path
+                    } else {
+                        &path[1..]
+                    };
+                    if let Err(mut more) = check_parameter_name(name) {
+                        problems.append(&mut more);
+                    }
+                }
+                _ => problems.push(BadParameterName {
+                    name: crate::redact::truncate_chars(resource, 80),
+                }),
             }
-            let name = parts
-                .get(5)
-                .and_then(|resource| resource.strip_prefix("parameter"))
-                .unwrap_or_default();
-            if !name.starts_with('/') || name.len() < 2 {
-                problems.push(BadName {
-                    name: parts.get(5).copied().unwrap_or_default().to_string(),
-                });
+            if !problems.is_empty() {
+                return Err(problems);
             }
-            if problems.is_empty() {
-                Ok(SecretReference::SsmParameter {
-                    region: Some(region),
-                    name,
-                })
-            } else {
-                Err(problems)
-            }
+            let name = resource.strip_prefix("parameter").unwrap_or(resource);
+            Ok(SecretReference::SsmParameter {
+                region: Some(region),
+                name,
+            })
         }
         other => Err(vec![UnsupportedService {
             service: crate::redact::truncate_chars(other, 40),
@@ -209,11 +195,23 @@ pub fn check<'a>(
     }
 }
 
-/// Full secret ARNs end in `-` plus 6 random alphanumeric characters.
-fn has_random_suffix(name: &str) -> bool {
-    name.rsplit_once('-').is_some_and(|(base, suffix)| {
-        !base.is_empty() && suffix.len() == 6 && suffix.chars().all(|c| c.is_ascii_alphanumeric())
-    })
+/// An SSM parameter name as registration and SSM accept it.
+fn check_parameter_name(name: &str) -> Result<&str, Vec<SecretReferenceProblem>> {
+    let allowed = name.len() <= 2048
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/'));
+    if !allowed {
+        return Err(vec![SecretReferenceProblem::BadParameterName {
+            name: crate::redact::truncate_chars(&crate::redact::redact_text(name), 80),
+        }]);
+    }
+    if name.contains('/') && (!name.starts_with('/') || name[1..].split('/').any(str::is_empty)) {
+        return Err(vec![SecretReferenceProblem::BadParameterPath {
+            name: name.to_string(),
+        }]);
+    }
+    Ok(name)
 }
 
 #[cfg(test)]
@@ -221,110 +219,113 @@ mod tests {
     use super::SecretReferenceProblem::*;
     use super::*;
 
-    const REGION: Option<&str> = Some("us-east-1");
-
     #[test]
-    fn well_formed_references() {
+    fn references_ecs_resolves() {
         for value in [
             "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url-PO7CI7",
             "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url-PO7CI7:url::",
             "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url-PO7CI7::AWSCURRENT:",
+            "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url-PO7CI7:::9d4cb84b-0000",
+            "arn:aws:secretsmanager:us-east-1:132880019009:secret:db-AbCdEf:username:AWSPREVIOUS:",
+            // RDS-managed master user secrets (manage_master_user_password).
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-3f6c2b1e-8d4a-4c7e-9b1f-2a5d7e9c0b13-Zx8Kp2:password::",
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-033d7456-2c96-450d-9d48-f5de3025e51c-xmJRDx",
+            // A partial ARN (no -AbCdEf suffix), with or without a JSON key: Secrets Manager takes it.
+            "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url",
+            "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url:url::",
+            // Another region or partition than the task's.
+            "arn:aws:secretsmanager:eu-west-1:132880019009:secret:db-AbCdEf",
+            "arn:aws-cn:secretsmanager:cn-north-1:132880019009:secret:db-AbCdEf",
+            "arn:aws:ssm:us-west-2:123456789012:parameter/platform/coder/pg-connection-url",
             "arn:aws:ssm:us-east-1:132880019009:parameter/coder/db-url",
+            "arn:aws:ssm:us-east-1:132880019009:parameter/flat-name",
             "coder-db-url",
             "/coder/db-url",
+            "/aws/reference/secretsmanager/coder-db-url",
+            "/epub/keycloak/db-password",
         ] {
-            assert!(
-                check(value, REGION).is_ok(),
-                "{value}: {:?}",
-                check(value, REGION)
-            );
+            assert!(check(value).is_ok(), "{value}: {:?}", check(value));
         }
         assert_eq!(
-            check(
-                "arn:aws:secretsmanager:us-east-1:132880019009:secret:db-AbCdEf:url::",
-                REGION
-            ),
+            check("arn:aws:secretsmanager:us-east-1:132880019009:secret:db-AbCdEf:url::"),
             Ok(SecretReference::SecretsManager {
                 region: "us-east-1",
                 name: "db-AbCdEf",
                 json_key: Some("url")
             })
         );
-    }
-
-    #[test]
-    fn json_key_form_needs_all_ten_parts() {
         assert_eq!(
-            check(
-                "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url-PO7CI7:url",
-                REGION
-            ),
-            Err(vec![WrongNumberOfParts { parts: 8 }])
-        );
-        assert_eq!(
-            check(
-                "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url-PO7CI7:url:",
-                REGION
-            ),
-            Err(vec![WrongNumberOfParts { parts: 9 }])
+            check("arn:aws:ssm:us-west-2:123456789012:parameter/a/b"),
+            Ok(SecretReference::SsmParameter {
+                region: Some("us-west-2"),
+                name: "/a/b"
+            })
         );
     }
 
     #[test]
-    fn json_key_on_a_partial_arn() {
+    fn secrets_manager_references_have_seven_or_ten_parts() {
+        let base = "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url-PO7CI7";
+        for (suffix, parts) in [(":url", 8), (":url:", 9), (":url:::", 11)] {
+            assert_eq!(
+                check(&format!("{base}{suffix}")),
+                Err(vec![WrongNumberOfParts { parts }]),
+                "{suffix}"
+            );
+        }
+        // `secret/name` (6 parts) is not the secret resource form either.
         assert_eq!(
-            check(
-                "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url:url::",
-                REGION
-            ),
-            Err(vec![JsonKeyOnPartialArn {
-                name: "coder-postgres-url".to_string()
-            }])
-        );
-        // Without a JSON key a partial ARN is accepted by ECS.
-        assert!(
-            check(
-                "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url",
-                REGION
-            )
-            .is_ok()
+            check("arn:aws:secretsmanager:us-east-1:132880019009:secret/db"),
+            Err(vec![
+                WrongNumberOfParts { parts: 6 },
+                NotASecretArn,
+                BadName {
+                    name: String::new()
+                }
+            ])
         );
     }
 
     #[test]
-    fn region_account_and_service_mistakes() {
+    fn what_can_never_resolve() {
         assert_eq!(
-            check(
-                "arn:aws:secretsmanager:eu-west-1:132880019009:secret:db-AbCdEf",
-                REGION
-            ),
-            Err(vec![OtherRegion {
-                secret_region: "eu-west-1".to_string(),
-                task_region: "us-east-1".to_string()
-            }])
-        );
-        assert_eq!(
-            check(
-                "arn:aws:secretsmanager:us-east-1:account:secret:db-AbCdEf",
-                REGION
-            ),
+            check("arn:aws:secretsmanager:us-east-1:account:secret:db-AbCdEf"),
             Err(vec![BadAccount {
                 account: "account".to_string()
             }])
         );
         assert_eq!(
-            check("arn:aws:s3:::bucket/key", REGION),
+            check("arn:aws:s3:::bucket/key"),
+            Err(vec![UnsupportedService {
+                service: "s3".to_string()
+            }])
+        );
+        assert_eq!(
+            check("arn:aws:s3:us-east-1:132880019009:bucket"),
             Err(vec![UnsupportedService {
                 service: "s3".to_string()
             }])
         );
         // The seed's shorthand "arn:secret-id:key::".
-        assert!(check("arn:secret-id:key::", REGION).is_err());
-        assert_eq!(check("", REGION), Err(vec![Empty]));
-        assert_eq!(
-            check("secret name with spaces", REGION),
-            Err(vec![NotAReference])
-        );
-        assert!(check("arn:aws:ssm:us-east-1:132880019009:parameter", REGION).is_err());
+        assert_eq!(check("arn:secret-id:key::"), Err(vec![NotAnArn]));
+        assert_eq!(check(""), Err(vec![Empty]));
+        assert!(matches!(
+            check("secret name with spaces").unwrap_err()[0],
+            BadParameterName { .. }
+        ));
+        // A version selector is refused at registration; relative and empty paths by SSM.
+        assert!(matches!(
+            check("/hello-world/config.json:2").unwrap_err()[0],
+            BadParameterName { .. }
+        ));
+        assert!(matches!(
+            check("coder/db-url").unwrap_err()[0],
+            BadParameterPath { .. }
+        ));
+        assert!(matches!(
+            check("arn:aws:ssm:us-east-1:132880019009:parameter/api//key").unwrap_err()[0],
+            BadParameterPath { .. }
+        ));
+        assert!(check("arn:aws:ssm:us-east-1:132880019009:parameter").is_err());
     }
 }
