@@ -96,6 +96,14 @@ impl Inventory for InProcessAws {
         self.count("ec2:DescribeNetworkInterfaces");
         Ok(Some("54.210.1.2".to_string()))
     }
+    async fn environment_file(&self, arn: &str) -> Result<String, ReadError> {
+        Err(ReadError {
+            operation: "s3:GetObject",
+            resource: arn.to_string(),
+            failure: ReadFailure::Other,
+            message: "not used by the bench".to_string(),
+        })
+    }
     async fn recent_log_lines(
         &self,
         group: &str,

@@ -6,7 +6,7 @@ use crate::finding::Severity;
 use std::path::PathBuf;
 
 /// Every environment variable the auditor reads (documented in the README and template.yaml).
-pub const VARIABLES: [&str; 11] = [
+pub const VARIABLES: [&str; 12] = [
     "SNS_TOPIC_ARN",
     "MIN_SEVERITY",
     "CLUSTERS",
@@ -14,6 +14,7 @@ pub const VARIABLES: [&str; 11] = [
     "SUPPRESS_FOR",
     "SWEEP_LOG_HOURS",
     "PROFILES_FILE",
+    "READ_ENVIRONMENT_FILES",
     "MAX_LOG_PAYLOAD_BYTES",
     "MAX_LINE_BYTES",
     "MAX_LOG_EVENTS",
@@ -40,6 +41,10 @@ pub struct Config {
     pub suppress_for_seconds: u64,
     /// `SWEEP_LOG_HOURS`: how far back the scheduled sweep reads log lines (default 168).
     pub sweep_log_hours: u64,
+    /// `READ_ENVIRONMENT_FILES`: read containers' S3 `environmentFiles` (`s3:GetObject`) and
+    /// judge them like `environment` (default false: a database setting that may be in one
+    /// is reported as not checked). Their values stay in memory.
+    pub read_environment_files: bool,
     /// `MAX_LOG_PAYLOAD_BYTES`: largest inflated CloudWatch Logs payload (default 8 MiB).
     pub limits: DecodeLimits,
     /// `MAX_LINE_BYTES`: how much of each log line the rules examine (default 16 KiB).
@@ -61,6 +66,7 @@ impl Default for Config {
             state_table: None,
             suppress_for_seconds: 6 * 3600,
             sweep_log_hours: 168,
+            read_environment_files: false,
             limits: DecodeLimits::default(),
             max_line_bytes: 16 * 1024,
             max_log_events: 20_000,
@@ -155,6 +161,21 @@ impl Config {
             };
         }
 
+        if let Some(value) = get("READ_ENVIRONMENT_FILES") {
+            config.read_environment_files = match value.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => {
+                    return Err(ConfigError {
+                        variable: "READ_ENVIRONMENT_FILES",
+                        value,
+                        problem: "not true or false".to_string(),
+                        fix: "set true to read containers' S3 environment files (grant s3:GetObject on them), or false".to_string(),
+                    });
+                }
+            };
+        }
+
         if let Some(bytes) = byte_size(&get, "MAX_LOG_PAYLOAD_BYTES", 1024, 1 << 30)? {
             config.limits.max_log_payload_bytes = bytes;
         }
@@ -225,8 +246,10 @@ mod tests {
             ("MAX_LOG_PAYLOAD_BYTES", "1048576"),
             ("MAX_LINE_BYTES", "4096"),
             ("MAX_LOG_EVENTS", "500"),
+            ("READ_ENVIRONMENT_FILES", "True"),
         ])
         .unwrap();
+        assert!(parsed.read_environment_files);
         assert_eq!(parsed.min_severity, Severity::High);
         assert_eq!(parsed.clusters, vec!["coder-cluster", "other"]);
         assert_eq!(parsed.limits.max_log_payload_bytes, 1_048_576);
@@ -250,6 +273,9 @@ mod tests {
         );
         let error = config(&[("MAX_LINE_BYTES", "-1")]).unwrap_err();
         assert_eq!(error.variable, "MAX_LINE_BYTES");
+        let error = config(&[("READ_ENVIRONMENT_FILES", "sometimes")]).unwrap_err();
+        assert_eq!(error.variable, "READ_ENVIRONMENT_FILES");
+        assert!(error.fix.contains("s3:GetObject"), "{error}");
         let error = config(&[("SUPPRESS_FOR", "a while")]).unwrap_err();
         assert_eq!(error.variable, "SUPPRESS_FOR");
     }

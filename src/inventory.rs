@@ -46,6 +46,13 @@ pub trait Inventory: Send + Sync {
         network_interface: &str,
     ) -> impl Future<Output = Result<Option<String>, ReadError>> + Send;
 
+    /// The text of an `environmentFiles` S3 object (`s3:GetObject`), read only with
+    /// `READ_ENVIRONMENT_FILES=true`; kept in memory, never shown.
+    fn environment_file(
+        &self,
+        object_arn: &str,
+    ) -> impl Future<Output = Result<String, ReadError>> + Send;
+
     /// Recent lines of a log group (`logs:FilterLogEvents`), at most `limit`.
     fn recent_log_lines(
         &self,
@@ -185,6 +192,12 @@ impl<I: Inventory> Inventory for CachedInventory<I> {
         self.inner.public_ip(network_interface).await
     }
 
+    // An environment file can change without a new task definition revision, and its values
+    // should not linger in memory.
+    async fn environment_file(&self, object_arn: &str) -> Result<String, ReadError> {
+        self.inner.environment_file(object_arn).await
+    }
+
     async fn recent_log_lines(
         &self,
         group: &str,
@@ -215,6 +228,8 @@ pub(crate) mod tests {
         pub public_ips: HashMap<String, String>,
         /// Log group -> lines.
         pub log_lines: HashMap<String, Vec<RecentLine>>,
+        /// S3 object ARN -> environment file text.
+        pub environment_files: HashMap<String, String>,
         pub deny: bool,
         pub calls: AtomicUsize,
     }
@@ -332,6 +347,17 @@ pub(crate) mod tests {
                 return Err(error);
             }
             Ok(self.public_ips.get(network_interface).cloned())
+        }
+
+        async fn environment_file(&self, object_arn: &str) -> Result<String, ReadError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            if let Some(error) = self.denied("s3:GetObject", object_arn) {
+                return Err(error);
+            }
+            self.environment_files
+                .get(object_arn)
+                .cloned()
+                .ok_or_else(|| Self::missing("s3:GetObject", object_arn))
         }
 
         async fn recent_log_lines(

@@ -109,6 +109,8 @@ pub enum StartupError {
 
 /// Checks skipped when a read fails, as the alert says them.
 const TASK_DEFINITION_CHECKS: &str = "the database, secret and storage checks";
+const ENVIRONMENT_FILE_CHECKS: &str =
+    "the database and storage checks of the containers that read it";
 const SERVICE_CHECKS: &str = "the load balancer and public IP checks";
 const PUBLIC_IP_CHECKS: &str = "the public IP check";
 const STOPPED_TASK_CHECKS: &str = "the data-lost-on-stop check";
@@ -410,6 +412,43 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                     error,
                     skipped_checks,
                 });
+            }
+        }
+        self.add_environment_files(task).await;
+    }
+
+    /// With `READ_ENVIRONMENT_FILES`, the containers' S3 `environmentFiles`, read into memory
+    /// so the rules judge them like `environment`; one that cannot be read is a gap.
+    async fn add_environment_files(&self, task: &mut TaskContext) {
+        task.environment_files.reading_enabled = self.config.read_environment_files;
+        if !self.config.read_environment_files {
+            return;
+        }
+        let Some(definition) = &task.task_definition else {
+            return;
+        };
+        let mut arns: Vec<String> = definition
+            .container_definitions
+            .iter()
+            .flat_map(|container| &container.environment_files)
+            .filter(|file| file.kind.is_empty() || file.kind == "s3")
+            .map(|file| file.value.clone())
+            .collect();
+        arns.sort();
+        arns.dedup();
+        for arn in arns {
+            match self.inventory.environment_file(&arn).await {
+                Ok(text) => {
+                    let variables = crate::context::EnvironmentFiles::parse(&text);
+                    task.environment_files.read.insert(arn, variables);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "environment file unreadable");
+                    task.gaps.push(AuditGap {
+                        error,
+                        skipped_checks: ENVIRONMENT_FILE_CHECKS,
+                    });
+                }
             }
         }
     }

@@ -48,7 +48,12 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
     }
     // A quoted value keeps its quotes around the mask, so that redacting twice changes
     // nothing and JSON stays JSON.
+    let text = out.clone();
     if let Cow::Owned(replaced) = KEY_VALUE_SECRET.replace_all(&out, |caps: &regex::Captures| {
+        let whole = caps.get(0).expect("the whole match");
+        if in_secret_reference(&text, whole.start()) {
+            return whole.as_str().to_string();
+        }
         let quote = match caps[2].as_bytes()[0] {
             quote @ (b'"' | b'\'') => (quote as char).to_string(),
             _ => String::new(),
@@ -61,6 +66,20 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
         out = Cow::Owned(replaced);
     }
     out
+}
+
+/// Whether `at` lies inside a Secrets Manager reference with a JSON key,
+/// `arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME:JSON_KEY:STAGE:ID`: `password::`
+/// there names a key of the secret, it is not one.
+fn in_secret_reference(text: &str, at: usize) -> bool {
+    let start = text[..at]
+        .rfind(|c: char| c.is_whitespace() || "\"'([{,=".contains(c))
+        .map_or(0, |boundary| boundary + 1);
+    let end = text[at..]
+        .find(|c: char| c.is_whitespace() || "\"')]},".contains(c))
+        .map_or(text.len(), |boundary| at + boundary);
+    let parts: Vec<&str> = text[start..end].split(':').collect();
+    parts.len() == 10 && parts[0] == "arn" && parts[2] == "secretsmanager" && parts[5] == "secret"
 }
 
 /// True when a setting's name says its value is a secret (`DB_PASSWORD`, `API_TOKEN`, ...).
@@ -230,6 +249,15 @@ mod tests {
         let arn =
             "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url-PO7CI7:url::";
         assert_eq!(redact_text(arn), arn);
+        // `password` there is the JSON key of an RDS-managed secret, not a password.
+        let reference = "secrets DB_PASSWORD from arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-3f6c2b1e-8d4a-4c7e-9b1f-2a5d7e9c0b13-Zx8Kp2:password::";
+        assert_eq!(redact_text(reference), reference);
+        // Outside such a reference the same words still hide what follows.
+        assert_eq!(redact_text("db password: hunter2"), "db password: ****");
+        assert_eq!(
+            redact_text("arn:aws:ssm:us-east-1:1:parameter/x password:hunter2"),
+            "arn:aws:ssm:us-east-1:1:parameter/x password:****"
+        );
         assert_eq!(redact_text("http://0.0.0.0:3000"), "http://0.0.0.0:3000");
     }
 

@@ -50,11 +50,13 @@ fn the_default_log_filter_pattern_is_the_profiles_pattern() {
     );
 }
 
-/// `service:Operation` for every `client.operation()` call in the SDK adapters, and every
-/// `Action=Operation` of a hand-signed Query API request.
+/// `service:Operation` for every `client.operation()` call in the SDK adapters, every
+/// `Action=Operation` of a hand-signed Query API request, and the `OPERATION` a hand-signed
+/// request declares (`s3:GetObject`).
 fn calls_in_code() -> BTreeSet<String> {
     let call = Regex::new(r"\bclient\s*\.\s*([a-z_]+)\(\)").unwrap();
     let query = Regex::new(r"Action=([A-Z][A-Za-z]+)&").unwrap();
+    let declared = Regex::new(r#"const OPERATION: &str = "([a-z0-9]+:[A-Za-z]+)";"#).unwrap();
     let mut calls = BTreeSet::new();
     for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/aws")).unwrap() {
         let path = entry.unwrap().path();
@@ -81,6 +83,9 @@ fn calls_in_code() -> BTreeSet<String> {
         for captures in query.captures_iter(&source) {
             calls.insert(format!("{service}:{}", &captures[1]));
         }
+        for captures in declared.captures_iter(&source) {
+            calls.insert(captures[1].to_string());
+        }
     }
     calls
 }
@@ -106,6 +111,7 @@ fn the_role_grants_exactly_the_calls_the_code_makes() {
     for expected in [
         "ecs:DescribeTaskDefinition",
         "ec2:DescribeNetworkInterfaces",
+        "s3:GetObject",
         "logs:FilterLogEvents",
         "dynamodb:PutItem",
         "sns:Publish",

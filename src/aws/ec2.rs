@@ -6,116 +6,50 @@
 //! shared credentials, `AWS_ENDPOINT_URL_EC2` / `AWS_ENDPOINT_URL` like every SDK client, and
 //! retries with backoff on throttling and 5xx answers.
 
-use super::failure_from_code;
+use super::signed_http::{AttemptError, SignedHttp, failure_of, first_element, with_retries};
 use crate::context::{ReadError, ReadFailure};
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
-use aws_smithy_http_client::{Connector, tls};
-use aws_smithy_runtime_api::client::http::{HttpConnector, HttpConnectorSettings};
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-use aws_smithy_types::body::SdkBody;
-use http_body_util::BodyExt;
-use std::time::{Duration, SystemTime};
 
 const OPERATION: &str = "ec2:DescribeNetworkInterfaces";
-const ATTEMPTS: u32 = 3;
 
 /// Reads ENIs through the EC2 Query API.
+#[derive(Debug)]
 pub struct Ec2Reader {
-    connector: Connector,
-    credentials: Option<SharedCredentialsProvider>,
-    region: String,
+    http: SignedHttp,
     endpoint: String,
-}
-
-impl std::fmt::Debug for Ec2Reader {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ec2Reader")
-            .field("region", &self.region)
-            .field("endpoint", &self.endpoint)
-            .finish()
-    }
 }
 
 /// The endpoint as every SDK client resolves it: `AWS_ENDPOINT_URL_EC2`, then the shared
 /// `AWS_ENDPOINT_URL` (or one configured in code), then the regional endpoint.
 pub fn endpoint(sdk: &aws_config::SdkConfig, region: &str) -> String {
-    std::env::var("AWS_ENDPOINT_URL_EC2")
-        .ok()
-        .filter(|url| !url.is_empty())
-        .or_else(|| sdk.endpoint_url().map(str::to_string))
-        .unwrap_or_else(|| {
-            let suffix = if region.starts_with("cn-") {
-                "amazonaws.com.cn"
-            } else {
-                "amazonaws.com"
-            };
-            format!("https://ec2.{region}.{suffix}")
-        })
+    SignedHttp::custom_endpoint(sdk, "EC2").unwrap_or_else(|| {
+        let suffix = if region.starts_with("cn-") {
+            "amazonaws.com.cn"
+        } else {
+            "amazonaws.com"
+        };
+        format!("https://ec2.{region}.{suffix}")
+    })
 }
 
 impl Ec2Reader {
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        let region = sdk
-            .region()
-            .map(|region| region.to_string())
-            .unwrap_or_else(|| "us-east-1".to_string());
-        let connector = Connector::builder()
-            .connector_settings(
-                HttpConnectorSettings::builder()
-                    .connect_timeout(Duration::from_secs(3))
-                    .read_timeout(Duration::from_secs(10))
-                    .build(),
-            )
-            .sleep_impl(aws_smithy_async::rt::sleep::TokioSleep::new())
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .build();
+        let http = SignedHttp::new(sdk);
         Ec2Reader {
-            connector,
-            credentials: sdk.credentials_provider(),
-            endpoint: endpoint(sdk, &region),
-            region,
+            endpoint: endpoint(sdk, http.region()),
+            http,
         }
     }
 
     /// `ec2:DescribeNetworkInterfaces` for one ENI: its public IPv4 address, if it has one. A
     /// stopped task's ENI is deleted, so this only works while the task runs.
     pub async fn public_ip(&self, network_interface: &str) -> Result<Option<String>, ReadError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.describe(network_interface).await {
-                Ok(ip) => return Ok(ip),
-                Err((failure, message)) => {
-                    let retryable =
-                        matches!(failure, ReadFailure::Throttled | ReadFailure::Unavailable);
-                    if !retryable || attempt == ATTEMPTS {
-                        return Err(ReadError {
-                            operation: OPERATION,
-                            resource: network_interface.to_string(),
-                            failure,
-                            message: crate::redact::excerpt(&message, 300),
-                        });
-                    }
-                    // Exponential backoff with jitter from the clock's nanoseconds.
-                    let jitter = SystemTime::now()
-                        .duration_since(SystemTime::UNIX_EPOCH)
-                        .map(|now| u64::from(now.subsec_nanos() % 100))
-                        .unwrap_or(0);
-                    tokio::time::sleep(Duration::from_millis(100 * 2u64.pow(attempt) + jitter))
-                        .await;
-                }
-            }
-        }
+        with_retries(OPERATION, network_interface, || {
+            self.describe(network_interface)
+        })
+        .await
     }
 
-    async fn describe(
-        &self,
-        network_interface: &str,
-    ) -> Result<Option<String>, (ReadFailure, String)> {
+    async fn describe(&self, network_interface: &str) -> Result<Option<String>, AttemptError> {
         let interface_valid = !network_interface.is_empty()
             && network_interface
                 .chars()
@@ -129,104 +63,42 @@ impl Ec2Reader {
         let body = format!(
             "Action=DescribeNetworkInterfaces&Version=2016-11-15&NetworkInterfaceId.1={network_interface}"
         );
-        let request = self.signed_request(body).await?;
-        let response = self
-            .connector
-            .call(request)
-            .await
-            .map_err(|error| (ReadFailure::Unavailable, super::error_chain(&error)))?;
-        let status = response.status().as_u16();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|error| (ReadFailure::Unavailable, error.to_string()))?
-            .to_bytes();
-        let text = String::from_utf8_lossy(&bytes);
-        if (200..300).contains(&status) {
+        let answer = self
+            .http
+            .send(
+                "ec2",
+                "POST",
+                &self.url(),
+                &[(
+                    "content-type",
+                    "application/x-www-form-urlencoded; charset=utf-8",
+                )],
+                body.into_bytes(),
+                1 << 20,
+            )
+            .await?;
+        let text = String::from_utf8_lossy(&answer.body);
+        if (200..300).contains(&answer.status) {
             return Ok(first_element(&text, "publicIp").map(str::to_string));
         }
         let code = first_element(&text, "Code").unwrap_or("");
         let message = first_element(&text, "Message").unwrap_or("");
-        let failure = match failure_from_code(code, message) {
-            ReadFailure::Other if status >= 500 => ReadFailure::Unavailable,
-            ReadFailure::Other if status == 429 => ReadFailure::Throttled,
-            failure => failure,
-        };
-        Err((failure, format!("HTTP {status} {code}: {message}")))
+        Err((
+            failure_of(answer.status, code, message),
+            format!("HTTP {} {code}: {message}", answer.status),
+        ))
     }
 
-    async fn signed_request(&self, body: String) -> Result<HttpRequest, (ReadFailure, String)> {
-        let provider = self.credentials.as_ref().ok_or_else(|| {
-            (
-                ReadFailure::NoCredentials,
-                "no credentials provider".to_string(),
-            )
-        })?;
-        let credentials = provider.provide_credentials().await.map_err(|error| {
-            (
-                ReadFailure::NoCredentials,
-                format!("could not load credentials: {}", super::error_chain(&error)),
-            )
-        })?;
-        let url = format!("{}/", self.endpoint.trim_end_matches('/'));
-        let uri: http::Uri = url
-            .parse()
-            .map_err(|_| (ReadFailure::Other, format!("invalid EC2 endpoint {url}")))?;
-        let host = uri
-            .authority()
-            .map(|authority| authority.to_string())
-            .ok_or_else(|| (ReadFailure::Other, format!("invalid EC2 endpoint {url}")))?;
-        let mut request = http::Request::builder()
-            .method("POST")
-            .uri(uri)
-            .header("host", host)
-            .header(
-                "content-type",
-                "application/x-www-form-urlencoded; charset=utf-8",
-            )
-            .body(body.clone())
-            .map_err(|error| (ReadFailure::Other, error.to_string()))?;
-        let identity = credentials.into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name("ec2")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|error| (ReadFailure::Other, error.to_string()))?
-            .into();
-        let signable = SignableRequest::new(
-            "POST",
-            url.as_str(),
-            request
-                .headers()
-                .iter()
-                .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?))),
-            SignableBody::Bytes(body.as_bytes()),
-        )
-        .map_err(|error| (ReadFailure::Other, error.to_string()))?;
-        let (instructions, _signature) = sign(signable, &params)
-            .map_err(|error| (ReadFailure::Other, error.to_string()))?
-            .into_parts();
-        instructions.apply_to_request_http1x(&mut request);
-        let request = request.map(SdkBody::from);
-        HttpRequest::try_from(request).map_err(|error| (ReadFailure::Other, error.to_string()))
+    fn url(&self) -> String {
+        format!("{}/", self.endpoint.trim_end_matches('/'))
     }
-}
-
-/// The text of the first `<name>...</name>` element.
-fn first_element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
-    let open = format!("<{name}>");
-    let start = xml.find(&open)? + open.len();
-    let end = xml[start..].find(&format!("</{name}>"))? + start;
-    Some(xml[start..end].trim())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::failure_from_code;
+    use aws_credential_types::provider::SharedCredentialsProvider;
 
     #[test]
     fn reads_the_public_ip_and_errors_from_query_answers() {
@@ -257,7 +129,17 @@ mod tests {
         let reader = Ec2Reader::new(&sdk);
         assert_eq!(reader.endpoint, "https://ec2.eu-west-1.amazonaws.com");
         let request = reader
-            .signed_request("Action=DescribeNetworkInterfaces&Version=2016-11-15".to_string())
+            .http
+            .signed(
+                "ec2",
+                "POST",
+                &reader.url(),
+                &[(
+                    "content-type",
+                    "application/x-www-form-urlencoded; charset=utf-8",
+                )],
+                b"Action=DescribeNetworkInterfaces&Version=2016-11-15".to_vec(),
+            )
             .await
             .unwrap();
         let authorization = request.headers().get("authorization").unwrap();

@@ -7,6 +7,8 @@ pub mod dynamodb;
 pub mod ec2;
 pub mod ecs;
 pub mod logs;
+pub mod s3;
+pub mod signed_http;
 pub mod sns;
 
 use crate::context::{ReadError, ReadFailure, Service, TaskDefinition, TaskLocation};
@@ -38,6 +40,7 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 pub struct AwsInventory {
     ecs: aws_sdk_ecs::Client,
     ec2: ec2::Ec2Reader,
+    s3: s3::S3Reader,
     logs: aws_sdk_cloudwatchlogs::Client,
     clusters: Vec<String>,
 }
@@ -47,6 +50,7 @@ impl AwsInventory {
         AwsInventory {
             ecs: aws_sdk_ecs::Client::new(sdk),
             ec2: ec2::Ec2Reader::new(sdk),
+            s3: s3::S3Reader::new(sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
             clusters,
         }
@@ -81,6 +85,10 @@ impl Inventory for AwsInventory {
 
     async fn public_ip(&self, network_interface: &str) -> Result<Option<String>, ReadError> {
         self.ec2.public_ip(network_interface).await
+    }
+
+    async fn environment_file(&self, object_arn: &str) -> Result<String, ReadError> {
+        self.s3.environment_file(object_arn).await
     }
 
     async fn recent_log_lines(

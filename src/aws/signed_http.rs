@@ -1,0 +1,248 @@
+//! One SigV4-signed HTTPS request at a time, for the two reads that do not justify a whole SDK
+//! crate (`ec2:DescribeNetworkInterfaces`, `s3:GetObject`): the SDK's own HTTPS connector and
+//! signer, the shared credentials, endpoints resolved like every SDK client
+//! (`AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`), and retries with backoff on
+//! throttling and 5xx answers.
+
+use crate::context::{ReadError, ReadFailure};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use aws_smithy_http_client::{Connector, tls};
+use aws_smithy_runtime_api::client::http::{HttpConnector, HttpConnectorSettings};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_types::body::SdkBody;
+use http_body_util::{BodyExt, Limited};
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+const ATTEMPTS: u32 = 3;
+
+/// A failed attempt: why, and the service's words.
+pub type AttemptError = (ReadFailure, String);
+
+/// Signs and sends requests for one region.
+pub struct SignedHttp {
+    connector: Connector,
+    credentials: Option<SharedCredentialsProvider>,
+    region: String,
+}
+
+impl std::fmt::Debug for SignedHttp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedHttp")
+            .field("region", &self.region)
+            .finish()
+    }
+}
+
+/// An answer: status and body.
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl SignedHttp {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        let region = sdk
+            .region()
+            .map(|region| region.to_string())
+            .unwrap_or_else(|| "us-east-1".to_string());
+        let connector = Connector::builder()
+            .connector_settings(
+                HttpConnectorSettings::builder()
+                    .connect_timeout(Duration::from_secs(3))
+                    .read_timeout(Duration::from_secs(10))
+                    .build(),
+            )
+            .sleep_impl(aws_smithy_async::rt::sleep::TokioSleep::new())
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .build();
+        SignedHttp {
+            connector,
+            credentials: sdk.credentials_provider(),
+            region,
+        }
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The endpoint as every SDK client resolves it: `AWS_ENDPOINT_URL_<ENV_NAME>`, then the
+    /// shared `AWS_ENDPOINT_URL` (or one configured in code); `None` for AWS's own.
+    pub fn custom_endpoint(sdk: &aws_config::SdkConfig, env_name: &str) -> Option<String> {
+        std::env::var(format!("AWS_ENDPOINT_URL_{env_name}"))
+            .ok()
+            .filter(|url| !url.is_empty())
+            .or_else(|| sdk.endpoint_url().map(str::to_string))
+    }
+
+    /// Signs a request for `service` and sends it; the body of the answer is read up to
+    /// `max_body` bytes (more is an error, not a cut).
+    pub async fn send(
+        &self,
+        service: &str,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+        max_body: usize,
+    ) -> Result<Answer, AttemptError> {
+        let request = self.signed(service, method, url, headers, body).await?;
+        let response = self
+            .connector
+            .call(request)
+            .await
+            .map_err(|error| (ReadFailure::Unavailable, super::error_chain(&error)))?;
+        let status = response.status().as_u16();
+        let bytes = Limited::new(response.into_body(), max_body)
+            .collect()
+            .await
+            .map_err(|error| {
+                if error.is::<http_body_util::LengthLimitError>() {
+                    (
+                        ReadFailure::Other,
+                        format!("the answer is larger than {max_body} bytes"),
+                    )
+                } else {
+                    (ReadFailure::Unavailable, error.to_string())
+                }
+            })?
+            .to_bytes();
+        Ok(Answer {
+            status,
+            body: bytes.to_vec(),
+        })
+    }
+
+    pub(super) async fn signed(
+        &self,
+        service: &str,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<HttpRequest, AttemptError> {
+        let provider = self.credentials.as_ref().ok_or_else(|| {
+            (
+                ReadFailure::NoCredentials,
+                "no credentials provider".to_string(),
+            )
+        })?;
+        let credentials = provider.provide_credentials().await.map_err(|error| {
+            (
+                ReadFailure::NoCredentials,
+                format!("could not load credentials: {}", super::error_chain(&error)),
+            )
+        })?;
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|_| (ReadFailure::Other, format!("invalid endpoint {url}")))?;
+        let host = uri
+            .authority()
+            .map(|authority| authority.to_string())
+            .ok_or_else(|| (ReadFailure::Other, format!("invalid endpoint {url}")))?;
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", host);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let mut request = builder
+            .body(body.clone())
+            .map_err(|error| (ReadFailure::Other, error.to_string()))?;
+        let identity = credentials.into();
+        let mut settings = SigningSettings::default();
+        if service == "s3" {
+            // S3 wants the payload's hash in x-amz-content-sha256.
+            settings.payload_checksum_kind =
+                aws_sigv4::http_request::PayloadChecksumKind::XAmzSha256;
+        }
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name(service)
+            .time(SystemTime::now())
+            .settings(settings)
+            .build()
+            .map_err(|error| (ReadFailure::Other, error.to_string()))?
+            .into();
+        let signable = SignableRequest::new(
+            method,
+            url,
+            request
+                .headers()
+                .iter()
+                .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?))),
+            SignableBody::Bytes(&body),
+        )
+        .map_err(|error| (ReadFailure::Other, error.to_string()))?;
+        let (instructions, _signature) = sign(signable, &params)
+            .map_err(|error| (ReadFailure::Other, error.to_string()))?
+            .into_parts();
+        instructions.apply_to_request_http1x(&mut request);
+        let request = request.map(SdkBody::from);
+        HttpRequest::try_from(request).map_err(|error| (ReadFailure::Other, error.to_string()))
+    }
+}
+
+/// Runs `attempt` until it succeeds, fails for good, or [`ATTEMPTS`] throttled or unavailable
+/// tries have passed, with exponential backoff; the error names the operation and resource.
+pub async fn with_retries<T, F, Fut>(
+    operation: &'static str,
+    resource: &str,
+    mut attempt: F,
+) -> Result<T, ReadError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AttemptError>>,
+{
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match attempt().await {
+            Ok(value) => return Ok(value),
+            Err((failure, message)) => {
+                let retryable =
+                    matches!(failure, ReadFailure::Throttled | ReadFailure::Unavailable);
+                if !retryable || tries == ATTEMPTS {
+                    return Err(ReadError {
+                        operation,
+                        resource: resource.to_string(),
+                        failure,
+                        message: crate::redact::excerpt(&message, 300),
+                    });
+                }
+                // Exponential backoff with jitter from the clock's nanoseconds.
+                let jitter = SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map(|now| u64::from(now.subsec_nanos() % 100))
+                    .unwrap_or(0);
+                tokio::time::sleep(Duration::from_millis(100 * 2u64.pow(tries) + jitter)).await;
+            }
+        }
+    }
+}
+
+/// The failure an error answer stands for: its `<Code>`, else its HTTP status.
+pub fn failure_of(status: u16, code: &str, message: &str) -> ReadFailure {
+    match super::failure_from_code(code, message) {
+        ReadFailure::Other if status >= 500 => ReadFailure::Unavailable,
+        ReadFailure::Other if status == 429 => ReadFailure::Throttled,
+        ReadFailure::Other if status == 403 => ReadFailure::AccessDenied,
+        ReadFailure::Other if status == 404 => ReadFailure::NotFound,
+        failure => failure,
+    }
+}
+
+/// The text of the first `<name>...</name>` element.
+pub fn first_element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+    let open = format!("<{name}>");
+    let start = xml.find(&open)? + open.len();
+    let end = xml[start..].find(&format!("</{name}>"))? + start;
+    Some(xml[start..end].trim())
+}
