@@ -1002,6 +1002,149 @@ mod tests {
         assert!(alerts[1].text.contains("Application Load Balancer"));
     }
 
+    const ENV_FILE: &str = "arn:aws:s3:::coder-config-123456789012/coder/coder.env";
+
+    /// The seed's task with its database URL moved into an S3 environment file.
+    fn environment_file_inventory(file: Option<&str>) -> FakeInventory {
+        let definition: TaskDefinition = serde_json::from_value(serde_json::json!({
+            "taskDefinitionArn": TD_ARN, "family": "coder", "revision": 7,
+            "containerDefinitions": [{"name": "coder", "image": "ghcr.io/coder/coder:v2.18.0",
+                "environment": [{"name": "CODER_HTTP_ADDRESS", "value": "0.0.0.0:3000"}],
+                "environmentFiles": [{"value": ENV_FILE, "type": "s3"}]}]
+        }))
+        .unwrap();
+        let mut inventory = FakeInventory::coder_service(definition);
+        if let Some(text) = file {
+            inventory
+                .environment_files
+                .insert(ENV_FILE.to_string(), text.to_string());
+        }
+        inventory
+    }
+
+    #[tokio::test]
+    async fn an_unread_environment_file_is_no_verdict() {
+        let auditor = auditor(
+            environment_file_inventory(Some("CODER_PG_CONNECTION_URL=postgres://c:pw@db/c\n")),
+            RecordingSink::default(),
+            Config::default(),
+        );
+        let report = auditor
+            .process(running_event("RUNNING").as_bytes())
+            .await
+            .unwrap();
+        let rules: Vec<RuleId> = report.findings.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, vec![RuleId::AuditIncomplete]);
+        assert!(report.findings[0].evidence[0].contains(ENV_FILE));
+        assert!(report.findings[0].evidence[0].contains("READ_ENVIRONMENT_FILES is off"));
+        assert_eq!(
+            auditor.inventory().inner().calls.load(Ordering::SeqCst),
+            2,
+            "no s3:GetObject without READ_ENVIRONMENT_FILES"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_read_environment_file_is_judged_and_its_values_never_leave() {
+        let config = Config {
+            read_environment_files: true,
+            ..Config::default()
+        };
+        // The file holds the seed's misnamed setting, with a password in it.
+        let auditor = auditor(
+            environment_file_inventory(Some(
+                "# Coder\nCODER_POSTGRES_URL=postgres://coder:Hunter2Hunter2@db:5432/coder\n",
+            )),
+            RecordingSink::default(),
+            config.clone(),
+        );
+        let report = auditor
+            .process(running_event("RUNNING").as_bytes())
+            .await
+            .unwrap();
+        let rules: Vec<RuleId> = report.findings.iter().map(|f| f.rule).collect();
+        assert_eq!(
+            rules,
+            vec![
+                RuleId::DatabaseSettingMisnamed,
+                RuleId::EphemeralDataDirectory
+            ]
+        );
+        {
+            let alerts = auditor.sink.alerts.lock().unwrap();
+            assert!(
+                alerts[0].text.contains(ENV_FILE),
+                "the alert names the file: {}",
+                alerts[0].text
+            );
+            for alert in alerts.iter() {
+                let document = alert.document.to_string();
+                for text in [&alert.text, &document, &alert.subject] {
+                    assert!(!text.contains("Hunter2Hunter2"), "{text}");
+                    assert!(
+                        !text.contains("db:5432"),
+                        "a file's values are not shown: {text}"
+                    );
+                }
+            }
+        }
+
+        // The right name in the file: nothing to report.
+        let auditor = auditor_with(
+            environment_file_inventory(Some("CODER_PG_CONNECTION_URL=postgres://c:pw@db/c\n")),
+            config.clone(),
+        );
+        let report = auditor
+            .process(running_event("RUNNING").as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(report.findings, Vec::new());
+
+        // A malformed URL there is reported without any part of it.
+        let auditor = auditor_with(
+            environment_file_inventory(Some(
+                "CODER_PG_CONNECTION_URL=postgres://coder:Hunter2Hunter2@rds.internal:5432:5432/coder\n",
+            )),
+            config.clone(),
+        );
+        let report = auditor
+            .process(running_event("RUNNING").as_bytes())
+            .await
+            .unwrap();
+        let rules: Vec<RuleId> = report.findings.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, vec![RuleId::DatabaseUrlMalformed]);
+        assert_eq!(
+            report.findings[0].summary,
+            "CODER_PG_CONNECTION_URL is malformed: the port appears twice; the lookup of that host name will fail"
+        );
+        let shown = serde_json::to_string(&report.findings).unwrap();
+        assert!(
+            !shown.contains("rds.internal") && !shown.contains("Hunter2"),
+            "{shown}"
+        );
+
+        // A file that cannot be read is a gap, and the database choice stays undecided.
+        let auditor = auditor_with(environment_file_inventory(None), config);
+        let report = auditor
+            .process(running_event("RUNNING").as_bytes())
+            .await
+            .unwrap();
+        let rules: Vec<RuleId> = report.findings.iter().map(|f| f.rule).collect();
+        assert_eq!(
+            rules,
+            vec![RuleId::AuditIncomplete, RuleId::AuditIncomplete]
+        );
+        assert!(report.findings[0].summary.contains("s3:GetObject"));
+        assert!(report.findings[1].evidence[0].contains("it could not be read"));
+    }
+
+    fn auditor_with(
+        inventory: FakeInventory,
+        config: Config,
+    ) -> Auditor<FakeInventory, RecordingSink, MemoryStore> {
+        auditor(inventory, RecordingSink::default(), config)
+    }
+
     #[tokio::test]
     async fn repeated_task_definitions_are_read_once() {
         let auditor = auditor(

@@ -257,3 +257,99 @@ async fn a_failed_publish_is_an_error_so_the_event_is_retried() {
         "{message}"
     );
 }
+
+/// A RUNNING event of a standalone task of `task_definition_arn`.
+fn standalone_running(task_definition_arn: &str) -> Vec<u8> {
+    serde_json::json!({
+        "version": "0", "id": "e1", "detail-type": "ECS Task State Change", "source": "aws.ecs",
+        "account": "123456789012", "time": "2026-11-24T03:12:40Z", "region": REGION,
+        "resources": ["arn:aws:ecs:us-east-1:123456789012:task/apps/0123456789abcdef0123456789abcdef"],
+        "detail": {
+            "clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/apps",
+            "taskArn": "arn:aws:ecs:us-east-1:123456789012:task/apps/0123456789abcdef0123456789abcdef",
+            "taskDefinitionArn": task_definition_arn,
+            "group": "family:coder-prod-coder", "lastStatus": "RUNNING", "version": 2
+        }
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// Findings (rule, summary) of one RUNNING event of `definition`, audited with or without
+/// READ_ENVIRONMENT_FILES.
+async fn audit_standalone(
+    sdk: &aws_config::SdkConfig,
+    inbox: &AlertInbox,
+    definition: &str,
+    read_environment_files: bool,
+) -> Vec<(RuleId, String)> {
+    let auditor = Auditor::new(
+        Config {
+            read_environment_files,
+            ..Config::default()
+        },
+        AwsInventory::new(sdk, vec![]),
+        SnsSink::new(aws_sdk_sns::Client::new(sdk), inbox.topic_arn.clone()),
+        MemoryStore::new(),
+        Some(REGION.to_string()),
+    )
+    .unwrap();
+    let report = auditor
+        .process(&standalone_running(definition))
+        .await
+        .unwrap();
+    report
+        .findings
+        .iter()
+        .map(|finding| (finding.rule, finding.summary.clone()))
+        .collect()
+}
+
+/// The real-world case w17 (Coder's database URL in an S3 environment file): with
+/// READ_ENVIRONMENT_FILES the function reads the file through the real S3 GetObject path and
+/// judges it; without, or when the file is missing, it says what it could not check.
+#[tokio::test]
+async fn environment_files_are_read_from_s3_when_allowed() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config().await;
+    let definition =
+        moto.register_task_definition("tests/real_world/taskdefs/w17-coder-environment-files.json");
+    let inbox = AlertInbox::create(&sdk, "envfiles").await;
+    let audit = |read: bool| audit_standalone(&sdk, &inbox, &definition, read);
+
+    // Not allowed to read it: no verdict, and the reason.
+    let findings = audit(false).await;
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0].0, RuleId::AuditIncomplete);
+
+    // Allowed, but the object is not there: the read failure and no verdict.
+    let findings = audit(true).await;
+    let rules: Vec<RuleId> = findings.iter().map(|(rule, _)| *rule).collect();
+    assert_eq!(
+        rules,
+        vec![RuleId::AuditIncomplete, RuleId::AuditIncomplete]
+    );
+    assert!(findings[0].1.contains("s3:GetObject"), "{findings:?}");
+    assert!(findings[0].1.contains("not found"), "{findings:?}");
+
+    // The file sets the misnamed variable of the seed: read and judged.
+    moto.put_object(
+        "coder-prod-config-123456789012",
+        "coder/coder.env",
+        "# written by terraform\nCODER_POSTGRES_URL=postgres://coder:Hunter2Hunter2@db:5432/coder\n",
+    );
+    let findings = audit(true).await;
+    let rules: Vec<RuleId> = findings.iter().map(|(rule, _)| *rule).collect();
+    assert_eq!(rules, vec![RuleId::DatabaseSettingMisnamed], "{findings:?}");
+
+    // The right name: nothing to report (EFS holds the config directory).
+    moto.put_object(
+        "coder-prod-config-123456789012",
+        "coder/coder.env",
+        "CODER_PG_CONNECTION_URL=postgres://coder:Hunter2Hunter2@db:5432/coder\n",
+    );
+    assert_eq!(audit(true).await, Vec::new());
+    for alert in inbox.drain().await {
+        assert!(!alert.document.to_string().contains("Hunter2Hunter2"));
+    }
+}

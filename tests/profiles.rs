@@ -436,3 +436,349 @@ fn every_start_up_line_is_recognised_for_its_app() {
         );
     }
 }
+
+fn command(entry_point: &[&str], command: &[&str]) -> Value {
+    json!({"entryPoint": entry_point, "command": command})
+}
+
+/// One row: an image, its container's settings, what the profile must make of it, and why.
+struct Row {
+    image: &'static str,
+    container: Value,
+    rules: &'static [&'static str],
+    why: &'static str,
+}
+
+#[test]
+fn versions_roles_and_the_makers_word() {
+    let profiles = Profiles::built_in().unwrap();
+    let none: &[&str] = &[];
+    let rows = vec![
+        // Image versions.
+        Row {
+            image: "quay.io/keycloak/keycloak:12.0.2",
+            container: env(&[("DB_VENDOR", "POSTGRES"), ("DB_ADDR", "db")]),
+            rules: none,
+            why: "the WildFly image reads DB_VENDOR (keycloak-containers docker-entrypoint.sh)",
+        },
+        Row {
+            image: "jboss/keycloak:16.1.1",
+            container: env(&[("KC_DB", "postgres")]),
+            rules: &["audit-incomplete"],
+            why: "the WildFly image ignores KC_DB, but may still find a host named postgres",
+        },
+        Row {
+            image: "jboss/keycloak:16.1.1",
+            container: merge(
+                env(&[("KC_DB", "postgres")]),
+                json!({"links": ["db:mysql"]}),
+            ),
+            rules: none,
+            why: "KC_DB is ignored, and the linked host mysql is what the image uses",
+        },
+        Row {
+            image: "quay.io/keycloak/keycloak:legacy",
+            container: json!({}),
+            rules: &["audit-incomplete"],
+            why: "with nothing set the WildFly image looks for a host named postgres, mysql, ...",
+        },
+        Row {
+            image: "jboss/keycloak",
+            container: json!({"links": ["keycloak-db:postgres"]}),
+            rules: none,
+            why: "a linked host named postgres is the legacy image's database",
+        },
+        Row {
+            image: "sonarqube:8.9.10-community",
+            container: secret("SONARQUBE_JDBC_URL"),
+            rules: none,
+            why: "8.0-9.8 images map SONARQUBE_JDBC_URL in run.sh",
+        },
+        Row {
+            image: "sonarqube:9.9.0-community",
+            container: secret("SONARQUBE_JDBC_URL"),
+            rules: &["database-setting-misnamed", "ephemeral-data-directory"],
+            why: "9.9 removed run.sh and with it SONARQUBE_JDBC_URL",
+        },
+        Row {
+            image: "sonarqube:7.9.6-community",
+            container: secret("SONAR_JDBC_URL"),
+            rules: &["database-setting-misnamed", "ephemeral-data-directory"],
+            why: "7.9 does not read SONAR_JDBC_URL (docker-sonarqube#622)",
+        },
+        Row {
+            image: "sonarqube:10.6-datacenter-app",
+            container: json!({}),
+            rules: none,
+            why: "Data Center nodes refuse H2: a missing URL fails loudly",
+        },
+        Row {
+            image: "sonarqube:10-community",
+            container: command(&[], &["-Dsonar.jdbc.url=jdbc:postgresql://db/sonar"]),
+            rules: none,
+            why: "-Dsonar.jdbc.url= on the command line sets the JDBC URL",
+        },
+        Row {
+            image: "n8nio/n8n:1.80.0",
+            container: env(&[("DB_TYPE", "postgres")]),
+            rules: none,
+            why: "before 1.94.1 an unknown DB_TYPE stops n8n: loud, not silent",
+        },
+        Row {
+            image: "n8nio/n8n:2.1.0",
+            container: env(&[("DB_TYPE", "mysqldb")]),
+            rules: none,
+            why: "n8n 2.0-2.6 still read MySQL",
+        },
+        Row {
+            image: "n8nio/n8n:2.8.0",
+            container: env(&[("DB_TYPE", "mysqldb")]),
+            rules: &["database-setting-invalid", "ephemeral-data-directory"],
+            why: "from 2.7 mysqldb silently falls back to SQLite",
+        },
+        Row {
+            image: "n8nio/n8n:0.236.0",
+            container: json!({"mountPoints": [{"sourceVolume": "home", "containerPath": "/root/.n8n"}]}),
+            rules: none,
+            why: "the 0.x image links a mounted /root/.n8n into its home; SQLite is supported",
+        },
+        Row {
+            image: "codeberg.org/forgejo/forgejo:7.0.12",
+            container: env(&[("FORGEJO__database__DB_TYPE", "mssql")]),
+            rules: none,
+            why: "Forgejo before 8 reads SQL Server",
+        },
+        Row {
+            image: "gitea/gitea:1.13.7",
+            container: env(&[("GITEA__database__DB_TYPE", "postgres")]),
+            rules: &["database-setting-misnamed", "ephemeral-data-directory"],
+            why: "before 1.14 the image has no environment-to-ini",
+        },
+        Row {
+            image: "directus/directus:v8-apache",
+            container: json!({}),
+            rules: none,
+            why: "Directus 8 has no embedded database",
+        },
+        Row {
+            image: "baserow/baserow:1.8.0",
+            container: json!({}),
+            rules: none,
+            why: "no all-in-one image, no embedded database before 1.9",
+        },
+        Row {
+            image: "louislam/uptime-kuma:2.0.0-beta.2",
+            container: env(&[("UPTIME_KUMA_DB_TYPE", "mariadb")]),
+            rules: none,
+            why: "the 2.0 betas read UPTIME_KUMA_DB_TYPE",
+        },
+        Row {
+            image: "vaultwarden/server:1.37.0",
+            container: merge(
+                env(&[("DATABASE_URL", "sqlite:///data/db.sqlite3")]),
+                efs_at("/data"),
+            ),
+            rules: none,
+            why: "sqlite:// is Vaultwarden's own SQLite, supported on a volume",
+        },
+        // Roles.
+        Row {
+            image: "ghcr.io/coder/coder:v2.28.3",
+            container: command(&["/opt/coder"], &["wsproxy", "server"]),
+            rules: none,
+            why: "workspace proxies make no database connections (Coder docs)",
+        },
+        Row {
+            image: "ghcr.io/coder/coder:v2.28.3",
+            container: command(&["/opt/coder"], &["provisionerd", "start"]),
+            rules: none,
+            why: "an external provisioner daemon talks to coderd only",
+        },
+        Row {
+            image: "ghcr.io/coder/coder:v2.28.3",
+            container: command(&["/opt/coder"], &["login", "https://coder.example.com"]),
+            rules: &["audit-incomplete"],
+            why: "a command the profile does not know gets no verdict",
+        },
+        Row {
+            image: "n8nio/n8n:1.123.0",
+            container: command(&[], &["worker"]),
+            rules: none,
+            why: "a worker keeps no data of its own",
+        },
+        Row {
+            image: "n8nio/n8n:1.123.0",
+            container: merge(command(&[], &["worker"]), env(&[("DB_TYPE", "postgres")])),
+            rules: &["database-setting-invalid"],
+            why: "a worker still opens the database: its DB_TYPE must be right",
+        },
+        Row {
+            image: "nextcloud:30-apache",
+            container: command(&["/cron.sh"], &[]),
+            rules: none,
+            why: "the cron container uses the app container's installed config",
+        },
+        Row {
+            image: "metabase/metabase:v0.50.0",
+            container: command(&[], &["migrate", "release-locks"]),
+            rules: none,
+            why: "a migration job opens the database and exits",
+        },
+        Row {
+            image: "grafana/grafana:11.4.0",
+            container: command(&["grafana"], &["cli", "plugins", "ls"]),
+            rules: none,
+            why: "grafana cli is not the server",
+        },
+        Row {
+            image: "grafana/grafana:11.4.0",
+            container: command(
+                &[],
+                &["cfg:database.url=postgres://grafana@db:5432/grafana"],
+            ),
+            rules: none,
+            why: "cfg:database.url= arguments set [database] url",
+        },
+        Row {
+            image: "jenkins/jenkins:lts",
+            container: merge(
+                command(&[], &["--httpPort=8081"]),
+                efs_at("/var/jenkins_home"),
+            ),
+            rules: none,
+            why: "-- arguments go to the controller",
+        },
+        // Where the setting may come from: no verdict.
+        Row {
+            image: "ghcr.io/coder/coder:v2.28.3",
+            container: command(
+                &["/bin/sh", "-c"],
+                &[". /config/db.env && exec /opt/coder server"],
+            ),
+            rules: &["audit-incomplete"],
+            why: "a sourced file may set CODER_PG_CONNECTION_URL",
+        },
+        Row {
+            image: "ghcr.io/coder/coder:v2.28.3",
+            container: command(
+                &["/bin/sh", "-c"],
+                &["export CODER_PG_CONNECTION_URL=$(cat /run/db) && exec /opt/coder server"],
+            ),
+            rules: none,
+            why: "the shell command sets CODER_PG_CONNECTION_URL",
+        },
+        Row {
+            image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/platform/dev-portal:3",
+            container: env(&[("CODER_ACCESS_URL", "https://coder.example.com")]),
+            rules: &["audit-incomplete"],
+            why: "a custom image's Dockerfile may set the database setting",
+        },
+        // The makers' word on an embedded database that is on persistent storage.
+        Row {
+            image: "ghcr.io/coder/coder:v2.28.3",
+            container: efs_at("/home/coder/.config"),
+            rules: &["no-external-database"],
+            why: "Coder recommends an external PostgreSQL for production (medium)",
+        },
+        Row {
+            image: "grafana/grafana:11.4.0",
+            container: efs_at("/var/lib/grafana"),
+            rules: none,
+            why: "SQLite is Grafana's supported single-instance store",
+        },
+        Row {
+            image: "vaultwarden/server:1.32.0",
+            container: efs_at("/data"),
+            rules: none,
+            why: "SQLite on a volume is Vaultwarden's documented setup",
+        },
+        Row {
+            image: "louislam/uptime-kuma:2",
+            container: efs_at("/app/data"),
+            rules: &["no-external-database"],
+            why: "Uptime Kuma does not support NFS, and EFS is NFS",
+        },
+        Row {
+            image: "quay.io/keycloak/keycloak:26.0",
+            container: merge(command(&[], &["start"]), efs_at("/opt/keycloak/data")),
+            rules: &["no-external-database"],
+            why: "dev-file is not for production (keycloak.org/server/db)",
+        },
+    ];
+    let mut failures = Vec::new();
+    for row in rows {
+        let fired = evaluate(&profiles, row.image, row.container.clone());
+        if fired != row.rules {
+            failures.push(format!(
+                "{} {}: got {fired:?}, want {:?} ({})",
+                row.image, row.container, row.rules, row.why
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn on_persistent_storage_the_finding_is_medium_and_quotes_the_makers() {
+    let profiles = Profiles::built_in().unwrap();
+    let definition: TaskDefinition = serde_json::from_value(json!({
+        "family": "coder", "revision": 1,
+        "containerDefinitions": [{"name": "coder", "image": "ghcr.io/coder/coder:v2.28.3",
+            "mountPoints": [{"sourceVolume": "home", "containerPath": "/home/coder/.config"}]}],
+        "volumes": [{"name": "home", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}]
+    }))
+    .unwrap();
+    let task = TaskContext {
+        task_definition: Some(definition),
+        ..Default::default()
+    };
+    let findings = rules::evaluate_task(&task, &profiles);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].severity, ecs_auditor::Severity::Medium);
+    assert!(
+        findings[0]
+            .summary
+            .contains("EFS fs-1 at /home/coder/.config"),
+        "{}",
+        findings[0].summary
+    );
+    assert!(
+        findings[0].evidence.iter().any(|line| line
+            .contains("we recommend using an external PostgreSQL database")
+            && line.contains("coder.com/docs/install/database")),
+        "{:?}",
+        findings[0].evidence
+    );
+}
+
+#[test]
+fn an_image_that_names_no_version_is_judged_as_the_newest_and_says_so() {
+    let profiles = Profiles::built_in().unwrap();
+    let definition: TaskDefinition = serde_json::from_value(json!({
+        "family": "sonar", "revision": 1,
+        "containerDefinitions": [{"name": "sonar", "image": "sonarqube:lts-community",
+            "environment": [{"name": "SONARQUBE_JDBC_URL", "value": "jdbc:postgresql://db/sonar"}]}]
+    }))
+    .unwrap();
+    let task = TaskContext {
+        task_definition: Some(definition),
+        ..Default::default()
+    };
+    let findings = rules::evaluate_task(&task, &profiles);
+    let misnamed = findings
+        .iter()
+        .find(|f| f.rule == RuleId::DatabaseSettingMisnamed)
+        .expect("judged by the newest version, which ignores SONARQUBE_JDBC_URL");
+    assert!(
+        misnamed
+            .evidence
+            .iter()
+            .any(|line| line.contains("does not say which version of SonarQube it runs")),
+        "{:?}",
+        misnamed.evidence
+    );
+    assert_eq!(
+        misnamed.facts.get("image_version").map(String::as_str),
+        Some("unknown (lts-community): judged by the newest version")
+    );
+}

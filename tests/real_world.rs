@@ -211,25 +211,3 @@ fn every_case_is_judged_somewhere_and_cites_its_source() {
         );
     }
 }
-
-#[test]
-#[ignore]
-fn print_verdicts() {
-    let profiles = Profiles::built_in().unwrap();
-    for case in cases().into_iter().filter(|case| case.kind == "taskdef") {
-        let text = std::fs::read_to_string(dir().join(&case.file)).unwrap();
-        let definition: TaskDefinition = serde_json::from_str(&text).unwrap();
-        let region = case.region.as_deref().unwrap_or("us-east-1");
-        let findings = rules::evaluate_task(&task_running(definition, region), &profiles);
-        println!("== {}", case.id);
-        for f in findings {
-            println!(
-                "  {} {}: {} | {}",
-                f.severity,
-                f.rule,
-                f.summary,
-                f.evidence.join(" ; ")
-            );
-        }
-    }
-}

@@ -130,6 +130,20 @@ pub fn database_undecided(app: &AppContainer) -> Option<Finding> {
         .iter()
         .map(|source| format!("may be set in {}", source.describe()))
         .collect();
+    // What is set by mistake stays a mistake, whatever else decides.
+    for miss in app.near_misses() {
+        let meant = database
+            .near_miss
+            .iter()
+            .find(|near| near.name() == miss.name)
+            .and_then(NearMiss::means)
+            .unwrap_or(database.primary_setting());
+        finding.evidence.push(format!(
+            "{}, which {} does not read (it reads {meant})",
+            miss.describe(),
+            app.profile.name
+        ));
+    }
     finding.evidence.extend(app.version_evidence());
     finding.facts.insert(
         "setting".to_string(),
@@ -271,7 +285,8 @@ pub fn ephemeral_data_directory(app: &AppContainer) -> Option<Finding> {
 pub fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
     let database = app.database()?;
     let mut evidence = Vec::new();
-    let mut first: Option<(&str, UrlProblem)> = None;
+    let mut problems = 0;
+    let mut first: Option<(&str, UrlProblem, bool)> = None;
     // URL settings, and near-misses of them (a misnamed URL is still checked as a URL).
     let url_near_misses = database
         .near_miss
@@ -289,9 +304,11 @@ pub fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
         .chain(url_near_misses)
         .collect();
     for setting in url_settings {
-        let SettingSource::Environment(value) = setting.source else {
+        // Values the auditor sees; an environment file's value is judged but never shown.
+        let Some(value) = setting.seen_value() else {
             continue;
         };
+        let shown = !matches!(setting.source, SettingSource::EnvironmentFile { .. });
         // A scheme (or bare path) that selects the embedded database is a choice, not a mistake.
         if !database.check_urls || database.selects_embedded(value) {
             continue;
@@ -302,22 +319,35 @@ pub fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
             continue;
         }
         for problem in &inspection.problems {
-            evidence.push(format!("{}: {problem}", setting.name));
+            evidence.push(if shown {
+                format!("{}: {problem}", setting.name)
+            } else {
+                format!("{}: {}", setting.name, problem.kind())
+            });
         }
-        evidence.push(format!(
-            "{} = {}",
-            setting.name,
-            redact::truncate_chars(&inspection.redacted, 300)
-        ));
-        first.get_or_insert((setting.name, inspection.problems[0].clone()));
+        problems += inspection.problems.len() as u64;
+        evidence.push(if shown {
+            format!(
+                "{} = {}",
+                setting.name,
+                redact::truncate_chars(&inspection.redacted, 300)
+            )
+        } else {
+            setting.describe()
+        });
+        first.get_or_insert((setting.name, inspection.problems[0].clone(), shown));
     }
-    let (name, problem) = first?;
+    let (name, problem, shown) = first?;
     let mut finding = app.finding(
         RuleId::DatabaseUrlMalformed,
         Severity::High,
-        format!("{name} is malformed: {problem}"),
+        if shown {
+            format!("{name} is malformed: {problem}")
+        } else {
+            format!("{name} is malformed: {}", problem.kind())
+        },
     );
-    finding.occurrences = evidence.iter().filter(|line| !line.contains(" = ")).count() as u64;
+    finding.occurrences = problems;
     finding.evidence = evidence;
     finding
         .facts

@@ -86,6 +86,32 @@ impl fmt::Display for UrlProblem {
     }
 }
 
+impl UrlProblem {
+    /// What is wrong, without any part of the value (for values that must not be shown,
+    /// such as those of an environment file).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            UrlProblem::SurroundingQuotesOrSpaces => {
+                "the value starts or ends with a quote or a space"
+            }
+            UrlProblem::NotAUrl => "the value is not a URL",
+            UrlProblem::UnknownScheme { .. } => "the URL's scheme is not one the app accepts",
+            UrlProblem::MissingHost => "the URL names no host",
+            UrlProblem::DuplicatePort { .. } => {
+                "the port appears twice; the lookup of that host name will fail"
+            }
+            UrlProblem::NonNumericPort { .. } => "the port is not a number",
+            UrlProblem::PortOutOfRange { .. } => "the port is outside 1-65535",
+            UrlProblem::UnencodedPasswordCharacters { .. } => {
+                "the password contains reserved characters that are not percent-encoded"
+            }
+            UrlProblem::InvalidPercentEncoding => {
+                "the user or password has a '%' that is not followed by two hex digits"
+            }
+        }
+    }
+}
+
 fn percent(c: char) -> String {
     let mut buffer = [0u8; 4];
     c.encode_utf8(&mut buffer)

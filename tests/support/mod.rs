@@ -131,6 +131,28 @@ impl Moto {
         response
     }
 
+    /// Creates `bucket` (if needed) and puts `text` at `key`, path-style, as S3 would take it.
+    pub fn put_object(&self, bucket: &str, key: &str, text: &str) {
+        let authorization = "AWS4-HMAC-SHA256 Credential=testing/20261124/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0";
+        for (path, body) in [
+            (format!("/{bucket}"), ""),
+            (format!("/{bucket}/{key}"), text),
+        ] {
+            let (status, response) = http(
+                self.port,
+                "PUT",
+                &path,
+                &[("Authorization", authorization)],
+                body,
+            )
+            .expect("moto answers");
+            assert!(
+                status == 200 || status == 409,
+                "PUT {path} failed: {status} {response}"
+            );
+        }
+    }
+
     pub fn register_task_definition(&self, file: &str) -> String {
         let body = std::fs::read_to_string(repo_path(file)).expect("task definition file");
         let response = self.json_call(
