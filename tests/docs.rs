@@ -66,6 +66,24 @@ fn the_worked_profile_example_is_a_valid_profile() {
     let example = &section[start..end];
     let profiles = ecs_auditor::profiles::Profiles::from_sources([("README.md", example)])
         .unwrap_or_else(|error| panic!("the README's example profile is invalid: {error}"));
-    assert_eq!(profiles.all()[0].id, "label-studio");
+    let profile = &profiles.all()[0];
+    assert_eq!(profile.id, "label-studio");
     assert_eq!(profiles.signatures().len(), 1);
+    assert_eq!(profile.variants.len(), 1);
+    assert_eq!(
+        profile.variants[0].facts.data_directory.as_deref(),
+        Some("/root/.local/share/label-studio")
+    );
+    assert_eq!(
+        profile.variants[0]
+            .facts
+            .database
+            .as_ref()
+            .map(|d| d.type_settings.len()),
+        Some(1),
+        "a variant keeps the database fields it does not give"
+    );
+    let commands = profile.facts.commands.as_ref().expect("the command table");
+    assert_eq!(commands.roles.len(), 1);
+    assert!(profile.facts.embedded_in_production.is_some());
 }

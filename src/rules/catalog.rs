@@ -40,9 +40,10 @@ pub const CATALOG: [RuleInfo; 15] = [
     RuleInfo {
         id: RuleId::NoExternalDatabase,
         severity: Severity::High,
-        fires_when: "a profiled container sets no external database setting at all",
-        why: "Without an external database the app falls back to its embedded one, inside the task. \
-              The data lasts only as long as this task.",
+        fires_when: "a profiled container that owns the app's data sets no external database setting; medium when its data directory is on persistent storage and the app's makers advise against their embedded database there",
+        why: "Without an external database the app runs on its embedded one. Inside the task the \
+              data lasts only as long as the task; on persistent storage it survives, but the app's \
+              makers advise against it (the alert quotes them).",
     },
     RuleInfo {
         id: RuleId::EphemeralDataDirectory,
@@ -69,9 +70,9 @@ pub const CATALOG: [RuleInfo; 15] = [
     RuleInfo {
         id: RuleId::SecretReferenceMalformed,
         severity: Severity::High,
-        fires_when: "the database setting's `valueFrom` is not a well-formed Secrets Manager or SSM reference",
-        why: "ECS cannot resolve the reference, so the task fails to start, or the container receives \
-              a value other than the one you meant.",
+        fires_when: "the database setting's `valueFrom` is a reference ECS rejects or that cannot resolve (a Secrets Manager ARN of other than 7 or 10 parts, an SSM name with characters ECS refuses, an ARN of another service)",
+        why: "ECS cannot resolve the reference, so the task fails to start and the app never gets \
+              its database setting.",
     },
     RuleInfo {
         id: RuleId::VolatileStorageAcknowledged,
@@ -119,7 +120,7 @@ pub const CATALOG: [RuleInfo; 15] = [
     RuleInfo {
         id: RuleId::AuditIncomplete,
         severity: Severity::Medium,
-        fires_when: "something the audit needed could not be read (access denied, throttling, not found)",
+        fires_when: "something the audit needed could not be read (access denied, throttling, not found), or a setting that decides may come from where the auditor cannot look (an unread environment file, a shell command, a custom image), or a container runs a command its profile does not know",
         why: "Part of the audit did not run. The auditor never reports a clean bill for what it could \
               not see, so this alert says what is missing instead.",
     },

@@ -468,11 +468,19 @@ pub async fn seed_demo_account(moto: &Moto, config: &SdkConfig) -> DemoAccount {
             .ends_with("coder:2")
     );
     moto.register_task_definition("events/task-definitions/coder-plaintext.json");
-    // One misconfigured task definition per application profile, each its family's revision 1.
+    // One misconfigured task definition per application profile and the real-world setups
+    // beside them, each its family's revision 1.
     let mut others: Vec<String> = std::fs::read_dir(repo_path("events/task-definitions"))
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().to_string())
-        .filter(|name| !name.starts_with("coder-"))
+        .filter(|name| {
+            ![
+                "coder-seed.json",
+                "coder-fixed.json",
+                "coder-plaintext.json",
+            ]
+            .contains(&name.as_str())
+        })
         .collect();
     others.sort();
     for name in others {
