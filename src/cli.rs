@@ -32,8 +32,11 @@ Configuration (environment):
   CLUSTERS               comma-separated clusters to audit (default: every cluster)
   STATE_TABLE            DynamoDB table that remembers across runs (default: this process)
   SUPPRESS_FOR           how long a repeated finding stays quiet (default 6h)
+  SWEEP_LOG_HOURS        how far back the sweep reads log lines (default 168)
   PROFILES_FILE          TOML file with extra application profiles
-  MAX_LOG_PAYLOAD_BYTES, MAX_LINE_BYTES, MAX_EVENT_BYTES   input limits
+  READ_ENVIRONMENT_FILES true reads containers' S3 environment files (s3:GetObject);
+                         false reports a setting that may be in one as not checked
+  MAX_LOG_PAYLOAD_BYTES, MAX_LINE_BYTES, MAX_LOG_EVENTS, MAX_EVENT_BYTES   input limits
   AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL               as for any AWS SDK
 
 Examples:
@@ -429,4 +432,17 @@ async fn audit_events(auditor: &CliAuditor, paths: &[String], topic: Option<&str
         }
     }
     ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_help_names_every_setting() {
+        for variable in crate::config::VARIABLES {
+            assert!(
+                super::AFTER_HELP.contains(variable),
+                "`ecs-auditor --help` does not mention {variable}"
+            );
+        }
+    }
 }
