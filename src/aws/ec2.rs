@@ -98,7 +98,6 @@ impl Ec2Reader {
 mod tests {
     use super::*;
     use crate::aws::failure_from_code;
-    use aws_credential_types::provider::SharedCredentialsProvider;
 
     #[test]
     fn reads_the_public_ip_and_errors_from_query_answers() {
@@ -119,13 +118,7 @@ mod tests {
 
     #[tokio::test]
     async fn requests_are_signed_for_ec2_in_the_region() {
-        let sdk = aws_config::SdkConfig::builder()
-            .region(aws_config::Region::new("eu-west-1"))
-            .credentials_provider(SharedCredentialsProvider::new(
-                aws_credential_types::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"),
-            ))
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .build();
+        let sdk = crate::aws::signed_http::test_sdk_config("eu-west-1");
         let reader = Ec2Reader::new(&sdk);
         assert_eq!(reader.endpoint, "https://ec2.eu-west-1.amazonaws.com");
         let request = reader

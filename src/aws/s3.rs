@@ -124,7 +124,6 @@ impl S3Reader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_credential_types::provider::SharedCredentialsProvider;
 
     #[test]
     fn object_arns() {
@@ -148,13 +147,7 @@ mod tests {
 
     #[tokio::test]
     async fn urls_and_signatures() {
-        let sdk = aws_config::SdkConfig::builder()
-            .region(aws_config::Region::new("eu-west-1"))
-            .credentials_provider(SharedCredentialsProvider::new(
-                aws_credential_types::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"),
-            ))
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .build();
+        let sdk = crate::aws::signed_http::test_sdk_config("eu-west-1");
         let reader = S3Reader::new(&sdk);
         let object = ObjectArn::parse("arn:aws:s3:::b/dir/my file+1.env").unwrap();
         assert_eq!(

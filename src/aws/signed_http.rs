@@ -246,3 +246,15 @@ pub fn first_element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
     let end = xml[start..].find(&format!("</{name}>"))? + start;
     Some(xml[start..end].trim())
 }
+
+/// An SDK configuration for signing tests: a region and fixed credentials, no endpoint.
+#[cfg(test)]
+pub(crate) fn test_sdk_config(region: &str) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .region(aws_config::Region::new(region.to_string()))
+        .credentials_provider(SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"),
+        ))
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build()
+}

@@ -220,16 +220,7 @@ impl ImageSelector {
         let Some(tag) = image_tag(image) else {
             return InRange::No;
         };
-        let lower = tag.to_ascii_lowercase();
-        if self
-            .tags
-            .iter()
-            .any(|named| named.eq_ignore_ascii_case(tag))
-            || self
-                .suffixes
-                .iter()
-                .any(|suffix| lower.ends_with(&suffix.to_ascii_lowercase()))
-        {
+        if self.names_tag(tag) {
             return InRange::Yes;
         }
         match (&self.versions, TagVersion::parse(tag)) {
@@ -238,8 +229,8 @@ impl ImageSelector {
         }
     }
 
-    /// Whether the tag is one this selector names (so it is known, not guessed).
-    pub fn names_tag(&self, tag: &str) -> bool {
+    /// Whether the tag is one this selector names, or ends in one of its suffixes.
+    fn names_tag(&self, tag: &str) -> bool {
         let lower = tag.to_ascii_lowercase();
         self.tags
             .iter()
