@@ -76,7 +76,10 @@ fn cases() -> Vec<Case> {
             bad_rules: &["database-setting-invalid", "ephemeral-data-directory"],
             good: merge(
                 env(&[("DB_TYPE", "postgresdb"), ("DB_POSTGRESDB_HOST", "db")]),
-                secret("DB_POSTGRESDB_PASSWORD"),
+                json!({"secrets": [
+                    {"name": "DB_POSTGRESDB_PASSWORD", "valueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:n8n-db-AbCdEf"},
+                    {"name": "N8N_ENCRYPTION_KEY", "valueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:n8n-key-AbCdEf"}
+                ]}),
             ),
         },
         Case {
@@ -111,7 +114,7 @@ fn cases() -> Vec<Case> {
                 "no-external-database",
                 "volatile-storage-acknowledged",
             ],
-            good: secret("DATABASE_URL"),
+            good: merge(secret("DATABASE_URL"), efs_at("/data")),
         },
         Case {
             profile: "gitea",
@@ -119,19 +122,27 @@ fn cases() -> Vec<Case> {
             bad: env(&[("GITEA__database__db_type", "postgres")]),
             bad_rules: &["database-setting-misnamed", "ephemeral-data-directory"],
             good: merge(
-                env(&[
-                    ("GITEA__database__DB_TYPE", "postgres"),
-                    ("GITEA__database__HOST", "db:5432"),
-                ]),
-                secret("GITEA__database__PASSWD"),
+                merge(
+                    env(&[
+                        ("GITEA__database__DB_TYPE", "postgres"),
+                        ("GITEA__database__HOST", "db:5432"),
+                    ]),
+                    secret("GITEA__database__PASSWD"),
+                ),
+                efs_at("/data"),
             ),
         },
         Case {
             profile: "forgejo",
             image: "codeberg.org/forgejo/forgejo:9",
+            // Forgejo 8 dropped SQL Server: it stops (loud, no database finding), and its
+            // repositories would be in the task.
             bad: env(&[("FORGEJO__database__DB_TYPE", "mssql")]),
-            bad_rules: &[],
-            good: env(&[("FORGEJO__database__DB_TYPE", "postgres")]),
+            bad_rules: &["ephemeral-data-directory"],
+            good: merge(
+                env(&[("FORGEJO__database__DB_TYPE", "postgres")]),
+                efs_at("/data"),
+            ),
         },
         Case {
             profile: "directus",
@@ -139,7 +150,11 @@ fn cases() -> Vec<Case> {
             bad: env(&[("DB_HOST", "db"), ("DB_DATABASE", "directus")]),
             bad_rules: &["database-setting-misnamed", "ephemeral-data-directory"],
             good: merge(
-                env(&[("DB_CLIENT", "pg"), ("DB_HOST", "db")]),
+                env(&[
+                    ("DB_CLIENT", "pg"),
+                    ("DB_HOST", "db"),
+                    ("STORAGE_LOCATIONS", "s3"),
+                ]),
                 secret("DB_PASSWORD"),
             ),
         },
@@ -153,7 +168,10 @@ fn cases() -> Vec<Case> {
                 "volatile-storage-acknowledged",
             ],
             good: merge(
-                env(&[("DATABASE_HOST", "db.example.com")]),
+                env(&[
+                    ("DATABASE_HOST", "db.example.com"),
+                    ("AWS_STORAGE_BUCKET_NAME", "baserow-media"),
+                ]),
                 secret("DATABASE_PASSWORD"),
             ),
         },
@@ -180,12 +198,15 @@ fn cases() -> Vec<Case> {
             ]),
             bad_rules: &["database-setting-invalid", "ephemeral-data-directory"],
             good: merge(
-                env(&[
-                    ("MYSQL_HOST", "db"),
-                    ("MYSQL_DATABASE", "nextcloud"),
-                    ("MYSQL_USER", "nextcloud"),
-                ]),
-                secret("MYSQL_PASSWORD"),
+                merge(
+                    env(&[
+                        ("MYSQL_HOST", "db"),
+                        ("MYSQL_DATABASE", "nextcloud"),
+                        ("MYSQL_USER", "nextcloud"),
+                    ]),
+                    secret("MYSQL_PASSWORD"),
+                ),
+                efs_at("/var/www/html"),
             ),
         },
         Case {
@@ -272,7 +293,11 @@ fn bad_task_definitions_fire_and_good_ones_do_not() {
 fn settings_read_from_files_count_where_the_app_reads_them() {
     let profiles = Profiles::built_in().unwrap();
     let image = "vaultwarden/server:1.32.0";
-    let from_file = env(&[("DATABASE_URL_FILE", "/run/secrets/vaultwarden-db-url")]);
+    // (EFS at /data: Vaultwarden keeps attachments and its signing key there whatever its database.)
+    let from_file = merge(
+        env(&[("DATABASE_URL_FILE", "/run/secrets/vaultwarden-db-url")]),
+        efs_at("/data"),
+    );
     assert_eq!(evaluate(&profiles, image, from_file), Vec::<String>::new());
     // Grafana's image reads GF_X from the file GF_X__FILE names (two underscores).
     let grafana = "grafana/grafana-oss:11.4.0";
@@ -363,9 +388,10 @@ fn image_tags_and_subdirectories_change_where_data_lives_and_what_is_read() {
             "{v2}"
         );
     }
+    // 1.x takes no external database: only where its data lives is a finding.
     assert_eq!(
         evaluate(&profiles, "louislam/uptime-kuma:1.23", json!({})),
-        vec!["ephemeral-data-directory", "no-external-database"]
+        vec!["ephemeral-data-directory"]
     );
     // n8n keeps its data in $N8N_USER_FOLDER/.n8n; on EFS there, its SQLite is a setup n8n
     // supports.
@@ -520,13 +546,16 @@ fn versions_roles_and_the_makers_word() {
         },
         Row {
             image: "n8nio/n8n:1.80.0",
-            container: env(&[("DB_TYPE", "postgres")]),
+            container: merge(
+                env(&[("DB_TYPE", "postgres")]),
+                secret("N8N_ENCRYPTION_KEY"),
+            ),
             rules: none,
             why: "before 1.94.1 an unknown DB_TYPE stops n8n: loud, not silent",
         },
         Row {
             image: "n8nio/n8n:2.1.0",
-            container: env(&[("DB_TYPE", "mysqldb")]),
+            container: merge(env(&[("DB_TYPE", "mysqldb")]), secret("N8N_ENCRYPTION_KEY")),
             rules: none,
             why: "n8n 2.0-2.6 still read MySQL",
         },
@@ -544,7 +573,10 @@ fn versions_roles_and_the_makers_word() {
         },
         Row {
             image: "codeberg.org/forgejo/forgejo:7.0.12",
-            container: env(&[("FORGEJO__database__DB_TYPE", "mssql")]),
+            container: merge(
+                env(&[("FORGEJO__database__DB_TYPE", "mssql")]),
+                efs_at("/data"),
+            ),
             rules: none,
             why: "Forgejo before 8 reads SQL Server",
         },
@@ -694,9 +726,74 @@ fn versions_roles_and_the_makers_word() {
         },
         Row {
             image: "louislam/uptime-kuma:2",
-            container: efs_at("/app/data"),
+            container: merge(
+                env(&[("UPTIME_KUMA_DB_TYPE", "sqlite")]),
+                efs_at("/app/data"),
+            ),
             rules: &["no-external-database"],
             why: "Uptime Kuma does not support NFS, and EFS is NFS",
+        },
+        Row {
+            image: "louislam/uptime-kuma:2",
+            container: efs_at("/app/data"),
+            rules: &["audit-incomplete"],
+            why: "without UPTIME_KUMA_DB_TYPE a setup page asks, and its answer is on the volume",
+        },
+        Row {
+            image: "nextcloud:30-apache",
+            container: efs_at("/var/www/html"),
+            rules: &["audit-incomplete"],
+            why: "without database settings Nextcloud's installer asks, and config.php keeps the answer",
+        },
+        // Files the app keeps whatever its database.
+        Row {
+            image: "gitea/gitea:1.22",
+            container: merge(
+                env(&[("GITEA__database__DB_TYPE", "postgres")]),
+                secret("GITEA__database__PASSWD"),
+            ),
+            rules: &["ephemeral-data-directory"],
+            why: "git repositories stay in /data/git whatever the database",
+        },
+        Row {
+            image: "nextcloud:30-apache",
+            container: merge(
+                env(&[
+                    ("MYSQL_HOST", "db"),
+                    ("MYSQL_DATABASE", "nc"),
+                    ("MYSQL_USER", "nc"),
+                ]),
+                secret("MYSQL_PASSWORD"),
+            ),
+            rules: &["ephemeral-data-directory"],
+            why: "config.php and users' files stay in /var/www/html",
+        },
+        Row {
+            image: "n8nio/n8n:1.123.0",
+            container: merge(
+                env(&[("DB_TYPE", "postgresdb")]),
+                secret("DB_POSTGRESDB_PASSWORD"),
+            ),
+            rules: &["ephemeral-data-directory"],
+            why: "without N8N_ENCRYPTION_KEY the generated key lives in ~/.n8n/config",
+        },
+        Row {
+            image: "directus/directus:11",
+            container: env(&[("DB_CLIENT", "pg"), ("STORAGE_LOCATIONS", "local")]),
+            rules: &["ephemeral-data-directory"],
+            why: "local storage keeps uploads in /directus/uploads",
+        },
+        Row {
+            image: "directus/directus:11",
+            container: env(&[("DB_CLIENT", "pg"), ("STORAGE_LOCATIONS", "s3")]),
+            rules: none,
+            why: "uploads go to S3",
+        },
+        Row {
+            image: "vaultwarden/server:1.32.0",
+            container: secret("DATABASE_URL"),
+            rules: &["ephemeral-data-directory"],
+            why: "attachments and the login signing key stay in /data",
         },
         Row {
             image: "quay.io/keycloak/keycloak:26.0",

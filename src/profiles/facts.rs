@@ -34,6 +34,9 @@ pub struct Facts {
     /// These images read no database setting at all (Uptime Kuma 1.x): why, for the alert.
     pub database_settings_ignored: Option<String>,
     pub volatile_switches: Vec<VolatileSwitch>,
+    /// Data the app keeps in the container whatever its database (git repositories,
+    /// attachments, its config file): lost with the task unless a persistent volume holds it.
+    pub kept_files: Vec<KeptFiles>,
     /// Whether the app's makers support its embedded database in production.
     pub embedded_in_production: Option<ProductionUse>,
     /// The image's command and the roles its command lines select.
@@ -62,6 +65,31 @@ impl Facts {
         }
         self.data_directory.as_deref().map(Cow::Borrowed)
     }
+}
+
+/// Files an app keeps whatever its database: Gitea's repositories, Vaultwarden's attachments
+/// and signing key, Nextcloud's `config.php`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct KeptFiles {
+    /// What they are, for the alert: "git repositories".
+    pub what: String,
+    /// Where, absolute; the data directory when not given.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Settings that keep them elsewhere (any value but those listed in `except`).
+    #[serde(default)]
+    pub unless: Vec<MovedBy>,
+    pub source: String,
+}
+
+/// A setting that moves kept files out of the container: set to any value but `except`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MovedBy {
+    pub setting: String,
+    #[serde(default)]
+    pub except: Vec<String>,
 }
 
 /// What an app's makers say about running its embedded database in production, with
@@ -236,6 +264,10 @@ pub struct DatabaseSettings {
     pub detected_hosts: Vec<String>,
     /// The setting alerts and fixes name, when not the first URL, type or group setting.
     pub primary: Option<String>,
+    /// When nothing is set the app asks for its database in a setup page and keeps the
+    /// answer in its data directory (Nextcloud's installer, Uptime Kuma 2): how, for the
+    /// "could not decide" finding.
+    pub chosen_at_install: Option<String>,
 }
 
 /// A command-line argument that sets a setting: `prefix` is followed by the value.

@@ -11,8 +11,9 @@ pub mod image;
 mod spec;
 
 pub use facts::{
-    ANY_VALUE, ArgumentSetting, DatabaseSettings, Facts, NearMiss, ProductionUse, SettingValues,
-    TypeSetting, UnknownValue, VolatileSwitch, normalise_path, value_listed,
+    ANY_VALUE, ArgumentSetting, DatabaseSettings, Facts, KeptFiles, MovedBy, NearMiss,
+    ProductionUse, SettingValues, TypeSetting, UnknownValue, VolatileSwitch, normalise_path,
+    value_listed,
 };
 pub use image::{image_repository, image_tag};
 

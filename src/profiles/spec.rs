@@ -3,8 +3,8 @@
 
 use super::command::{Commands, Role};
 use super::facts::{
-    ArgumentSetting, DatabaseSettings, Facts, NearMiss, ProductionUse, SettingValues, TypeSetting,
-    VolatileSwitch, normalise_path,
+    ArgumentSetting, DatabaseSettings, Facts, KeptFiles, NearMiss, ProductionUse, SettingValues,
+    TypeSetting, VolatileSwitch, normalise_path,
 };
 use super::image::{ImageSelector, VersionRange};
 use super::{Profile, Variant};
@@ -54,6 +54,8 @@ pub(super) struct ProfileSpec {
     #[serde(default)]
     volatile_switch: Vec<VolatileSwitch>,
     #[serde(default)]
+    kept_files: Vec<KeptFiles>,
+    #[serde(default)]
     embedded_in_production: Option<ProductionUse>,
     #[serde(default)]
     command: Option<CommandSpec>,
@@ -101,6 +103,8 @@ struct VariantSpec {
     #[serde(default)]
     volatile_switch: Option<Vec<VolatileSwitch>>,
     #[serde(default)]
+    kept_files: Option<Vec<KeptFiles>>,
+    #[serde(default)]
     embedded_in_production: Option<ProductionUse>,
     #[serde(default)]
     command: Option<CommandSpec>,
@@ -139,6 +143,8 @@ struct DatabaseSpec {
     detected_hosts: Vec<String>,
     #[serde(default)]
     primary: Option<String>,
+    #[serde(default)]
+    chosen_at_install: Option<String>,
 }
 
 fn yes() -> bool {
@@ -164,6 +170,7 @@ struct DatabaseOverride {
     detected_when_unset: Option<String>,
     detected_hosts: Option<Vec<String>>,
     primary: Option<String>,
+    chosen_at_install: Option<String>,
 }
 
 impl DatabaseOverride {
@@ -194,6 +201,9 @@ impl DatabaseOverride {
         }
         if self.primary.is_some() {
             spec.primary = self.primary;
+        }
+        if self.chosen_at_install.is_some() {
+            spec.chosen_at_install = self.chosen_at_install;
         }
         spec
     }
@@ -292,6 +302,7 @@ pub(super) fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>
         database_settings_ignored: spec.database_settings_ignored,
         embedded_database_refused: spec.embedded_database_refused,
         volatile_switches: volatile_switches(spec.volatile_switch)?,
+        kept_files: kept_files(spec.kept_files)?,
         embedded_in_production: production_use(spec.embedded_in_production)?,
         commands: spec.command.map(commands).transpose()?,
     };
@@ -384,6 +395,9 @@ fn validate_variant(
     if let Some(switches) = spec.volatile_switch {
         facts.volatile_switches = volatile_switches(switches)?;
     }
+    if let Some(files) = spec.kept_files {
+        facts.kept_files = kept_files(files)?;
+    }
     if let Some(production) = production_use(spec.embedded_in_production)? {
         facts.embedded_in_production = Some(production);
     }
@@ -447,6 +461,19 @@ fn volatile_switches(switches: Vec<VolatileSwitch>) -> Result<Vec<VolatileSwitch
         ));
     }
     Ok(switches)
+}
+
+fn kept_files(files: Vec<KeptFiles>) -> Result<Vec<KeptFiles>, String> {
+    files
+        .into_iter()
+        .map(|mut files| {
+            if files.what.trim().is_empty() || files.source.trim().is_empty() {
+                return Err("kept_files needs what they are and a source".to_string());
+            }
+            files.path = absolute("kept_files.path", files.path)?;
+            Ok(files)
+        })
+        .collect()
 }
 
 fn production_use(production: Option<ProductionUse>) -> Result<Option<ProductionUse>, String> {
@@ -550,6 +577,7 @@ fn database(database: DatabaseSpec) -> Result<DatabaseSettings, String> {
         detected_when_unset: database.detected_when_unset,
         detected_hosts: database.detected_hosts,
         primary: database.primary,
+        chosen_at_install: database.chosen_at_install,
     };
     if let Some(primary) = &settings.primary
         && !settings.all_names().any(|name| name == primary)

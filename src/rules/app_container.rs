@@ -6,7 +6,7 @@ use crate::context::{ContainerDefinition, TaskContext, TaskDefinition, VolumeDur
 use crate::finding::{Finding, Location, RuleId, Severity};
 use crate::profiles::command::RunsAs;
 use crate::profiles::{
-    DatabaseSettings, Facts, Profile, UnknownValue, Version, image_tag, normalise_path,
+    DatabaseSettings, Facts, KeptFiles, Profile, UnknownValue, Version, image_tag, normalise_path,
 };
 use crate::redact;
 use std::borrow::Cow;
@@ -280,14 +280,11 @@ impl<'a> AppContainer<'a> {
             return Some(setting);
         }
         if let Some(database) = &self.facts.database
-            && let Some(argument) = database.arguments.iter().find(|a| a.setting == name)
-            && let Some(value) = self
-                .container
-                .command
+            && let Some(value) = database
+                .arguments
                 .iter()
-                .chain(&self.container.entry_point)
-                .find_map(|word| word.strip_prefix(argument.prefix.as_str()))
-                .filter(|value| !value.trim().is_empty())
+                .filter(|argument| argument.setting == name)
+                .find_map(|argument| self.argument(&argument.prefix))
         {
             return Some(Setting {
                 name,
@@ -304,6 +301,12 @@ impl<'a> AppContainer<'a> {
             });
         }
         None
+    }
+
+    /// The value a command-line argument gives: `--db=postgres`, or `--db postgres` for a
+    /// prefix ending in `=` (the last one wins, as command-line parsers do).
+    pub fn argument(&self, prefix: &str) -> Option<&'a str> {
+        argument_value(&self.container.entry_point, &self.container.command, prefix)
     }
 
     fn setting_from_file(&self, name: &str) -> Option<Setting<'a>> {
@@ -516,10 +519,13 @@ impl<'a> AppContainer<'a> {
         };
         if missing_may_be_elsewhere {
             let mut unseen = self.unseen_sources();
-            if invalid.is_none()
-                && let Some(how) = &database.detected_when_unset
-            {
-                unseen.push(Unseen::AppDetects { how: how.clone() });
+            if invalid.is_none() {
+                for how in [&database.detected_when_unset, &database.chosen_at_install]
+                    .into_iter()
+                    .flatten()
+                {
+                    unseen.push(Unseen::AppDetects { how: how.clone() });
+                }
             }
             if !unseen.is_empty() {
                 return Some(DatabaseChoice::Undecided(unseen));
@@ -650,6 +656,45 @@ impl<'a> AppContainer<'a> {
         })
     }
 
+    /// The files the app keeps whatever its database that would stay inside the task: those
+    /// no setting moves elsewhere and no persistent volume holds, with their paths.
+    pub fn files_inside(&self) -> Vec<(&'a KeptFiles, Cow<'a, str>)> {
+        let Some(directory) = self.data_directory() else {
+            return Vec::new();
+        };
+        self.facts
+            .kept_files
+            .iter()
+            .filter(|files| {
+                !files.unless.iter().any(|moved| {
+                    self.setting(&moved.setting).is_some_and(|setting| {
+                        setting.seen_value().is_none_or(|value| {
+                            !moved
+                                .except
+                                .iter()
+                                .any(|kept| kept.eq_ignore_ascii_case(value.trim()))
+                        })
+                    })
+                })
+            })
+            .map(|files| {
+                let path = files
+                    .path
+                    .as_deref()
+                    .map(Cow::Borrowed)
+                    .unwrap_or_else(|| directory.clone());
+                (files, path)
+            })
+            .filter(|(_, path)| {
+                if *path == directory {
+                    self.persistent_data_mount().is_none()
+                } else {
+                    self.persistent_mount_over(path).is_none()
+                }
+            })
+            .collect()
+    }
+
     /// Whether a persistent volume is mounted at or above `directory`.
     pub fn persistent_mount_over(&self, directory: &str) -> Option<String> {
         self.container.mount_points.iter().find_map(|mount| {
@@ -682,6 +727,28 @@ impl<'a> AppContainer<'a> {
             .collect();
         format!("mount points: {}", mounts.join(", "))
     }
+}
+
+/// The value of a command-line argument in `entry_point` + `command`: `PREFIX=VALUE`, or
+/// `PREFIX VALUE` (two words) when the prefix ends in `=` (`--db=` also reads `--db postgres`).
+pub fn argument_value<'a>(
+    entry_point: &'a [String],
+    command: &'a [String],
+    prefix: &str,
+) -> Option<&'a str> {
+    let words: Vec<&'a String> = entry_point.iter().chain(command).collect();
+    let flag = prefix.strip_suffix('=');
+    let mut found = None;
+    for (index, word) in words.iter().enumerate() {
+        if let Some(value) = word.strip_prefix(prefix) {
+            found = Some(value);
+        } else if flag == Some(word.as_str())
+            && let Some(next) = words.get(index + 1)
+        {
+            found = Some(next.as_str());
+        }
+    }
+    found.filter(|value| !value.trim().is_empty())
 }
 
 /// Whether `mount` is `directory` or one of its parents (path-component-wise).
@@ -730,6 +797,35 @@ mod tests {
         assert!(path_contains("/data/", "/data"));
         assert!(!path_contains("/home/cod", "/home/coder"));
         assert!(!path_contains("/data/x", "/data"));
+    }
+
+    #[test]
+    fn arguments_in_both_forms() {
+        let words = |list: &[&str]| list.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        let command = words(&[
+            "start",
+            "--db",
+            "postgres",
+            "--db-url-host=db",
+            "--optimized",
+        ]);
+        assert_eq!(argument_value(&[], &command, "--db="), Some("postgres"));
+        assert_eq!(argument_value(&[], &command, "--db-url-host="), Some("db"));
+        assert_eq!(argument_value(&[], &command, "--db-url="), None);
+        let entry = words(&["/opt/coder", "server", "--postgres-url=postgres://c@db/c"]);
+        assert_eq!(
+            argument_value(&entry, &[], "--postgres-url="),
+            Some("postgres://c@db/c")
+        );
+        assert_eq!(argument_value(&[], &words(&["--db"]), "--db="), None);
+        assert_eq!(
+            argument_value(
+                &[],
+                &words(&["-Dsonar.jdbc.url=jdbc:h2:x"]),
+                "-Dsonar.jdbc.url="
+            ),
+            Some("jdbc:h2:x")
+        );
     }
 
     #[test]

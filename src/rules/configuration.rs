@@ -54,6 +54,11 @@ pub fn database_setting_misnamed(app: &AppContainer) -> Option<Finding> {
 /// (then medium, in their words).
 pub fn no_external_database(app: &AppContainer) -> Option<Finding> {
     let database = app.database()?;
+    // A version that takes no external database (Uptime Kuma 1.x) leaves nothing to set:
+    // where its data lives is ephemeral-data-directory's business.
+    if app.facts.database_settings_ignored.is_some() {
+        return None;
+    }
     let Some(DatabaseChoice::Embedded(explicit)) = app.database_choice() else {
         return None;
     };
@@ -252,32 +257,54 @@ pub fn volatile_storage_acknowledged(app: &AppContainer) -> Option<Finding> {
     Some(finding)
 }
 
-/// `ephemeral-data-directory`: data kept in the container and no EFS over the data directory.
+/// `ephemeral-data-directory`: data kept in the container (the embedded database, or files
+/// the app keeps whatever its database) and no persistent volume over it.
 pub fn ephemeral_data_directory(app: &AppContainer) -> Option<Finding> {
     let directory = app.data_directory()?;
-    if !app.keeps_data_in_container() {
+    let database_inside = app.keeps_data_in_container() && app.persistent_data_mount().is_none();
+    let files = app.files_inside();
+    if !database_inside && files.is_empty() {
         return None;
     }
-    if app.persistent_data_mount().is_some() {
-        return None;
-    }
-    let mut finding = app.finding(
-        RuleId::EphemeralDataDirectory,
-        Severity::High,
+    let summary = if database_inside {
         format!(
             "{} keeps its data inside the task, in {directory}",
             app.profile.name
-        ),
-    );
-    finding.evidence = vec![
-        format!("no EFS volume is mounted at or above {directory}"),
-        app.mounts_description(),
-    ];
+        )
+    } else {
+        let what: Vec<String> = files
+            .iter()
+            .map(|(files, path)| format!("{} ({path})", files.what))
+            .collect();
+        format!(
+            "{} keeps its {} inside the task",
+            app.profile.name,
+            what.join(" and ")
+        )
+    };
+    let mut finding = app.finding(RuleId::EphemeralDataDirectory, Severity::High, summary);
+    if database_inside {
+        finding.evidence.push(format!(
+            "its {} is in {directory}, and no EFS volume is mounted at or above it",
+            app.facts.embedded_database
+        ));
+    }
+    for (files, path) in &files {
+        finding.evidence.push(format!(
+            "{} keeps its {} in {path} whatever its database ({}), and no EFS volume is mounted at or above it",
+            app.profile.name, files.what, files.source
+        ));
+    }
+    finding.evidence.push(app.mounts_description());
     finding.evidence.extend(app.version_evidence());
     finding
         .facts
         .insert("data_directory".to_string(), directory.to_string());
-    finding.fix = remedy::persistent_data(app, &directory);
+    finding.fix = if database_inside {
+        remedy::persistent_data(app, &directory)
+    } else {
+        remedy::persistent_files(app, &files)
+    };
     Some(finding)
 }
 
@@ -400,7 +427,8 @@ pub fn plaintext_database_credentials(
     app: Option<&AppContainer>,
 ) -> Option<Finding> {
     let database = app.and_then(|app| app.database());
-    let offending: Vec<&str> = container
+    // (setting or argument, how it appears in evidence)
+    let mut offending: Vec<(String, String)> = container
         .environment
         .iter()
         .filter(|variable| {
@@ -426,14 +454,70 @@ pub fn plaintext_database_credentials(
                 .has_password;
             inspected || database_url::database_url_with_password(&variable.value)
         })
-        .map(|variable| variable.name.as_str())
+        .map(|variable| {
+            (
+                variable.name.clone(),
+                format!(
+                    "environment {} = {}",
+                    variable.name,
+                    redact::display_setting_value(&variable.name, &variable.value)
+                ),
+            )
+        })
         .collect();
-    let first = *offending.first()?;
+    // The command line is as readable as the environment: a password argument of the app
+    // (`--db-password`, `-Dsonar.jdbc.password=`), or any database URL with a password.
+    if let Some(database) = database {
+        for argument in &database.arguments {
+            let Some(value) = super::app_container::argument_value(
+                &container.entry_point,
+                &container.command,
+                &argument.prefix,
+            ) else {
+                continue;
+            };
+            let password = database.password_settings.contains(&argument.setting)
+                || database_url::database_url_with_password(value);
+            if password {
+                offending.push((
+                    argument.prefix.trim_end_matches('=').to_string(),
+                    format!(
+                        "command argument {} {}",
+                        argument.prefix.trim_end_matches('='),
+                        redact::display_setting_value(&argument.setting, value)
+                    ),
+                ));
+            }
+        }
+    }
+    for word in container.entry_point.iter().chain(&container.command) {
+        let value = word
+            .split_once('=')
+            .map_or(word.as_str(), |(_, value)| value);
+        let already = offending
+            .iter()
+            .any(|(name, _)| word.starts_with(name.as_str()) && name.starts_with('-'));
+        if !already && database_url::database_url_with_password(value) {
+            offending.push((
+                "command".to_string(),
+                format!(
+                    "command argument {}",
+                    redact::truncate_chars(&redact::redact_text(word), 300)
+                ),
+            ));
+        }
+    }
+    let first = offending.first()?.0.clone();
+    let place = if container.env(&first).is_some() {
+        "plain environment"
+    } else {
+        "the container's command line"
+    };
     let mut finding = Finding::new(
         RuleId::PlaintextDatabaseCredentials,
         Severity::High,
         format!(
-            "{first} puts a database password in plain environment, readable by anyone who can describe the task definition"
+            "{first} puts a database password in {place}, readable by anyone who can describe the task definition"
         ),
     );
     finding.app = app.map(|app| app.profile.name.clone());
@@ -441,24 +525,17 @@ pub fn plaintext_database_credentials(
         container: Some(container.name.clone()),
         ..task.location()
     };
-    finding.evidence = offending
-        .iter()
-        .filter_map(|name| container.env(name).map(|value| (name, value)))
-        .map(|(name, value)| {
-            format!(
-                "environment {name} = {}",
-                redact::display_setting_value(name, value)
-            )
-        })
-        .collect();
     finding.occurrences = offending.len() as u64;
-    finding
-        .facts
-        .insert("setting".to_string(), first.to_string());
+    finding.evidence = offending.into_iter().map(|(_, shown)| shown).collect();
+    finding.facts.insert("setting".to_string(), first.clone());
     finding
         .facts
         .insert("task_definition".to_string(), definition.short_name());
-    finding.fix = remedy::move_to_secrets(&container.name, definition, first);
+    finding.fix = if place == "plain environment" {
+        remedy::move_to_secrets(&container.name, definition, &first)
+    } else {
+        remedy::move_argument_to_secrets(&container.name, definition, &first)
+    };
     Some(finding)
 }
 
@@ -1046,7 +1123,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             ephemeral.fix[0],
-            "Give Typed an external database with DB_TYPE (from Secrets Manager); its data then no longer lives in /data."
+            "Give Typed an external database with DB_TYPE and its connection settings (the password from Secrets Manager); its data then no longer lives in /data."
         );
     }
 

@@ -168,19 +168,72 @@ pub fn undecided(app: &AppContainer, unseen: &[Unseen]) -> Vec<String> {
 
 pub fn persistent_data(app: &AppContainer, directory: &str) -> Vec<String> {
     let mut steps = Vec::new();
-    if let Some(database) = &app.facts.database {
+    let external = app
+        .facts
+        .database
+        .as_ref()
+        .filter(|_| app.facts.database_settings_ignored.is_none());
+    if let Some(database) = external {
         let kind = match engine_name(app.facts) {
             "database" => "database".to_string(),
             engine => format!("{engine} database"),
         };
+        let primary = database.primary_setting();
+        // A URL carries the password: it belongs in Secrets Manager. A type setting does not.
+        let from = if database.settings.iter().any(|setting| setting == primary) {
+            " (from Secrets Manager)"
+        } else {
+            " and its connection settings (the password from Secrets Manager)"
+        };
         steps.push(format!(
-            "Give {} an external {kind} with {} (from Secrets Manager); its data then no longer lives in {directory}.",
-            app.profile.name,
-            database.primary_setting()
+            "Give {} an external {kind} with {primary}{from}; its data then no longer lives in {directory}.",
+            app.profile.name
         ));
-        steps.push(efs_step(&app.profile.name, directory));
+    } else if let Some(reason) = &app.facts.database_settings_ignored {
+        steps.push(format!(
+            "{reason}: keep its data on persistent storage, or run a version of {} that takes an external database.",
+            app.profile.name
+        ));
+    }
+    let efs = efs_step(&app.profile.name, directory);
+    let efs = if external.is_some() {
+        efs
     } else {
-        steps.push(efs_step(&app.profile.name, directory).replacen("Or mount", "Mount", 1));
+        efs.replacen("Or mount", "Mount", 1)
+    };
+    steps.push(match &app.facts.embedded_in_production {
+        // Where the makers advise against their embedded database on persistent storage, EFS
+        // keeps the data but the alert does not pretend it is the end of the matter.
+        Some(production) if !production.supported => format!(
+            "{efs} {}'s makers advise against it: \"{}\" ({})",
+            app.profile.name, production.says, production.source
+        ),
+        _ => efs,
+    });
+    steps
+}
+
+/// Steps for files the app keeps whatever its database.
+pub fn persistent_files(
+    app: &AppContainer,
+    files: &[(&crate::profiles::KeptFiles, std::borrow::Cow<str>)],
+) -> Vec<String> {
+    let mut steps: Vec<String> = files
+        .iter()
+        .map(|(files, path)| {
+            format!(
+                "Mount an Amazon EFS volume at {path} (or a directory above it) for {}'s {} (efsVolumeConfiguration with transitEncryption ENABLED and an access point owned by the user {} runs as).",
+                app.profile.name, files.what, app.profile.name
+            )
+        })
+        .collect();
+    for (files, _) in files {
+        for moved in &files.unless {
+            steps.push(format!(
+                "Or set {} to keep them outside the container.",
+                moved.setting
+            ));
+        }
     }
     steps
 }
@@ -236,6 +289,20 @@ pub fn move_to_secrets(container: &str, definition: &TaskDefinition, setting: &s
     vec![
         format!(
             "Store the value of {setting} in AWS Secrets Manager and, in task definition {} container '{container}', replace the environment entry with a `secrets` entry whose valueFrom is the secret's ARN.",
+            definition.short_name()
+        ),
+        "Rotate the database password: it has been readable by everyone who can describe the task definition.".to_string(),
+    ]
+}
+
+pub fn move_argument_to_secrets(
+    container: &str,
+    definition: &TaskDefinition,
+    argument: &str,
+) -> Vec<String> {
+    vec![
+        format!(
+            "In task definition {} container '{container}', take the password out of the command line ({argument}): store it (or the whole URL) in AWS Secrets Manager and pass it through a `secrets` entry, as the environment variable the app reads for the same setting.",
             definition.short_name()
         ),
         "Rotate the database password: it has been readable by everyone who can describe the task definition.".to_string(),
