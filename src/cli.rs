@@ -195,28 +195,69 @@ fn print_profiles() -> ExitCode {
         Ok(profiles) => profiles,
         Err(error) => return fail(error),
     };
-    let mut out = std::io::stdout().lock();
+    let mut rows: Vec<[String; 5]> = vec![[
+        "ID".to_string(),
+        "APP".to_string(),
+        "EMBEDDED DATABASE".to_string(),
+        "DATA DIRECTORY".to_string(),
+        "IMAGES / VERSIONS".to_string(),
+    ]];
+    let embedded = |facts: &crate::profiles::Facts| {
+        if facts.embedded_database_refused.is_some() {
+            "(none)".to_string()
+        } else {
+            facts.embedded_database.clone()
+        }
+    };
     for profile in profiles.all() {
+        rows.push([
+            profile.id.clone(),
+            profile.name.clone(),
+            embedded(&profile.facts),
+            profile
+                .facts
+                .data_directory
+                .clone()
+                .unwrap_or("-".to_string()),
+            profile.images.join(", "),
+        ]);
+        for variant in &profile.variants {
+            rows.push([
+                String::new(),
+                String::new(),
+                embedded(&variant.facts),
+                variant
+                    .facts
+                    .data_directory
+                    .clone()
+                    .unwrap_or("-".to_string()),
+                format!("  {}", variant.name),
+            ]);
+        }
+    }
+    let widths: Vec<usize> = (0..4)
+        .map(|column| {
+            rows.iter()
+                .map(|row| row[column].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    for row in &rows {
         let _ = writeln!(
             out,
-            "{:<13}{:<13}{:<23}{:<31}{}",
-            profile.id,
-            profile.name,
-            profile.facts.embedded_database,
-            profile.facts.data_directory.as_deref().unwrap_or("-"),
-            profile.images.join(", ")
+            "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
         );
-        for variant in &profile.variants {
-            let _ = writeln!(
-                out,
-                "{:<13}{:<13}{:<23}{:<31}{}",
-                "",
-                "",
-                variant.facts.embedded_database,
-                variant.facts.data_directory.as_deref().unwrap_or("-"),
-                variant.name
-            );
-        }
     }
     // The scanner the function would build: it knows which signatures turn its prefilter off.
     let scanner = match LogScanner::new(&profiles, Config::default().max_line_bytes) {

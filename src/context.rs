@@ -28,6 +28,27 @@ pub struct TaskDefinition {
 }
 
 impl TaskDefinition {
+    /// The mount points a container has: its own and, through `volumesFrom`, those of the
+    /// containers it names (and theirs in turn).
+    pub fn mounts_of<'a>(&'a self, container: &'a ContainerDefinition) -> Vec<&'a MountPoint> {
+        let mut mounts: Vec<&MountPoint> = Vec::new();
+        let mut visited: Vec<&str> = Vec::new();
+        let mut pending = vec![container];
+        while let Some(next) = pending.pop() {
+            if visited.contains(&next.name.as_str()) {
+                continue;
+            }
+            visited.push(&next.name);
+            mounts.extend(&next.mount_points);
+            pending.extend(next.volumes_from.iter().filter_map(|from| {
+                self.container_definitions
+                    .iter()
+                    .find(|other| other.name == from.source_container)
+            }));
+        }
+        mounts
+    }
+
     /// `family:revision`, the name people use.
     pub fn short_name(&self) -> String {
         if self.family.is_empty() {
@@ -65,6 +86,9 @@ pub struct ContainerDefinition {
     /// `environment`.
     #[serde(default)]
     pub environment_files: Vec<EnvironmentFile>,
+    /// `volumesFrom`: the mounts of other containers of the task, taken over.
+    #[serde(default)]
+    pub volumes_from: Vec<VolumeFrom>,
     /// `links` (bridge mode): `name` or `name:alias`, each a host name inside the container.
     #[serde(default)]
     pub links: Vec<String>,
@@ -132,6 +156,16 @@ pub struct EnvironmentVariable {
     pub name: String,
     #[serde(default)]
     pub value: String,
+}
+
+/// A `volumesFrom` entry.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeFrom {
+    #[serde(default)]
+    pub source_container: String,
+    #[serde(default)]
+    pub read_only: Option<bool>,
 }
 
 /// An `extraHosts` entry.

@@ -228,6 +228,13 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// Whether this finding says the app's data lives in the task's own storage (and so goes
+    /// with it): `ephemeral-data-directory`, but not its instance-storage form.
+    pub fn keeps_data_in_task(&self) -> bool {
+        self.rule == RuleId::EphemeralDataDirectory
+            && self.facts.get("storage").map(String::as_str) != Some("instance")
+    }
+
     pub fn new(rule: RuleId, severity: Severity, summary: impl Into<String>) -> Self {
         Finding {
             rule,

@@ -528,9 +528,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             _ => true,
         };
         if newer && remembered.get("task") != Some(task.task_arn.as_str()) {
-            let keeps_data_in_task = findings
-                .iter()
-                .any(|finding| finding.rule == RuleId::EphemeralDataDirectory);
+            let keeps_data_in_task = findings.iter().any(Finding::keeps_data_in_task);
             let mut attributes = BTreeMap::from([
                 ("task".to_string(), task.task_arn.clone()),
                 (
@@ -583,17 +581,10 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             }),
             (None, _) => rules::evaluate_task(&task, &self.profiles)
                 .into_iter()
-                .find(|finding| finding.rule == RuleId::EphemeralDataDirectory)
+                .find(Finding::keeps_data_in_task)
                 .map(|finding| DataInTask {
                     app: finding.app.clone().unwrap_or_else(|| "The app".to_string()),
-                    reason: format!(
-                        "its data directory {} had no external database and no EFS volume",
-                        finding
-                            .facts
-                            .get("data_directory")
-                            .map(String::as_str)
-                            .unwrap_or("(unknown)")
-                    ),
+                    reason: format!("its task definition said: {}", finding.summary),
                 }),
         };
         let Some(data) = data else {

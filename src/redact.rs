@@ -51,7 +51,13 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
     let text = out.clone();
     if let Cow::Owned(replaced) = KEY_VALUE_SECRET.replace_all(&out, |caps: &regex::Captures| {
         let whole = caps.get(0).expect("the whole match");
-        if in_secret_reference(&text, whole.start()) {
+        // `...:password::` names a JSON key: nothing but colons follow it, so nothing is hidden.
+        if in_secret_reference(&text, whole.start())
+            || caps[2]
+                .trim_end_matches(['`', '"', '\'', ')', '.'])
+                .chars()
+                .all(|c| c == ':')
+        {
             return whole.as_str().to_string();
         }
         let quote = match caps[2].as_bytes()[0] {
@@ -252,6 +258,9 @@ mod tests {
         // `password` there is the JSON key of an RDS-managed secret, not a password.
         let reference = "secrets DB_PASSWORD from arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-3f6c2b1e-8d4a-4c7e-9b1f-2a5d7e9c0b13-Zx8Kp2:password::";
         assert_eq!(redact_text(reference), reference);
+        // Advice that spells such a key hides nothing either.
+        let advice = "it has 8 parts; write ...:password:: (valueFrom of DB_PASSWORD)";
+        assert_eq!(redact_text(advice), advice);
         // Outside such a reference the same words still hide what follows.
         assert_eq!(redact_text("db password: hunter2"), "db password: ****");
         assert_eq!(

@@ -322,6 +322,14 @@ fn profiles_lists_them_and_warns_of_a_signature_every_line_must_go_through() {
         stdout.lines().any(|line| line.starts_with("coder ")),
         "{stdout}"
     );
+    assert!(stdout.starts_with("ID "), "a header row: {stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|line| line.contains("/opt/jboss/keycloak/standalone/data ")
+                && line.ends_with("the WildFly-based image (Keycloak before 17, legacy tags)")),
+        "each version's facts on a line of their own: {stdout}"
+    );
     assert_eq!(
         stderr, "",
         "the shipped profiles all have fixed text to look for"

@@ -228,8 +228,14 @@ fn evaluate(profiles: &Profiles, image: &str, container: Value) -> Vec<String> {
     let definition: TaskDefinition = serde_json::from_value(json!({
         "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/app:1",
         "family": "app", "revision": 1,
-        "containerDefinitions": [definition],
-        "volumes": [{"name": "home", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}]
+        "containerDefinitions": [definition, {
+            "name": "data", "image": "busybox", "essential": false,
+            "mountPoints": [{"sourceVolume": "home", "containerPath": "/var/lib/grafana"}]
+        }],
+        "volumes": [
+            {"name": "home", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}},
+            {"name": "host", "host": {"sourcePath": "/mnt/grafana"}}
+        ]
     }))
     .unwrap();
     let task = TaskContext {
@@ -679,6 +685,59 @@ fn versions_roles_and_the_makers_word() {
             ),
             rules: none,
             why: "-- arguments go to the controller",
+        },
+        // Settings given as command-line flags.
+        Row {
+            image: "quay.io/keycloak/keycloak:26.0",
+            container: merge(
+                command(&[], &["start", "--db=postgres", "--db-url-host=db"]),
+                secret("KC_DB_PASSWORD"),
+            ),
+            rules: none,
+            why: "--db=postgres is KC_DB (every option is also a kc.sh flag)",
+        },
+        Row {
+            image: "quay.io/keycloak/keycloak:26.0",
+            container: merge(
+                command(&[], &["start", "--db", "postgres"]),
+                secret("KC_DB_PASSWORD"),
+            ),
+            rules: none,
+            why: "--db postgres, the two-word form",
+        },
+        Row {
+            image: "ghcr.io/coder/coder:v2.28.3",
+            container: command(
+                &[],
+                &["--postgres-url=postgres://coder:N0tS3cret@db:5432/coder"],
+            ),
+            rules: &["plaintext-database-credentials"],
+            why: "--postgres-url is the database setting, and its password is in plain sight",
+        },
+        Row {
+            image: "sonarqube:10-community",
+            container: command(
+                &[],
+                &[
+                    "-Dsonar.jdbc.url=jdbc:postgresql://db/sonar",
+                    "-Dsonar.jdbc.password=N0tS3cret",
+                ],
+            ),
+            rules: &["plaintext-database-credentials"],
+            why: "a password argument is as readable as an environment variable",
+        },
+        // Storage reached another way.
+        Row {
+            image: "grafana/grafana:11.4.0",
+            container: json!({"volumesFrom": [{"sourceContainer": "data"}]}),
+            rules: none,
+            why: "EFS at /var/lib/grafana through volumesFrom (the data container mounts it)",
+        },
+        Row {
+            image: "grafana/grafana:11.4.0",
+            container: json!({"mountPoints": [{"sourceVolume": "host", "containerPath": "/var/lib/grafana"}]}),
+            rules: &["ephemeral-data-directory"],
+            why: "a host path keeps the data on one instance (medium, said so)",
         },
         // Where the setting may come from: no verdict.
         Row {

@@ -4,7 +4,7 @@ use super::classify;
 use crate::context::{
     ContainerDefinition, DockerVolume, EfsVolume, EnvironmentFile, EnvironmentVariable, HostEntry,
     HostVolume, LogConfiguration, MountPoint, ReadError, ReadFailure, SecretVariable, Service,
-    TaskDefinition, TaskLocation, Volume,
+    TaskDefinition, TaskLocation, Volume, VolumeFrom,
 };
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::AssignPublicIp;
@@ -185,6 +185,14 @@ fn convert_task_definition(definition: &aws_sdk_ecs::types::TaskDefinition) -> T
                     .map(|file| EnvironmentFile {
                         value: file.value().to_string(),
                         kind: file.r#type().as_str().to_string(),
+                    })
+                    .collect(),
+                volumes_from: container
+                    .volumes_from()
+                    .iter()
+                    .map(|from| VolumeFrom {
+                        source_container: from.source_container().unwrap_or_default().to_string(),
+                        read_only: from.read_only(),
                     })
                     .collect(),
                 links: container.links().to_vec(),

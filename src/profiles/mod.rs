@@ -47,6 +47,9 @@ pub struct Profile {
     pub name: String,
     /// Repository paths such as `coder/coder`.
     pub images: Vec<String>,
+    /// The project's other images (a frontend, a task runner) that share its settings but
+    /// are not the app: never recognised as it.
+    pub other_images: Vec<String>,
     pub recognise_settings: Vec<String>,
     /// What the newest version does.
     pub facts: Facts,
@@ -318,6 +321,14 @@ impl Profiles {
     /// The profile that recognises a container, by image first, then by its settings.
     pub fn recognise(&self, image: &str, setting_names: &[&str]) -> Option<&Profile> {
         let repository = image_repository(image);
+        if self.profiles.iter().any(|profile| {
+            profile
+                .other_images
+                .iter()
+                .any(|other| repository_matches(repository, other))
+        }) {
+            return None;
+        }
         self.profiles
             .iter()
             .find(|profile| profile.has_image(repository))
@@ -360,6 +371,17 @@ mod tests {
         assert!(
             profiles
                 .recognise("nginx:latest", &["DATABASE_URL"])
+                .is_none()
+        );
+        // A project's other images share its settings but are not the app.
+        assert!(
+            profiles
+                .recognise("baserow/web-frontend:1.29.0", &["BASEROW_PUBLIC_URL"])
+                .is_none()
+        );
+        assert!(
+            profiles
+                .recognise("n8nio/runners:1.110.0", &["N8N_ENCRYPTION_KEY"])
                 .is_none()
         );
     }

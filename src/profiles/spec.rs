@@ -31,6 +31,8 @@ pub(super) struct ProfileSpec {
     #[serde(default)]
     images: Vec<String>,
     #[serde(default)]
+    other_images: Vec<String>,
+    #[serde(default)]
     recognise_settings: Vec<String>,
     embedded_database: String,
     #[serde(default)]
@@ -287,6 +289,7 @@ pub(super) fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>
         return Err("set images or recognise_settings, or the profile never applies".to_string());
     }
     check_images("images", &spec.images)?;
+    check_images("other_images", &spec.other_images)?;
     let database_spec = spec.database.clone();
     let facts = Facts {
         embedded_database: spec.embedded_database,
@@ -323,6 +326,11 @@ pub(super) fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>
             name: spec.name,
             images: spec
                 .images
+                .iter()
+                .map(|image| image.trim_matches('/').to_string())
+                .collect(),
+            other_images: spec
+                .other_images
                 .iter()
                 .map(|image| image.trim_matches('/').to_string())
                 .collect(),

@@ -126,16 +126,15 @@ pub enum Unseen {
 }
 
 impl Unseen {
-    pub fn describe(&self) -> String {
+    /// A sentence for the evidence: where `setting` may come from.
+    pub fn describe(&self, setting: &str) -> String {
         match self {
-            Unseen::EnvironmentFile { arn, why } => {
-                format!(
-                    "environment file {} ({why})",
-                    redact::truncate_chars(arn, 300)
-                )
-            }
+            Unseen::EnvironmentFile { arn, why } => format!(
+                "{setting} may be set in environment file {} ({why})",
+                redact::truncate_chars(arn, 300)
+            ),
             Unseen::ShellCommand { command_line } => format!(
-                "the shell command `{}`",
+                "{setting} may be set by the shell command `{}`",
                 redact::truncate_chars(&redact::redact_text(command_line), 200)
             ),
             Unseen::AppDetects { how } => how.clone(),
@@ -367,7 +366,7 @@ impl<'a> AppContainer<'a> {
             unseen.push(Unseen::AppDetects {
                 how: format!(
                     "image {} is not {}'s own ({}) but was recognised by its settings: its \
-                     Dockerfile may set the database setting",
+                     Dockerfile may set the database setting, which the task definition does not show",
                     redact::truncate_chars(&self.container.image, 200),
                     self.profile.name,
                     self.profile.images.join(", ")
@@ -695,26 +694,46 @@ impl<'a> AppContainer<'a> {
             .collect()
     }
 
-    /// Whether a persistent volume is mounted at or above `directory`.
+    /// Whether a persistent volume is mounted at or above `directory` (EFS, FSx, a
+    /// driver-managed Docker volume; also through `volumesFrom`).
     pub fn persistent_mount_over(&self, directory: &str) -> Option<String> {
-        self.container.mount_points.iter().find_map(|mount| {
-            let volume = self.definition.volume(&mount.source_volume)?;
-            let durable = matches!(
-                volume.durability(),
+        self.mount_over(directory, |durability| {
+            matches!(
+                durability,
                 VolumeDurability::Persistent | VolumeDurability::DriverManaged
-            );
-            (durable && path_contains(&mount.container_path, directory))
-                .then(|| format!("{} at {}", volume.describe(), mount.container_path))
+            )
         })
     }
 
+    /// Whether storage bound to the EC2 instance (a host path, a local Docker volume) is
+    /// mounted at or above `directory`: the data outlives the task, on that instance only.
+    pub fn instance_mount_over(&self, directory: &str) -> Option<String> {
+        self.mount_over(directory, |durability| {
+            durability == VolumeDurability::InstanceLocal
+        })
+    }
+
+    fn mount_over(
+        &self,
+        directory: &str,
+        wanted: impl Fn(VolumeDurability) -> bool,
+    ) -> Option<String> {
+        self.definition
+            .mounts_of(self.container)
+            .into_iter()
+            .find_map(|mount| {
+                let volume = self.definition.volume(&mount.source_volume)?;
+                (wanted(volume.durability()) && path_contains(&mount.container_path, directory))
+                    .then(|| format!("{} at {}", volume.describe(), mount.container_path))
+            })
+    }
+
     pub fn mounts_description(&self) -> String {
-        if self.container.mount_points.is_empty() {
+        let mounts = self.definition.mounts_of(self.container);
+        if mounts.is_empty() {
             return "the container has no mount points".to_string();
         }
-        let mounts: Vec<String> = self
-            .container
-            .mount_points
+        let mounts: Vec<String> = mounts
             .iter()
             .map(|mount| {
                 let kind = self

@@ -65,7 +65,12 @@ pub fn no_external_database(app: &AppContainer) -> Option<Finding> {
     if !app.near_misses().is_empty() {
         return None;
     }
-    let persistent = app.persistent_data_mount();
+    // The data outlives the task on EFS, and on an instance's own storage too (where it lives
+    // is ephemeral-data-directory's business).
+    let persistent = app.persistent_data_mount().or_else(|| {
+        app.data_directory()
+            .and_then(|directory| app.instance_mount_over(&directory))
+    });
     let (severity, summary) = match (&persistent, &app.facts.embedded_in_production) {
         (None, _) => (
             Severity::High,
@@ -126,14 +131,13 @@ pub fn database_undecided(app: &AppContainer) -> Option<Finding> {
         RuleId::AuditIncomplete,
         Severity::Medium,
         format!(
-            "could not tell whether {} gets an external database: {} may be set where the auditor cannot look; the database and storage checks did not run",
-            app.profile.name,
-            database.primary_setting()
+            "could not tell whether {} uses an external database: what decides is not in the task definition; the database and storage checks did not run",
+            app.profile.name
         ),
     );
     finding.evidence = unseen
         .iter()
-        .map(|source| format!("may be set in {}", source.describe()))
+        .map(|source| source.describe(database.primary_setting()))
         .collect();
     // What is set by mistake stays a mistake, whatever else decides.
     for miss in app.near_misses() {
@@ -144,7 +148,7 @@ pub fn database_undecided(app: &AppContainer) -> Option<Finding> {
             .and_then(NearMiss::means)
             .unwrap_or(database.primary_setting());
         finding.evidence.push(format!(
-            "{}, which {} does not read (it reads {meant})",
+            "{}: {} does not use it without {meant}",
             miss.describe(),
             app.profile.name
         ));
@@ -265,6 +269,35 @@ pub fn ephemeral_data_directory(app: &AppContainer) -> Option<Finding> {
     let files = app.files_inside();
     if !database_inside && files.is_empty() {
         return None;
+    }
+    // A host path or local Docker volume keeps the data on the EC2 instance: it outlives the
+    // task, but a task placed on another instance starts empty (AWS: bind mounts, Docker
+    // volumes). Not "inside the task", so medium and said so.
+    if let Some(mount) = app.instance_mount_over(&directory) {
+        let mut finding = app.finding(
+            RuleId::EphemeralDataDirectory,
+            Severity::Medium,
+            format!(
+                "{} keeps its data on one EC2 instance ({mount}): a task placed on another instance starts empty",
+                app.profile.name
+            ),
+        );
+        finding.evidence = vec![
+            format!("{directory} is on {mount}, which outlives the task on that instance only"),
+            app.mounts_description(),
+        ];
+        finding.evidence.extend(app.version_evidence());
+        finding
+            .facts
+            .insert("data_directory".to_string(), directory.to_string());
+        finding
+            .facts
+            .insert("storage".to_string(), "instance".to_string());
+        finding.fix = vec![format!(
+            "Keep {}'s data on Amazon EFS (or an external database) so that any instance can run the task; or pin the task to this instance with a placement constraint and back the directory up.",
+            app.profile.name
+        )];
+        return Some(finding);
     }
     let summary = if database_inside {
         format!(
@@ -397,8 +430,9 @@ pub fn secret_reference_malformed(app: &AppContainer) -> Option<Finding> {
         };
         if let Err(problems) = secret_reference::check(value_from) {
             evidence.push(setting.describe());
+            // "NAME: ..." would read as a password to the redactor: the problem comes first.
             for problem in &problems {
-                evidence.push(format!("{}: {problem}", setting.name));
+                evidence.push(format!("{problem} (valueFrom of {})", setting.name));
             }
             first.get_or_insert((setting.name, problems[0].clone()));
         }
@@ -407,8 +441,11 @@ pub fn secret_reference_malformed(app: &AppContainer) -> Option<Finding> {
     let mut finding = app.finding(
         RuleId::SecretReferenceMalformed,
         Severity::High,
-        format!("the secret reference of {name} is malformed: {problem}"),
+        format!("ECS cannot resolve the secret reference of {name}"),
     );
+    finding
+        .facts
+        .insert("problem".to_string(), problem.to_string());
     finding.evidence = evidence;
     finding
         .facts
@@ -907,11 +944,19 @@ mod tests {
         let findings = evaluate(&task, &Profiles::built_in().unwrap());
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].rule, RuleId::SecretReferenceMalformed);
-        assert!(
-            findings[0]
-                .summary
-                .contains("10 when it selects a JSON key")
+        assert_eq!(
+            findings[0].summary,
+            "ECS cannot resolve the secret reference of CODER_PG_CONNECTION_URL"
         );
+        assert!(
+            findings[0].evidence[1]
+                .ends_with("write ...:url:: (valueFrom of CODER_PG_CONNECTION_URL)"),
+            "{:?}",
+            findings[0].evidence
+        );
+        // Rendered, the problem survives the redactor (a "NAME_PASSWORD: ..." line would not).
+        let rendered = crate::redact::redact_text(&findings[0].evidence[1]);
+        assert_eq!(rendered, findings[0].evidence[1]);
     }
 
     #[test]

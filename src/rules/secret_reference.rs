@@ -35,9 +35,11 @@ pub enum SecretReferenceProblem {
     UnsupportedService {
         service: String,
     },
-    /// A Secrets Manager ARN whose resource has other than 2 or 5 `:`-fields.
+    /// A Secrets Manager ARN whose resource has other than 2 or 5 `:`-fields; `meant` is the
+    /// ending it most likely meant (`...:password` -> `...:password::`).
     WrongNumberOfParts {
         parts: usize,
+        meant: Option<String>,
     },
     /// The resource does not begin with `secret:`.
     NotASecretArn,
@@ -71,13 +73,18 @@ impl fmt::Display for SecretReferenceProblem {
                 f,
                 "the ARN is for {service:?}, not Secrets Manager (secretsmanager) or SSM Parameter Store (ssm)"
             ),
-            WrongNumberOfParts { parts } => write!(
-                f,
-                "a Secrets Manager reference has 7 colon-separated parts, or 10 when it selects a JSON key \
-                 or version (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf:JSON_KEY:VERSION_STAGE:VERSION_ID, \
-                 empty ones as bare colons, e.g. ...:url::); this one has {parts}, and ECS stops the task with \
-                 \"an invalid ARN format for the AWS Secrets Manager secret was specified\""
-            ),
+            WrongNumberOfParts { parts, meant } => {
+                write!(
+                    f,
+                    "it has {parts} colon-separated parts; ECS takes 7 (the whole secret) or 10 \
+                     (...:JSON_KEY:VERSION_STAGE:VERSION_ID, empty ones left empty) and otherwise stops \
+                     the task"
+                )?;
+                match meant {
+                    Some(meant) => write!(f, "; write ...{meant}"),
+                    None => Ok(()),
+                }
+            }
             NotASecretArn => f.write_str("the ARN's resource does not begin with secret:"),
             MissingRegion => f.write_str("the ARN has no region"),
             BadAccount { account } => {
@@ -141,8 +148,16 @@ pub fn check(value_from: &str) -> Result<SecretReference<'_>, Vec<SecretReferenc
         "secretsmanager" => {
             let fields: Vec<&str> = resource.split(':').collect();
             if fields.len() != 2 && fields.len() != 5 {
+                // One or two of the three trailing parts written: the colons of the rest are
+                // missing (`...:password` for `...:password::`).
+                let meant = match &fields[2.min(fields.len())..] {
+                    [key] => Some(format!(":{key}::")),
+                    [key, stage] => Some(format!(":{key}:{stage}:")),
+                    _ => None,
+                };
                 problems.push(WrongNumberOfParts {
                     parts: fields.len() + 5,
+                    meant,
                 });
             }
             if fields[0] != "secret" {
@@ -266,18 +281,35 @@ mod tests {
     #[test]
     fn secrets_manager_references_have_seven_or_ten_parts() {
         let base = "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url-PO7CI7";
-        for (suffix, parts) in [(":url", 8), (":url:", 9), (":url:::", 11)] {
+        for (suffix, parts, meant) in [
+            (":url", 8, Some(":url::")),
+            (":url:", 9, Some(":url::")),
+            (":url:AWSCURRENT", 9, Some(":url:AWSCURRENT:")),
+            (":url:::", 11, None),
+        ] {
             assert_eq!(
                 check(&format!("{base}{suffix}")),
-                Err(vec![WrongNumberOfParts { parts }]),
+                Err(vec![WrongNumberOfParts {
+                    parts,
+                    meant: meant.map(str::to_string)
+                }]),
                 "{suffix}"
             );
         }
+        assert_eq!(
+            check(&format!("{base}:password")).unwrap_err()[0].to_string(),
+            "it has 8 colon-separated parts; ECS takes 7 (the whole secret) or 10 \
+             (...:JSON_KEY:VERSION_STAGE:VERSION_ID, empty ones left empty) and otherwise stops the \
+             task; write ...:password::"
+        );
         // `secret/name` (6 parts) is not the secret resource form either.
         assert_eq!(
             check("arn:aws:secretsmanager:us-east-1:132880019009:secret/db"),
             Err(vec![
-                WrongNumberOfParts { parts: 6 },
+                WrongNumberOfParts {
+                    parts: 6,
+                    meant: None
+                },
                 NotASecretArn,
                 BadName {
                     name: String::new()
