@@ -86,4 +86,6 @@ fn the_worked_profile_example_is_a_valid_profile() {
     let commands = profile.facts.commands.as_ref().expect("the command table");
     assert_eq!(commands.roles.len(), 1);
     assert!(profile.facts.embedded_in_production.is_some());
+    assert_eq!(profile.facts.kept_files.len(), 1);
+    assert_eq!(profile.other_images.len(), 1);
 }
