@@ -8,7 +8,6 @@ use super::facts::{
 };
 use super::image::{ImageSelector, VersionRange};
 use super::{Profile, Variant};
-use regex::Regex;
 use serde::Deserialize;
 
 /// A profiles file as written.
@@ -499,7 +498,8 @@ fn production_use(production: Option<ProductionUse>) -> Result<Option<Production
 
 fn commands(spec: CommandSpec) -> Result<Commands, String> {
     let compile = |what: &str, pattern: &str| {
-        Regex::new(pattern).map_err(|error| format!("command {what}: invalid pattern: {error}"))
+        super::command::compile(pattern)
+            .map_err(|error| format!("command {what}: invalid pattern: {error}"))
     };
     let server = compile("server", &spec.server)?;
     let image_line = spec

@@ -21,6 +21,8 @@ pub struct AppContainer<'a> {
     pub version: Version<'a>,
     /// The facts of that version.
     pub facts: &'a Facts,
+    /// `database_choice`, worked out once: every rule asks.
+    choice: std::cell::OnceCell<Option<DatabaseChoice<'a>>>,
 }
 
 /// Where a setting's value comes from.
@@ -184,6 +186,7 @@ impl<'a> AppContainer<'a> {
             profile,
             facts: profile.facts_of(&version),
             version,
+            choice: std::cell::OnceCell::new(),
         }
     }
 
@@ -382,6 +385,10 @@ impl<'a> AppContainer<'a> {
 
     /// How the container's settings choose the database.
     pub fn database_choice(&self) -> Option<DatabaseChoice<'a>> {
+        self.choice.get_or_init(|| self.choose_database()).clone()
+    }
+
+    fn choose_database(&self) -> Option<DatabaseChoice<'a>> {
         let database = self.database()?;
         if self.facts.embedded_database_refused.is_some() {
             return Some(DatabaseChoice::Unrecognised);
