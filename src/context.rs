@@ -398,7 +398,19 @@ pub struct AuditGap {
 pub struct StopFacts {
     pub stop_code: Option<String>,
     pub stopped_reason: Option<String>,
+    /// When the task started; `None` when it never did.
+    pub started_at: Option<String>,
     pub stopped_at: Option<String>,
+    /// The containers' own reasons and exit codes.
+    pub containers: Vec<StoppedContainer>,
+}
+
+/// A container of a stopped task, as the event reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoppedContainer {
+    pub name: String,
+    pub reason: Option<String>,
+    pub exit_code: Option<i64>,
 }
 
 impl StopFacts {

@@ -279,6 +279,11 @@ pub fn service_task_key(cluster: &str, service: &str) -> String {
     format!("service-task#{cluster}#{service}")
 }
 
+/// Tasks of a service (or family) that failed to start with the same class of failure.
+pub fn failed_start_key(cluster: &str, owner: &str, class: &str) -> String {
+    format!("failed-start#{cluster}#{owner}#{class}")
+}
+
 pub fn embedded_database_key(task_arn: &str) -> String {
     format!("task-embedded#{task_arn}")
 }

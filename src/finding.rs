@@ -86,11 +86,12 @@ pub enum RuleId {
     EndpointWithoutLoadBalancer,
     PublicIpChanged,
     DataLostOnStop,
+    TaskFailedToStart,
     AuditIncomplete,
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 15] = [
+    pub const ALL: [RuleId; 16] = [
         RuleId::EmbeddedDatabaseInUse,
         RuleId::DatabaseSettingMisnamed,
         RuleId::DatabaseSettingInvalid,
@@ -105,6 +106,7 @@ impl RuleId {
         RuleId::EndpointWithoutLoadBalancer,
         RuleId::PublicIpChanged,
         RuleId::DataLostOnStop,
+        RuleId::TaskFailedToStart,
         RuleId::AuditIncomplete,
     ];
 
@@ -124,6 +126,7 @@ impl RuleId {
             RuleId::EndpointWithoutLoadBalancer => "endpoint-without-load-balancer",
             RuleId::PublicIpChanged => "public-ip-changed",
             RuleId::DataLostOnStop => "data-lost-on-stop",
+            RuleId::TaskFailedToStart => "task-failed-to-start",
             RuleId::AuditIncomplete => "audit-incomplete",
         }
     }

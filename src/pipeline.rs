@@ -6,8 +6,8 @@
 use crate::alert;
 use crate::config::Config;
 use crate::context::{
-    AuditGap, EventOrigin, ReadError, ReadFailure, Service, StopFacts, TaskContext, arn_field,
-    resource_name, service_name_from_group,
+    AuditGap, EventOrigin, ReadError, ReadFailure, Service, StopFacts, StoppedContainer,
+    TaskContext, arn_field, resource_name, service_name_from_group,
 };
 use crate::continuity::{self, ClaimOutcome, Remembered};
 use crate::events::ecs::{EcsEvent, TaskStateChange};
@@ -109,6 +109,8 @@ pub enum StartupError {
 
 /// Checks skipped when a read fails, as the alert says them.
 const TASK_DEFINITION_CHECKS: &str = "the database, secret and storage checks";
+/// How far back failed starts of one service are counted together.
+const FAILED_START_WINDOW_SECONDS: u64 = 24 * 3600;
 const ENVIRONMENT_FILE_CHECKS: &str =
     "the database and storage checks of the containers that read it";
 const SERVICE_CHECKS: &str = "the load balancer and public IP checks";
@@ -561,9 +563,36 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         task.stop = Some(StopFacts {
             stop_code: event.detail.stop_code.clone(),
             stopped_reason: event.detail.stopped_reason.clone(),
+            started_at: event.detail.started_at.clone(),
             stopped_at: event.detail.stopped_at.clone(),
+            containers: event
+                .detail
+                .containers
+                .iter()
+                .map(|container| StoppedContainer {
+                    name: container.name.clone(),
+                    reason: container.reason.clone(),
+                    exit_code: container.exit_code,
+                })
+                .collect(),
         });
         let mut findings = rules::configuration::audit_incomplete(&task);
+
+        // A task that never ran (or crashed at once) kept nothing: say why it did not start.
+        if let Some(failure) = task
+            .stop
+            .as_ref()
+            .and_then(rules::task_failed_to_start::failed_start)
+        {
+            let failures = self.count_failed_start(&task, &failure, now).await?;
+            findings.push(rules::task_failed_to_start::finding(
+                &task,
+                &failure,
+                &self.profiles,
+                failures,
+            ));
+            return Ok(findings);
+        }
 
         let seen = Remembered::load(
             &self.state,
@@ -619,6 +648,61 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             replacement.as_ref(),
         ));
         Ok(findings)
+    }
+
+    /// How many tasks of this service (or family) failed to start the same way within the
+    /// last [`FAILED_START_WINDOW_SECONDS`], this one included: a crash loop becomes one alert
+    /// (suppression keeps the repeats quiet) that says how many.
+    async fn count_failed_start(
+        &self,
+        task: &TaskContext,
+        failure: &rules::task_failed_to_start::FailedStart,
+        now: u64,
+    ) -> Result<u64, AuditError> {
+        let owner = task
+            .service_name()
+            .map(str::to_string)
+            .or_else(|| task.group.clone())
+            .unwrap_or_else(|| {
+                crate::context::short_task_definition(&task.task_definition_arn).to_string()
+            });
+        let key = continuity::failed_start_key(
+            resource_name(&task.cluster_arn),
+            &owner,
+            failure.class.as_str(),
+        );
+        // Two invocations may race: the loser reads again and adds itself.
+        for _attempt in 0..3 {
+            let remembered = Remembered::load(&self.state, key.clone(), now).await?;
+            // "SECONDS TASK_ARN" per failure, recent ones only.
+            let mut recent: Vec<(u64, String)> = remembered
+                .get("failures")
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|line| {
+                    let (at, arn) = line.split_once(' ')?;
+                    Some((at.parse().ok()?, arn.to_string()))
+                })
+                .filter(|(at, _)| now.saturating_sub(*at) <= FAILED_START_WINDOW_SECONDS)
+                .collect();
+            if recent.iter().any(|(_, arn)| *arn == task.task_arn) {
+                return Ok(recent.len() as u64);
+            }
+            recent.push((now, task.task_arn.clone()));
+            // Enough to count a loop, well under a state item's size.
+            let keep = recent.len().saturating_sub(200);
+            let recent = &recent[keep..];
+            let failures = recent
+                .iter()
+                .map(|(at, arn)| format!("{at} {arn}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let attributes = BTreeMap::from([("failures".to_string(), failures)]);
+            if remembered.replace(&self.state, attributes, now).await? {
+                return Ok(recent.len() as u64);
+            }
+        }
+        Ok(1)
     }
 
     /// Scans a log batch; only when something matched does it look up which task and service

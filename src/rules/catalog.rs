@@ -12,7 +12,7 @@ pub struct RuleInfo {
     pub why: &'static str,
 }
 
-pub const CATALOG: [RuleInfo; 15] = [
+pub const CATALOG: [RuleInfo; 16] = [
     RuleInfo {
         id: RuleId::EmbeddedDatabaseInUse,
         severity: Severity::Critical,
@@ -116,6 +116,14 @@ pub const CATALOG: [RuleInfo; 15] = [
         fires_when: "a task stopped whose data lived in the container (its task definition had ephemeral-data-directory, or its log showed embedded-database-in-use)",
         why: "The task's storage is deleted when it stops: whatever the app stored there (users, \
               workspaces, settings) is gone, and a replacement task starts empty.",
+    },
+    RuleInfo {
+        id: RuleId::TaskFailedToStart,
+        severity: Severity::High,
+        fires_when: "a task stopped before its app ran (stopCode TaskFailedToStart, no startedAt, or an essential container that exited within a minute), classified from stoppedReason: secret or parameter access denied, KMS not allowed, secret or JSON key not found, no network path to Secrets Manager, SSM or the registry, image pull, EFS mount, essential container exited, other; critical when it concerns a profiled app's database secret or data volume; a crash loop is one alert with a count",
+        why: "The service cannot start its app: ECS keeps replacing the task, and nothing runs until \
+              the cause is fixed. The reason ECS gives is precise but terse; the alert says what it \
+              means and what to change.",
     },
     RuleInfo {
         id: RuleId::AuditIncomplete,

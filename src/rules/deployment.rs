@@ -309,6 +309,8 @@ mod tests {
                     .to_string(),
             ),
             stopped_at: Some("2026-11-24T04:31:05.220Z".to_string()),
+            started_at: Some("2026-11-24T03:12:40.000Z".to_string()),
+            ..Default::default()
         });
         let data = DataInTask {
             app: "Coder".to_string(),

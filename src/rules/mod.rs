@@ -11,6 +11,7 @@ pub mod logs;
 mod prefilter;
 pub mod remedy;
 pub mod secret_reference;
+pub mod task_failed_to_start;
 
 pub use configuration::evaluate as evaluate_task;
 pub use logs::LogScanner;

@@ -1,0 +1,485 @@
+//! `task-failed-to-start`: a task that stopped before its app ever ran, and why, in words a
+//! person can act on.
+//!
+//! ECS says why in `stoppedReason` (and each container's `reason`). The texts come from the
+//! ECS agent (aws/amazon-ecs-agent: `asmsecret.go`, `ssmsecret.go`, the image pull and EFS
+//! volume code) and from Fargate; the classes below follow the texts users report (cases in
+//! `tests/real_world/`). A task never ran when `stopCode` is `TaskFailedToStart` or it has no
+//! `startedAt`; one whose essential container exited within [`EXITED_AT_START_SECONDS`] of
+//! starting failed at start too (a crash loop), and kept nothing worth an alarm.
+
+use super::app_container::AppContainer;
+use crate::context::{StopFacts, TaskContext, VolumeDurability};
+use crate::finding::{Finding, RuleId, Severity};
+use crate::profiles::Profiles;
+use crate::redact;
+
+/// An essential container that exits this soon after the task started failed at start.
+pub const EXITED_AT_START_SECONDS: i64 = 60;
+
+/// Why a task did not start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureClass {
+    /// The execution role may not read a Secrets Manager secret.
+    SecretAccessDenied,
+    /// The execution role may not read an SSM parameter.
+    ParameterAccessDenied,
+    /// KMS would not decrypt the secret or parameter for the execution role.
+    KmsDenied,
+    /// The secret or parameter (or its version) does not exist.
+    SecretNotFound,
+    /// The secret exists but has no such JSON key, or is not JSON.
+    JsonKeyNotFound,
+    /// No network path to Secrets Manager, SSM, ECR or the registry.
+    NoNetworkPath,
+    /// The image could not be pulled (not found, access denied, rate limited).
+    ImagePull,
+    /// The EFS volume could not be mounted.
+    EfsMount,
+    /// An essential container exited right after it started.
+    EssentialContainerExited,
+    Other,
+}
+
+impl FailureClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureClass::SecretAccessDenied => "secret-access-denied",
+            FailureClass::ParameterAccessDenied => "parameter-access-denied",
+            FailureClass::KmsDenied => "kms-denied",
+            FailureClass::SecretNotFound => "secret-not-found",
+            FailureClass::JsonKeyNotFound => "json-key-not-found",
+            FailureClass::NoNetworkPath => "no-network-path",
+            FailureClass::ImagePull => "image-pull",
+            FailureClass::EfsMount => "efs-mount",
+            FailureClass::EssentialContainerExited => "essential-container-exited",
+            FailureClass::Other => "other",
+        }
+    }
+
+    /// What happened, for the summary.
+    fn says(self) -> &'static str {
+        match self {
+            FailureClass::SecretAccessDenied => {
+                "its execution role may not read a Secrets Manager secret"
+            }
+            FailureClass::ParameterAccessDenied => {
+                "its execution role may not read an SSM parameter"
+            }
+            FailureClass::KmsDenied => "KMS would not decrypt a secret for its execution role",
+            FailureClass::SecretNotFound => "a secret or parameter it names does not exist",
+            FailureClass::JsonKeyNotFound => "a secret lacks the JSON key its reference names",
+            FailureClass::NoNetworkPath => {
+                "it has no network path to Secrets Manager, SSM or the image registry"
+            }
+            FailureClass::ImagePull => "its image could not be pulled",
+            FailureClass::EfsMount => "its EFS volume could not be mounted",
+            FailureClass::EssentialContainerExited => "an essential container exited at start",
+            FailureClass::Other => "ECS could not start it",
+        }
+    }
+
+    fn fix(self) -> &'static [&'static str] {
+        match self {
+            FailureClass::SecretAccessDenied => &[
+                "Allow the task's execution role (not the task role) secretsmanager:GetSecretValue on the secret's full ARN (a partial ARN in the policy needs a trailing -?????? or *).",
+                "Check the secret's resource policy and any service control policy for a deny.",
+            ],
+            FailureClass::ParameterAccessDenied => &[
+                "Allow the task's execution role ssm:GetParameters on the parameter's ARN (arn:aws:ssm:REGION:ACCOUNT:parameter/NAME).",
+            ],
+            FailureClass::KmsDenied => &[
+                "The secret is encrypted with a customer managed KMS key: allow the execution role kms:Decrypt on that key, in the key policy or in an IAM policy the key policy permits.",
+            ],
+            FailureClass::SecretNotFound => &[
+                "Check that the secret or parameter exists in the account and region the reference names (a parameter in another region needs its full ARN), and that its version stage or id exists.",
+            ],
+            FailureClass::JsonKeyNotFound => &[
+                "Check the secret's JSON: the key after the secret's name in valueFrom (...:KEY::) must be one of its keys, and the secret must be a JSON object.",
+            ],
+            FailureClass::NoNetworkPath => &[
+                "Give the task's subnets a route to the AWS APIs: a NAT gateway, a public IP with an internet gateway (assignPublicIp ENABLED), or VPC endpoints for secretsmanager, ssm, ecr.api, ecr.dkr, logs and the S3 gateway.",
+                "Check that the task's security group allows outbound HTTPS (443) to them.",
+            ],
+            FailureClass::ImagePull => &[
+                "Check the image name and tag, and that the execution role may pull it (ecr:GetAuthorizationToken, ecr:BatchGetImage, ecr:GetDownloadUrlForLayer) or that repositoryCredentials reach the private registry; Docker Hub limits anonymous pulls.",
+            ],
+            FailureClass::EfsMount => &[
+                "Allow NFS (TCP 2049) from the task's security group in the EFS mount targets' security group, in every subnet the task uses.",
+                "With IAM authorization, allow the task role elasticfilesystem:ClientMount (and ClientWrite); check the access point and that transitEncryption is ENABLED with it.",
+            ],
+            FailureClass::EssentialContainerExited => &[
+                "Read the container's log for why it exited right away (its exit code is in the evidence): a wrong setting, a database it cannot reach, a missing volume.",
+            ],
+            FailureClass::Other => {
+                &["Read stoppedReason in the evidence; ECS stopped the task before the app ran."]
+            }
+        }
+    }
+}
+
+/// A task that failed to start: its class and the words that say so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailedStart {
+    pub class: FailureClass,
+    /// `stoppedReason`, or a container's `reason` when that is where the words are.
+    pub reason: String,
+    /// The essential container that exited, and its exit code.
+    pub exited: Option<(String, Option<i64>)>,
+}
+
+/// Seconds since the epoch of an RFC 3339 time as ECS writes it (`2026-11-24T03:13:21.4Z`).
+fn seconds(time: &str) -> Option<i64> {
+    aws_smithy_types::DateTime::from_str(time, aws_smithy_types::date_time::Format::DateTime)
+        .ok()
+        .map(|time| time.secs())
+}
+
+/// Whether the stopped task failed to start, and why. `None` for a task that ran.
+pub fn failed_start(stop: &StopFacts) -> Option<FailedStart> {
+    let code = stop.stop_code.as_deref().unwrap_or_default();
+    let never_ran = code == "TaskFailedToStart" || stop.started_at.is_none();
+    let ran_for = match (&stop.started_at, &stop.stopped_at) {
+        (Some(started), Some(stopped)) => Some(seconds(stopped)? - seconds(started)?),
+        _ => None,
+    };
+    let exited_early = code == "EssentialContainerExited"
+        && ran_for.is_some_and(|seconds| seconds <= EXITED_AT_START_SECONDS);
+    if !never_ran && !exited_early {
+        return None;
+    }
+    let container_reason = stop
+        .containers
+        .iter()
+        .find_map(|container| container.reason.as_deref());
+    let reason = stop
+        .stopped_reason
+        .clone()
+        .or(container_reason.map(str::to_string))
+        .unwrap_or_else(|| format!("stopCode {code}"));
+    let words = format!("{} {}", reason, container_reason.unwrap_or_default());
+    let exited = stop
+        .containers
+        .iter()
+        .find(|container| container.exit_code.is_some_and(|code| code != 0))
+        .map(|container| (container.name.clone(), container.exit_code));
+    Some(FailedStart {
+        class: classify(&words, exited_early),
+        reason,
+        exited,
+    })
+}
+
+/// The class of a failure from ECS's words.
+pub fn classify(words: &str, exited_early: bool) -> FailureClass {
+    let text = words.to_ascii_lowercase();
+    let has = |needles: &[&str]| needles.iter().any(|needle| text.contains(needle));
+    let secrets = has(&[
+        "asm",
+        "secrets manager",
+        "secretsmanager",
+        "retrieve secret",
+    ]);
+    let parameters = has(&["ssm", "parameter store", "ssm parameters"]);
+    let network = has(&[
+        "i/o timeout",
+        "context deadline exceeded",
+        "connection timed out",
+        "dial tcp",
+        "no such host",
+        "connection refused",
+        "network is unreachable",
+    ]);
+    if has(&["efs", "mount.nfs", "nfs4"]) && !secrets && !parameters {
+        return FailureClass::EfsMount;
+    }
+    if has(&["did not contain json key", "invalid character", "json key"]) && secrets {
+        return FailureClass::JsonKeyNotFound;
+    }
+    if (secrets || parameters)
+        && has(&["kms", "decrypt"])
+        && has(&[
+            "accessdenied",
+            "not allowed",
+            "not authorized",
+            "kms.accessdenied",
+        ])
+    {
+        return FailureClass::KmsDenied;
+    }
+    if (secrets || parameters) && network {
+        return FailureClass::NoNetworkPath;
+    }
+    if secrets && has(&["accessdenied", "not authorized", "access denied"]) {
+        return FailureClass::SecretAccessDenied;
+    }
+    if parameters && has(&["accessdenied", "not authorized", "access denied"]) {
+        return FailureClass::ParameterAccessDenied;
+    }
+    if (secrets || parameters)
+        && has(&[
+            "resourcenotfound",
+            "can't find the specified secret",
+            "invalid ssm parameters",
+            "invalid parameters",
+            "parameternotfound",
+            "not found",
+        ])
+    {
+        return FailureClass::SecretNotFound;
+    }
+    if has(&[
+        "cannotpullcontainer",
+        "pull image",
+        "pulling image",
+        "image manifest",
+        "failed to resolve ref",
+        "pull access denied",
+        "toomanyrequests",
+        "ecr",
+    ]) {
+        return if network {
+            FailureClass::NoNetworkPath
+        } else {
+            FailureClass::ImagePull
+        };
+    }
+    if exited_early || has(&["essential container in task exited"]) {
+        return FailureClass::EssentialContainerExited;
+    }
+    FailureClass::Other
+}
+
+/// The finding for a task that failed to start. Critical when the failure concerns a
+/// profiled app's database secret or the volume of its data directory, high otherwise.
+/// `failures` is how many of this service's (or family's) tasks failed the same way lately.
+pub fn finding(
+    task: &TaskContext,
+    failure: &FailedStart,
+    profiles: &Profiles,
+    failures: u64,
+) -> Finding {
+    let concerns = concerns_the_data(task, failure, profiles);
+    let severity = if concerns.is_some() {
+        Severity::Critical
+    } else {
+        Severity::High
+    };
+    let what = task
+        .service_name()
+        .map(|service| format!("a task of {service}"))
+        .unwrap_or_else(|| {
+            format!(
+                "task {}",
+                crate::context::resource_name(&task.task_arn)
+                    .chars()
+                    .take(8)
+                    .collect::<String>()
+            )
+        });
+    let mut finding = Finding::new(
+        RuleId::TaskFailedToStart,
+        severity,
+        format!("{what} failed to start: {}", failure.class.says()),
+    );
+    finding.app = concerns.as_ref().map(|(app, _)| app.clone());
+    finding.location = task.location();
+    finding.evidence = vec![format!(
+        "stoppedReason: {}",
+        redact::excerpt(&failure.reason, 600)
+    )];
+    if let Some((container, code)) = &failure.exited {
+        finding.evidence.push(format!(
+            "container {container} exited{}",
+            code.map(|code| format!(" with code {code}"))
+                .unwrap_or_default()
+        ));
+    }
+    if let Some((_, why)) = &concerns {
+        finding.evidence.push(why.clone());
+    }
+    if failures > 1 {
+        finding.evidence.push(format!(
+            "{failures} tasks of this {} failed to start this way lately (a crash loop: ECS keeps replacing them)",
+            if task.service_name().is_some() { "service" } else { "task family" }
+        ));
+    }
+    finding.occurrences = failures.max(1);
+    finding
+        .facts
+        .insert("class".to_string(), failure.class.as_str().to_string());
+    if let Some(stop) = &task.stop
+        && let Some(code) = &stop.stop_code
+    {
+        finding.facts.insert("stop_code".to_string(), code.clone());
+    }
+    finding.fix = failure
+        .class
+        .fix()
+        .iter()
+        .map(|step| step.to_string())
+        .collect();
+    finding
+}
+
+/// Whether the failure is about a profiled app's database secret or data volume: the app and
+/// why, for the alert.
+fn concerns_the_data(
+    task: &TaskContext,
+    failure: &FailedStart,
+    profiles: &Profiles,
+) -> Option<(String, String)> {
+    let definition = task.task_definition.as_ref()?;
+    for container in &definition.container_definitions {
+        let names: Vec<&str> = container.setting_names().collect();
+        let Some(profile) = profiles.recognise(&container.image, &names) else {
+            continue;
+        };
+        let app = AppContainer::new(task, definition, container, profile);
+        match failure.class {
+            FailureClass::SecretAccessDenied
+            | FailureClass::ParameterAccessDenied
+            | FailureClass::KmsDenied
+            | FailureClass::SecretNotFound
+            | FailureClass::JsonKeyNotFound
+            | FailureClass::NoNetworkPath => {
+                for setting in app.database_settings_set() {
+                    let super::app_container::SettingSource::Secret(value_from) = setting.source
+                    else {
+                        continue;
+                    };
+                    let named =
+                        secret_name(value_from).is_some_and(|name| failure.reason.contains(name));
+                    if named {
+                        return Some((
+                            profile.name.clone(),
+                            format!(
+                                "the secret is {}'s database setting {} ({})",
+                                profile.name,
+                                setting.name,
+                                super::app_container::describe_value_from(value_from)
+                            ),
+                        ));
+                    }
+                }
+            }
+            FailureClass::EfsMount => {
+                let directory = app.data_directory()?;
+                let on_efs = definition.mounts_of(container).into_iter().any(|mount| {
+                    definition
+                        .volume(&mount.source_volume)
+                        .is_some_and(|volume| {
+                            volume.durability() == VolumeDurability::Persistent
+                                && super::app_container::path_contains(
+                                    &mount.container_path,
+                                    &directory,
+                                )
+                        })
+                });
+                if on_efs {
+                    return Some((
+                        profile.name.clone(),
+                        format!(
+                            "the EFS volume holds {}'s data directory {directory}",
+                            profile.name
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The secret's or parameter's name in a `valueFrom`, as a stopped reason quotes it: the
+/// ARN without a JSON key part, or the parameter name.
+fn secret_name(value_from: &str) -> Option<&str> {
+    match super::secret_reference::check(value_from).ok()? {
+        super::secret_reference::SecretReference::SecretsManager { name, .. } => Some(name),
+        super::secret_reference::SecretReference::SsmParameter { name, .. } => Some(name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_from_what_ecs_says() {
+        let cases = [
+            (
+                "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:eu-west-1:210987654321:secret:x-Hj7Kq2 from secrets manager: AccessDeniedException: Access to KMS is not allowed status code: 400",
+                FailureClass::KmsDenied,
+            ),
+            (
+                "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:us-east-1:1:secret:db-AbCdEf from secrets manager: AccessDeniedException: User: arn:aws:sts::1:assumed-role/exec/x is not authorized to perform: secretsmanager:GetSecretValue",
+                FailureClass::SecretAccessDenied,
+            ),
+            (
+                "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 1 time(s): invalid ssm parameters: /api//new-relic-license-key",
+                FailureClass::SecretNotFound,
+            ),
+            (
+                "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 5 time(s): failed to fetch secret arn:aws:secretsmanager:us-east-1:1:secret:db-AbCdEf from secrets manager: RequestCanceled: request context canceled caused by: context deadline exceeded",
+                FailureClass::NoNetworkPath,
+            ),
+            (
+                "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: retrieved secret from Secrets Manager did not contain json key password",
+                FailureClass::JsonKeyNotFound,
+            ),
+            (
+                "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref docker.io/library/nginx:latest2: not found",
+                FailureClass::ImagePull,
+            ),
+            (
+                "ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr: mount.nfs4: Connection timed out",
+                FailureClass::EfsMount,
+            ),
+            (
+                "Essential container in task exited",
+                FailureClass::EssentialContainerExited,
+            ),
+            ("Something new", FailureClass::Other),
+        ];
+        for (words, class) in cases {
+            assert_eq!(classify(words, false), class, "{words}");
+        }
+    }
+
+    #[test]
+    fn a_task_that_ran_did_not_fail_to_start() {
+        let ran = StopFacts {
+            stop_code: Some("ServiceSchedulerInitiated".to_string()),
+            stopped_reason: Some(
+                "Scaling activity initiated by (deployment ecs-svc/1)".to_string(),
+            ),
+            started_at: Some("2026-11-24T03:00:00Z".to_string()),
+            stopped_at: Some("2026-11-24T05:00:00Z".to_string()),
+            ..Default::default()
+        };
+        assert_eq!(failed_start(&ran), None);
+        let never = StopFacts {
+            stop_code: Some("TaskFailedToStart".to_string()),
+            stopped_reason: Some("CannotPullContainerError: pull access denied".to_string()),
+            ..ran.clone()
+        };
+        assert_eq!(failed_start(&never).unwrap().class, FailureClass::ImagePull);
+        let crashed_at_once = StopFacts {
+            stop_code: Some("EssentialContainerExited".to_string()),
+            stopped_reason: Some("Essential container in task exited".to_string()),
+            started_at: Some("2026-11-24T03:00:00Z".to_string()),
+            stopped_at: Some("2026-11-24T03:00:20.5Z".to_string()),
+            ..Default::default()
+        };
+        assert_eq!(
+            failed_start(&crashed_at_once).unwrap().class,
+            FailureClass::EssentialContainerExited
+        );
+        let crashed_later = StopFacts {
+            stopped_at: Some("2026-11-24T04:00:00Z".to_string()),
+            ..crashed_at_once
+        };
+        assert_eq!(failed_start(&crashed_later), None);
+    }
+}
