@@ -11,6 +11,7 @@ use crate::context::{
 };
 use crate::continuity::{self, ClaimOutcome, Remembered};
 use crate::events::ecs::{EcsEvent, TaskStateChange};
+use crate::events::firelens::{self, FireLensRecord};
 use crate::events::logs::{LogBatch, LogLine, StreamName};
 use crate::events::{self, DecodeError, Decoded, Event};
 use crate::finding::{Finding, Location, RuleId};
@@ -706,13 +707,59 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
     }
 
     /// Scans a log batch; only when something matched does it look up which task and service
-    /// the stream belongs to (so quiet batches cost no AWS call).
+    /// the stream belongs to (so quiet batches cost no AWS call). FireLens records are
+    /// unwrapped to the app's line and grouped by the task they name.
     async fn audit_logs(&self, batch: &LogBatch<'_>, now: u64) -> Result<Vec<Finding>, AuditError> {
         let limit = self.config.max_log_events;
         let examined = &batch.log_events[..batch.log_events.len().min(limit)];
-        let matches = self.scanner.scan_lines(examined);
         let skipped = batch.log_events.len() - examined.len();
-        if matches.is_empty() && skipped == 0 {
+        let firelens = firelens::is_firelens_stream(&batch.log_stream)
+            || examined
+                .first()
+                .is_some_and(|line| FireLensRecord::parse(&line.message).is_some());
+        let mut findings = Vec::new();
+        if firelens {
+            for (source, lines) in firelens_groups(&batch.log_stream, examined) {
+                findings.extend(self.audit_lines(batch, &lines, source, now).await?);
+            }
+        } else {
+            let source = match StreamName::parse(&batch.log_stream) {
+                Some(stream) => LogSource {
+                    container: Some(stream.container.to_string()),
+                    task_id: Some(stream.task_id.to_string()),
+                    ..Default::default()
+                },
+                None => LogSource::default(),
+            };
+            findings.extend(self.audit_lines(batch, examined, source, now).await?);
+        }
+        if skipped > 0 {
+            let location = Location {
+                account: (!batch.owner.is_empty()).then(|| batch.owner.to_string()),
+                region: self.region.clone(),
+                log_group: Some(batch.log_group.to_string()),
+                log_stream: Some(batch.log_stream.to_string()),
+                ..Default::default()
+            };
+            findings.push(rules::logs::lines_not_examined(
+                &location,
+                batch.log_events.len(),
+                skipped,
+            ));
+        }
+        Ok(findings)
+    }
+
+    /// The findings of some lines of a batch that belong to one task (as far as is known).
+    async fn audit_lines(
+        &self,
+        batch: &LogBatch<'_>,
+        lines: &[LogLine<'_>],
+        source: LogSource,
+        now: u64,
+    ) -> Result<Vec<Finding>, AuditError> {
+        let matches = self.scanner.scan_lines(lines);
+        if matches.is_empty() {
             return Ok(Vec::new());
         }
         let mut location = Location {
@@ -720,12 +767,29 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             region: self.region.clone(),
             log_group: Some(batch.log_group.to_string()),
             log_stream: Some(batch.log_stream.to_string()),
+            container: source.container.clone(),
             ..Default::default()
         };
+        // What the record itself says, in case ECS no longer knows the task.
+        if let Some(task_arn) = &source.task_arn {
+            location.task = Some(task_arn.clone());
+            location.cluster = source
+                .cluster
+                .clone()
+                .or_else(|| task_cluster(task_arn).map(str::to_string));
+            location.region = arn_field(task_arn, 3)
+                .map(str::to_string)
+                .or(location.region);
+        }
         let mut lookup_note = None;
-        if let Some(stream) = StreamName::parse(&batch.log_stream) {
-            location.container = Some(stream.container.to_string());
-            match self.inventory.locate_task(stream.task_id).await {
+        let task_id = source.task_id.clone().or_else(|| {
+            source
+                .task_arn
+                .as_deref()
+                .map(|arn| resource_name(arn).to_string())
+        });
+        match task_id {
+            Some(task_id) => match self.inventory.locate_task(&task_id).await {
                 Ok(task) => {
                     location.cluster = Some(resource_name(&task.cluster_arn).to_string());
                     location.service =
@@ -745,18 +809,19 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                         error.failure.describe()
                     ));
                 }
+            },
+            None => {
+                lookup_note = Some(
+                    "(these lines could not be tied to a task: the log stream is not the awslogs \
+                     PREFIX/CONTAINER/TASK_ID layout nor a FireLens tag, and no record names \
+                     ecs_task_arn; the task is not remembered for data-lost-on-stop)"
+                        .to_string(),
+                );
             }
         }
         let mut findings = rules::logs::findings(matches, &self.profiles, &location);
         self.drop_persistent_embedded_databases(&mut findings, &location)
             .await;
-        if skipped > 0 {
-            findings.push(rules::logs::lines_not_examined(
-                &location,
-                batch.log_events.len(),
-                skipped,
-            ));
-        }
         if let Some(note) = lookup_note {
             for finding in &mut findings {
                 finding.evidence.push(note.clone());
@@ -976,6 +1041,68 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         }
         findings
     }
+}
+
+/// Where some log lines come from, as far as the stream and the records say.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct LogSource {
+    container: Option<String>,
+    /// From the stream name (awslogs, a FireLens tag) or the record's task ARN.
+    task_id: Option<String>,
+    /// From a FireLens record (`ecs_task_arn`).
+    task_arn: Option<String>,
+    cluster: Option<String>,
+}
+
+/// The cluster name in a task ARN: `arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID`.
+fn task_cluster(task_arn: &str) -> Option<&str> {
+    let resource = task_arn.splitn(6, ':').nth(5)?;
+    let mut parts = resource.split('/');
+    (parts.next()? == "task").then_some(())?;
+    let cluster = parts.next()?;
+    parts.next().map(|_| cluster)
+}
+
+/// A FireLens batch's lines, unwrapped to the app's own line and grouped by the task their
+/// records (or the stream's tag) name, in the order tasks first appear.
+fn firelens_groups(stream: &str, lines: &[LogLine<'_>]) -> Vec<(LogSource, Vec<LogLine<'static>>)> {
+    let stream_task = firelens::stream_task_id(stream).map(str::to_string);
+    let mut groups: Vec<(LogSource, Vec<LogLine<'static>>)> = Vec::new();
+    for line in lines {
+        let (source, message) = match FireLensRecord::parse(&line.message) {
+            Some(record) => (
+                LogSource {
+                    container: record.container(),
+                    task_id: record
+                        .ecs_task_arn
+                        .as_deref()
+                        .map(|arn| resource_name(arn).to_string())
+                        .or_else(|| stream_task.clone()),
+                    task_arn: record.ecs_task_arn.as_deref().map(str::to_string),
+                    cluster: record.ecs_cluster.as_deref().map(str::to_string),
+                },
+                record.log.into_owned(),
+            ),
+            // `log_key log`: only the line, no metadata; the stream may still name the task.
+            None => (
+                LogSource {
+                    task_id: stream_task.clone(),
+                    ..Default::default()
+                },
+                line.message.to_string(),
+            ),
+        };
+        let unwrapped = LogLine {
+            id: line.id.to_string().into(),
+            timestamp: line.timestamp,
+            message: message.into(),
+        };
+        match groups.iter_mut().find(|(known, _)| *known == source) {
+            Some((_, group)) => group.push(unwrapped),
+            None => groups.push((source, vec![unwrapped])),
+        }
+    }
+    groups
 }
 
 #[cfg(test)]
@@ -1218,6 +1345,102 @@ mod tests {
         config: Config,
     ) -> Auditor<FakeInventory, RecordingSink, MemoryStore> {
         auditor(inventory, RecordingSink::default(), config)
+    }
+
+    /// A CloudWatch Logs payload from FireLens: one JSON record per line, the app's line in
+    /// `log`, the task in `ecs_task_arn` (keys as the Go cloudwatch output sorts them).
+    fn firelens_event(stream: &str, task_arn: Option<&str>, lines: &[&str]) -> String {
+        let events: Vec<serde_json::Value> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| {
+                let mut record = serde_json::json!({
+                    "container_id": "0123456789abcdef0123456789abcdef-1", "container_name": "coder",
+                    "log": line, "source": "stdout"
+                });
+                if let Some(arn) = task_arn {
+                    record["ecs_cluster"] = "coder-cluster".into();
+                    record["ecs_task_arn"] = arn.into();
+                    record["ecs_task_definition"] = "coder:7".into();
+                }
+                serde_json::json!({"id": i.to_string(), "timestamp": 1_795_000_000_000i64, "message": record.to_string()})
+            })
+            .collect();
+        let payload = serde_json::json!({
+            "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/ecs/coder",
+            "logStream": stream, "subscriptionFilters": ["f"], "logEvents": events
+        });
+        serde_json::json!({"awslogs": {"data": crate::events::logs::tests::encode(payload.to_string().as_bytes())}}).to_string()
+    }
+
+    #[tokio::test]
+    async fn firelens_lines_are_tied_to_their_task_and_remembered_for_its_stop() {
+        let auditor = auditor(
+            seed_inventory(),
+            RecordingSink::default(),
+            Config::default(),
+        );
+        let report = auditor
+            .process(
+                firelens_event(
+                    "ecs-coder-firelens-0123456789abcdef0123456789abcdef",
+                    Some(TASK_ARN),
+                    &["Using built-in PostgreSQL (/home/coder/.config/coderv2/postgres)\r"],
+                )
+                .as_bytes(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(report.findings.len(), 1);
+        let finding = &report.findings[0];
+        assert_eq!(finding.rule, RuleId::EmbeddedDatabaseInUse);
+        assert_eq!(finding.location.task.as_deref(), Some(TASK_ARN));
+        assert_eq!(finding.location.service.as_deref(), Some("coder-service"));
+        assert_eq!(finding.location.container.as_deref(), Some("coder"));
+        // Its stop is data lost, from what its log showed.
+        let stopped = running_event("STOPPED").replace(
+            r#""version":2"#,
+            r#""version":3,"startedAt":"2026-11-24T03:12:40Z","stoppedAt":"2026-11-24T05:12:40Z","stopCode":"ServiceSchedulerInitiated","stoppedReason":"Scaling activity initiated by (deployment ecs-svc/1)""#,
+        );
+        let report = auditor.process(stopped.as_bytes()).await.unwrap();
+        let lost = report
+            .findings
+            .iter()
+            .find(|f| f.rule == RuleId::DataLostOnStop)
+            .expect("data lost on stop");
+        assert!(
+            lost.evidence
+                .iter()
+                .any(|line| line.contains("its log showed")),
+            "{:?}",
+            lost.evidence
+        );
+    }
+
+    #[tokio::test]
+    async fn lines_that_name_no_task_say_so() {
+        let auditor = auditor(
+            seed_inventory(),
+            RecordingSink::default(),
+            Config::default(),
+        );
+        // `log_key log` with a fixed log_stream_name: only the line, no task anywhere.
+        let report = auditor
+            .process(
+                firelens_event("coder-logs", None, &["Using built-in PostgreSQL (/x)"]).as_bytes(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(report.findings.len(), 1);
+        assert_eq!(report.findings[0].location.task, None);
+        assert!(
+            report.findings[0]
+                .evidence
+                .iter()
+                .any(|line| line.contains("could not be tied to a task")),
+            "{:?}",
+            report.findings[0].evidence
+        );
     }
 
     #[tokio::test]

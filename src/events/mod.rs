@@ -5,6 +5,7 @@
 //! that cannot be decoded is a [`DecodeError`].
 
 pub mod ecs;
+pub mod firelens;
 pub mod logs;
 
 use crate::context::EventOrigin;
