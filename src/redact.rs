@@ -12,12 +12,14 @@ use std::sync::LazyLock;
 /// What replaces a hidden value.
 pub const MASK: &str = "****";
 
-static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
-    // ://user:password@  -- the password is greedy up to the last '@' before whitespace;
-    // the user may contain '@' (Azure-style "admin@server" user names). Whatever precedes
-    // "://" does not matter: a missing or mangled scheme must not expose the password.
-    Regex::new(r"(://)([^\s:/]*):(\S*)@").expect("valid regex")
-});
+/// `://user:password@`: the password is greedy up to the last '@' before whitespace; the user
+/// may contain '@' (Azure-style "admin@server" user names). Whatever precedes "://" does not
+/// matter: a missing or mangled scheme must not expose the password. `credentials-in-logs`
+/// detects with the same pattern, so that what is hidden is what is reported.
+pub const URL_PASSWORD_PATTERN: &str = r"(://)([^\s:/]*):(\S*)@";
+
+static URL_PASSWORD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(URL_PASSWORD_PATTERN).expect("valid regex"));
 
 static KEY_VALUE_SECRET: LazyLock<Regex> = LazyLock::new(|| {
     // key=value (DSNs, query strings, env dumps), "key": "value" (JSON) and password: value

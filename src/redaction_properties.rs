@@ -230,3 +230,86 @@ fn the_function_never_logs_event_payloads() {
         "a payload reached the log: {logged}"
     );
 }
+
+/// AWS Secrets Manager's `GetRandomPassword` characters: letters, digits and this punctuation
+/// (API reference, GetRandomPassword: "By default, Secrets Manager uses uppercase and lowercase
+/// letters, numbers, and the following characters in passwords"; no space unless IncludeSpace).
+const GENERATED_PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+
+/// A password as `GetRandomPassword` makes one by default: 32 characters of the full set.
+fn generated_password() -> impl Strategy<Value = String> {
+    let characters: Vec<char> = ('a'..='z')
+        .chain('A'..='Z')
+        .chain('0'..='9')
+        .chain(GENERATED_PUNCTUATION.chars())
+        .collect();
+    prop::collection::vec(prop::sample::select(characters), 32)
+        .prop_map(|characters| characters.into_iter().collect())
+}
+
+/// What `credentials-in-logs` and the redactor make of `password` in a log line carrying
+/// `postgresql://coder:PASSWORD@10.0.0.7:5432/coder`: (reported, leaked).
+fn read_as_logs(scanner: &crate::rules::logs::LogScanner, password: &str) -> (bool, bool) {
+    use crate::events::logs::LogLine;
+    use std::borrow::Cow;
+    let line = format!("connecting to postgresql://coder:{password}@10.0.0.7:5432/coder");
+    let reported = scanner
+        .scan_lines(&[LogLine {
+            id: Cow::Borrowed("1"),
+            timestamp: 1,
+            message: Cow::Owned(line.clone()),
+        }])
+        .iter()
+        .any(|m| m.rule == crate::finding::RuleId::CredentialsInLogs);
+    (reported, redact_text(&line).contains(password))
+}
+
+#[test]
+fn every_generated_password_character_at_every_position_is_hidden_and_reported() {
+    let profiles = crate::profiles::Profiles::built_in().unwrap();
+    let scanner = crate::rules::logs::LogScanner::new(&profiles, 16 * 1024).unwrap();
+    // Starts with a letter: a password of digits then `/` reads as a port and a path, which
+    // only a database scheme rules out (tested on its own below).
+    let base = "Ab3dEf7hIjK9";
+    let characters = ('a'..='z')
+        .chain('A'..='Z')
+        .chain('0'..='9')
+        .chain(GENERATED_PUNCTUATION.chars());
+    let mut failures = Vec::new();
+    for character in characters {
+        for position in 0..=base.len() {
+            let mut password = base.to_string();
+            password.insert(position, character);
+            let (reported, leaked) = read_as_logs(&scanner, &password);
+            if !reported || leaked {
+                failures.push(format!(
+                    "{password:?}: reported {reported}, leaked {leaked}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_password_of_digits_then_a_slash_in_a_database_url_is_no_port() {
+    let profiles = crate::profiles::Profiles::built_in().unwrap();
+    let scanner = crate::rules::logs::LogScanner::new(&profiles, 16 * 1024).unwrap();
+    assert_eq!(read_as_logs(&scanner, "12/Ab3dEf"), (true, false));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_generated_password_is_hidden_and_reported(
+        password in generated_password(),
+    ) {
+        static SCANNER: std::sync::LazyLock<crate::rules::logs::LogScanner> =
+            std::sync::LazyLock::new(|| {
+                let profiles = crate::profiles::Profiles::built_in().unwrap();
+                crate::rules::logs::LogScanner::new(&profiles, 16 * 1024).unwrap()
+            });
+        prop_assert_eq!(read_as_logs(&SCANNER, &password), (true, false), "{}", password);
+    }
+}

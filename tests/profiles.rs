@@ -425,25 +425,26 @@ fn every_start_up_line_is_recognised_for_its_app() {
     let profiles = Profiles::built_in().unwrap();
     let scanner = LogScanner::new(&profiles, 16 * 1024).unwrap();
     for signature in profiles.signatures() {
-        let app = &profiles.get(signature.profile).name;
-        let line = ecs_auditor::events::logs::LogLine {
-            id: "1".into(),
-            timestamp: 1,
-            message: signature.example.as_str().into(),
-        };
-        let findings = rules::logs::findings(
-            scanner.scan_lines(std::slice::from_ref(&line)),
-            &profiles,
-            &Location::default(),
-        );
-        assert!(
-            findings
-                .iter()
-                .any(|f| f.rule == signature.rule && f.app.as_deref() == Some(app.as_str())),
-            "{app}: {:?} does not raise {}",
-            signature.example,
-            signature.rule
-        );
+        for example in signature.all_examples() {
+            let app = &profiles.get(signature.profile).name;
+            let line = ecs_auditor::events::logs::LogLine {
+                id: "1".into(),
+                timestamp: 1,
+                message: example.into(),
+            };
+            let findings = rules::logs::findings(
+                scanner.scan_lines(std::slice::from_ref(&line)),
+                &profiles,
+                &Location::default(),
+            );
+            assert!(
+                findings
+                    .iter()
+                    .any(|f| f.rule == signature.rule && f.app.as_deref() == Some(app.as_str())),
+                "{app}: {example:?} does not raise {}",
+                signature.rule
+            );
+        }
     }
     // Lines of a healthy start do not.
     for healthy in [

@@ -139,6 +139,10 @@ pub struct LogSignature {
     pub profile: usize,
     pub rule: RuleId,
     pub regex: Regex,
+    /// Fields the line must also carry, one regex each (any rendering: logfmt or JSON).
+    pub fields: Vec<Regex>,
+    /// Captures a field's value as the reported path.
+    pub path_field: Option<Regex>,
     pub meaning: String,
     /// The alert's summary, when the rule's own wording does not fit the app.
     pub summary: Option<String>,
@@ -146,6 +150,30 @@ pub struct LogSignature {
     pub filter: String,
     /// A real log line the signature matches.
     pub example: String,
+    /// The same event in the app's other formats.
+    pub examples: Vec<String>,
+}
+
+impl LogSignature {
+    /// Whether a line (colour codes already removed) is this signature's event.
+    pub fn matches(&self, line: &str) -> bool {
+        self.regex.is_match(line) && self.fields.iter().all(|field| field.is_match(line))
+    }
+
+    /// Every example: the one named `example` and the other formats'.
+    pub fn all_examples(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.example.as_str()).chain(self.examples.iter().map(String::as_str))
+    }
+}
+
+/// A regex for one field of a structured log line in any rendering: `key=value`,
+/// `key="value"`, `"key":"value"` or `"key": value`, the key not part of a longer name.
+/// `value` is a regex; a `path` capture group may be in it.
+pub fn field_regex(key: &str, value: &str) -> Result<Regex, regex::Error> {
+    Regex::new(&format!(
+        r#"(?:^|[^\w.-]){}"?\s*[=:]\s*"?(?:{value})(?:$|[^\w.-])"#,
+        regex::escape(key)
+    ))
 }
 
 /// Characters a subscription filter term may use: CloudWatch's regex filter syntax allows
@@ -269,12 +297,18 @@ impl Profiles {
                 if spec.meaning.trim().is_empty() {
                     return Err(fail("meaning is empty".to_string()));
                 }
-                if !regex.is_match(&spec.example) {
-                    return Err(fail(format!(
-                        "pattern does not match its example {:?}",
-                        spec.example
-                    )));
+                let mut fields = Vec::new();
+                for (key, value) in &spec.fields {
+                    fields.push(field_regex(key, value).map_err(|error| {
+                        fail(format!("field {key}: invalid value pattern: {error}"))
+                    })?);
                 }
+                let path_field = spec
+                    .path_field
+                    .as_deref()
+                    .map(|key| field_regex(key, r#"(?P<path>[^\s"',}\]]+)"#))
+                    .transpose()
+                    .map_err(|error| fail(format!("path_field: {error}")))?;
                 if !valid_filter_term(&spec.filter) {
                     return Err(fail(format!(
                         "filter {:?} may use only letters, digits, '.' and - _ : / # = @ ; ,",
@@ -283,21 +317,32 @@ impl Profiles {
                 }
                 let filter_regex = Regex::new(&spec.filter)
                     .map_err(|error| fail(format!("invalid filter: {error}")))?;
-                if !filter_regex.is_match(&spec.example) {
-                    return Err(fail(format!(
-                        "filter {:?} does not let its example through, so CloudWatch would never deliver the line",
-                        spec.filter
-                    )));
-                }
-                signatures.push(LogSignature {
+                let signature = LogSignature {
                     profile,
                     rule,
                     regex,
+                    fields,
+                    path_field,
                     meaning: spec.meaning,
                     summary: spec.summary,
                     filter: spec.filter,
                     example: spec.example,
-                });
+                    examples: spec.examples,
+                };
+                for example in signature.all_examples() {
+                    if !signature.matches(&crate::rules::logs::without_colours(example)) {
+                        return Err(fail(format!(
+                            "pattern (and fields) do not match its example {example:?}"
+                        )));
+                    }
+                    if !filter_regex.is_match(example) {
+                        return Err(fail(format!(
+                            "filter {:?} does not let its example {example:?} through, so CloudWatch would never deliver the line",
+                            signature.filter
+                        )));
+                    }
+                }
+                signatures.push(signature);
             }
         }
         Ok(Profiles {
@@ -438,14 +483,14 @@ mod tests {
             Profiles::from_sources([("p.toml", profile("Using H2", "Using.SQLite").as_str())])
                 .unwrap_err();
         assert!(
-            error.problem.contains("does not match its example"),
+            error.problem.contains("do not match its example"),
             "{error}"
         );
         let error =
             Profiles::from_sources([("p.toml", profile("Using SQLite", "Using.H2").as_str())])
                 .unwrap_err();
         assert!(
-            error.problem.contains("does not let its example through"),
+            error.problem.contains("does not let its example") && error.problem.contains("through"),
             "{error}"
         );
         let error = Profiles::from_sources([(

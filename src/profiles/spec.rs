@@ -237,11 +237,22 @@ struct RoleSpec {
 pub(super) struct SignatureSpec {
     pub rule: String,
     pub pattern: String,
+    /// Fields the event must carry, whatever the rendering: `dbtype = "sqlite3"` matches
+    /// `dbtype=sqlite3`, `dbtype="sqlite3"` and `"dbtype":"sqlite3"`, anywhere on the line.
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, String>,
+    /// The field whose value is the path to report (`path` of Grafana's "Creating SQLite
+    /// database file"), in any rendering.
+    #[serde(default)]
+    pub path_field: Option<String>,
     pub meaning: String,
     #[serde(default)]
     pub summary: Option<String>,
     pub filter: String,
     pub example: String,
+    /// The same event in the app's other output formats (JSON, logfmt, older versions).
+    #[serde(default)]
+    pub examples: Vec<String>,
 }
 
 /// One table or a list of them in TOML.

@@ -15,13 +15,15 @@ pub const EVIDENCE_LINES: usize = 3;
 /// How many characters of a line an evidence excerpt keeps.
 const EVIDENCE_CHARS: usize = 400;
 
-/// `scheme://user:password@host`: a URL that carries a password.
-pub(super) const CREDENTIALS_PATTERN: &str =
-    r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/]+:([^\s@]+)@[^\s@/]";
+/// `://user:password@`: a URL that carries a password, read exactly as the redactor reads it
+/// (the password runs to the last `@` of the word), so that every password the redactor
+/// hides in a log line is reported.
+pub(super) const CREDENTIALS_PATTERN: &str = crate::redact::URL_PASSWORD_PATTERN;
 
 /// The subscription filter term for credentials in URLs, in CloudWatch's regex filter syntax
-/// (no negated classes, no `%`): a user, a password of the characters that syntax allows, `@`.
-const CREDENTIALS_FILTER: &str = "://[a-zA-Z0-9_.@-]+:[a-zA-Z0-9_.=/#@;,:+*-]+@";
+/// (no negated classes, no `%`, no groups): `://`, later a `:`, later an `@`. A generated
+/// password may hold any printable character, which no character class of that syntax spells.
+const CREDENTIALS_FILTER: &str = "://.*:.*@";
 
 /// The CloudWatch Logs subscription filter pattern that lets through only lines some rule can
 /// match: every profile signature's `filter` term and the credentials term, as one regex.
@@ -43,6 +45,10 @@ struct Pattern {
     /// Index into the profiles; `None` for built-in patterns (credentials).
     profile: Option<usize>,
     regex: Regex,
+    /// Fields the line must also carry (any rendering).
+    fields: Vec<Regex>,
+    /// Captures the reported path from a field.
+    path_field: Option<Regex>,
     meaning: String,
     summary: Option<String>,
 }
@@ -95,6 +101,8 @@ impl LogScanner {
                 rule: signature.rule,
                 profile: Some(signature.profile),
                 regex: signature.regex.clone(),
+                fields: signature.fields.clone(),
+                path_field: signature.path_field.clone(),
                 meaning: signature.meaning.clone(),
                 summary: signature.summary.clone(),
             })
@@ -103,6 +111,8 @@ impl LogScanner {
             rule: RuleId::CredentialsInLogs,
             profile: None,
             regex: Regex::new(CREDENTIALS_PATTERN).expect("valid regex"),
+            fields: Vec::new(),
+            path_field: None,
             meaning: "a log line contains a URL with a password".to_string(),
             summary: None,
         });
@@ -138,19 +148,23 @@ impl LogScanner {
     pub fn scan_lines(&self, lines: &[LogLine]) -> Vec<RuleMatch> {
         let mut matches: Vec<RuleMatch> = Vec::new();
         for event in lines {
-            let line = examined_part(&event.message, self.max_line_bytes);
+            let raw = examined_part(&event.message, self.max_line_bytes);
+            // Colour codes can fall inside a literal (Uptime Kuma 2 colours `[SERVER] INFO:`),
+            // so everything reads the line without them; borrowed, no copy, when it has none.
+            let uncoloured = without_colours(raw);
+            let line: &str = &uncoloured;
             if !self.prefilter.may_match(line) || !self.set.is_match(line) {
                 continue;
             }
             for index in self.set.matches(line).iter() {
                 let pattern = &self.patterns[index];
+                if !pattern.fields.iter().all(|field| field.is_match(line)) {
+                    continue;
+                }
                 let captures = pattern.regex.captures(line);
                 if pattern.rule == RuleId::CredentialsInLogs
                     && pattern.profile.is_none()
-                    && !captures
-                        .as_ref()
-                        .and_then(|c| c.get(1))
-                        .is_some_and(|password| looks_like_password(password.as_str()))
+                    && !carries_password(&pattern.regex, line)
                 {
                     continue;
                 }
@@ -183,12 +197,54 @@ impl LogScanner {
                     entry.path = captures
                         .as_ref()
                         .and_then(|c| c.name("path"))
+                        .or_else(|| {
+                            pattern
+                                .path_field
+                                .as_ref()
+                                .and_then(|field| field.captures(line))
+                                .and_then(|c| c.name("path"))
+                        })
                         .map(|path| redact::excerpt(path.as_str(), 200));
                 }
             }
         }
         matches
     }
+}
+
+/// A line without its ANSI colour and charset codes (`ESC [ ... m`, `ESC ( B`): apps that
+/// colour their output whatever the terminal (Uptime Kuma 2, Baserow, Metabase) put them into
+/// CloudWatch. Borrowed when there is none.
+pub fn without_colours(line: &str) -> std::borrow::Cow<'_, str> {
+    if !line.contains('\x1b') {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek() {
+            // CSI: parameters and intermediates, then one final byte in @..~.
+            Some('[') => {
+                chars.next();
+                for next in chars.by_ref() {
+                    if ('@'..='~').contains(&next) {
+                        break;
+                    }
+                }
+            }
+            // Character set designation: one more character.
+            Some('(' | ')') => {
+                chars.next();
+                chars.next();
+            }
+            _ => {}
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The part of a line the rules look at: without the trailing `\r\n`, at most `max` bytes,
@@ -205,17 +261,61 @@ pub fn examined_part(message: &str, max: usize) -> &str {
     &line[..end]
 }
 
-/// Rules out what the pattern catches that is not a password: a port followed by a path
-/// (`http://host:3000/a@b`) or an already masked value.
-fn looks_like_password(candidate: &str) -> bool {
-    let port_then_path = candidate
+/// Whether some `scheme://user:password@` in `line` carries a password; every URL on the line
+/// counts, not only the first (`http://host:3000/a@b` before a database URL must not hide it).
+fn carries_password(pattern: &Regex, line: &str) -> bool {
+    pattern.captures_iter(line).any(|captures| {
+        let start = captures.get(0).expect("the whole match").start();
+        let password = captures.get(3).map_or("", |m| m.as_str());
+        looks_like_password(scheme_before(line, start), password)
+    })
+}
+
+/// The URL scheme that ends at `end` (`postgresql`, `jdbc:postgresql`, `mongodb+srv`).
+fn scheme_before(line: &str, end: usize) -> &str {
+    let head = &line[..end];
+    let start = head
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || "+.-:".contains(c)))
+        .map_or(0, |i| i + 1);
+    &head[start..]
+}
+
+/// Database URL schemes: their authority always ends at the first `/` and their path is a
+/// database name, so `host:5432/db@x` is no reading of them and `user:12/ab@host` is a password.
+const DATABASE_SCHEMES: [&str; 12] = [
+    "postgres",
+    "postgresql",
+    "mysql",
+    "mariadb",
+    "mongodb",
+    "mongodb+srv",
+    "redis",
+    "rediss",
+    "amqp",
+    "amqps",
+    "sqlserver",
+    "mssql",
+];
+
+/// Rules out what the pattern catches that is not a password: nothing at all, an already
+/// masked value, or, outside database URLs, a port followed by a path (`http://host:3000/a@b`).
+/// A password may begin with `/` (generated ones do): that is no port.
+fn looks_like_password(scheme: &str, candidate: &str) -> bool {
+    let scheme = scheme
+        .rsplit(':')
+        .next()
+        .unwrap_or(scheme)
+        .to_ascii_lowercase();
+    let head = candidate
         .split_once('/')
         .map(|(head, _)| head)
-        .unwrap_or(candidate)
-        .chars()
-        .all(|c| c.is_ascii_digit());
-    let masked = candidate.chars().all(|c| c == '*' || c == 'x' || c == 'X');
-    !port_then_path && !masked
+        .unwrap_or(candidate);
+    let port_then_path = !DATABASE_SCHEMES.contains(&scheme.as_str())
+        && !head.is_empty()
+        && head.chars().all(|c| c.is_ascii_digit());
+    let masked =
+        !candidate.is_empty() && candidate.chars().all(|c| c == '*' || c == 'x' || c == 'X');
+    !candidate.is_empty() && !port_then_path && !masked
 }
 
 /// Turns scan results into findings at `location`.
@@ -416,6 +516,55 @@ mod tests {
     }
 
     #[test]
+    fn grafana_is_read_in_every_format_it_writes() {
+        // text (logfmt, 9.x), JSON (keys sorted: dbtype before msg), console on a TTY (coloured keys).
+        for lines in [
+            [
+                r#"logger=sqlstore t=2024-03-28T06:24:34.81Z level=info msg="Connecting to DB" dbtype=sqlite3"#,
+                r#"logger=sqlstore t=2024-03-28T06:24:34.81Z level=info msg="Creating SQLite database file" path=/var/lib/grafana/grafana.db"#,
+            ],
+            [
+                r#"{"dbtype":"sqlite3","level":"info","logger":"sqlstore","msg":"Connecting to DB","t":"2026-11-24T03:12:44.120+0000"}"#,
+                r#"{"level":"info","logger":"sqlstore","msg":"Creating SQLite database file","path":"/var/lib/grafana/grafana.db","t":"2026-11-24T03:12:44.121+0000"}"#,
+            ],
+            [
+                "\x1b[32mINFO \x1b[0m[03-28|06:24:34] Connecting to DB                         \x1b[32mlogger\x1b[0m=sqlstore \x1b[32mdbtype\x1b[0m=sqlite3",
+                "\x1b[32mINFO \x1b[0m[03-28|06:24:34] Creating SQLite database file            \x1b[32mlogger\x1b[0m=sqlstore \x1b[32mpath\x1b[0m=/var/lib/grafana/grafana.db",
+            ],
+        ] {
+            let findings = scan(&lines);
+            assert_eq!(findings.len(), 1, "{lines:?}");
+            assert_eq!(findings[0].rule, RuleId::EmbeddedDatabaseInUse);
+            assert_eq!(findings[0].occurrences, 2);
+            assert_eq!(
+                findings[0].facts.get("data_path").map(String::as_str),
+                Some("/var/lib/grafana/grafana.db"),
+                "{lines:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn grafana_on_postgres_or_mysql_is_quiet() {
+        let findings = scan(&[
+            r#"logger=sqlstore t=2022-08-20T15:24:28.83593716Z level=info msg="Connecting to DB" dbtype=postgres"#,
+            r#"{"dbtype":"mysql","level":"info","logger":"sqlstore","msg":"Connecting to DB","t":"2026-11-24T03:12:44.120+0000"}"#,
+            // The word sqlite3 elsewhere on the line is not the dbtype field.
+            r#"logger=sqlstore level=info msg="Connecting to DB" dbtype=postgres note=sqlite3"#,
+        ]);
+        assert_eq!(findings, vec![]);
+    }
+
+    #[test]
+    fn colour_codes_do_not_hide_a_line() {
+        assert_eq!(
+            without_colours("\x1b[32mINFO\x1b[0m \x1b(Bplain"),
+            "INFO plain"
+        );
+        assert!(matches!(without_colours("plain"), Cow::Borrowed("plain")));
+    }
+
+    #[test]
     fn five_hundred_matching_lines_make_one_finding_with_a_count() {
         let lines: Vec<String> = (0..500)
             .map(|i| format!("[warn]  coderd: connect to postgres: retrying try={i}"))
@@ -467,7 +616,9 @@ mod tests {
         // CloudWatch's regex dialect is a subset of Rust's for these characters.
         let filter = Regex::new(pattern.trim_matches('%')).unwrap();
         for signature in profiles.signatures() {
-            assert!(filter.is_match(&signature.example), "{}", signature.example);
+            for example in signature.all_examples() {
+                assert!(filter.is_match(example), "{example:?}");
+            }
         }
         assert!(filter.is_match("url=postgresql://coder:N0t-A-Real-Password@db:5432/coder"));
         assert!(

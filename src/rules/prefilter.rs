@@ -324,7 +324,7 @@ mod properties {
         let mut examples: Vec<String> = profiles
             .signatures()
             .iter()
-            .map(|s| s.example.clone())
+            .flat_map(|s| s.all_examples().map(str::to_string))
             .collect();
         examples.push("url=postgres://coder:hunter2@db:5432/coder".to_string());
         (patterns, examples)
