@@ -820,18 +820,19 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             }
         }
         let mut findings = rules::logs::findings(matches, &self.profiles, &location);
-        self.drop_persistent_embedded_databases(&mut findings, &location)
-            .await;
+        self.weigh_against_storage(&mut findings, &location).await;
         if let Some(note) = lookup_note {
             for finding in &mut findings {
                 finding.evidence.push(note.clone());
             }
         }
-        // Remember that this task ran on its embedded database, for when it stops.
+        // Remember that this task ran on its embedded database inside the task, for when it
+        // stops (on one instance's storage the data stays there: nothing to remember).
         if let Some(task_arn) = &location.task
-            && let Some(embedded) = findings
-                .iter()
-                .find(|finding| finding.rule == RuleId::EmbeddedDatabaseInUse)
+            && let Some(embedded) = findings.iter().find(|finding| {
+                finding.rule == RuleId::EmbeddedDatabaseInUse
+                    && finding.facts.get("storage").map(String::as_str) != Some("instance")
+            })
         {
             let remembered = Remembered::load(
                 &self.state,
@@ -855,20 +856,10 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         Ok(findings)
     }
 
-    /// An embedded database on EFS survives the task: its start-up line is no alarm. When the
-    /// task definition cannot be read, the finding stays (we do not pass what we cannot see).
-    async fn drop_persistent_embedded_databases(
-        &self,
-        findings: &mut Vec<Finding>,
-        location: &Location,
-    ) {
-        let about_storage = |finding: &Finding| {
-            matches!(
-                finding.rule,
-                RuleId::EmbeddedDatabaseInUse | RuleId::EphemeralDataDirectory
-            )
-        };
-        if !findings.iter().any(about_storage) {
+    /// An embedded database on EFS survives the task: its start-up line is no alarm; on one
+    /// instance's storage it is weighed as such (see [`rules::logs::weigh_against_storage`]).
+    async fn weigh_against_storage(&self, findings: &mut Vec<Finding>, location: &Location) {
+        if !findings.iter().any(rules::logs::about_storage) {
             return;
         }
         let (Some(definition_arn), Some(container)) =
@@ -879,12 +870,12 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         let Ok(definition) = self.inventory.task_definition(definition_arn).await else {
             return;
         };
-        if rules::configuration::data_directory_persists(&definition, container, &self.profiles)
-            == Some(true)
-        {
+        let storage =
+            rules::configuration::data_directory_storage(&definition, container, &self.profiles);
+        if storage == Some(rules::configuration::DataStorage::Persistent) {
             tracing::info!(container = %container, "embedded database on persistent storage: not alerted");
-            findings.retain(|finding| !about_storage(finding));
         }
+        rules::logs::weigh_against_storage(findings, storage.as_ref());
     }
 
     /// Every service of the clusters, as it stands now: configuration, endpoint, recent logs.
@@ -1024,19 +1015,15 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             };
             let mut log_findings =
                 rules::logs::findings(self.scanner.scan(&batch), &self.profiles, &location);
-            if rules::configuration::data_directory_persists(
-                &definition,
-                &container.name,
-                &self.profiles,
-            ) == Some(true)
-            {
-                log_findings.retain(|finding| {
-                    !matches!(
-                        finding.rule,
-                        RuleId::EmbeddedDatabaseInUse | RuleId::EphemeralDataDirectory
-                    )
-                });
-            }
+            rules::logs::weigh_against_storage(
+                &mut log_findings,
+                rules::configuration::data_directory_storage(
+                    &definition,
+                    &container.name,
+                    &self.profiles,
+                )
+                .as_ref(),
+            );
             findings.extend(log_findings);
         }
         findings
@@ -1598,6 +1585,61 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(report.findings, vec![]);
+    }
+
+    #[tokio::test]
+    async fn an_embedded_database_on_an_instance_host_path_is_medium_and_no_data_lost() {
+        // EC2, the data directory on a host path: the data stays on that instance when the
+        // task stops (AWS, "Bind mounts": host paths persist after the task stops on EC2).
+        let mut inventory = seed_inventory();
+        let definition = inventory.task_definitions.get_mut(TD_ARN).unwrap();
+        definition.container_definitions[0].mount_points = vec![crate::context::MountPoint {
+            source_volume: "data".to_string(),
+            container_path: "/home/coder".to_string(),
+            read_only: None,
+        }];
+        definition.volumes = vec![
+            serde_json::from_value(serde_json::json!({
+                "name": "data", "host": {"sourcePath": "/srv/coder"}
+            }))
+            .unwrap(),
+        ];
+        let auditor = auditor(inventory, RecordingSink::default(), Config::default());
+        let report = auditor
+            .process(
+                logs_event(&["Using built-in PostgreSQL (/home/coder/.config/coderv2/postgres)"])
+                    .as_bytes(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+        let finding = &report.findings[0];
+        assert_eq!(finding.rule, RuleId::EmbeddedDatabaseInUse);
+        assert_eq!(finding.severity, Severity::Medium);
+        assert!(
+            finding.summary.contains("stays on this EC2 instance"),
+            "{}",
+            finding.summary
+        );
+        assert!(
+            finding
+                .evidence
+                .iter()
+                .any(|line| line.contains("a task placed on another instance starts empty"))
+        );
+        let stopped = running_event("STOPPED").replace(
+            r#""version":2"#,
+            r#""version":3,"startedAt":"2026-11-24T03:12:40Z","stoppedAt":"2026-11-24T05:12:40Z","stopCode":"ServiceSchedulerInitiated","stoppedReason":"Scaling activity initiated by (deployment ecs-svc/1)""#,
+        );
+        let report = auditor.process(stopped.as_bytes()).await.unwrap();
+        assert!(
+            report
+                .findings
+                .iter()
+                .all(|f| f.rule != RuleId::DataLostOnStop),
+            "{:?}",
+            report.findings
+        );
     }
 
     #[tokio::test]

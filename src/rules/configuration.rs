@@ -610,14 +610,26 @@ pub fn audit_incomplete(task: &TaskContext) -> Vec<Finding> {
         .collect()
 }
 
-/// Whether a container's app keeps its data directory on a persistent volume (EFS, FSx, a
-/// driver-managed Docker volume). An embedded database there survives the task, so its log
-/// line is no alarm. `None` when the container is unknown or not a profiled app.
-pub fn data_directory_persists(
+/// Where a profiled app keeps its data directory, by the storage's documented lifetime
+/// (AWS, "Storage options for Amazon ECS tasks": bind mounts on Fargate live with the task; on
+/// EC2 a host path or local Docker volume stays on the instance; EFS and FSx outlive both).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DataStorage {
+    /// EFS, FSx or a driver-managed Docker volume: outlives the task, on any host.
+    Persistent,
+    /// A host path or local Docker volume: outlives the task on that EC2 instance only.
+    Instance { mount: String },
+    /// The task's own storage: gone when the task stops.
+    Task,
+}
+
+/// Where a container's app keeps its data directory. `None` when the container is unknown,
+/// not a profiled app, or the app's data directory is not known.
+pub fn data_directory_storage(
     definition: &TaskDefinition,
     container_name: &str,
     profiles: &crate::profiles::Profiles,
-) -> Option<bool> {
+) -> Option<DataStorage> {
     let container = definition
         .container_definitions
         .iter()
@@ -626,8 +638,14 @@ pub fn data_directory_persists(
     let profile = profiles.recognise(&container.image, &names)?;
     let task = TaskContext::default();
     let app = AppContainer::new(&task, definition, container, profile);
-    app.data_directory()?;
-    Some(app.persistent_data_mount().is_some())
+    let directory = app.data_directory()?;
+    Some(if app.persistent_data_mount().is_some() {
+        DataStorage::Persistent
+    } else if let Some(mount) = app.instance_mount_over(&directory) {
+        DataStorage::Instance { mount }
+    } else {
+        DataStorage::Task
+    })
 }
 
 /// All configuration rules for one task.

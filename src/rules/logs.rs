@@ -2,6 +2,7 @@
 //! credentials pattern, then findings aggregated per rule (500 matching lines make one finding
 //! with a count and the first evidence).
 
+use super::configuration::DataStorage;
 use super::prefilter::Prefilter;
 use super::remedy;
 use crate::events::logs::{LogBatch, LogLine};
@@ -386,6 +387,46 @@ pub fn findings(matches: Vec<RuleMatch>, profiles: &Profiles, location: &Locatio
             finding
         })
         .collect()
+}
+
+/// Whether a log finding says the app's data lives where it may be lost.
+pub fn about_storage(finding: &Finding) -> bool {
+    matches!(
+        finding.rule,
+        RuleId::EmbeddedDatabaseInUse | RuleId::EphemeralDataDirectory
+    )
+}
+
+/// Log findings about an embedded database weighed against where the app's data lives: on
+/// persistent storage they are no alarm and are dropped; on one EC2 instance's storage the data
+/// outlives the task there, so they are medium and say where the data stays (fact
+/// `storage=instance`, which keeps the task out of `data-lost-on-stop`). Unknown storage
+/// (`None`: the task definition could not be read, or the app's data directory is unknown)
+/// leaves them as they are: we do not pass what we cannot see.
+pub fn weigh_against_storage(findings: &mut Vec<Finding>, storage: Option<&DataStorage>) {
+    match storage {
+        Some(DataStorage::Persistent) => findings.retain(|finding| !about_storage(finding)),
+        Some(DataStorage::Instance { mount }) => {
+            for finding in findings.iter_mut().filter(|finding| about_storage(finding)) {
+                let app = finding.app.clone().unwrap_or_else(|| "The app".to_string());
+                finding.severity = Severity::Medium;
+                finding.summary = format!(
+                    "{}; its data stays on this EC2 instance ({mount})",
+                    finding.summary
+                );
+                finding.evidence.push(format!(
+                    "the data directory is on {mount}, which outlives the task on that instance only: a task placed on another instance starts empty"
+                ));
+                finding
+                    .facts
+                    .insert("storage".to_string(), "instance".to_string());
+                finding.fix = vec![format!(
+                    "Keep {app}'s data on Amazon EFS (or an external database) so that any instance can run the task; or pin the task to this instance with a placement constraint and back the directory up."
+                )];
+            }
+        }
+        Some(DataStorage::Task) | None => {}
+    }
 }
 
 /// `audit-incomplete` for a batch with more lines than `MAX_LOG_EVENTS`: the lines past the
