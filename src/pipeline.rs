@@ -729,7 +729,12 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                     task_id: Some(stream.task_id.to_string()),
                     ..Default::default()
                 },
-                None => LogSource::default(),
+                // A stream named by the task id alone (FireLens `log_stream_name
+                // $(ecs_task_id)` with `log_key log`): the task, without its container.
+                None => LogSource {
+                    task_id: firelens::stream_task_id(&batch.log_stream).map(str::to_string),
+                    ..Default::default()
+                },
             };
             findings.extend(self.audit_lines(batch, examined, source, now).await?);
         }

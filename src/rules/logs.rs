@@ -321,11 +321,29 @@ fn looks_like_password(scheme: &str, candidate: &str) -> bool {
 
 /// Turns scan results into findings at `location`.
 pub fn findings(matches: Vec<RuleMatch>, profiles: &Profiles, location: &Location) -> Vec<Finding> {
+    // An app whose lines show its embedded database is not failing to reach an external one.
+    let embedded: Vec<Option<usize>> = matches
+        .iter()
+        .filter(|m| m.rule == RuleId::EmbeddedDatabaseInUse)
+        .map(|m| m.profile)
+        .collect();
     matches
         .into_iter()
         .map(|m| {
             let profile = m.profile.map(|index| profiles.get(index));
             let (severity, summary, fix) = match (m.rule, profile) {
+                (RuleId::DatabaseConnectionFailing, Some(profile))
+                    if embedded.contains(&m.profile) =>
+                {
+                    (
+                        Severity::High,
+                        format!(
+                            "{} cannot open its {}",
+                            profile.name, profile.facts.embedded_database
+                        ),
+                        remedy::embedded_database_in_use(profile, m.path.as_deref()),
+                    )
+                }
                 (RuleId::EmbeddedDatabaseInUse, Some(profile)) => (
                     Severity::Critical,
                     format!(

@@ -122,8 +122,11 @@ impl FailureClass {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FailedStart {
     pub class: FailureClass,
-    /// `stoppedReason`, or a container's `reason` when that is where the words are.
+    /// `stoppedReason`, or a container's `reason` when the task has none.
     pub reason: String,
+    /// Containers' own `reason`s that say more than `reason` (on EC2 the task's reason is often
+    /// the generic "Essential container in task exited" and the pull error is the container's).
+    pub container_reasons: Vec<(String, String)>,
     /// The essential container that exited, and its exit code.
     pub exited: Option<(String, Option<i64>)>,
 }
@@ -148,16 +151,21 @@ pub fn failed_start(stop: &StopFacts) -> Option<FailedStart> {
     if !never_ran && !exited_early {
         return None;
     }
-    let container_reason = stop
+    let mut container_reasons: Vec<(String, String)> = stop
         .containers
         .iter()
-        .find_map(|container| container.reason.as_deref());
-    let reason = stop
-        .stopped_reason
-        .clone()
-        .or(container_reason.map(str::to_string))
-        .unwrap_or_else(|| format!("stopCode {code}"));
-    let words = format!("{} {}", reason, container_reason.unwrap_or_default());
+        .filter_map(|container| Some((container.name.clone(), container.reason.clone()?)))
+        .collect();
+    let reason = match &stop.stopped_reason {
+        Some(reason) => reason.clone(),
+        None if !container_reasons.is_empty() => container_reasons.remove(0).1,
+        None => format!("stopCode {code}"),
+    };
+    container_reasons.retain(|(_, said)| *said != reason);
+    let words = std::iter::once(reason.as_str())
+        .chain(container_reasons.iter().map(|(_, said)| said.as_str()))
+        .collect::<Vec<_>>()
+        .join(" ");
     let exited = stop
         .containers
         .iter()
@@ -166,55 +174,82 @@ pub fn failed_start(stop: &StopFacts) -> Option<FailedStart> {
     Some(FailedStart {
         class: classify(&words, exited_early),
         reason,
+        container_reasons,
         exited,
     })
 }
 
-/// The class of a failure from ECS's words.
+/// The class of a failure from ECS's words. Which store ECS was reading is told by the agent's
+/// own phrases ("unable to retrieve secret from asm", "... secrets from ssm", "unable to
+/// retrieve ecr registry auth", EC2's "Fetching secret data from SSM Parameter Store"), never
+/// by the "unable to pull secrets or registry auth" every ResourceInitializationError starts
+/// with. A reason cut short (consoles end it with "...") is classed by what it still says;
+/// one that names no cause is `Other`, quoted, rather than a guess.
 pub fn classify(words: &str, exited_early: bool) -> FailureClass {
     let text = words.to_ascii_lowercase();
     let has = |needles: &[&str]| needles.iter().any(|needle| text.contains(needle));
     let secrets = has(&[
-        "asm",
+        "from asm",
+        "asm fetching",
         "secrets manager",
         "secretsmanager",
-        "retrieve secret",
     ]);
-    let parameters = has(&["ssm", "parameter store", "ssm parameters"]);
+    let parameters = has(&[
+        "from ssm",
+        "ssm parameter",
+        "parameter store",
+        "ssm:getparameter",
+        ":parameter/",
+    ]);
+    let registry = has(&[
+        "ecr registry auth",
+        "api.ecr",
+        ".dkr.ecr",
+        "cannotpullcontainer",
+        "pull image",
+        "pulling image",
+        "image manifest",
+        "inspect image",
+        "ref pull",
+        "failed to resolve ref",
+        "pull access denied",
+        "toomanyrequests",
+    ]);
     let network = has(&[
         "i/o timeout",
-        "context deadline exceeded",
+        "context deadline",
+        "request context canceled",
+        "requestcanceled",
+        "send request failed",
         "connection timed out",
         "dial tcp",
         "no such host",
         "connection refused",
         "network is unreachable",
     ]);
+    let denied = has(&[
+        "accessdenied",
+        "access denied",
+        "not authorized",
+        "not allowed",
+    ]);
     if has(&["efs", "mount.nfs", "nfs4"]) && !secrets && !parameters {
         return FailureClass::EfsMount;
     }
-    if has(&["did not contain json key", "invalid character", "json key"]) && secrets {
+    if secrets && has(&["did not contain json key", "invalid character", "json key"]) {
         return FailureClass::JsonKeyNotFound;
     }
-    if (secrets || parameters)
-        && has(&["kms", "decrypt"])
-        && has(&[
-            "accessdenied",
-            "not allowed",
-            "not authorized",
-            "kms.accessdenied",
-        ])
-    {
+    if (secrets || parameters) && has(&["kms"]) && denied {
         return FailureClass::KmsDenied;
     }
-    if (secrets || parameters) && network {
+    if (secrets || parameters || registry) && network {
         return FailureClass::NoNetworkPath;
     }
-    if secrets && has(&["accessdenied", "not authorized", "access denied"]) {
-        return FailureClass::SecretAccessDenied;
-    }
-    if parameters && has(&["accessdenied", "not authorized", "access denied"]) {
+    if parameters && !secrets && denied {
         return FailureClass::ParameterAccessDenied;
+    }
+    if secrets && denied {
+        return FailureClass::SecretAccessDenied;
     }
     if (secrets || parameters)
         && has(&[
@@ -228,23 +263,13 @@ pub fn classify(words: &str, exited_early: bool) -> FailureClass {
     {
         return FailureClass::SecretNotFound;
     }
-    if has(&[
-        "cannotpullcontainer",
-        "pull image",
-        "pulling image",
-        "image manifest",
-        "failed to resolve ref",
-        "pull access denied",
-        "toomanyrequests",
-        "ecr",
-    ]) {
-        return if network {
-            FailureClass::NoNetworkPath
-        } else {
-            FailureClass::ImagePull
-        };
+    if registry {
+        return FailureClass::ImagePull;
     }
-    if exited_early || has(&["essential container in task exited"]) {
+    // CannotStartContainerError: the container never ran, so it did not "exit at start".
+    if !has(&["cannotstartcontainer"])
+        && (exited_early || has(&["essential container in task exited"]))
+    {
         return FailureClass::EssentialContainerExited;
     }
     FailureClass::Other
@@ -288,6 +313,12 @@ pub fn finding(
         "stoppedReason: {}",
         redact::excerpt(&failure.reason, 600)
     )];
+    for (container, said) in &failure.container_reasons {
+        finding.evidence.push(format!(
+            "container {container}: {}",
+            redact::excerpt(said, 600)
+        ));
+    }
     if let Some((container, code)) = &failure.exited {
         finding.evidence.push(format!(
             "container {container} exited{}",
@@ -365,6 +396,12 @@ fn concerns_the_data(
             }
             FailureClass::EfsMount => {
                 let directory = app.data_directory()?;
+                // When ECS names the file system (`fs-...` in the mount error), it must be the
+                // one holding the data directory.
+                let named = failure
+                    .reason
+                    .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+                    .find(|word| word.starts_with("fs-") && word.len() > 3);
                 let on_efs = definition.mounts_of(container).into_iter().any(|mount| {
                     definition
                         .volume(&mount.source_volume)
@@ -374,6 +411,12 @@ fn concerns_the_data(
                                     &mount.container_path,
                                     &directory,
                                 )
+                                && named.is_none_or(|id| {
+                                    volume
+                                        .efs_volume_configuration
+                                        .as_ref()
+                                        .is_none_or(|efs| efs.file_system_id == id)
+                                })
                         })
                 });
                 if on_efs {
@@ -441,10 +484,68 @@ mod tests {
                 FailureClass::EssentialContainerExited,
             ),
             ("Something new", FailureClass::Other),
+            // Cut short by a console: "context deadli..." still says no network path, and
+            // "secrets" in the generic prefix is no ECR ("s-ecr-ets").
+            (
+                "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 5 time(s): RequestCanceled: request context canceled caused by: context deadli...",
+                FailureClass::NoNetworkPath,
+            ),
+            // SSM, though "retrieve secrets" is in the text.
+            (
+                "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 1 time(s): AccessDeniedException: User: arn:aws:sts::1:assumed-role/exec/x is",
+                FailureClass::ParameterAccessDenied,
+            ),
+            // Names no cause: quoted as other, not guessed.
+            (
+                "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to get registry auth from asm: service call has been retried 5 time(s): asm fetching secret from the service for ...",
+                FailureClass::Other,
+            ),
+            (
+                "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed caused by: Post \"https://api.ecr.us-east-1.amazonaws.com/\"",
+                FailureClass::NoNetworkPath,
+            ),
+            (
+                "Essential container in task exited CannotStartContainerError: ResourceInitializationError: failed to create new container runtime task: OCI runtime create failed: exec: \"/opt/sonarqube/bin/run.sh\": stat /opt/sonarqube/bin/run.sh: no such file or directory",
+                FailureClass::Other,
+            ),
         ];
         for (words, class) in cases {
             assert_eq!(classify(words, false), class, "{words}");
         }
+    }
+
+    #[test]
+    fn a_container_reason_that_says_more_is_read_and_shown() {
+        // EC2: the task's reason is generic, the pull error is the container's.
+        let stop = StopFacts {
+            stop_code: Some("EssentialContainerExited".to_string()),
+            stopped_reason: Some("Essential container in task exited".to_string()),
+            containers: vec![crate::context::StoppedContainer {
+                name: "app".to_string(),
+                reason: Some("CannotPullContainerError: Error response from daemon: pull access denied for 123456789012.dkr.ecr.us-east-1.amazonaws.com/foo/app, repository does not exist or may require 'docker login'".to_string()),
+                exit_code: None,
+            }],
+            ..Default::default()
+        };
+        let failure = failed_start(&stop).unwrap();
+        assert_eq!(failure.class, FailureClass::ImagePull);
+        let task = TaskContext {
+            task_arn:
+                "arn:aws:ecs:us-east-1:123456789012:task/apps/0123456789abcdef0123456789abcdef"
+                    .to_string(),
+            stop: Some(stop),
+            ..Default::default()
+        };
+        let finding = finding(&task, &failure, &Profiles::built_in().unwrap(), 1);
+        assert_eq!(
+            finding.evidence[0],
+            "stoppedReason: Essential container in task exited"
+        );
+        assert!(
+            finding.evidence[1].starts_with("container app: CannotPullContainerError"),
+            "{:?}",
+            finding.evidence
+        );
     }
 
     #[test]
