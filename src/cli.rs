@@ -177,12 +177,20 @@ fn loaded_profiles() -> Result<crate::profiles::Profiles, String> {
 /// The pattern for template.yaml's LogFilterPattern, from the shipped profiles plus
 /// PROFILES_FILE: a new app's log lines reach the function only if the pattern names them.
 fn print_filter_pattern() -> ExitCode {
+    use crate::rules::logs::{MAX_FILTER_PATTERN_CHARS, subscription_filter_pattern};
     match loaded_profiles() {
         Ok(profiles) => {
-            println!(
-                "{}",
-                crate::rules::logs::subscription_filter_pattern(&profiles)
-            );
+            let pattern = subscription_filter_pattern(&profiles);
+            let length = pattern.chars().count();
+            if length > MAX_FILTER_PATTERN_CHARS {
+                eprintln!(
+                    "error: the pattern is {length} characters and CloudWatch Logs accepts at most {MAX_FILTER_PATTERN_CHARS}: \
+                     give PROFILES_FILE's signatures shorter `filter` terms (any part of the line the pattern needs will do), \
+                     or set LogFilterPattern to \"\" to deliver every line"
+                );
+                return ExitCode::FAILURE;
+            }
+            println!("{pattern}");
             ExitCode::SUCCESS
         }
         Err(error) => fail(error),

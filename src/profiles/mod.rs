@@ -166,6 +166,22 @@ impl LogSignature {
     }
 }
 
+/// A top-level alternative of a signature's pattern (`a|b`) that none of its examples matches.
+fn untested_alternative(signature: &LogSignature) -> Option<String> {
+    let hir = regex_syntax::parse(signature.regex.as_str()).ok()?;
+    let regex_syntax::hir::HirKind::Alternation(branches) = hir.kind() else {
+        return None;
+    };
+    branches.iter().map(ToString::to_string).find(|branch| {
+        let Ok(branch_regex) = Regex::new(branch) else {
+            return false;
+        };
+        !signature
+            .all_examples()
+            .any(|example| branch_regex.is_match(&crate::rules::logs::without_colours(example)))
+    })
+}
+
 /// A regex for one field of a structured log line in any rendering: `key=value`,
 /// `key="value"`, `"key":"value"` or `"key": value`, the key not part of a longer name.
 /// `value` is a regex; a `path` capture group may be in it.
@@ -329,6 +345,12 @@ impl Profiles {
                     example: spec.example,
                     examples: spec.examples,
                 };
+                // Each alternative of the pattern needs an example, or its filter is untested.
+                if let Some(alternative) = untested_alternative(&signature) {
+                    return Err(fail(format!(
+                        "no example exercises the alternative {alternative:?} of the pattern; add one (its filter must let it through)"
+                    )));
+                }
                 for example in signature.all_examples() {
                     if !signature.matches(&crate::rules::logs::without_colours(example)) {
                         return Err(fail(format!(
@@ -499,6 +521,16 @@ mod tests {
         )])
         .unwrap_err();
         assert!(error.problem.contains("may use only"), "{error}");
+        // An alternative no example exercises would never be checked against the filter.
+        let error = Profiles::from_sources([(
+            "p.toml",
+            profile("Using SQLite|Running on H2", "Using.SQLite").as_str(),
+        )])
+        .unwrap_err();
+        assert!(
+            error.problem.contains("alternative") && error.problem.contains("Running on H2"),
+            "{error}"
+        );
     }
 
     #[test]

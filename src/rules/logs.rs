@@ -30,14 +30,47 @@ const CREDENTIALS_FILTER: &str = "://.*:.*@";
 /// match: every profile signature's `filter` term and the credentials term, as one regex.
 /// `template.yaml`'s default `LogFilterPattern` is this value (a test keeps them equal).
 pub fn subscription_filter_pattern(profiles: &Profiles) -> String {
+    let filters: Vec<&str> = profiles
+        .signatures()
+        .iter()
+        .map(|signature| signature.filter.as_str())
+        .collect();
     let mut terms: Vec<&str> = Vec::new();
-    for signature in profiles.signatures() {
-        if !terms.contains(&signature.filter.as_str()) {
-            terms.push(&signature.filter);
+    for (index, term) in filters.iter().enumerate() {
+        // A term another one already lets through adds nothing but length.
+        let covered = filters.iter().enumerate().any(|(other_index, other)| {
+            other_index != index
+                && covers(other, term)
+                && (!covers(term, other) || other_index < index)
+        });
+        if !covered && !terms.contains(term) {
+            terms.push(term);
         }
     }
     terms.push(CREDENTIALS_FILTER);
     format!("%{}%", terms.join("|"))
+}
+
+/// CloudWatch Logs' limit on a subscription filter pattern, in characters (API reference,
+/// PutSubscriptionFilter: filterPattern "Maximum length of 1024").
+pub const MAX_FILTER_PATTERN_CHARS: usize = 1024;
+
+/// Whether every line the filter term `narrow` lets through, `wide` lets through too. Decided
+/// only for plain terms (letters, digits, the allowed symbols and `.` for any character):
+/// `wide` must occur in `narrow` with each of its `.` over any character of `narrow` and each
+/// other character over the same one.
+fn covers(wide: &str, narrow: &str) -> bool {
+    let plain = |term: &str| {
+        term.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".:_#=@/;,-".contains(c))
+    };
+    if !plain(wide) || !plain(narrow) || wide.len() > narrow.len() {
+        return false;
+    }
+    let (wide, narrow) = (wide.as_bytes(), narrow.as_bytes());
+    narrow
+        .windows(wide.len())
+        .any(|window| window.iter().zip(wide).all(|(n, w)| *w == b'.' || (n == w)))
 }
 
 #[derive(Clone, Debug)]
@@ -692,6 +725,31 @@ mod tests {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || ":_#=@/;,-.%|[]+*".contains(c)),
             "{pattern}"
+        );
+    }
+
+    #[test]
+    fn the_filter_pattern_fits_cloudwatch_and_drops_terms_another_covers() {
+        let profiles = Profiles::built_in().unwrap();
+        let pattern = subscription_filter_pattern(&profiles);
+        assert!(
+            pattern.chars().count() <= MAX_FILTER_PATTERN_CHARS,
+            "{} characters",
+            pattern.len()
+        );
+        assert!(covers("connect.to.database", "Can.not.connect.to.database"));
+        assert!(!covers("connect.to.database", "connect.to.the.database"));
+        // A literal never covers a wildcard: `.` may be any character.
+        assert!(!covers("a-b", "a.b"));
+        // Terms with operators are not decided.
+        assert!(!covers("a", "a|b"));
+        let two = "[[profile]]\nid = \"acme\"\nname = \"Acme\"\nimages = [\"acme/acme\"]\nembedded_database = \"SQLite\"\n\
+            [[profile.log_signature]]\nrule = \"embedded-database-in-use\"\npattern = 'Using SQLite'\nmeaning = \"m\"\nfilter = 'Using.SQLite'\nexample = 'Using SQLite'\n\
+            [[profile.log_signature]]\nrule = \"embedded-database-in-use\"\npattern = 'SQLite'\nmeaning = \"m\"\nfilter = 'SQLite'\nexample = 'SQLite'\n";
+        let profiles = Profiles::from_sources([("p.toml", two)]).unwrap();
+        assert_eq!(
+            subscription_filter_pattern(&profiles),
+            format!("%SQLite|{CREDENTIALS_FILTER}%")
         );
     }
 
