@@ -1593,6 +1593,53 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_task_that_cannot_fetch_the_database_secret_is_critical_and_a_loop_is_counted() {
+        let mut inventory = seed_inventory();
+        let definition = inventory.task_definitions.get_mut(TD_ARN).unwrap();
+        definition.container_definitions[0].secrets[0].name = "CODER_PG_CONNECTION_URL".to_string();
+        let auditor = auditor(inventory, RecordingSink::default(), Config::default());
+        let sample = include_str!("../events/task-stopped-failed-to-start.json").replace(
+            "arn:aws:ecs:us-east-1:123456789012:task-definition/coder:2",
+            TD_ARN,
+        );
+        let report = auditor.process(sample.as_bytes()).await.unwrap();
+        assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+        let finding = &report.findings[0];
+        assert_eq!(finding.rule, RuleId::TaskFailedToStart);
+        assert_eq!(finding.severity, Severity::Critical);
+        assert_eq!(
+            finding.facts.get("class").map(String::as_str),
+            Some("no-network-path")
+        );
+        assert!(
+            finding
+                .evidence
+                .iter()
+                .any(|line| line.contains("database setting CODER_PG_CONNECTION_URL")),
+            "{:?}",
+            finding.evidence
+        );
+        // ECS replaces the task and it fails the same way: one more in the count.
+        let again = sample
+            .replace(
+                "7e1f0a2b3c4d5e6f708192a3b4c5d6e7",
+                "8f2a1b3c4d5e6f708192a3b4c5d6e7f8",
+            )
+            .replace(
+                "5c0d9e8f-1a2b-4c3d-8e4f-5a6b7c8d9e0f",
+                "6d1e0f9a-2b3c-4d5e-9f0a-6b7c8d9e0f1a",
+            );
+        let report = auditor.process(again.as_bytes()).await.unwrap();
+        assert_eq!(report.findings[0].occurrences, 2);
+        assert!(
+            report.findings[0]
+                .evidence
+                .iter()
+                .any(|line| line.starts_with("2 tasks of this service failed to start"))
+        );
+    }
+
+    #[tokio::test]
     async fn an_embedded_database_on_an_instance_host_path_is_medium_and_no_data_lost() {
         // EC2, the data directory on a host path: the data stays on that instance when the
         // task stops (AWS, "Bind mounts": host paths persist after the task stops on EC2).

@@ -16,7 +16,7 @@ pub const CATALOG: [RuleInfo; 16] = [
     RuleInfo {
         id: RuleId::EmbeddedDatabaseInUse,
         severity: Severity::Critical,
-        fires_when: "the app's log shows it started (or tried to start) its embedded database",
+        fires_when: "the app's log shows it started (or tried to start) its embedded database, in any format the app writes; medium when its data directory is on one EC2 instance's storage, none on EFS",
         why: "The embedded database lives in the container's storage. On ECS that storage belongs to \
               the task: the next deployment, scale-in, health-check replacement or host retirement \
               starts a new task with an empty database, and every user, workspace and setting is gone.",
@@ -91,7 +91,7 @@ pub const CATALOG: [RuleInfo; 16] = [
     RuleInfo {
         id: RuleId::CredentialsInLogs,
         severity: Severity::High,
-        fires_when: "a log line holds a URL with a password in it",
+        fires_when: "a log line holds a URL with a password in it (scheme://user:password@), read as the redactor reads it, so that every password it hides is reported",
         why: "Everyone with read access to the log group can read the password, and it stays in the \
               log group for its whole retention period.",
     },
@@ -113,7 +113,7 @@ pub const CATALOG: [RuleInfo; 16] = [
     RuleInfo {
         id: RuleId::DataLostOnStop,
         severity: Severity::Critical,
-        fires_when: "a task stopped whose data lived in the container (its task definition had ephemeral-data-directory, or its log showed embedded-database-in-use)",
+        fires_when: "a task that ran stopped, and its data lived in the container (its task definition had ephemeral-data-directory, or its log showed embedded-database-in-use); never for a task that never ran, nor for data on EFS or on one instance's storage",
         why: "The task's storage is deleted when it stops: whatever the app stored there (users, \
               workspaces, settings) is gone, and a replacement task starts empty.",
     },
