@@ -1137,6 +1137,29 @@ mod tests {
         FakeInventory::coder_service(definition)
     }
 
+    /// The seed's inventory with Coder's home directory on a volume (`volume` without its name).
+    fn seed_with_home_on(volume: serde_json::Value) -> FakeInventory {
+        let mut inventory = seed_inventory();
+        let definition = inventory.task_definitions.get_mut(TD_ARN).unwrap();
+        definition.container_definitions[0].mount_points = vec![crate::context::MountPoint {
+            source_volume: "data".to_string(),
+            container_path: "/home/coder".to_string(),
+            read_only: None,
+        }];
+        let mut volume = volume;
+        volume["name"] = "data".into();
+        definition.volumes = vec![serde_json::from_value(volume).unwrap()];
+        inventory
+    }
+
+    /// The seed task, after two hours of running, stopped by a deployment.
+    fn stopped_by_deployment() -> String {
+        running_event("STOPPED").replace(
+            r#""version":2"#,
+            r#""version":3,"startedAt":"2026-11-24T03:12:40Z","stoppedAt":"2026-11-24T05:12:40Z","stopCode":"ServiceSchedulerInitiated","stoppedReason":"Scaling activity initiated by (deployment ecs-svc/1)""#,
+        )
+    }
+
     fn auditor(
         inventory: FakeInventory,
         sink: RecordingSink,
@@ -1390,10 +1413,7 @@ mod tests {
         assert_eq!(finding.location.service.as_deref(), Some("coder-service"));
         assert_eq!(finding.location.container.as_deref(), Some("coder"));
         // Its stop is data lost, from what its log showed.
-        let stopped = running_event("STOPPED").replace(
-            r#""version":2"#,
-            r#""version":3,"startedAt":"2026-11-24T03:12:40Z","stoppedAt":"2026-11-24T05:12:40Z","stopCode":"ServiceSchedulerInitiated","stoppedReason":"Scaling activity initiated by (deployment ecs-svc/1)""#,
-        );
+        let stopped = stopped_by_deployment();
         let report = auditor.process(stopped.as_bytes()).await.unwrap();
         let lost = report
             .findings
@@ -1568,20 +1588,13 @@ mod tests {
 
     #[tokio::test]
     async fn an_embedded_database_on_efs_is_no_alarm() {
-        let mut inventory = seed_inventory();
-        let definition = inventory.task_definitions.get_mut(TD_ARN).unwrap();
-        definition.container_definitions[0].mount_points = vec![crate::context::MountPoint {
-            source_volume: "data".to_string(),
-            container_path: "/home/coder".to_string(),
-            read_only: None,
-        }];
-        definition.volumes = vec![
-            serde_json::from_value(serde_json::json!({
-                "name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}
-            }))
-            .unwrap(),
-        ];
-        let auditor = auditor(inventory, RecordingSink::default(), Config::default());
+        let auditor = auditor(
+            seed_with_home_on(
+                serde_json::json!({"efsVolumeConfiguration": {"fileSystemId": "fs-1"}}),
+            ),
+            RecordingSink::default(),
+            Config::default(),
+        );
         let report = auditor
             .process(
                 logs_event(&["Using built-in PostgreSQL (/home/coder/.config/coderv2/postgres)"])
@@ -1643,20 +1656,11 @@ mod tests {
     async fn an_embedded_database_on_an_instance_host_path_is_medium_and_no_data_lost() {
         // EC2, the data directory on a host path: the data stays on that instance when the
         // task stops (AWS, "Bind mounts": host paths persist after the task stops on EC2).
-        let mut inventory = seed_inventory();
-        let definition = inventory.task_definitions.get_mut(TD_ARN).unwrap();
-        definition.container_definitions[0].mount_points = vec![crate::context::MountPoint {
-            source_volume: "data".to_string(),
-            container_path: "/home/coder".to_string(),
-            read_only: None,
-        }];
-        definition.volumes = vec![
-            serde_json::from_value(serde_json::json!({
-                "name": "data", "host": {"sourcePath": "/srv/coder"}
-            }))
-            .unwrap(),
-        ];
-        let auditor = auditor(inventory, RecordingSink::default(), Config::default());
+        let auditor = auditor(
+            seed_with_home_on(serde_json::json!({"host": {"sourcePath": "/srv/coder"}})),
+            RecordingSink::default(),
+            Config::default(),
+        );
         let report = auditor
             .process(
                 logs_event(&["Using built-in PostgreSQL (/home/coder/.config/coderv2/postgres)"])
@@ -1679,10 +1683,7 @@ mod tests {
                 .iter()
                 .any(|line| line.contains("a task placed on another instance starts empty"))
         );
-        let stopped = running_event("STOPPED").replace(
-            r#""version":2"#,
-            r#""version":3,"startedAt":"2026-11-24T03:12:40Z","stoppedAt":"2026-11-24T05:12:40Z","stopCode":"ServiceSchedulerInitiated","stoppedReason":"Scaling activity initiated by (deployment ecs-svc/1)""#,
-        );
+        let stopped = stopped_by_deployment();
         let report = auditor.process(stopped.as_bytes()).await.unwrap();
         assert!(
             report
