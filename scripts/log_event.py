@@ -9,6 +9,7 @@ Header lines at the top of the file set the payload's fields:
     # messageType: DATA_MESSAGE          (optional; CONTROL_MESSAGE for a probe)
     # start: 2026-11-24T03:12:40Z        (timestamp of the first line; one second apart)
     # crlf: true                         (optional; end each message in \r as Coder's stdout does)
+    # filter: ecs-auditor                (optional; the subscription filter's name in the payload)
 Every other line is one log event. The output is what Lambda receives:
 {"awslogs": {"data": base64(gzip(JSON))}}, deterministic (gzip mtime 0).
 """

@@ -102,7 +102,8 @@ pub enum ClaimOutcome {
 }
 
 /// The place a finding is about, for suppression: rule + cluster + service (or task family, or
-/// log group) + container. A new task of the same service is the same place.
+/// log group) + container (or, where the container is unknown, the app). A new task of the
+/// same service is the same place.
 pub fn suppression_key(finding: &Finding) -> String {
     let location = &finding.location;
     let owner = location
@@ -122,13 +123,18 @@ pub fn suppression_key(finding: &Finding) -> String {
                 .map(|group| format!("logs/{group}"))
         })
         .unwrap_or_default();
+    let container = match (&location.container, &finding.app) {
+        (Some(container), _) => container.clone(),
+        (None, Some(app)) => format!("app/{app}"),
+        (None, None) => String::new(),
+    };
     format!(
         "alert#{}#{}#{}#{}#{}",
         finding.rule,
         location.region.as_deref().unwrap_or_default(),
         location.cluster.as_deref().unwrap_or_default(),
         owner,
-        location.container.as_deref().unwrap_or_default()
+        container
     )
 }
 

@@ -257,9 +257,10 @@ impl Finding {
         self
     }
 
-    /// The key under which findings merge into one alert: same rule, same place.
-    pub fn alert_key(&self) -> (RuleId, &Location) {
-        (self.rule, &self.location)
+    /// The key under which findings merge into one alert: same rule, same app, same place
+    /// (two apps' lines in one log stream are two alerts).
+    pub fn alert_key(&self) -> (RuleId, Option<&str>, &Location) {
+        (self.rule, self.app.as_deref(), &self.location)
     }
 }
 

@@ -117,6 +117,7 @@ const ENVIRONMENT_FILE_CHECKS: &str =
 const SERVICE_CHECKS: &str = "the load balancer and public IP checks";
 const PUBLIC_IP_CHECKS: &str = "the public IP check";
 const STOPPED_TASK_CHECKS: &str = "the data-lost-on-stop check";
+const FAILED_START_CHECKS: &str = "whether the failure concerns the app's database secret or data volume (which makes task-failed-to-start critical)";
 const SWEEP_CHECKS: &str = "the sweep of this cluster";
 const SWEEP_LOG_CHECKS: &str = "the log checks of the sweep";
 /// At most this many log lines per container are read by a sweep.
@@ -558,9 +559,6 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         now: u64,
     ) -> Result<Vec<Finding>, AuditError> {
         let mut task = self.task_context(event, false).await;
-        for gap in &mut task.gaps {
-            gap.skipped_checks = STOPPED_TASK_CHECKS;
-        }
         task.stop = Some(StopFacts {
             stop_code: event.detail.stop_code.clone(),
             stopped_reason: event.detail.stopped_reason.clone(),
@@ -577,14 +575,26 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                 })
                 .collect(),
         });
+        let failure = task
+            .stop
+            .as_ref()
+            .and_then(rules::task_failed_to_start::failed_start);
+        let never_ran = event.detail.started_at.is_none();
+        for gap in &mut task.gaps {
+            gap.skipped_checks = if failure.is_some() {
+                FAILED_START_CHECKS
+            } else if never_ran {
+                // Stopped before it ran, on purpose: no check of ours needed what was missing.
+                ""
+            } else {
+                STOPPED_TASK_CHECKS
+            };
+        }
+        task.gaps.retain(|gap| !gap.skipped_checks.is_empty());
         let mut findings = rules::configuration::audit_incomplete(&task);
 
         // A task that never ran (or crashed at once) kept nothing: say why it did not start.
-        if let Some(failure) = task
-            .stop
-            .as_ref()
-            .and_then(rules::task_failed_to_start::failed_start)
-        {
+        if let Some(failure) = failure {
             let failures = self.count_failed_start(&task, &failure, now).await?;
             findings.push(rules::task_failed_to_start::finding(
                 &task,
@@ -592,6 +602,11 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                 &self.profiles,
                 failures,
             ));
+            return Ok(findings);
+        }
+        // Stopped before it ever ran (a person, a deployment or a Spot reclaim stopped it while
+        // pending): it held no data, so none was lost.
+        if never_ran {
             return Ok(findings);
         }
 
@@ -825,7 +840,8 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             }
         }
         let mut findings = rules::logs::findings(matches, &self.profiles, &location);
-        self.weigh_against_storage(&mut findings, &location).await;
+        self.weigh_against_task_definition(&mut findings, &location)
+            .await;
         if let Some(note) = lookup_note {
             for finding in &mut findings {
                 finding.evidence.push(note.clone());
@@ -861,20 +877,42 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         Ok(findings)
     }
 
-    /// An embedded database on EFS survives the task: its start-up line is no alarm; on one
-    /// instance's storage it is weighed as such (see [`rules::logs::weigh_against_storage`]).
-    async fn weigh_against_storage(&self, findings: &mut Vec<Finding>, location: &Location) {
+    /// Log findings weighed against the task definition: one app per line (the container's own,
+    /// see [`rules::logs::one_app_per_line`]); an embedded database on EFS survives the task, so
+    /// its start-up line is no alarm, and on one instance's storage it is weighed as such (see
+    /// [`rules::logs::weigh_against_storage`]).
+    async fn weigh_against_task_definition(
+        &self,
+        findings: &mut Vec<Finding>,
+        location: &Location,
+    ) {
+        let siblings = findings.iter().enumerate().any(|(index, finding)| {
+            findings[..index]
+                .iter()
+                .any(|earlier| earlier.rule == finding.rule && earlier.evidence == finding.evidence)
+        });
+        let definition = match (&location.task_definition, &location.container) {
+            (Some(arn), Some(_)) if siblings || findings.iter().any(rules::logs::about_storage) => {
+                self.inventory.task_definition(arn).await.ok()
+            }
+            _ => None,
+        };
+        let container = location.container.as_deref().unwrap_or_default();
+        rules::logs::one_app_per_line(
+            findings,
+            definition
+                .as_ref()
+                .and_then(|definition| {
+                    rules::configuration::container_app(definition, container, &self.profiles)
+                })
+                .map(|(_, profile)| profile.name.as_str()),
+        );
+        let Some(definition) = definition else {
+            return;
+        };
         if !findings.iter().any(rules::logs::about_storage) {
             return;
         }
-        let (Some(definition_arn), Some(container)) =
-            (&location.task_definition, &location.container)
-        else {
-            return;
-        };
-        let Ok(definition) = self.inventory.task_definition(definition_arn).await else {
-            return;
-        };
         let storage =
             rules::configuration::data_directory_storage(&definition, container, &self.profiles);
         if storage == Some(rules::configuration::DataStorage::Persistent) {
@@ -1020,6 +1058,11 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             };
             let mut log_findings =
                 rules::logs::findings(self.scanner.scan(&batch), &self.profiles, &location);
+            rules::logs::one_app_per_line(
+                &mut log_findings,
+                rules::configuration::container_app(&definition, &container.name, &self.profiles)
+                    .map(|(_, profile)| profile.name.as_str()),
+            );
             rules::logs::weigh_against_storage(
                 &mut log_findings,
                 rules::configuration::data_directory_storage(
@@ -1650,6 +1693,60 @@ mod tests {
                 .iter()
                 .any(|line| line.starts_with("2 tasks of this service failed to start"))
         );
+    }
+
+    #[tokio::test]
+    async fn a_task_stopped_on_purpose_before_it_ran_is_neither_failed_nor_lost() {
+        let auditor = auditor(
+            seed_inventory(),
+            RecordingSink::default(),
+            Config::default(),
+        );
+        for code in [
+            "UserInitiated",
+            "ServiceSchedulerInitiated",
+            "SpotInterruption",
+        ] {
+            let stopped = running_event("STOPPED").replace(
+                r#""version":2"#,
+                &format!(
+                    r#""version":3,"stoppedAt":"2026-11-24T03:13:40Z","stopCode":"{code}","stoppedReason":"Task stopped by user""#
+                ),
+            );
+            let report = auditor.process(stopped.as_bytes()).await.unwrap();
+            assert_eq!(report.findings, vec![], "{code}");
+        }
+    }
+
+    #[tokio::test]
+    async fn two_apps_in_one_stream_are_two_alerts() {
+        let auditor = auditor(
+            seed_inventory(),
+            RecordingSink::default(),
+            Config::default(),
+        );
+        let report = auditor
+            .process(
+                firelens_event(
+                    "all-apps",
+                    None,
+                    &[
+                        r#"logger=sqlstore t=2024-03-28T06:24:34.81Z level=info msg="Connecting to DB" dbtype=sqlite3"#,
+                        "Using built-in PostgreSQL (/home/coder/.config/coderv2/postgres)",
+                    ],
+                )
+                .as_bytes(),
+            )
+            .await
+            .unwrap();
+        let mut apps: Vec<Option<&str>> = report
+            .findings
+            .iter()
+            .map(|finding| finding.app.as_deref())
+            .collect();
+        apps.sort();
+        assert_eq!(apps, vec![Some("Coder"), Some("Grafana")]);
+        assert_eq!(auditor.sink.alerts.lock().unwrap().len(), 2);
     }
 
     #[tokio::test]

@@ -146,6 +146,8 @@ pub struct LogSignature {
     pub meaning: String,
     /// The alert's summary, when the rule's own wording does not fit the app.
     pub summary: Option<String>,
+    /// The alert's fix, when the rule's own does not fit the event.
+    pub fix: Vec<String>,
     /// The CloudWatch Logs subscription filter term that lets this signature's lines through.
     pub filter: String,
     /// A real log line the signature matches.
@@ -345,6 +347,7 @@ impl Profiles {
                     path_field,
                     meaning: spec.meaning,
                     summary: spec.summary,
+                    fix: spec.fix,
                     filter: spec.filter,
                     example: spec.example,
                     examples: spec.examples,

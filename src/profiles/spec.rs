@@ -248,6 +248,10 @@ pub(super) struct SignatureSpec {
     pub meaning: String,
     #[serde(default)]
     pub summary: Option<String>,
+    /// The alert's fix, when the rule's own does not fit the event (Jenkins's initial admin
+    /// password is no connection URL).
+    #[serde(default)]
+    pub fix: Vec<String>,
     pub filter: String,
     pub example: String,
     /// The same event in the app's other output formats (JSON, logfmt, older versions).

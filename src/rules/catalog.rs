@@ -91,7 +91,7 @@ pub const CATALOG: [RuleInfo; 16] = [
     RuleInfo {
         id: RuleId::CredentialsInLogs,
         severity: Severity::High,
-        fires_when: "a log line holds a URL with a password in it (scheme://user:password@), read as the redactor reads it, so that every password it hides is reported",
+        fires_when: "a log line holds a URL with a password in it (scheme://user:password@), read as the redactor reads it, so that every password it hides is reported; or a secret an app prints at start (Jenkins's initial admin password)",
         why: "Everyone with read access to the log group can read the password, and it stays in the \
               log group for its whole retention period.",
     },
@@ -120,7 +120,7 @@ pub const CATALOG: [RuleInfo; 16] = [
     RuleInfo {
         id: RuleId::TaskFailedToStart,
         severity: Severity::High,
-        fires_when: "a task stopped before its app ran (stopCode TaskFailedToStart, no startedAt, or an essential container that exited within a minute), classified from stoppedReason: secret or parameter access denied, KMS not allowed, secret or JSON key not found, no network path to Secrets Manager, SSM or the registry, image pull, EFS mount, essential container exited, other; critical when it concerns a profiled app's database secret or data volume; a crash loop is one alert with a count",
+        fires_when: "a task stopped before its app ran (stopCode TaskFailedToStart, no startedAt because an essential container failed, or an essential container that exited within a minute; not one stopped on purpose while pending), classified from stoppedReason: secret or parameter access denied, KMS not allowed, secret or JSON key not found, no network path to Secrets Manager, SSM or the registry, image pull, EFS mount, essential container exited, other; critical when it concerns a profiled app's database secret or data volume; a crash loop is one alert with a count",
         why: "The service cannot start its app: ECS keeps replacing the task, and nothing runs until \
               the cause is fixed. The reason ECS gives is precise but terse; the alert says what it \
               means and what to change.",

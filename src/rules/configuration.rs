@@ -623,6 +623,23 @@ pub enum DataStorage {
     Task,
 }
 
+/// The container of that name and the profiled app it runs, if the profiles know it.
+pub fn container_app<'d, 'p>(
+    definition: &'d TaskDefinition,
+    container_name: &str,
+    profiles: &'p crate::profiles::Profiles,
+) -> Option<(
+    &'d crate::context::ContainerDefinition,
+    &'p crate::profiles::Profile,
+)> {
+    let container = definition
+        .container_definitions
+        .iter()
+        .find(|container| container.name == container_name)?;
+    let names: Vec<&str> = container.setting_names().collect();
+    Some((container, profiles.recognise(&container.image, &names)?))
+}
+
 /// Where a container's app keeps its data directory. `None` when the container is unknown,
 /// not a profiled app, or the app's data directory is not known.
 pub fn data_directory_storage(
@@ -630,12 +647,7 @@ pub fn data_directory_storage(
     container_name: &str,
     profiles: &crate::profiles::Profiles,
 ) -> Option<DataStorage> {
-    let container = definition
-        .container_definitions
-        .iter()
-        .find(|container| container.name == container_name)?;
-    let names: Vec<&str> = container.setting_names().collect();
-    let profile = profiles.recognise(&container.image, &names)?;
+    let (container, profile) = container_app(definition, container_name, profiles)?;
     let task = TaskContext::default();
     let app = AppContainer::new(&task, definition, container, profile);
     let directory = app.data_directory()?;

@@ -85,6 +85,7 @@ struct Pattern {
     path_field: Option<Regex>,
     meaning: String,
     summary: Option<String>,
+    fix: Vec<String>,
 }
 
 /// All log patterns compiled once: a literal prefilter, then a [`RegexSet`].
@@ -114,6 +115,8 @@ pub struct RuleMatch {
     pub meaning: String,
     /// The summary of the first signature that matched, if it has its own.
     pub summary: Option<String>,
+    /// The fix of the first signature that matched, if it has its own.
+    pub fix: Vec<String>,
     pub count: u64,
     pub evidence: Vec<Evidence>,
     /// The `path` capture of the first match, e.g. the built-in database's directory.
@@ -139,6 +142,7 @@ impl LogScanner {
                 path_field: signature.path_field.clone(),
                 meaning: signature.meaning.clone(),
                 summary: signature.summary.clone(),
+                fix: signature.fix.clone(),
             })
             .collect();
         patterns.push(Pattern {
@@ -149,6 +153,7 @@ impl LogScanner {
             path_field: None,
             meaning: "a log line contains a URL with a password".to_string(),
             summary: None,
+            fix: Vec::new(),
         });
         let set = RegexSet::new(patterns.iter().map(|pattern| pattern.regex.as_str()))
             .map_err(|error| ScannerError(error.to_string()))?;
@@ -213,6 +218,7 @@ impl LogScanner {
                             profile: pattern.profile,
                             meaning: pattern.meaning.clone(),
                             summary: pattern.summary.clone(),
+                            fix: pattern.fix.clone(),
                             count: 0,
                             evidence: Vec::new(),
                             path: None,
@@ -416,6 +422,7 @@ pub fn findings(matches: Vec<RuleMatch>, profiles: &Profiles, location: &Locatio
                 ),
             };
             let summary = m.summary.clone().unwrap_or(summary);
+            let fix = if m.fix.is_empty() { fix } else { m.fix.clone() };
             let mut finding = Finding::new(m.rule, severity, summary);
             finding.app = profile.map(|profile| profile.name.clone());
             finding.location = location.clone();
@@ -439,6 +446,38 @@ pub fn findings(matches: Vec<RuleMatch>, profiles: &Profiles, location: &Locatio
             finding
         })
         .collect()
+}
+
+/// One line, one app: sibling profiles that share their log lines (Gitea and Forgejo both print
+/// `PING DATABASE sqlite3`) each match the same lines. Of findings of one rule with the same
+/// evidence, the container's own app's is kept when the task definition says which app runs
+/// there (`container_app`), otherwise the first profile's.
+pub fn one_app_per_line(findings: &mut Vec<Finding>, container_app: Option<&str>) {
+    let mut index = 0;
+    while index < findings.len() {
+        let siblings: Vec<usize> = (0..findings.len())
+            .filter(|&other| {
+                findings[other].rule == findings[index].rule
+                    && findings[other].evidence == findings[index].evidence
+                    && findings[other].app != findings[index].app
+            })
+            .collect();
+        if siblings.is_empty() {
+            index += 1;
+            continue;
+        }
+        let own = |position: usize| findings[position].app.as_deref() == container_app;
+        // Drop this one if a sibling is the container's own app (and this one is not);
+        // otherwise drop the siblings.
+        if container_app.is_some() && !own(index) && siblings.iter().any(|&other| own(other)) {
+            findings.remove(index);
+            continue;
+        }
+        for &other in siblings.iter().rev() {
+            findings.remove(other);
+        }
+        index = 0;
+    }
 }
 
 /// Whether a log finding says the app's data lives where it may be lost.
@@ -681,6 +720,46 @@ mod tests {
         assert_eq!(findings[0].rule, RuleId::CredentialsInLogs);
         let json = serde_json::to_string(&findings).unwrap();
         assert!(!json.contains(password), "{json}");
+    }
+
+    #[test]
+    fn a_line_two_sibling_profiles_share_is_one_apps_finding() {
+        let line = "2025/03/02 10:15:04 ...s/setting/database.go:120:InitEngine() [I] PING DATABASE sqlite3";
+        let both = scan(&[line]);
+        let apps = |findings: &[Finding]| -> Vec<Option<String>> {
+            findings.iter().map(|finding| finding.app.clone()).collect()
+        };
+        assert_eq!(
+            apps(&both),
+            vec![Some("Gitea".to_string()), Some("Forgejo".to_string())]
+        );
+        let mut unknown = both.clone();
+        one_app_per_line(&mut unknown, None);
+        assert_eq!(apps(&unknown), vec![Some("Gitea".to_string())]);
+        let mut forgejo = both.clone();
+        one_app_per_line(&mut forgejo, Some("Forgejo"));
+        assert_eq!(apps(&forgejo), vec![Some("Forgejo".to_string())]);
+        // Other lines of other apps stay.
+        let mut two = scan(&[
+            line,
+            "Using built-in PostgreSQL (/home/coder/.config/coderv2/postgres)",
+        ]);
+        one_app_per_line(&mut two, Some("Forgejo"));
+        assert_eq!(two.len(), 2);
+    }
+
+    #[test]
+    fn a_signature_with_its_own_fix_says_it() {
+        // Jenkins prints its initial admin password, not a URL: the URL advice does not fit.
+        let findings = scan(&["Please use the following password to proceed to installation:"]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].rule, RuleId::CredentialsInLogs);
+        assert!(
+            findings[0].fix[0].contains("setup wizard"),
+            "{:?}",
+            findings[0].fix
+        );
+        assert!(findings[0].fix.iter().all(|step| !step.contains("URL")));
     }
 
     #[test]

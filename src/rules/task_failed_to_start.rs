@@ -141,7 +141,13 @@ fn seconds(time: &str) -> Option<i64> {
 /// Whether the stopped task failed to start, and why. `None` for a task that ran.
 pub fn failed_start(stop: &StopFacts) -> Option<FailedStart> {
     let code = stop.stop_code.as_deref().unwrap_or_default();
-    let never_ran = code == "TaskFailedToStart" || stop.started_at.is_none();
+    // Without startedAt a task never ran; that is a failure only when ECS says so or an
+    // essential container is why (EC2 agents report a pull failure that way, older ones with
+    // no stopCode at all). A person, a deployment scaling in or a Spot reclaim stopping a
+    // pending task is no failure (stopCode UserInitiated, ServiceSchedulerInitiated,
+    // SpotInterruption, TerminationNotice: ECS API reference, Task.stopCode).
+    let never_ran = code == "TaskFailedToStart"
+        || (stop.started_at.is_none() && matches!(code, "" | "EssentialContainerExited"));
     let ran_for = match (&stop.started_at, &stop.stopped_at) {
         (Some(started), Some(stopped)) => Some(seconds(stopped)? - seconds(started)?),
         _ => None,
@@ -155,6 +161,7 @@ pub fn failed_start(stop: &StopFacts) -> Option<FailedStart> {
         .containers
         .iter()
         .filter_map(|container| Some((container.name.clone(), container.reason.clone()?)))
+        .filter(|(_, said)| !said.trim().is_empty())
         .collect();
     let reason = match &stop.stopped_reason {
         Some(reason) => reason.clone(),
@@ -577,6 +584,27 @@ mod tests {
             failed_start(&crashed_at_once).unwrap().class,
             FailureClass::EssentialContainerExited
         );
+        // Stopped on purpose while pending: never ran, but did not fail.
+        for code in [
+            "UserInitiated",
+            "ServiceSchedulerInitiated",
+            "SpotInterruption",
+            "TerminationNotice",
+        ] {
+            let stopped = StopFacts {
+                stop_code: Some(code.to_string()),
+                stopped_reason: Some("Task stopped by user".to_string()),
+                ..Default::default()
+            };
+            assert_eq!(failed_start(&stopped), None, "{code}");
+        }
+        // EC2: the pull failure is an essential container's, and the task never started.
+        let pull_failed = StopFacts {
+            stop_code: Some("EssentialContainerExited".to_string()),
+            stopped_reason: Some("Essential container in task exited".to_string()),
+            ..Default::default()
+        };
+        assert!(failed_start(&pull_failed).is_some());
         let crashed_later = StopFacts {
             stopped_at: Some("2026-11-24T04:00:00Z".to_string()),
             ..crashed_at_once
