@@ -4,9 +4,9 @@
 use base64::Engine;
 use ecs_auditor::Auditor;
 use ecs_auditor::config::Config;
-use ecs_auditor::context::{ReadError, ReadFailure, Service, TaskDefinition, TaskLocation};
 use ecs_auditor::events::{self, DecodeLimits};
 use ecs_auditor::inventory::{Inventory, RecentLine};
+use ecs_auditor::model::{ReadError, ReadFailure, Service, TaskDefinition, TaskLocation};
 use ecs_auditor::profiles::Profiles;
 use ecs_auditor::publish::DryRun;
 use ecs_auditor::rules::LogScanner;

@@ -1,8 +1,8 @@
 //! Alerts: findings merged per rule and place, rendered for people (email text) and machines
 //! (a JSON document), with SNS message attributes for subscription filter policies.
 
-use crate::context::{resource_name, short_task_definition};
 use crate::finding::{Finding, Location, RuleId, Severity};
+use crate::model::{resource_name, short_task_definition};
 use crate::redact::{self, redact_text};
 use crate::rules::catalog;
 use serde::Serialize;

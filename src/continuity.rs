@@ -112,7 +112,7 @@ pub fn suppression_key(finding: &Finding) -> String {
         .map(|service| format!("service/{service}"))
         .or_else(|| {
             location.task_definition.as_deref().map(|arn| {
-                let short = crate::context::short_task_definition(arn);
+                let short = crate::model::short_task_definition(arn);
                 format!("family/{}", short.split(':').next().unwrap_or(short))
             })
         })

@@ -195,7 +195,7 @@ impl Location {
             return service.clone();
         }
         if let Some(task_definition) = &self.task_definition {
-            return crate::context::short_task_definition(task_definition).to_string();
+            return crate::model::short_task_definition(task_definition).to_string();
         }
         if let Some(log_group) = &self.log_group {
             return log_group.clone();

@@ -3,7 +3,7 @@
 //!
 //! The SDK implementation lives in `crate::aws::ecs`; tests use small fakes.
 
-use crate::context::{ReadError, Service, TaskDefinition, TaskLocation};
+use crate::model::{ReadError, Service, TaskDefinition, TaskLocation};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::hash::Hash;
@@ -215,7 +215,7 @@ impl<I: Inventory> Inventory for CachedInventory<I> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::context::ReadFailure;
+    use crate::model::ReadFailure;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// An in-memory inventory that counts its calls.

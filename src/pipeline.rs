@@ -5,10 +5,6 @@
 
 use crate::alert;
 use crate::config::Config;
-use crate::context::{
-    AuditGap, EventOrigin, ReadError, ReadFailure, Service, StopFacts, StoppedContainer,
-    TaskContext, arn_field, resource_name, service_name_from_group,
-};
 use crate::continuity::{self, ClaimOutcome, Remembered};
 use crate::events::ecs::{EcsEvent, TaskStateChange};
 use crate::events::firelens::{self, FireLensRecord};
@@ -16,6 +12,10 @@ use crate::events::logs::{LogBatch, LogLine, StreamName};
 use crate::events::{self, DecodeError, Decoded, Event};
 use crate::finding::{Finding, Location, RuleId};
 use crate::inventory::{CachedInventory, Inventory};
+use crate::model::{
+    AuditGap, EventOrigin, ReadError, ReadFailure, Service, StopFacts, StoppedContainer,
+    TaskContext, arn_field, resource_name, service_name_from_group,
+};
 use crate::profiles::{ProfileError, Profiles};
 use crate::publish::{AlertSink, PublishError};
 use crate::rules::deployment::{self, DataInTask, IpSighting, Replacement};
@@ -443,7 +443,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         for arn in arns {
             match self.inventory.environment_file(&arn).await {
                 Ok(text) => {
-                    let variables = crate::context::EnvironmentFiles::parse(&text);
+                    let variables = crate::model::EnvironmentFiles::parse(&text);
                     task.environment_files.read.insert(arn, variables);
                 }
                 Err(error) => {
@@ -680,7 +680,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             .map(str::to_string)
             .or_else(|| task.group.clone())
             .unwrap_or_else(|| {
-                crate::context::short_task_definition(&task.task_definition_arn).to_string()
+                crate::model::short_task_definition(&task.task_definition_arn).to_string()
             });
         let key = continuity::failed_start_key(
             resource_name(&task.cluster_arn),
@@ -1143,9 +1143,9 @@ fn firelens_groups(stream: &str, lines: &[LogLine<'_>]) -> Vec<(LogSource, Vec<L
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::TaskDefinition;
     use crate::finding::{RuleId, Severity};
     use crate::inventory::tests::FakeInventory;
+    use crate::model::TaskDefinition;
     use crate::publish::tests::RecordingSink;
     use crate::state::MemoryStore;
     use std::sync::atomic::Ordering;
@@ -1184,7 +1184,7 @@ mod tests {
     fn seed_with_home_on(volume: serde_json::Value) -> FakeInventory {
         let mut inventory = seed_inventory();
         let definition = inventory.task_definitions.get_mut(TD_ARN).unwrap();
-        definition.container_definitions[0].mount_points = vec![crate::context::MountPoint {
+        definition.container_definitions[0].mount_points = vec![crate::model::MountPoint {
             source_volume: "data".to_string(),
             container_path: "/home/coder".to_string(),
             read_only: None,

@@ -3,8 +3,8 @@
 //! secret. (A test module; it lives in the crate to drive the pipeline with in-memory fakes.)
 
 use crate::config::Config;
-use crate::context::TaskDefinition;
 use crate::inventory::tests::FakeInventory;
+use crate::model::TaskDefinition;
 use crate::pipeline::Auditor;
 use crate::publish::tests::RecordingSink;
 use crate::redact::redact_text;

@@ -2,8 +2,8 @@
 //! its start-up log lines are recognised and attributed to it.
 
 use ecs_auditor::RuleId;
-use ecs_auditor::context::{TaskContext, TaskDefinition};
 use ecs_auditor::finding::Location;
+use ecs_auditor::model::{TaskContext, TaskDefinition};
 use ecs_auditor::profiles::Profiles;
 use ecs_auditor::rules::{self, LogScanner};
 use serde_json::{Value, json};

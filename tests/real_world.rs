@@ -10,11 +10,11 @@
 //! listed in `OPEN_CASES` with the reason, and checked to still be cases.
 
 use ecs_auditor::config::Config;
-use ecs_auditor::context::{
-    EventOrigin, ReadError, ReadFailure, Service, TaskContext, TaskDefinition, TaskLocation,
-};
 use ecs_auditor::finding::Finding;
 use ecs_auditor::inventory::{Inventory, RecentLine};
+use ecs_auditor::model::{
+    EventOrigin, ReadError, ReadFailure, Service, TaskContext, TaskDefinition, TaskLocation,
+};
 use ecs_auditor::profiles::Profiles;
 use ecs_auditor::publish::DryRun;
 use ecs_auditor::rules;

@@ -7,7 +7,7 @@
 //! retries with backoff on throttling and 5xx answers.
 
 use super::signed_http::{AttemptError, SignedHttp, failure_of, first_element, with_retries};
-use crate::context::{ReadError, ReadFailure};
+use crate::model::{ReadError, ReadFailure};
 
 const OPERATION: &str = "ec2:DescribeNetworkInterfaces";
 

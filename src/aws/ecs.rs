@@ -1,7 +1,7 @@
 //! The ECS reads of [`super::AwsInventory`], converting SDK types into the crate's own.
 
 use super::classify;
-use crate::context::{
+use crate::model::{
     ContainerDefinition, DockerVolume, EfsVolume, EnvironmentFile, EnvironmentVariable, HostEntry,
     HostVolume, LogConfiguration, MountPoint, ReadError, ReadFailure, SecretVariable, Service,
     TaskDefinition, TaskLocation, Volume, VolumeFrom,
@@ -37,7 +37,7 @@ pub async fn list_clusters(client: &Client) -> Result<Vec<String>, ReadError> {
 pub async fn list_services(client: &Client, cluster: &str) -> Result<Vec<String>, ReadError> {
     let fail = read_error(
         "ecs:ListServices",
-        format!("services of {}", crate::context::resource_name(cluster)),
+        format!("services of {}", crate::model::resource_name(cluster)),
     );
     let mut arns = Vec::new();
     let mut pages = client
@@ -83,7 +83,7 @@ pub async fn describe_service(
         "ecs:DescribeServices",
         format!(
             "service {service} in {}",
-            crate::context::resource_name(cluster)
+            crate::model::resource_name(cluster)
         ),
     );
     let output = client
@@ -122,7 +122,7 @@ pub async fn locate_task(
             .map_err(|error| fail(classify(&error)))?;
         if let Some(task) = output.tasks().iter().find(|task| {
             task.task_arn()
-                .is_some_and(|arn| crate::context::resource_name(arn) == task_id)
+                .is_some_and(|arn| crate::model::resource_name(arn) == task_id)
         }) {
             return Ok(TaskLocation {
                 task_arn: task.task_arn().unwrap_or_default().to_string(),

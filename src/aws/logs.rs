@@ -2,8 +2,8 @@
 //! scheduled sweep.
 
 use super::classify;
-use crate::context::ReadError;
 use crate::inventory::RecentLine;
+use crate::model::ReadError;
 use aws_sdk_cloudwatchlogs::Client;
 
 /// `logs:FilterLogEvents` on `group` since `since_ms`, narrowed to `stream_prefix` and

@@ -11,8 +11,8 @@ pub mod s3;
 pub mod signed_http;
 pub mod sns;
 
-use crate::context::{ReadError, ReadFailure, Service, TaskDefinition, TaskLocation};
 use crate::inventory::{Inventory, RecentLine};
+use crate::model::{ReadError, ReadFailure, Service, TaskDefinition, TaskLocation};
 use crate::state::{Entry, Expect, MemoryStore, StateError, StateStore};
 use aws_config::BehaviorVersion;
 use aws_smithy_runtime_api::client::result::SdkError;

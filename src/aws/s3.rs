@@ -3,7 +3,7 @@
 //! compile time and a megabyte of binary for it), kept in memory; its values never leave.
 
 use super::signed_http::{AttemptError, SignedHttp, failure_of, first_element, with_retries};
-use crate::context::{ReadError, ReadFailure};
+use crate::model::{ReadError, ReadFailure};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 const OPERATION: &str = "s3:GetObject";

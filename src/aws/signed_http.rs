@@ -4,7 +4,7 @@
 //! (`AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`), and retries with backoff on
 //! throttling and 5xx answers.
 
-use crate::context::{ReadError, ReadFailure};
+use crate::model::{ReadError, ReadFailure};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;

@@ -3,7 +3,7 @@
 //! Only the fields the auditor uses are declared; AWS adds fields without notice and serde
 //! ignores what is not declared. Optional fields default, so a sparse event still decodes.
 
-use crate::context::EventOrigin;
+use crate::model::EventOrigin;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

@@ -120,6 +120,42 @@ impl<'a> StreamName<'a> {
     }
 }
 
+/// A line without its ANSI colour and charset codes (`ESC [ ... m`, `ESC ( B`): apps that
+/// colour their output whatever the terminal (Uptime Kuma 2, Baserow, Metabase) put them into
+/// CloudWatch. Borrowed when there is none.
+pub fn without_colours(line: &str) -> std::borrow::Cow<'_, str> {
+    // memchr's SIMD search: a third of `str::contains`'s time, on every line scanned.
+    if memchr::memchr(0x1b, line.as_bytes()).is_none() {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek() {
+            // CSI: parameters and intermediates, then one final byte in @..~.
+            Some('[') => {
+                chars.next();
+                for next in chars.by_ref() {
+                    if ('@'..='~').contains(&next) {
+                        break;
+                    }
+                }
+            }
+            // Character set designation: one more character.
+            Some('(' | ')') => {
+                chars.next();
+                chars.next();
+            }
+            _ => {}
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

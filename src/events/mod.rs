@@ -8,7 +8,7 @@ pub mod ecs;
 pub mod firelens;
 pub mod logs;
 
-use crate::context::EventOrigin;
+use crate::model::EventOrigin;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use ecs::{DeploymentStateChange, EcsEvent, ServiceAction, TaskStateChange};
 use logs::LogBatch;
@@ -207,7 +207,7 @@ impl Event<'_> {
                     .last_status
                     .as_deref()
                     .unwrap_or("unknown status"),
-                crate::context::resource_name(&event.detail.task_arn)
+                crate::model::resource_name(&event.detail.task_arn)
             ),
             Event::DeploymentStateChange(event) => format!(
                 "{} ({})",

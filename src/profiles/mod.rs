@@ -182,7 +182,7 @@ fn untested_alternative(signature: &LogSignature) -> Option<String> {
         };
         !signature
             .all_examples()
-            .any(|example| branch_regex.is_match(&crate::rules::logs::without_colours(example)))
+            .any(|example| branch_regex.is_match(&crate::events::logs::without_colours(example)))
     })
 }
 
@@ -359,7 +359,7 @@ impl Profiles {
                     )));
                 }
                 for example in signature.all_examples() {
-                    if !signature.matches(&crate::rules::logs::without_colours(example)) {
+                    if !signature.matches(&crate::events::logs::without_colours(example)) {
                         return Err(fail(format!(
                             "pattern (and fields) do not match its example {example:?}"
                         )));

@@ -5,8 +5,8 @@ pub use super::app_container::{AppContainer, DatabaseChoice, Setting, SettingSou
 use super::database_url::{self, UrlProblem};
 use super::remedy;
 use super::secret_reference;
-use crate::context::{ContainerDefinition, TaskContext, TaskDefinition};
 use crate::finding::{Finding, Location, RuleId, Severity};
+use crate::model::{ContainerDefinition, TaskContext, TaskDefinition};
 use crate::profiles::command::RunsAs;
 use crate::profiles::{NearMiss, value_listed};
 use crate::redact;
@@ -587,7 +587,7 @@ pub fn audit_incomplete(task: &TaskContext) -> Vec<Finding> {
                 Severity::Medium,
                 format!(
                     "could not read {} ({}: {}); {} did not run",
-                    crate::context::short_task_definition(&error.resource),
+                    crate::model::short_task_definition(&error.resource),
                     error.operation,
                     error.failure.describe(),
                     gap.skipped_checks
@@ -629,7 +629,7 @@ pub fn container_app<'d, 'p>(
     container_name: &str,
     profiles: &'p crate::profiles::Profiles,
 ) -> Option<(
-    &'d crate::context::ContainerDefinition,
+    &'d crate::model::ContainerDefinition,
     &'p crate::profiles::Profile,
 )> {
     let container = definition
@@ -734,7 +734,7 @@ fn advise_load_balancer(task: &TaskContext, findings: &mut [Finding]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::{AuditGap, ReadError, ReadFailure};
+    use crate::model::{AuditGap, ReadError, ReadFailure};
     use crate::profiles::Profiles;
 
     const SEED_SECRET: &str =
@@ -742,7 +742,7 @@ mod tests {
 
     fn task_with(definition: serde_json::Value) -> TaskContext {
         TaskContext {
-            origin: crate::context::EventOrigin {
+            origin: crate::model::EventOrigin {
                 region: Some("us-east-1".to_string()),
                 account: Some("132880019009".to_string()),
                 ..Default::default()

@@ -3,8 +3,8 @@
 //! to these pure functions.
 
 use super::remedy;
-use crate::context::{TaskContext, resource_name, short_task_definition};
 use crate::finding::{Finding, Location, RuleId, Severity};
+use crate::model::{TaskContext, resource_name, short_task_definition};
 
 /// A public IP seen on a service's task.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -217,7 +217,7 @@ pub fn data_lost_on_stop(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::{Service, StopFacts};
+    use crate::model::{Service, StopFacts};
 
     fn task(desired: i32, public: Option<bool>, load_balancers: usize) -> TaskContext {
         TaskContext {

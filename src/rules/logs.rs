@@ -190,7 +190,7 @@ impl LogScanner {
             let raw = examined_part(&event.message, self.max_line_bytes);
             // Colour codes can fall inside a literal (Uptime Kuma 2 colours `[SERVER] INFO:`),
             // so everything reads the line without them; borrowed, no copy, when it has none.
-            let uncoloured = without_colours(raw);
+            let uncoloured = crate::events::logs::without_colours(raw);
             let line: &str = &uncoloured;
             if !self.prefilter.may_match(line) || !self.set.is_match(line) {
                 continue;
@@ -250,42 +250,6 @@ impl LogScanner {
         }
         matches
     }
-}
-
-/// A line without its ANSI colour and charset codes (`ESC [ ... m`, `ESC ( B`): apps that
-/// colour their output whatever the terminal (Uptime Kuma 2, Baserow, Metabase) put them into
-/// CloudWatch. Borrowed when there is none.
-pub fn without_colours(line: &str) -> std::borrow::Cow<'_, str> {
-    // memchr's SIMD search: a third of `str::contains`'s time, on every line scanned.
-    if memchr::memchr(0x1b, line.as_bytes()).is_none() {
-        return std::borrow::Cow::Borrowed(line);
-    }
-    let mut out = String::with_capacity(line.len());
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\x1b' {
-            out.push(c);
-            continue;
-        }
-        match chars.peek() {
-            // CSI: parameters and intermediates, then one final byte in @..~.
-            Some('[') => {
-                chars.next();
-                for next in chars.by_ref() {
-                    if ('@'..='~').contains(&next) {
-                        break;
-                    }
-                }
-            }
-            // Character set designation: one more character.
-            Some('(' | ')') => {
-                chars.next();
-                chars.next();
-            }
-            _ => {}
-        }
-    }
-    std::borrow::Cow::Owned(out)
 }
 
 /// The part of a line the rules look at: without the trailing `\r\n`, at most `max` bytes,
@@ -690,10 +654,13 @@ mod tests {
     #[test]
     fn colour_codes_do_not_hide_a_line() {
         assert_eq!(
-            without_colours("\x1b[32mINFO\x1b[0m \x1b(Bplain"),
+            crate::events::logs::without_colours("\x1b[32mINFO\x1b[0m \x1b(Bplain"),
             "INFO plain"
         );
-        assert!(matches!(without_colours("plain"), Cow::Borrowed("plain")));
+        assert!(matches!(
+            crate::events::logs::without_colours("plain"),
+            Cow::Borrowed("plain")
+        ));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::app_container::{AppContainer, Unseen};
 use super::database_url::UrlProblem;
-use crate::context::{ReadError, ReadFailure, TaskDefinition};
+use crate::model::{ReadError, ReadFailure, TaskDefinition};
 use crate::profiles::{Facts, Profile};
 
 /// "PostgreSQL" for postgres schemes, "MySQL" for mysql, else "database".

@@ -9,8 +9,8 @@
 //! starting failed at start too (a crash loop), and kept nothing worth an alarm.
 
 use super::app_container::AppContainer;
-use crate::context::{StopFacts, TaskContext, VolumeDurability};
 use crate::finding::{Finding, RuleId, Severity};
+use crate::model::{StopFacts, TaskContext, VolumeDurability};
 use crate::profiles::Profiles;
 use crate::redact;
 
@@ -303,7 +303,7 @@ pub fn finding(
         .unwrap_or_else(|| {
             format!(
                 "task {}",
-                crate::context::resource_name(&task.task_arn)
+                crate::model::resource_name(&task.task_arn)
                     .chars()
                     .take(8)
                     .collect::<String>()
@@ -527,7 +527,7 @@ mod tests {
         let stop = StopFacts {
             stop_code: Some("EssentialContainerExited".to_string()),
             stopped_reason: Some("Essential container in task exited".to_string()),
-            containers: vec![crate::context::StoppedContainer {
+            containers: vec![crate::model::StoppedContainer {
                 name: "app".to_string(),
                 reason: Some("CannotPullContainerError: Error response from daemon: pull access denied for 123456789012.dkr.ecr.us-east-1.amazonaws.com/foo/app, repository does not exist or may require 'docker login'".to_string()),
                 exit_code: None,
