@@ -9,7 +9,7 @@ use ecs_auditor::inventory::{Inventory, RecentLine};
 use ecs_auditor::model::{ReadError, ReadFailure, Service, TaskDefinition, TaskLocation};
 use ecs_auditor::profiles::Profiles;
 use ecs_auditor::publish::DryRun;
-use ecs_auditor::rules::LogScanner;
+use ecs_auditor::scan::LogScanner;
 use ecs_auditor::state::MemoryStore;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

@@ -8,8 +8,8 @@ use crate::aws::{AwsInventory, StateBackend, sns::SnsSink};
 use crate::config::Config;
 use crate::pipeline::{AuditError, Auditor, Delivery, Outcome, Report};
 use crate::publish::{AlertSink, DryRun};
-use crate::rules::LogScanner;
 use crate::rules::catalog::CATALOG;
+use crate::scan::LogScanner;
 use crate::state::MemoryStore;
 use clap::{Args, Parser, Subcommand};
 use std::io::{Read, Write};
@@ -177,7 +177,7 @@ fn loaded_profiles() -> Result<crate::profiles::Profiles, String> {
 /// The pattern for template.yaml's LogFilterPattern, from the shipped profiles plus
 /// PROFILES_FILE: a new app's log lines reach the function only if the pattern names them.
 fn print_filter_pattern() -> ExitCode {
-    use crate::rules::logs::{MAX_FILTER_PATTERN_CHARS, subscription_filter_pattern};
+    use crate::scan::{MAX_FILTER_PATTERN_CHARS, subscription_filter_pattern};
     match loaded_profiles() {
         Ok(profiles) => {
             let pattern = subscription_filter_pattern(&profiles);

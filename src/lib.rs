@@ -8,9 +8,11 @@ pub mod alert;
 pub mod aws;
 pub mod cli;
 pub mod config;
+pub mod container;
 pub mod continuity;
 pub mod events;
 pub mod finding;
+pub mod inspect;
 pub mod inventory;
 pub mod lambda;
 pub mod model;
@@ -21,6 +23,7 @@ pub mod redact;
 #[cfg(test)]
 mod redaction_properties;
 pub mod rules;
+pub mod scan;
 pub mod state;
 
 pub use finding::{Finding, RuleId, Severity};

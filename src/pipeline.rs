@@ -18,8 +18,9 @@ use crate::model::{
 };
 use crate::profiles::{ProfileError, Profiles};
 use crate::publish::{AlertSink, PublishError};
+use crate::rules;
 use crate::rules::deployment::{self, DataInTask, IpSighting, Replacement};
-use crate::rules::{self, LogScanner};
+use crate::scan::LogScanner;
 use crate::state::{StateError, StateStore};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -105,7 +106,7 @@ pub enum StartupError {
     )]
     ProfilesFile { path: String, error: String },
     #[error(transparent)]
-    Scanner(#[from] rules::logs::ScannerError),
+    Scanner(#[from] crate::scan::ScannerError),
 }
 
 /// Checks skipped when a read fails, as the alert says them.
@@ -171,7 +172,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                 "log signature without fixed text: every log line goes through the regexes"
             );
         }
-        let filter_pattern = rules::logs::subscription_filter_pattern(&profiles);
+        let filter_pattern = crate::scan::subscription_filter_pattern(&profiles);
         Ok(Auditor {
             config,
             profiles,
@@ -1037,27 +1038,21 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                     continue;
                 }
             };
-            let batch = LogBatch {
-                message_type: Cow::Borrowed(events::logs::DATA_MESSAGE),
-                log_group: Cow::Borrowed(group),
-                log_stream: Cow::Owned(stream_prefix.clone().unwrap_or_default()),
-                log_events: lines
-                    .iter()
-                    .map(|line| LogLine {
-                        id: Cow::Borrowed(&line.id),
-                        timestamp: line.timestamp,
-                        message: Cow::Borrowed(&line.message),
-                    })
-                    .collect(),
-                ..Default::default()
-            };
+            let lines: Vec<LogLine> = lines
+                .iter()
+                .map(|line| LogLine {
+                    id: Cow::Borrowed(&line.id),
+                    timestamp: line.timestamp,
+                    message: Cow::Borrowed(&line.message),
+                })
+                .collect();
             let location = Location {
                 container: Some(container.name.clone()),
                 log_group: Some(group.to_string()),
                 ..task.location()
             };
             let mut log_findings =
-                rules::logs::findings(self.scanner.scan(&batch), &self.profiles, &location);
+                rules::logs::findings(self.scanner.scan_lines(&lines), &self.profiles, &location);
             rules::logs::one_app_per_line(
                 &mut log_findings,
                 rules::configuration::container_app(&definition, &container.name, &self.profiles)

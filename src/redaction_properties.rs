@@ -3,12 +3,12 @@
 //! secret. (A test module; it lives in the crate to drive the pipeline with in-memory fakes.)
 
 use crate::config::Config;
+use crate::inspect::database_url::inspect;
 use crate::inventory::tests::FakeInventory;
 use crate::model::TaskDefinition;
 use crate::pipeline::Auditor;
 use crate::publish::tests::RecordingSink;
 use crate::redact::redact_text;
-use crate::rules::database_url::inspect;
 use crate::state::MemoryStore;
 use proptest::prelude::*;
 use std::io::Write;
@@ -249,7 +249,7 @@ fn generated_password() -> impl Strategy<Value = String> {
 
 /// What `credentials-in-logs` and the redactor make of `password` in a log line carrying
 /// `postgresql://coder:PASSWORD@10.0.0.7:5432/coder`: (reported, leaked).
-fn read_as_logs(scanner: &crate::rules::logs::LogScanner, password: &str) -> (bool, bool) {
+fn read_as_logs(scanner: &crate::scan::LogScanner, password: &str) -> (bool, bool) {
     use crate::events::logs::LogLine;
     use std::borrow::Cow;
     let line = format!("connecting to postgresql://coder:{password}@10.0.0.7:5432/coder");
@@ -267,7 +267,7 @@ fn read_as_logs(scanner: &crate::rules::logs::LogScanner, password: &str) -> (bo
 #[test]
 fn every_generated_password_character_at_every_position_is_hidden_and_reported() {
     let profiles = crate::profiles::Profiles::built_in().unwrap();
-    let scanner = crate::rules::logs::LogScanner::new(&profiles, 16 * 1024).unwrap();
+    let scanner = crate::scan::LogScanner::new(&profiles, 16 * 1024).unwrap();
     // Starts with a letter: a password of digits then `/` reads as a port and a path, which
     // only a database scheme rules out (tested on its own below).
     let base = "Ab3dEf7hIjK9";
@@ -294,7 +294,7 @@ fn every_generated_password_character_at_every_position_is_hidden_and_reported()
 #[test]
 fn a_password_of_digits_then_a_slash_in_a_database_url_is_no_port() {
     let profiles = crate::profiles::Profiles::built_in().unwrap();
-    let scanner = crate::rules::logs::LogScanner::new(&profiles, 16 * 1024).unwrap();
+    let scanner = crate::scan::LogScanner::new(&profiles, 16 * 1024).unwrap();
     assert_eq!(read_as_logs(&scanner, "12/Ab3dEf"), (true, false));
 }
 
@@ -305,10 +305,10 @@ proptest! {
     fn every_generated_password_is_hidden_and_reported(
         password in generated_password(),
     ) {
-        static SCANNER: std::sync::LazyLock<crate::rules::logs::LogScanner> =
+        static SCANNER: std::sync::LazyLock<crate::scan::LogScanner> =
             std::sync::LazyLock::new(|| {
                 let profiles = crate::profiles::Profiles::built_in().unwrap();
-                crate::rules::logs::LogScanner::new(&profiles, 16 * 1024).unwrap()
+                crate::scan::LogScanner::new(&profiles, 16 * 1024).unwrap()
             });
         prop_assert_eq!(read_as_logs(&SCANNER, &password), (true, false), "{}", password);
     }

@@ -11,9 +11,9 @@ const MAX_LINES: usize = 600;
 
 /// Files still over `MAX_LINES`, being split.
 const OVERSIZE: &[&str] = &[
+    "container/mod.rs",
     "pipeline.rs",
     "profiles/spec.rs",
-    "rules/app_container.rs",
     "rules/configuration.rs",
 ];
 

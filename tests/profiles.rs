@@ -5,7 +5,8 @@ use ecs_auditor::RuleId;
 use ecs_auditor::finding::Location;
 use ecs_auditor::model::{TaskContext, TaskDefinition};
 use ecs_auditor::profiles::Profiles;
-use ecs_auditor::rules::{self, LogScanner};
+use ecs_auditor::rules;
+use ecs_auditor::scan::LogScanner;
 use serde_json::{Value, json};
 
 struct Case {

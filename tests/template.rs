@@ -3,7 +3,7 @@
 //! code makes, plus what Lambda itself needs for the dead-letter queue and the topic's key).
 
 use ecs_auditor::profiles::Profiles;
-use ecs_auditor::rules::logs::subscription_filter_pattern;
+use ecs_auditor::scan::subscription_filter_pattern;
 use regex::Regex;
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -4,7 +4,7 @@
 #![no_main]
 
 use ecs_auditor::redact::redact_text;
-use ecs_auditor::rules::database_url::inspect;
+use ecs_auditor::inspect::database_url::inspect;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -6,7 +6,8 @@ use base64::Engine;
 use ecs_auditor::events::{self, DecodeLimits, Decoded, Event};
 use ecs_auditor::finding::Location;
 use ecs_auditor::profiles::Profiles;
-use ecs_auditor::rules::logs::{self, LogScanner};
+use ecs_auditor::rules::logs;
+use ecs_auditor::scan::LogScanner;
 use libfuzzer_sys::fuzz_target;
 use std::io::Write;
 use std::sync::LazyLock;
@@ -22,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     let mut scratch = String::new();
     let limits = DecodeLimits { max_log_payload_bytes: 1 << 20 };
     if let Ok(Decoded::Event(Event::Logs(batch))) = events::decode(event.as_bytes(), &limits, &mut scratch) {
-        let findings = logs::findings(SCANNER.scan(&batch), &PROFILES, &Location::default());
+        let findings = logs::findings(SCANNER.scan_lines(&batch.log_events), &PROFILES, &Location::default());
         for finding in findings {
             for line in &finding.evidence {
                 assert!(!line.chars().any(char::is_control), "evidence keeps control characters: {line:?}");

@@ -243,4 +243,13 @@ pub(crate) mod tests {
         assert_eq!(StreamName::parse("2026/11/24/[$LATEST]abc"), None);
         assert_eq!(StreamName::parse("just-a-stream"), None);
     }
+
+    #[test]
+    fn colour_codes_do_not_hide_a_line() {
+        assert_eq!(
+            without_colours("\x1b[32mINFO\x1b[0m \x1b(Bplain"),
+            "INFO plain"
+        );
+        assert!(matches!(without_colours("plain"), Cow::Borrowed("plain")));
+    }
 }

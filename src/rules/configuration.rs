@@ -1,11 +1,11 @@
 //! Rules over a task's configuration: its task definition's containers, settings and volumes.
 //! Each rule is a pure function of an [`AppContainer`] (or a container) to findings.
 
-pub use super::app_container::{AppContainer, DatabaseChoice, Setting, SettingSource, Unseen};
-use super::database_url::{self, UrlProblem};
-use super::remedy;
-use super::secret_reference;
+use super::remediation;
+pub use crate::container::{AppContainer, DatabaseChoice, Setting, SettingSource, Unseen};
 use crate::finding::{Finding, Location, RuleId, Severity};
+use crate::inspect::database_url::{self, UrlProblem};
+use crate::inspect::secret_reference;
 use crate::model::{ContainerDefinition, TaskContext, TaskDefinition};
 use crate::profiles::command::RunsAs;
 use crate::profiles::{NearMiss, value_listed};
@@ -44,7 +44,7 @@ pub fn database_setting_misnamed(app: &AppContainer) -> Option<Finding> {
     finding
         .facts
         .insert("expected".to_string(), expected.to_string());
-    finding.fix = remedy::rename_setting(app, first.name, expected);
+    finding.fix = remediation::rename_setting(app, first.name, expected);
     Some(finding)
 }
 
@@ -115,7 +115,7 @@ pub fn no_external_database(app: &AppContainer) -> Option<Finding> {
         "expected".to_string(),
         database.primary_setting().to_string(),
     );
-    finding.fix = remedy::external_database(app);
+    finding.fix = remediation::external_database(app);
     Some(finding)
 }
 
@@ -162,7 +162,7 @@ pub fn database_undecided(app: &AppContainer) -> Option<Finding> {
         "skipped_checks".to_string(),
         "database-setting-misnamed, database-setting-invalid, no-external-database, ephemeral-data-directory".to_string(),
     );
-    finding.fix = remedy::undecided(app, &unseen);
+    finding.fix = remediation::undecided(app, &unseen);
     Some(finding)
 }
 
@@ -212,7 +212,7 @@ pub fn database_setting_invalid(app: &AppContainer) -> Option<Finding> {
     finding
         .facts
         .insert("setting".to_string(), invalid.setting.name.to_string());
-    finding.fix = remedy::fix_invalid_setting(app, invalid.setting.name);
+    finding.fix = remediation::fix_invalid_setting(app, invalid.setting.name);
     Some(finding)
 }
 
@@ -255,7 +255,7 @@ pub fn volatile_storage_acknowledged(app: &AppContainer) -> Option<Finding> {
         switch.setting, app.profile.name
     )];
     if let Some(directory) = app.data_directory() {
-        fix.extend(remedy::persistent_data(app, &directory));
+        fix.extend(remediation::persistent_data(app, &directory));
     }
     finding.fix = fix;
     Some(finding)
@@ -334,9 +334,9 @@ pub fn ephemeral_data_directory(app: &AppContainer) -> Option<Finding> {
         .facts
         .insert("data_directory".to_string(), directory.to_string());
     finding.fix = if database_inside {
-        remedy::persistent_data(app, &directory)
+        remediation::persistent_data(app, &directory)
     } else {
-        remedy::persistent_files(app, &files)
+        remediation::persistent_files(app, &files)
     };
     Some(finding)
 }
@@ -412,7 +412,7 @@ pub fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
     finding
         .facts
         .insert("setting".to_string(), name.to_string());
-    finding.fix = remedy::fix_url(app, name, &problem);
+    finding.fix = remediation::fix_url(app, name, &problem);
     Some(finding)
 }
 
@@ -450,7 +450,7 @@ pub fn secret_reference_malformed(app: &AppContainer) -> Option<Finding> {
     finding
         .facts
         .insert("setting".to_string(), name.to_string());
-    finding.fix = remedy::fix_secret_reference(app, name);
+    finding.fix = remediation::fix_secret_reference(app, name);
     Some(finding)
 }
 
@@ -506,7 +506,7 @@ pub fn plaintext_database_credentials(
     // (`--db-password`, `-Dsonar.jdbc.password=`), or any database URL with a password.
     if let Some(database) = database {
         for argument in &database.arguments {
-            let Some(value) = super::app_container::argument_value(
+            let Some(value) = crate::container::argument_value(
                 &container.entry_point,
                 &container.command,
                 &argument.prefix,
@@ -569,9 +569,9 @@ pub fn plaintext_database_credentials(
         .facts
         .insert("task_definition".to_string(), definition.short_name());
     finding.fix = if place == "plain environment" {
-        remedy::move_to_secrets(&container.name, definition, &first)
+        remediation::move_to_secrets(&container.name, definition, &first)
     } else {
-        remedy::move_argument_to_secrets(&container.name, definition, &first)
+        remediation::move_argument_to_secrets(&container.name, definition, &first)
     };
     Some(finding)
 }
@@ -604,7 +604,7 @@ pub fn audit_incomplete(task: &TaskContext) -> Vec<Finding> {
             finding
                 .facts
                 .insert("reason".to_string(), error.failure.describe().to_string());
-            finding.fix = remedy::read_failure(error);
+            finding.fix = remediation::read_failure(error);
             finding
         })
         .collect()
@@ -727,7 +727,7 @@ fn advise_load_balancer(task: &TaskContext, findings: &mut [Finding]) {
                 | RuleId::EphemeralDataDirectory
         )
     }) {
-        finding.fix.push(remedy::load_balancer(&service.name));
+        finding.fix.push(remediation::load_balancer(&service.name));
     }
 }
 

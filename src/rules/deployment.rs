@@ -2,7 +2,7 @@
 //! remembered facts (last public IP, last running task, embedded database seen) and hands them
 //! to these pure functions.
 
-use super::remedy;
+use super::remediation;
 use crate::finding::{Finding, Location, RuleId, Severity};
 use crate::model::{TaskContext, resource_name, short_task_definition};
 
@@ -71,7 +71,7 @@ pub fn endpoint_without_load_balancer(task: &TaskContext) -> Option<Finding> {
         .with_fact("load_balancers", "0")
         .with_fact("service_registries", "0");
     finding.fix = vec![
-        remedy::load_balancer(&service.name),
+        remediation::load_balancer(&service.name),
         "Point DNS (and the app's access URL setting) at the load balancer, not at a task IP."
             .to_string(),
     ];
@@ -133,7 +133,7 @@ pub fn public_ip_changed(
         ]
     } else {
         vec![
-            remedy::load_balancer(&service.name),
+            remediation::load_balancer(&service.name),
             "Until then, update whatever points at the old IP (DNS records, bookmarks, the app's access URL).".to_string(),
         ]
     };

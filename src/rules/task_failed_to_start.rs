@@ -8,7 +8,7 @@
 //! `startedAt`; one whose essential container exited within [`EXITED_AT_START_SECONDS`] of
 //! starting failed at start too (a crash loop), and kept nothing worth an alarm.
 
-use super::app_container::AppContainer;
+use crate::container::AppContainer;
 use crate::finding::{Finding, RuleId, Severity};
 use crate::model::{StopFacts, TaskContext, VolumeDurability};
 use crate::profiles::Profiles;
@@ -382,8 +382,7 @@ fn concerns_the_data(
             | FailureClass::JsonKeyNotFound
             | FailureClass::NoNetworkPath => {
                 for setting in app.database_settings_set() {
-                    let super::app_container::SettingSource::Secret(value_from) = setting.source
-                    else {
+                    let crate::container::SettingSource::Secret(value_from) = setting.source else {
                         continue;
                     };
                     let named =
@@ -395,7 +394,7 @@ fn concerns_the_data(
                                 "the secret is {}'s database setting {} ({})",
                                 profile.name,
                                 setting.name,
-                                super::app_container::describe_value_from(value_from)
+                                crate::container::describe_value_from(value_from)
                             ),
                         ));
                     }
@@ -414,7 +413,7 @@ fn concerns_the_data(
                         .volume(&mount.source_volume)
                         .is_some_and(|volume| {
                             volume.durability() == VolumeDurability::Persistent
-                                && super::app_container::path_contains(
+                                && crate::container::path_contains(
                                     &mount.container_path,
                                     &directory,
                                 )
@@ -445,9 +444,11 @@ fn concerns_the_data(
 /// The secret's or parameter's name in a `valueFrom`, as a stopped reason quotes it: the
 /// ARN without a JSON key part, or the parameter name.
 fn secret_name(value_from: &str) -> Option<&str> {
-    match super::secret_reference::check(value_from).ok()? {
-        super::secret_reference::SecretReference::SecretsManager { name, .. } => Some(name),
-        super::secret_reference::SecretReference::SsmParameter { name, .. } => Some(name),
+    match crate::inspect::secret_reference::check(value_from).ok()? {
+        crate::inspect::secret_reference::SecretReference::SecretsManager { name, .. } => {
+            Some(name)
+        }
+        crate::inspect::secret_reference::SecretReference::SsmParameter { name, .. } => Some(name),
     }
 }
 

@@ -109,7 +109,7 @@ impl Setting<'_> {
 /// A `valueFrom` as written when it is a well-formed reference (`...:password::` names a
 /// JSON key; it is not a secret), redacted when it is not a reference at all.
 pub fn describe_value_from(value_from: &str) -> String {
-    if super::secret_reference::check(value_from).is_ok() {
+    if crate::inspect::secret_reference::check(value_from).is_ok() {
         redact::truncate_chars(value_from, 300)
     } else {
         redact::truncate_chars(&redact::redact_text(value_from), 300)

@@ -231,10 +231,7 @@ mod tests {
             );
         }
         assert_eq!(literals(r".*dbtype=sqlite3").unwrap(), ["dbtype=sqlite3"]);
-        assert_eq!(
-            literals(crate::rules::logs::CREDENTIALS_PATTERN).unwrap(),
-            ["://"]
-        );
+        assert_eq!(literals(crate::scan::CREDENTIALS_PATTERN).unwrap(), ["://"]);
     }
 
     #[test]
@@ -255,7 +252,7 @@ mod tests {
             r"Using built-in PostgreSQL \((?P<path>[^)]*)\)",
             "(?i)database is LOCKED",
             r"ORM engine initialization attempt #\d+/\d+ failed",
-            crate::rules::logs::CREDENTIALS_PATTERN,
+            crate::scan::CREDENTIALS_PATTERN,
         ];
         let prefilter = Prefilter::new(patterns);
         assert!(prefilter.anchors.is_some());
@@ -320,7 +317,7 @@ mod properties {
             .iter()
             .map(|s| s.regex.as_str().to_string())
             .collect();
-        patterns.push(crate::rules::logs::CREDENTIALS_PATTERN.to_string());
+        patterns.push(crate::scan::CREDENTIALS_PATTERN.to_string());
         let mut examples: Vec<String> = profiles
             .signatures()
             .iter()

@@ -1,8 +1,8 @@
 //! The "how to fix it" steps of findings, generated from profile data so that a new profile
 //! gets specific advice without new code.
 
-use super::app_container::{AppContainer, Unseen};
-use super::database_url::UrlProblem;
+use crate::container::{AppContainer, Unseen};
+use crate::inspect::database_url::UrlProblem;
 use crate::model::{ReadError, ReadFailure, TaskDefinition};
 use crate::profiles::{Facts, Profile};
 
