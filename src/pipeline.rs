@@ -19,7 +19,8 @@ use crate::model::{
 use crate::profiles::{ProfileError, Profiles};
 use crate::publish::{AlertSink, PublishError};
 use crate::rules;
-use crate::rules::deployment::{self, DataInTask, IpSighting, Replacement};
+use crate::rules::data_lost_on_stop::{DataInTask, Replacement, data_lost_on_stop};
+use crate::rules::public_ip_changed::{IpSighting, public_ip_changed};
 use crate::scan::LogScanner;
 use crate::state::{StateError, StateStore};
 use serde::Serialize;
@@ -504,11 +505,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                 task_arn: task.task_arn.clone(),
                 deployment: task.started_by.clone(),
             };
-            findings.extend(deployment::public_ip_changed(
-                &task,
-                previous.as_ref(),
-                &current,
-            ));
+            findings.extend(public_ip_changed(&task, previous.as_ref(), &current));
             if previous.as_ref() != Some(&current) {
                 let mut attributes = BTreeMap::from([
                     ("ip".to_string(), current.ip.clone()),
@@ -592,7 +589,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             };
         }
         task.gaps.retain(|gap| !gap.skipped_checks.is_empty());
-        let mut findings = rules::configuration::audit_incomplete(&task);
+        let mut findings = rules::audit_incomplete::audit_incomplete(&task);
 
         // A task that never ran (or crashed at once) kept nothing: say why it did not start.
         if let Some(failure) = failure {
@@ -659,11 +656,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             }
             None => None,
         };
-        findings.extend(deployment::data_lost_on_stop(
-            &task,
-            &data,
-            replacement.as_ref(),
-        ));
+        findings.extend(data_lost_on_stop(&task, &data, replacement.as_ref()));
         Ok(findings)
     }
 
@@ -904,7 +897,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             definition
                 .as_ref()
                 .and_then(|definition| {
-                    rules::configuration::container_app(definition, container, &self.profiles)
+                    crate::container::storage::container_app(definition, container, &self.profiles)
                 })
                 .map(|(_, profile)| profile.name.as_str()),
         );
@@ -914,9 +907,12 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         if !findings.iter().any(rules::logs::about_storage) {
             return;
         }
-        let storage =
-            rules::configuration::data_directory_storage(&definition, container, &self.profiles);
-        if storage == Some(rules::configuration::DataStorage::Persistent) {
+        let storage = crate::container::storage::data_directory_storage(
+            &definition,
+            container,
+            &self.profiles,
+        );
+        if storage == Some(crate::container::storage::DataStorage::Persistent) {
             tracing::info!(container = %container, "embedded database on persistent storage: not alerted");
         }
         rules::logs::weigh_against_storage(findings, storage.as_ref());
@@ -936,7 +932,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                 }],
                 ..Default::default()
             };
-            rules::configuration::audit_incomplete(&task)
+            rules::audit_incomplete::audit_incomplete(&task)
         };
         let clusters = if clusters.is_empty() {
             match self.inventory.clusters().await {
@@ -1034,7 +1030,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                         error,
                         skipped_checks: SWEEP_LOG_CHECKS,
                     }];
-                    findings.extend(rules::configuration::audit_incomplete(&gap));
+                    findings.extend(rules::audit_incomplete::audit_incomplete(&gap));
                     continue;
                 }
             };
@@ -1055,12 +1051,16 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                 rules::logs::findings(self.scanner.scan_lines(&lines), &self.profiles, &location);
             rules::logs::one_app_per_line(
                 &mut log_findings,
-                rules::configuration::container_app(&definition, &container.name, &self.profiles)
-                    .map(|(_, profile)| profile.name.as_str()),
+                crate::container::storage::container_app(
+                    &definition,
+                    &container.name,
+                    &self.profiles,
+                )
+                .map(|(_, profile)| profile.name.as_str()),
             );
             rules::logs::weigh_against_storage(
                 &mut log_findings,
-                rules::configuration::data_directory_storage(
+                crate::container::storage::data_directory_storage(
                     &definition,
                     &container.name,
                     &self.profiles,

@@ -2,6 +2,8 @@
 //! judged by the facts of its image's version, what it runs (the server or another role),
 //! where each setting comes from, and how its settings choose the database.
 
+pub mod storage;
+
 use crate::finding::{Finding, Location, RuleId, Severity};
 use crate::model::{ContainerDefinition, TaskContext, TaskDefinition, VolumeDurability};
 use crate::profiles::command::RunsAs;

@@ -2,8 +2,8 @@
 //! `database-connection-failing`, `ephemeral-data-directory` and `credentials-in-logs` from log
 //! lines, weighed against where the app's data lives and which app the container runs.
 
-use super::configuration::DataStorage;
 use super::remediation;
+use crate::container::storage::DataStorage;
 use crate::finding::{Finding, Location, RuleId, Severity};
 use crate::profiles::Profiles;
 use crate::scan::RuleMatch;

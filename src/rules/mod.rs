@@ -1,11 +1,112 @@
-//! Detection rules: pure functions from typed contexts to [`crate::finding::Finding`]s.
-//! No I/O happens here; everything a rule needs is in its argument.
+//! Detection rules: pure functions from typed contexts to [`crate::finding::Finding`]s, one
+//! file per rule id (its check, its remediation text and its tests). No I/O happens here;
+//! everything a rule needs is in its argument. This module is the registry: it runs the
+//! configuration rules for a task in order ([`evaluate_task`]); the audit runs the others where
+//! their event arrives (a stopped task, a log batch).
 
+pub mod audit_incomplete;
 pub mod catalog;
-pub mod configuration;
-pub mod deployment;
+pub mod data_lost_on_stop;
+pub mod database_setting_invalid;
+pub mod database_setting_misnamed;
+pub mod database_url_malformed;
+pub mod endpoint_without_load_balancer;
+pub mod ephemeral_data_directory;
 pub mod logs;
+pub mod no_external_database;
+pub mod plaintext_database_credentials;
+pub mod public_ip_changed;
 pub mod remediation;
+pub mod secret_reference_malformed;
 pub mod task_failed_to_start;
+#[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
+mod tests;
+pub mod volatile_storage_acknowledged;
 
-pub use configuration::evaluate as evaluate_task;
+use crate::container::AppContainer;
+use crate::finding::{Finding, RuleId};
+use crate::model::TaskContext;
+use crate::profiles::command::RunsAs;
+use audit_incomplete::{audit_incomplete, command_unknown, database_undecided};
+use database_setting_invalid::database_setting_invalid;
+use database_setting_misnamed::database_setting_misnamed;
+use database_url_malformed::database_url_malformed;
+use endpoint_without_load_balancer::endpoint_without_load_balancer;
+use ephemeral_data_directory::ephemeral_data_directory;
+use no_external_database::no_external_database;
+use plaintext_database_credentials::plaintext_database_credentials;
+use secret_reference_malformed::secret_reference_malformed;
+use volatile_storage_acknowledged::volatile_storage_acknowledged;
+
+/// All configuration rules for one task.
+pub fn evaluate_task(task: &TaskContext, profiles: &crate::profiles::Profiles) -> Vec<Finding> {
+    let mut findings = audit_incomplete(task);
+    let Some(definition) = &task.task_definition else {
+        return findings;
+    };
+    for container in &definition.container_definitions {
+        let names: Vec<&str> = container.setting_names().collect();
+        let app = profiles
+            .recognise(&container.image, &names)
+            .map(|profile| AppContainer::new(task, definition, container, profile));
+        findings.extend(plaintext_database_credentials(
+            task,
+            definition,
+            container,
+            app.as_ref(),
+        ));
+        let Some(app) = app else { continue };
+        findings.extend(evaluate_app(&app));
+    }
+    advise_load_balancer(task, &mut findings);
+    findings.extend(endpoint_without_load_balancer(task));
+    findings
+}
+
+/// The rules for one profiled container, as far as its role calls for them: a workspace
+/// proxy opens no database and keeps no data, a migration job opens the database but keeps
+/// nothing, a command the profile does not know gets no verdict.
+fn evaluate_app(app: &AppContainer) -> Vec<Finding> {
+    let runs_as = app.runs_as();
+    if let RunsAs::Unknown { command_line } = &runs_as {
+        return vec![command_unknown(app, command_line)];
+    }
+    let mut findings = Vec::new();
+    if runs_as.opens_database() {
+        findings.extend(database_setting_misnamed(app));
+        findings.extend(database_setting_invalid(app));
+        if runs_as.keeps_data() {
+            findings.extend(no_external_database(app));
+        }
+        findings.extend(database_undecided(app));
+        findings.extend(database_url_malformed(app));
+        findings.extend(secret_reference_malformed(app));
+    }
+    if runs_as.keeps_data() {
+        findings.extend(ephemeral_data_directory(app));
+        findings.extend(volatile_storage_acknowledged(app));
+    }
+    findings
+}
+
+/// The seed's third fix: data that dies with the task goes hand in hand with an address that
+/// changes with it when no load balancer fronts the service.
+fn advise_load_balancer(task: &TaskContext, findings: &mut [Finding]) {
+    let Some(service) = &task.service else { return };
+    if service.load_balancers > 0 || service.service_registries > 0 {
+        return;
+    }
+    for finding in findings.iter_mut().filter(|finding| {
+        matches!(
+            finding.rule,
+            RuleId::DatabaseSettingMisnamed
+                | RuleId::DatabaseSettingInvalid
+                | RuleId::NoExternalDatabase
+                | RuleId::EphemeralDataDirectory
+        )
+    }) {
+        finding.fix.push(remediation::load_balancer(&service.name));
+    }
+}

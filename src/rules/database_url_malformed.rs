@@ -1,0 +1,112 @@
+//! `database-url-malformed`: a plain database URL the app's driver would not read as meant (duplicate or non-numeric port, unknown scheme, reserved characters in the password).
+
+use super::remediation;
+use crate::container::{AppContainer, Setting, SettingSource};
+use crate::finding::{Finding, RuleId, Severity};
+use crate::inspect::database_url::{self, UrlProblem};
+use crate::redact;
+
+/// `database-url-malformed`: plain database URLs (real or near-miss settings) that will not work.
+pub fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
+    let database = app.database()?;
+    let mut evidence = Vec::new();
+    let mut problems = 0;
+    let mut first: Option<(&str, UrlProblem, bool)> = None;
+    // URL settings, and near-misses of them (a misnamed URL is still checked as a URL).
+    let url_near_misses = database
+        .near_miss
+        .iter()
+        .filter(|miss| {
+            miss.means()
+                .map(|meant| database.settings.iter().any(|setting| setting == meant))
+                .unwrap_or(!database.settings.is_empty())
+        })
+        .filter_map(|miss| app.setting(miss.name()));
+    let url_settings: Vec<Setting> = database
+        .settings
+        .iter()
+        .filter_map(|name| app.setting(name))
+        .chain(url_near_misses)
+        .collect();
+    for setting in url_settings {
+        // Values the auditor sees; an environment file's value is judged but never shown.
+        let Some(value) = setting.seen_value() else {
+            continue;
+        };
+        let shown = !matches!(setting.source, SettingSource::EnvironmentFile { .. });
+        // A scheme (or bare path) that selects the embedded database is a choice, not a mistake.
+        if !database.check_urls || database.selects_embedded(value) {
+            continue;
+        }
+        let inspection =
+            database_url::inspect(value, &database.url_schemes, database.key_value_dsn);
+        if inspection.problems.is_empty() {
+            continue;
+        }
+        for problem in &inspection.problems {
+            evidence.push(if shown {
+                format!("{}: {problem}", setting.name)
+            } else {
+                format!("{}: {}", setting.name, problem.kind())
+            });
+        }
+        problems += inspection.problems.len() as u64;
+        evidence.push(if shown {
+            format!(
+                "{} = {}",
+                setting.name,
+                redact::truncate_chars(&inspection.redacted, 300)
+            )
+        } else {
+            setting.describe()
+        });
+        first.get_or_insert((setting.name, inspection.problems[0].clone(), shown));
+    }
+    let (name, problem, shown) = first?;
+    let mut finding = app.finding(
+        RuleId::DatabaseUrlMalformed,
+        Severity::High,
+        if shown {
+            format!("{name} is malformed: {problem}")
+        } else {
+            format!("{name} is malformed: {}", problem.kind())
+        },
+    );
+    finding.occurrences = problems;
+    finding.evidence = evidence;
+    finding
+        .facts
+        .insert("setting".to_string(), name.to_string());
+    finding.fix = remediation::fix_url(app, name, &problem);
+    Some(finding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::*;
+
+    #[test]
+    fn plaintext_and_malformed_urls() {
+        let (mounts, volumes) = no_mounts();
+        let task = task_with(coder_definition(
+            serde_json::json!([{"name": "CODER_PG_CONNECTION_URL",
+                                "value": "postgresql://coder:hunter2@db.example.com:5432:5432/coder"}]),
+            serde_json::json!([]),
+            mounts,
+            volumes,
+        ));
+        let findings = evaluate(&task, &Profiles::built_in().unwrap());
+        let rules: Vec<RuleId> = findings.iter().map(|f| f.rule).collect();
+        assert_eq!(
+            rules,
+            vec![
+                RuleId::PlaintextDatabaseCredentials,
+                RuleId::DatabaseUrlMalformed
+            ]
+        );
+        let rendered = serde_json::to_string(&findings).unwrap();
+        assert!(!rendered.contains("hunter2"), "{rendered}");
+        assert!(findings[1].summary.contains("port appears twice"));
+    }
+}

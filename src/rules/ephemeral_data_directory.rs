@@ -1,0 +1,142 @@
+//! `ephemeral-data-directory`: the app keeps its data (or files it keeps whatever its database) in the task's storage, or on one EC2 instance's (medium).
+
+use super::remediation;
+use crate::container::AppContainer;
+use crate::finding::{Finding, RuleId, Severity};
+
+/// `ephemeral-data-directory`: data kept in the container (the embedded database, or files
+/// the app keeps whatever its database) and no persistent volume over it.
+pub fn ephemeral_data_directory(app: &AppContainer) -> Option<Finding> {
+    let directory = app.data_directory()?;
+    let database_inside = app.keeps_data_in_container() && app.persistent_data_mount().is_none();
+    let files = app.files_inside();
+    if !database_inside && files.is_empty() {
+        return None;
+    }
+    // A host path or local Docker volume keeps the data on the EC2 instance: it outlives the
+    // task, but a task placed on another instance starts empty (AWS: bind mounts, Docker
+    // volumes). Not "inside the task", so medium and said so.
+    if let Some(mount) = app.instance_mount_over(&directory) {
+        let mut finding = app.finding(
+            RuleId::EphemeralDataDirectory,
+            Severity::Medium,
+            format!(
+                "{} keeps its data on one EC2 instance ({mount}): a task placed on another instance starts empty",
+                app.profile.name
+            ),
+        );
+        finding.evidence = vec![
+            format!("{directory} is on {mount}, which outlives the task on that instance only"),
+            app.mounts_description(),
+        ];
+        finding.evidence.extend(app.version_evidence());
+        finding
+            .facts
+            .insert("data_directory".to_string(), directory.to_string());
+        finding
+            .facts
+            .insert("storage".to_string(), "instance".to_string());
+        finding.fix = vec![format!(
+            "Keep {}'s data on Amazon EFS (or an external database) so that any instance can run the task; or pin the task to this instance with a placement constraint and back the directory up.",
+            app.profile.name
+        )];
+        return Some(finding);
+    }
+    let summary = if database_inside {
+        format!(
+            "{} keeps its data inside the task, in {directory}",
+            app.profile.name
+        )
+    } else {
+        let what: Vec<String> = files
+            .iter()
+            .map(|(files, path)| format!("{} ({path})", files.what))
+            .collect();
+        format!(
+            "{} keeps its {} inside the task",
+            app.profile.name,
+            what.join(" and ")
+        )
+    };
+    let mut finding = app.finding(RuleId::EphemeralDataDirectory, Severity::High, summary);
+    if database_inside {
+        finding.evidence.push(format!(
+            "its {} is in {directory}, and no EFS volume is mounted at or above it",
+            app.facts.embedded_database
+        ));
+    }
+    for (files, path) in &files {
+        finding.evidence.push(format!(
+            "{} keeps its {} in {path} whatever its database ({}), and no EFS volume is mounted at or above it",
+            app.profile.name, files.what, files.source
+        ));
+    }
+    finding.evidence.push(app.mounts_description());
+    finding.evidence.extend(app.version_evidence());
+    finding
+        .facts
+        .insert("data_directory".to_string(), directory.to_string());
+    finding.fix = if database_inside {
+        remediation::persistent_data(app, &directory)
+    } else {
+        remediation::persistent_files(app, &files)
+    };
+    Some(finding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::*;
+
+    #[test]
+    fn efs_at_or_above_the_data_directory_keeps_data() {
+        for path in ["/home/coder/.config/coderv2", "/home/coder", "/home/coder/"] {
+            let task = task_with(coder_definition(
+                serde_json::json!([]),
+                serde_json::json!([]),
+                serde_json::json!([{"sourceVolume": "data", "containerPath": path}]),
+                serde_json::json!([{"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}]),
+            ));
+            assert_eq!(
+                rules_fired(&task),
+                vec![RuleId::NoExternalDatabase],
+                "{path}"
+            );
+        }
+        // Below the directory, a sibling with a shared prefix, or a non-EFS volume does not count.
+        for (path, volume) in [
+            (
+                "/home/coder/.config/coderv2/postgres/x",
+                serde_json::json!({"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}),
+            ),
+            (
+                "/home/cod",
+                serde_json::json!({"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}),
+            ),
+            ("/home/coder", serde_json::json!({"name": "data"})),
+        ] {
+            let task = task_with(coder_definition(
+                serde_json::json!([]),
+                serde_json::json!([]),
+                serde_json::json!([{"sourceVolume": "data", "containerPath": path}]),
+                serde_json::json!([volume]),
+            ));
+            assert!(
+                rules_fired(&task).contains(&RuleId::EphemeralDataDirectory),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_config_dir_setting_moves_the_data_directory() {
+        let task = task_with(coder_definition(
+            serde_json::json!([{"name": "CODER_CONFIG_DIR", "value": "/data/coder"}]),
+            serde_json::json!([{"name": "CODER_POSTGRES_URL", "valueFrom": SEED_SECRET}]),
+            serde_json::json!([{"sourceVolume": "data", "containerPath": "/data"}]),
+            serde_json::json!([{"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}]),
+        ));
+        assert_eq!(rules_fired(&task), vec![RuleId::DatabaseSettingMisnamed]);
+    }
+}

@@ -1,0 +1,171 @@
+//! `plaintext-database-credentials`: a database password (in a URL or a password setting) sits in plain `environment` or on the command line rather than in `secrets`.
+
+use super::remediation;
+use crate::container::AppContainer;
+use crate::finding::{Finding, Location, RuleId, Severity};
+use crate::inspect::database_url::{self};
+use crate::model::{ContainerDefinition, TaskContext, TaskDefinition};
+use crate::redact;
+
+/// `plaintext-database-credentials`: a database URL with a password in plain `environment`.
+/// Applies to every container: a recognised app's database settings, and any value that looks
+/// like a database URL or connection string with a password.
+pub fn plaintext_database_credentials(
+    task: &TaskContext,
+    definition: &TaskDefinition,
+    container: &ContainerDefinition,
+    app: Option<&AppContainer>,
+) -> Option<Finding> {
+    let database = app.and_then(|app| app.database());
+    // (setting or argument, how it appears in evidence)
+    let mut offending: Vec<(String, String)> = container
+        .environment
+        .iter()
+        .filter(|variable| {
+            if database.is_some_and(|database| {
+                database.password_settings.contains(&variable.name)
+                    && !variable.value.trim().is_empty()
+            }) {
+                return true;
+            }
+            let declared = database.is_some_and(|database| {
+                database.settings.contains(&variable.name)
+                    || database
+                        .near_miss
+                        .iter()
+                        .any(|miss| miss.name() == variable.name)
+            });
+            let inspected = declared
+                && database_url::inspect(
+                    &variable.value,
+                    &database.map(|d| d.url_schemes.clone()).unwrap_or_default(),
+                    true,
+                )
+                .has_password;
+            inspected || database_url::database_url_with_password(&variable.value)
+        })
+        .map(|variable| {
+            (
+                variable.name.clone(),
+                format!(
+                    "environment {} = {}",
+                    variable.name,
+                    redact::display_setting_value(&variable.name, &variable.value)
+                ),
+            )
+        })
+        .collect();
+    // The command line is as readable as the environment: a password argument of the app
+    // (`--db-password`, `-Dsonar.jdbc.password=`), or any database URL with a password.
+    if let Some(database) = database {
+        for argument in &database.arguments {
+            let Some(value) = crate::container::argument_value(
+                &container.entry_point,
+                &container.command,
+                &argument.prefix,
+            ) else {
+                continue;
+            };
+            let password = database.password_settings.contains(&argument.setting)
+                || database_url::database_url_with_password(value);
+            if password {
+                offending.push((
+                    argument.prefix.trim_end_matches('=').to_string(),
+                    format!(
+                        "command argument {} {}",
+                        argument.prefix.trim_end_matches('='),
+                        redact::display_setting_value(&argument.setting, value)
+                    ),
+                ));
+            }
+        }
+    }
+    for word in container.entry_point.iter().chain(&container.command) {
+        let value = word
+            .split_once('=')
+            .map_or(word.as_str(), |(_, value)| value);
+        let already = offending
+            .iter()
+            .any(|(name, _)| word.starts_with(name.as_str()) && name.starts_with('-'));
+        if !already && database_url::database_url_with_password(value) {
+            offending.push((
+                "command".to_string(),
+                format!(
+                    "command argument {}",
+                    redact::truncate_chars(&redact::redact_text(word), 300)
+                ),
+            ));
+        }
+    }
+    let first = offending.first()?.0.clone();
+    let place = if container.env(&first).is_some() {
+        "plain environment"
+    } else {
+        "the container's command line"
+    };
+    let mut finding = Finding::new(
+        RuleId::PlaintextDatabaseCredentials,
+        Severity::High,
+        format!(
+            "{first} puts a database password in {place}, readable by anyone who can describe the task definition"
+        ),
+    );
+    finding.app = app.map(|app| app.profile.name.clone());
+    finding.location = Location {
+        container: Some(container.name.clone()),
+        ..task.location()
+    };
+    finding.occurrences = offending.len() as u64;
+    finding.evidence = offending.into_iter().map(|(_, shown)| shown).collect();
+    finding.facts.insert("setting".to_string(), first.clone());
+    finding
+        .facts
+        .insert("task_definition".to_string(), definition.short_name());
+    finding.fix = if place == "plain environment" {
+        remediation::move_to_secrets(&container.name, definition, &first)
+    } else {
+        remediation::move_argument_to_secrets(&container.name, definition, &first)
+    };
+    Some(finding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::*;
+
+    #[test]
+    fn awsiamrds_urls_without_a_password_are_fine() {
+        let (mounts, volumes) = no_mounts();
+        let task = task_with(coder_definition(
+            serde_json::json!([
+                {"name": "CODER_PG_AUTH", "value": "awsiamrds"},
+                {"name": "CODER_PG_CONNECTION_URL", "value": "postgres://coder@db.example.com:5432/coder?sslmode=require"}
+            ]),
+            serde_json::json!([]),
+            mounts,
+            volumes,
+        ));
+        assert_eq!(rules_fired(&task), vec![]);
+    }
+
+    #[test]
+    fn plaintext_credentials_in_any_container() {
+        let task = task_with(serde_json::json!({
+            "family": "worker", "revision": 1,
+            "containerDefinitions": [{"name": "worker", "image": "example/worker:1",
+                "environment": [{"name": "DATABASE_URL", "value": "postgres://w:pw@db/w"},
+                                {"name": "LOG_LEVEL", "value": "info"}]}]
+        }));
+        assert_eq!(
+            rules_fired(&task),
+            vec![RuleId::PlaintextDatabaseCredentials]
+        );
+        let unprofiled_safe = task_with(serde_json::json!({
+            "family": "worker", "revision": 1,
+            "containerDefinitions": [{"name": "worker", "image": "example/worker:1",
+                "secrets": [{"name": "DATABASE_URL", "valueFrom": "arn:aws:ssm:us-east-1:132880019009:parameter/db"}]}]
+        }));
+        assert_eq!(rules_fired(&unprofiled_safe), vec![]);
+    }
+}

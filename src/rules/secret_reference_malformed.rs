@@ -1,0 +1,78 @@
+//! `secret-reference-malformed`: the database setting's `valueFrom` is a reference ECS rejects or that cannot resolve, read as the ECS agent reads it.
+
+use super::remediation;
+use crate::container::{AppContainer, SettingSource};
+use crate::finding::{Finding, RuleId, Severity};
+use crate::inspect::secret_reference;
+
+/// `secret-reference-malformed`: the database setting's `valueFrom` cannot be resolved.
+pub fn secret_reference_malformed(app: &AppContainer) -> Option<Finding> {
+    let mut evidence = Vec::new();
+    let mut first = None;
+    for setting in app
+        .database_settings_set()
+        .into_iter()
+        .chain(app.near_misses())
+    {
+        let SettingSource::Secret(value_from) = setting.source else {
+            continue;
+        };
+        if let Err(problems) = secret_reference::check(value_from) {
+            evidence.push(setting.describe());
+            // "NAME: ..." would read as a password to the redactor: the problem comes first.
+            for problem in &problems {
+                evidence.push(format!("{problem} (valueFrom of {})", setting.name));
+            }
+            first.get_or_insert((setting.name, problems[0].clone()));
+        }
+    }
+    let (name, problem) = first?;
+    let mut finding = app.finding(
+        RuleId::SecretReferenceMalformed,
+        Severity::High,
+        format!("ECS cannot resolve the secret reference of {name}"),
+    );
+    finding
+        .facts
+        .insert("problem".to_string(), problem.to_string());
+    finding.evidence = evidence;
+    finding
+        .facts
+        .insert("setting".to_string(), name.to_string());
+    finding.fix = remediation::fix_secret_reference(app, name);
+    Some(finding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::*;
+
+    #[test]
+    fn malformed_secret_references() {
+        let (mounts, volumes) = no_mounts();
+        let task = task_with(coder_definition(
+            serde_json::json!([]),
+            serde_json::json!([{"name": "CODER_PG_CONNECTION_URL",
+                "valueFrom": "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url-PO7CI7:url"}]),
+            mounts,
+            volumes,
+        ));
+        let findings = evaluate(&task, &Profiles::built_in().unwrap());
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].rule, RuleId::SecretReferenceMalformed);
+        assert_eq!(
+            findings[0].summary,
+            "ECS cannot resolve the secret reference of CODER_PG_CONNECTION_URL"
+        );
+        assert!(
+            findings[0].evidence[1]
+                .ends_with("write ...:url:: (valueFrom of CODER_PG_CONNECTION_URL)"),
+            "{:?}",
+            findings[0].evidence
+        );
+        // Rendered, the problem survives the redactor (a "NAME_PASSWORD: ..." line would not).
+        let rendered = crate::redact::redact_text(&findings[0].evidence[1]);
+        assert_eq!(rendered, findings[0].evidence[1]);
+    }
+}
