@@ -4,7 +4,7 @@
 use crate::finding::{Finding, Location, RuleId, Severity};
 use crate::model::{resource_name, short_task_definition};
 use crate::redact::{self, redact_text};
-use crate::rules::catalog;
+use crate::rules::{self, declaration::ConsolePage};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -83,7 +83,7 @@ pub struct Link {
 /// Renders one finding. Every text field is passed through the redactor once more here, so an
 /// alert cannot carry a secret even if a rule forgot to redact.
 pub fn render(finding: &Finding) -> Alert {
-    let info = catalog::info(finding.rule);
+    let info = rules::info(finding.rule);
     let summary = redact_text(&finding.summary).into_owned();
     let evidence: Vec<String> = finding
         .evidence
@@ -340,14 +340,8 @@ pub fn links(finding: &Finding) -> Vec<Link> {
         }
         links.push(Link { label: "Logs", url });
     }
-    let wants_database = matches!(
-        finding.rule,
-        RuleId::EmbeddedDatabaseInUse
-            | RuleId::DatabaseSettingMisnamed
-            | RuleId::NoExternalDatabase
-            | RuleId::EphemeralDataDirectory
-    );
-    if wants_database {
+    let pages = rules::info(finding.rule).console;
+    if pages.contains(&ConsolePage::Databases) {
         links.push(Link {
             label: "RDS databases",
             url: format!("{console}/rds/home?region={region}#databases:"),
@@ -357,15 +351,7 @@ pub fn links(finding: &Finding) -> Vec<Link> {
             url: format!("{console}/efs/home?region={region}#/file-systems"),
         });
     }
-    if wants_database
-        || matches!(
-            finding.rule,
-            RuleId::PlaintextDatabaseCredentials
-                | RuleId::SecretReferenceMalformed
-                | RuleId::DatabaseUrlMalformed
-                | RuleId::CredentialsInLogs
-        )
-    {
+    if pages.contains(&ConsolePage::Secrets) {
         links.push(Link {
             label: "Secrets Manager",
             url: format!("{console}/secretsmanager/listsecrets?region={region}"),

@@ -8,7 +8,7 @@ use crate::aws::{AwsInventory, StateBackend, sns::SnsSink};
 use crate::config::Config;
 use crate::pipeline::{AuditError, Auditor, Delivery, Outcome, Report};
 use crate::publish::{AlertSink, DryRun};
-use crate::rules::catalog::CATALOG;
+use crate::rules::CATALOG;
 use crate::scan::LogScanner;
 use crate::state::MemoryStore;
 use clap::{Args, Parser, Subcommand};

@@ -8,6 +8,7 @@
 
 use crate::events::Event;
 use crate::finding::{Finding, RuleId, Severity};
+use crate::rules::{self, declaration::Suppression};
 use crate::state::{Entry, Expect, StateError, StateStore};
 use std::collections::BTreeMap;
 
@@ -163,10 +164,9 @@ pub fn fingerprint(finding: &Finding) -> String {
 }
 
 fn window(rule: RuleId, suppress_for: u64) -> u64 {
-    if rule == RuleId::EndpointWithoutLoadBalancer {
-        ONCE_PER_CONFIGURATION_SECONDS
-    } else {
-        suppress_for
+    match rules::info(rule).suppression {
+        Suppression::OncePerConfiguration => ONCE_PER_CONFIGURATION_SECONDS,
+        Suppression::Window => suppress_for,
     }
 }
 

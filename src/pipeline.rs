@@ -755,7 +755,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                 log_stream: Some(batch.log_stream.to_string()),
                 ..Default::default()
             };
-            findings.push(rules::logs::lines_not_examined(
+            findings.push(rules::audit_incomplete::lines_not_examined(
                 &location,
                 batch.log_events.len(),
                 skipped,

@@ -1,6 +1,6 @@
 //! Keeps the README true to the code: the rule catalog and the configuration table.
 
-use ecs_auditor::rules::catalog::CATALOG;
+use ecs_auditor::rules::CATALOG;
 use std::path::Path;
 
 fn readme() -> String {

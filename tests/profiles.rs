@@ -253,6 +253,13 @@ fn evaluate(profiles: &Profiles, image: &str, container: Value) -> Vec<String> {
             if let Some(app) = &finding.app {
                 assert!(profiles.all().iter().any(|p| &p.name == app));
             }
+            assert!(
+                rules::severity_declared(&finding),
+                "{} at {}, not declared: {}",
+                finding.rule,
+                finding.severity,
+                finding.summary
+            );
             finding.rule.to_string()
         })
         .collect();

@@ -127,6 +127,13 @@ fn judge(case: &Case, findings: &[Finding]) -> Vec<String> {
         ));
     }
     for finding in findings {
+        // Each rule emits its declared severity or a declared other one (its `RULE`).
+        if !ecs_auditor::rules::severity_declared(finding) {
+            wrong.push(format!(
+                "{} is {}, which its declaration does not list: {}",
+                finding.rule, finding.severity, finding.summary
+            ));
+        }
         if case.must_not.contains(&finding.rule.to_string()) {
             wrong.push(format!(
                 "false {}: {} ({})",

@@ -1,11 +1,25 @@
 //! `audit-incomplete`: what the audit could not see is said, never passed: a read that failed, a database choice that may be made where the auditor cannot look, a command the profile does not know.
 
-use super::remediation;
+use super::declaration::{RuleInfo, Suppression};
+use crate::container::Unseen;
 use crate::container::{AppContainer, DatabaseChoice};
-use crate::finding::{Finding, RuleId, Severity};
+use crate::finding::{Finding, Location, RuleId, Severity};
 use crate::model::TaskContext;
+use crate::model::{ReadError, ReadFailure};
 use crate::profiles::NearMiss;
 use crate::redact;
+
+/// The rule's declaration: id, severities, texts, console links, suppression.
+pub const RULE: RuleInfo = RuleInfo {
+    id: RuleId::AuditIncomplete,
+    severity: Severity::Medium,
+    other_severities: &[],
+    fires_when: "something the audit needed could not be read (access denied, throttling, not found), or a setting that decides may come from where the auditor cannot look (an unread environment file, a shell command, a custom image), or a container runs a command its profile does not know",
+    why: "Part of the audit did not run. The auditor never reports a clean bill for what it could \
+          not see, so this alert says what is missing instead.",
+    console: &[],
+    suppression: Suppression::Window,
+};
 
 /// `audit-incomplete` for a container whose database choice may come from where the
 /// auditor cannot look (an unread environment file, a shell command, a custom image): the
@@ -17,7 +31,7 @@ pub fn database_undecided(app: &AppContainer) -> Option<Finding> {
     let database = app.database()?;
     let mut finding = app.finding(
         RuleId::AuditIncomplete,
-        Severity::Medium,
+        RULE.severity,
         format!(
             "could not tell whether {} uses an external database: what decides is not in the task definition; the database and storage checks did not run",
             app.profile.name
@@ -50,7 +64,7 @@ pub fn database_undecided(app: &AppContainer) -> Option<Finding> {
         "skipped_checks".to_string(),
         "database-setting-misnamed, database-setting-invalid, no-external-database, ephemeral-data-directory".to_string(),
     );
-    finding.fix = remediation::undecided(app, &unseen);
+    finding.fix = undecided(app, &unseen);
     Some(finding)
 }
 
@@ -59,7 +73,7 @@ pub fn database_undecided(app: &AppContainer) -> Option<Finding> {
 pub fn command_unknown(app: &AppContainer, command_line: &str) -> Finding {
     let mut finding = app.finding(
         RuleId::AuditIncomplete,
-        Severity::Medium,
+        RULE.severity,
         format!(
             "could not tell what container {} runs: the {} profile does not know its command; the database and storage checks did not run",
             app.container.name, app.profile.name
@@ -89,7 +103,7 @@ pub fn audit_incomplete(task: &TaskContext) -> Vec<Finding> {
             let error = &gap.error;
             let mut finding = Finding::new(
                 RuleId::AuditIncomplete,
-                Severity::Medium,
+                RULE.severity,
                 format!(
                     "could not read {} ({}: {}); {} did not run",
                     crate::model::short_task_definition(&error.resource),
@@ -109,10 +123,88 @@ pub fn audit_incomplete(task: &TaskContext) -> Vec<Finding> {
             finding
                 .facts
                 .insert("reason".to_string(), error.failure.describe().to_string());
-            finding.fix = remediation::read_failure(error);
+            finding.fix = read_failure(error);
             finding
         })
         .collect()
+}
+
+/// Steps for a database choice the auditor could not see.
+fn undecided(app: &AppContainer, unseen: &[Unseen]) -> Vec<String> {
+    let mut steps = Vec::new();
+    for source in unseen {
+        match source {
+            Unseen::EnvironmentFile { .. } => steps.push(
+                "Let the auditor read the environment file: set READ_ENVIRONMENT_FILES=true and list its bucket in the template's EnvironmentFileBuckets parameter (s3:GetObject); its values stay in the function's memory. Or move the database setting to `secrets`.".to_string(),
+            ),
+            Unseen::ShellCommand { .. } => steps.push(format!(
+                "Set the database setting of container '{}' in `secrets` or `environment` rather than in its shell command, so it can be checked before the task starts.",
+                app.container.name
+            )),
+            Unseen::AppDetects { .. } => {}
+        }
+    }
+    if let Some(database) = &app.facts.database {
+        steps.push(format!(
+            "Check the app's start-up log: the auditor reports {}'s embedded database there if {} did not arrive.",
+            app.profile.name,
+            database.primary_setting()
+        ));
+    }
+    steps
+}
+
+fn read_failure(error: &ReadError) -> Vec<String> {
+    let step = match error.failure {
+        ReadFailure::AccessDenied => format!(
+            "Allow {} to the auditor function's role (the SAM template grants it; check service control policies and permission boundaries).",
+            error.operation
+        ),
+        ReadFailure::Throttled => format!(
+            "{} was throttled after retries. The next event for this resource audits it again; if this repeats, ask AWS for a higher ECS API rate.",
+            error.operation
+        ),
+        ReadFailure::NotFound => format!(
+            "{} no longer exists (deregistered or deleted), so it could not be audited.",
+            error.resource
+        ),
+        ReadFailure::NoCredentials => format!(
+            "Give the auditor AWS credentials that allow {} (the Lambda function's role, or AWS_PROFILE / environment variables for the CLI).",
+            error.operation
+        ),
+        ReadFailure::Unavailable | ReadFailure::Other => format!(
+            "{} failed; check the function's network path to the AWS API (NAT gateway or VPC endpoint) and its logs.",
+            error.operation
+        ),
+    };
+    vec![step]
+}
+
+/// `audit-incomplete` for a batch with more lines than `MAX_LOG_EVENTS`: the lines past the
+/// limit were not examined, and the alert says so instead of passing over them.
+pub fn lines_not_examined(location: &Location, total: usize, skipped: usize) -> Finding {
+    let mut finding = Finding::new(
+        RuleId::AuditIncomplete,
+        RULE.severity,
+        format!(
+            "{skipped} of {total} log lines in one batch were not examined (MAX_LOG_EVENTS); the log checks did not see them"
+        ),
+    );
+    finding.location = location.clone();
+    finding.evidence = vec![format!(
+        "the batch held {total} lines; the first {} were examined",
+        total - skipped
+    )];
+    finding.facts = [
+        ("operation".to_string(), "log scan".to_string()),
+        ("reason".to_string(), "too many lines".to_string()),
+    ]
+    .into_iter()
+    .collect();
+    finding.fix = vec![
+        "Raise MAX_LOG_EVENTS, or narrow the subscription filter pattern so that fewer lines reach the function.".to_string(),
+    ];
+    finding
 }
 
 #[cfg(test)]

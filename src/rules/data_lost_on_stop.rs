@@ -1,7 +1,20 @@
 //! `data-lost-on-stop`: a task that ran stopped, and its data lived in the task: what is gone, when, why, and what replaced it.
 
+use super::declaration::{RuleInfo, Suppression};
 use crate::finding::{Finding, RuleId, Severity};
 use crate::model::{TaskContext, resource_name, short_task_definition};
+
+/// The rule's declaration: id, severities, texts, console links, suppression.
+pub const RULE: RuleInfo = RuleInfo {
+    id: RuleId::DataLostOnStop,
+    severity: Severity::Critical,
+    other_severities: &[],
+    fires_when: "a task that ran stopped, and its data lived in the container (its task definition had ephemeral-data-directory, or its log showed embedded-database-in-use); never for a task that never ran, nor for data on EFS or on one instance's storage",
+    why: "The task's storage is deleted when it stops: whatever the app stored there (users, \
+          workspaces, settings) is gone, and a replacement task starts empty.",
+    console: &[],
+    suppression: Suppression::Window,
+};
 
 /// The task a service ran most recently.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,7 +45,7 @@ pub fn data_lost_on_stop(
     let short_id: String = task_id.chars().take(8).collect();
     let mut finding = Finding::new(
         RuleId::DataLostOnStop,
-        Severity::Critical,
+        RULE.severity,
         format!(
             "{}'s data in task {short_id} was lost when the task stopped",
             data.app

@@ -1,9 +1,23 @@
 //! `database-setting-misnamed`: a container sets a near-miss of the database setting its app reads (`CODER_POSTGRES_URL` for `CODER_PG_CONNECTION_URL`) and not the setting itself.
 
+use super::declaration::{ConsolePage, RuleInfo, Suppression};
 use super::remediation;
 use crate::container::{AppContainer, Setting};
 use crate::finding::{Finding, RuleId, Severity};
 use crate::profiles::NearMiss;
+
+/// The rule's declaration: id, severities, texts, console links, suppression.
+pub const RULE: RuleInfo = RuleInfo {
+    id: RuleId::DatabaseSettingMisnamed,
+    severity: Severity::Critical,
+    other_severities: &[],
+    fires_when: "a container sets a near-miss database setting (environment or secrets) but not the one the app reads",
+    why: "The app never reads the misnamed setting, so it silently starts its embedded database \
+          instead of the external one you provisioned. Everything looks healthy until the task is \
+          replaced and the data disappears.",
+    console: &[ConsolePage::Databases, ConsolePage::Secrets],
+    suppression: Suppression::Window,
+};
 
 /// `database-setting-misnamed`: a near-miss name is set and the real one is not.
 pub fn database_setting_misnamed(app: &AppContainer) -> Option<Finding> {
@@ -22,7 +36,7 @@ pub fn database_setting_misnamed(app: &AppContainer) -> Option<Finding> {
     let names: Vec<&str> = misses.iter().map(|setting| setting.name).collect();
     let mut finding = app.finding(
         RuleId::DatabaseSettingMisnamed,
-        Severity::Critical,
+        RULE.severity,
         format!(
             "{} ignores {}; it reads {expected}",
             app.profile.name,
@@ -38,8 +52,19 @@ pub fn database_setting_misnamed(app: &AppContainer) -> Option<Finding> {
     finding
         .facts
         .insert("expected".to_string(), expected.to_string());
-    finding.fix = remediation::rename_setting(app, first.name, expected);
+    finding.fix = rename_setting(app, first.name, expected);
     Some(finding)
+}
+
+fn rename_setting(app: &AppContainer, from: &str, to: &str) -> Vec<String> {
+    vec![
+        format!(
+            "In task definition {}, container '{}': rename {from} to {to} (keep it under `secrets`; valueFrom stays as it is). Register the revision and update the service.",
+            app.definition.short_name(),
+            app.container.name
+        ),
+        remediation::export_first(&app.profile.name),
+    ]
 }
 
 #[cfg(test)]

@@ -1,10 +1,23 @@
 //! `database-url-malformed`: a plain database URL the app's driver would not read as meant (duplicate or non-numeric port, unknown scheme, reserved characters in the password).
 
+use super::declaration::{ConsolePage, RuleInfo, Suppression};
 use super::remediation;
 use crate::container::{AppContainer, Setting, SettingSource};
 use crate::finding::{Finding, RuleId, Severity};
 use crate::inspect::database_url::{self, UrlProblem};
 use crate::redact;
+
+/// The rule's declaration: id, severities, texts, console links, suppression.
+pub const RULE: RuleInfo = RuleInfo {
+    id: RuleId::DatabaseUrlMalformed,
+    severity: Severity::High,
+    other_severities: &[],
+    fires_when: "a plain database URL does not parse, has a duplicate or non-numeric port, an unknown scheme, or reserved characters left unencoded in the password",
+    why: "The app cannot connect with this URL. Depending on the app it retries and exits \
+          (ECS restarts it in a loop) or reports a misleading error such as \"invalid port\".",
+    console: &[ConsolePage::Secrets],
+    suppression: Suppression::Window,
+};
 
 /// `database-url-malformed`: plain database URLs (real or near-miss settings) that will not work.
 pub fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
@@ -65,7 +78,7 @@ pub fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
     let (name, problem, shown) = first?;
     let mut finding = app.finding(
         RuleId::DatabaseUrlMalformed,
-        Severity::High,
+        RULE.severity,
         if shown {
             format!("{name} is malformed: {problem}")
         } else {
@@ -77,8 +90,44 @@ pub fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
     finding
         .facts
         .insert("setting".to_string(), name.to_string());
-    finding.fix = remediation::fix_url(app, name, &problem);
+    finding.fix = fix_url(app, name, &problem);
     Some(finding)
+}
+
+fn fix_url(app: &AppContainer, setting: &str, problem: &UrlProblem) -> Vec<String> {
+    let first = match problem {
+        UrlProblem::DuplicatePort { .. } => {
+            format!(
+                "Remove the repeated port from {setting}: HOST:5432/DATABASE, not HOST:5432:5432/DATABASE."
+            )
+        }
+        UrlProblem::UnencodedPasswordCharacters { .. } | UrlProblem::InvalidPercentEncoding => {
+            format!(
+                "Percent-encode the password in {setting} (for example with Python's urllib.parse.quote(password, safe='')), or generate a password without reserved characters."
+            )
+        }
+        UrlProblem::UnknownScheme { expected, .. } => format!(
+            "Start {setting} with {}.",
+            expected
+                .iter()
+                .map(|s| format!("{s}://"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+        UrlProblem::SurroundingQuotesOrSpaces => {
+            format!("Remove the quotes or spaces around the value of {setting}.")
+        }
+        _ => format!(
+            "Set {setting} to a complete URL: {}.",
+            remediation::url_example(app.facts)
+        ),
+    };
+    vec![
+        first,
+        format!(
+            "Keep the corrected URL in Secrets Manager and reference it from `secrets` rather than `environment`."
+        ),
+    ]
 }
 
 #[cfg(test)]

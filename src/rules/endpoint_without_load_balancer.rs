@@ -1,8 +1,22 @@
 //! `endpoint-without-load-balancer`: a service's tasks get a public IP with no load balancer and no service discovery, so its address changes with every deployment.
 
+use super::declaration::{RuleInfo, Suppression};
 use super::remediation;
 use crate::finding::{Finding, Location, RuleId, Severity};
 use crate::model::{TaskContext, resource_name};
+
+/// The rule's declaration: id, severities, texts, console links, suppression.
+pub const RULE: RuleInfo = RuleInfo {
+    id: RuleId::EndpointWithoutLoadBalancer,
+    severity: Severity::Medium,
+    other_severities: &[],
+    fires_when: "a service's tasks get a public IP (assignPublicIp ENABLED) with no load balancer and no service discovery; once per service until its configuration changes",
+    why: "Users reach the app at the task's public IP, and every deployment, restart or host \
+          replacement starts a new task with a new IP: bookmarks, DNS records and \
+          CODER_ACCESS_URL-style settings break each time.",
+    console: &[],
+    suppression: Suppression::OncePerConfiguration,
+};
 
 fn service_location(task: &TaskContext) -> Option<Location> {
     let service = task.service.as_ref()?;
@@ -29,7 +43,7 @@ pub fn endpoint_without_load_balancer(task: &TaskContext) -> Option<Finding> {
     }
     let mut finding = Finding::new(
         RuleId::EndpointWithoutLoadBalancer,
-        Severity::Medium,
+        RULE.severity,
         "no load balancer: its public IP changes with every deployment".to_string(),
     );
     finding.location = service_location(task)?;

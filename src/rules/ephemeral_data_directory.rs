@@ -1,8 +1,26 @@
 //! `ephemeral-data-directory`: the app keeps its data (or files it keeps whatever its database) in the task's storage, or on one EC2 instance's (medium).
 
+use super::declaration::{ConsolePage, RuleInfo, Suppression};
 use super::remediation;
 use crate::container::AppContainer;
 use crate::finding::{Finding, RuleId, Severity};
+use crate::profiles::Profile;
+use crate::scan::RuleMatch;
+
+/// The rule's declaration: id, severities, texts, console links, suppression.
+pub const RULE: RuleInfo = RuleInfo {
+    id: RuleId::EphemeralDataDirectory,
+    severity: Severity::High,
+    other_severities: &[(
+        Severity::Medium,
+        "its data directory is on one EC2 instance's storage (a host path or a local Docker volume): the data outlives the task on that instance only",
+    )],
+    fires_when: "the app keeps its data in the container (no external database) and no EFS volume is mounted at or above its data directory",
+    why: "Task storage is deleted when the task stops. Each deployment replaces the task, so the \
+          app starts over with an empty data directory.",
+    console: &[ConsolePage::Databases, ConsolePage::Secrets],
+    suppression: Suppression::Window,
+};
 
 /// `ephemeral-data-directory`: data kept in the container (the embedded database, or files
 /// the app keeps whatever its database) and no persistent volume over it.
@@ -58,7 +76,7 @@ pub fn ephemeral_data_directory(app: &AppContainer) -> Option<Finding> {
             what.join(" and ")
         )
     };
-    let mut finding = app.finding(RuleId::EphemeralDataDirectory, Severity::High, summary);
+    let mut finding = app.finding(RuleId::EphemeralDataDirectory, RULE.severity, summary);
     if database_inside {
         finding.evidence.push(format!(
             "its {} is in {directory}, and no EFS volume is mounted at or above it",
@@ -79,9 +97,44 @@ pub fn ephemeral_data_directory(app: &AppContainer) -> Option<Finding> {
     finding.fix = if database_inside {
         remediation::persistent_data(app, &directory)
     } else {
-        remediation::persistent_files(app, &files)
+        persistent_files(app, &files)
     };
     Some(finding)
+}
+
+/// Steps for files the app keeps whatever its database.
+fn persistent_files(
+    app: &AppContainer,
+    files: &[(&crate::profiles::KeptFiles, std::borrow::Cow<str>)],
+) -> Vec<String> {
+    let mut steps: Vec<String> = files
+        .iter()
+        .map(|(files, path)| {
+            format!(
+                "Mount an Amazon EFS volume at {path} (or a directory above it) for {}'s {} (efsVolumeConfiguration with transitEncryption ENABLED and an access point owned by the user {} runs as).",
+                app.profile.name, files.what, app.profile.name
+            )
+        })
+        .collect();
+    for (files, _) in files {
+        for moved in &files.unless {
+            steps.push(format!(
+                "Or set {} to keep them outside the container.",
+                moved.setting
+            ));
+        }
+    }
+    steps
+}
+
+/// Severity, summary and fix for a log match of this rule by `profile`'s signatures (the app
+/// says where it keeps its data, e.g. a SQLite file path); the signature's meaning is the summary.
+pub fn from_log(profile: &Profile, log: &RuleMatch) -> (Severity, String, Vec<String>) {
+    (
+        RULE.severity,
+        log.meaning.clone(),
+        remediation::embedded_database_in_use(profile, log.path.as_deref()),
+    )
 }
 
 #[cfg(test)]

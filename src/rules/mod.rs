@@ -1,15 +1,22 @@
 //! Detection rules: pure functions from typed contexts to [`crate::finding::Finding`]s, one
-//! file per rule id (its check, its remediation text and its tests). No I/O happens here;
-//! everything a rule needs is in its argument. This module is the registry: it runs the
-//! configuration rules for a task in order ([`evaluate_task`]); the audit runs the others where
-//! their event arrives (a stopped task, a log batch).
+//! file per rule id (its declaration, its check, its remediation text and its tests). No I/O
+//! happens here; everything a rule needs is in its argument. This module is the registry: the
+//! [`CATALOG`] of every rule's declaration, and the configuration rules for a task in order
+//! ([`evaluate_task`]); the audit runs the others where their event arrives (a stopped task, a
+//! log batch through [`logs::findings`]).
+//!
+//! To add a rule: its `RuleId` variant (`finding.rs`), its file here with `pub const RULE`, and
+//! one line each in the `mod` list, the [`CATALOG`] and where it runs.
 
 pub mod audit_incomplete;
-pub mod catalog;
+pub mod credentials_in_logs;
 pub mod data_lost_on_stop;
+pub mod database_connection_failing;
 pub mod database_setting_invalid;
 pub mod database_setting_misnamed;
 pub mod database_url_malformed;
+pub mod declaration;
+pub mod embedded_database_in_use;
 pub mod endpoint_without_load_balancer;
 pub mod ephemeral_data_directory;
 pub mod logs;
@@ -33,12 +40,46 @@ use audit_incomplete::{audit_incomplete, command_unknown, database_undecided};
 use database_setting_invalid::database_setting_invalid;
 use database_setting_misnamed::database_setting_misnamed;
 use database_url_malformed::database_url_malformed;
+use declaration::RuleInfo;
 use endpoint_without_load_balancer::endpoint_without_load_balancer;
 use ephemeral_data_directory::ephemeral_data_directory;
 use no_external_database::no_external_database;
 use plaintext_database_credentials::plaintext_database_credentials;
 use secret_reference_malformed::secret_reference_malformed;
 use volatile_storage_acknowledged::volatile_storage_acknowledged;
+
+/// Every rule's declaration, in the order of the README's rule catalog.
+pub const CATALOG: [&RuleInfo; 16] = [
+    &embedded_database_in_use::RULE,
+    &database_setting_misnamed::RULE,
+    &database_setting_invalid::RULE,
+    &no_external_database::RULE,
+    &ephemeral_data_directory::RULE,
+    &database_url_malformed::RULE,
+    &plaintext_database_credentials::RULE,
+    &secret_reference_malformed::RULE,
+    &volatile_storage_acknowledged::RULE,
+    &database_connection_failing::RULE,
+    &credentials_in_logs::RULE,
+    &endpoint_without_load_balancer::RULE,
+    &public_ip_changed::RULE,
+    &data_lost_on_stop::RULE,
+    &task_failed_to_start::RULE,
+    &audit_incomplete::RULE,
+];
+
+/// The declaration of `rule`.
+pub fn info(rule: RuleId) -> &'static RuleInfo {
+    CATALOG
+        .iter()
+        .find(|info| info.id == rule)
+        .expect("every rule has a catalog entry (tested)")
+}
+
+/// Whether `finding` carries its rule's declared severity or a declared other one.
+pub fn severity_declared(finding: &Finding) -> bool {
+    info(finding.rule).allows(finding.severity)
+}
 
 /// All configuration rules for one task.
 pub fn evaluate_task(task: &TaskContext, profiles: &crate::profiles::Profiles) -> Vec<Finding> {

@@ -1,8 +1,25 @@
 //! `no-external-database`: a container that owns its app's data selects no external database; on persistent storage only where the app's makers advise against their embedded database.
 
+use super::declaration::{ConsolePage, RuleInfo, Suppression};
 use super::remediation;
 use crate::container::{AppContainer, DatabaseChoice};
 use crate::finding::{Finding, RuleId, Severity};
+
+/// The rule's declaration: id, severities, texts, console links, suppression.
+pub const RULE: RuleInfo = RuleInfo {
+    id: RuleId::NoExternalDatabase,
+    severity: Severity::High,
+    other_severities: &[(
+        Severity::Medium,
+        "its data directory is on persistent storage and the app's makers advise against their embedded database there",
+    )],
+    fires_when: "a profiled container that owns the app's data sets no external database setting; medium when its data directory is on persistent storage and the app's makers advise against their embedded database there",
+    why: "Without an external database the app runs on its embedded one. Inside the task the \
+          data lasts only as long as the task; on persistent storage it survives, but the app's \
+          makers advise against it (the alert quotes them).",
+    console: &[ConsolePage::Databases, ConsolePage::Secrets],
+    suppression: Suppression::Window,
+};
 
 /// `no-external-database`: nothing selects an external database, not even a misnamed or
 /// an invalid setting. High while the data directory dies with the task; on persistent
@@ -29,7 +46,7 @@ pub fn no_external_database(app: &AppContainer) -> Option<Finding> {
     });
     let (severity, summary) = match (&persistent, &app.facts.embedded_in_production) {
         (None, _) => (
-            Severity::High,
+            RULE.severity,
             format!(
                 "{} has no external database setting: it will run on its {}",
                 app.profile.name, app.facts.embedded_database
@@ -71,8 +88,12 @@ pub fn no_external_database(app: &AppContainer) -> Option<Finding> {
         "expected".to_string(),
         database.primary_setting().to_string(),
     );
-    finding.fix = remediation::external_database(app);
+    finding.fix = external_database(app);
     Some(finding)
+}
+
+fn external_database(app: &AppContainer) -> Vec<String> {
+    remediation::external_database_steps(&app.profile.name, app.facts, Some(&app.container.name))
 }
 
 #[cfg(test)]

@@ -1,11 +1,24 @@
 //! `plaintext-database-credentials`: a database password (in a URL or a password setting) sits in plain `environment` or on the command line rather than in `secrets`.
 
-use super::remediation;
+use super::declaration::{ConsolePage, RuleInfo, Suppression};
 use crate::container::AppContainer;
 use crate::finding::{Finding, Location, RuleId, Severity};
 use crate::inspect::database_url::{self};
 use crate::model::{ContainerDefinition, TaskContext, TaskDefinition};
 use crate::redact;
+
+/// The rule's declaration: id, severities, texts, console links, suppression.
+pub const RULE: RuleInfo = RuleInfo {
+    id: RuleId::PlaintextDatabaseCredentials,
+    severity: Severity::High,
+    other_severities: &[],
+    fires_when: "a database URL with a password sits in plain `environment` rather than `secrets`",
+    why: "Plain environment values are visible to anyone who can describe the task definition \
+          (ecs:DescribeTaskDefinition), appear in the console, in CloudTrail and in CI logs, and \
+          cannot be rotated without a new revision.",
+    console: &[ConsolePage::Secrets],
+    suppression: Suppression::Window,
+};
 
 /// `plaintext-database-credentials`: a database URL with a password in plain `environment`.
 /// Applies to every container: a recognised app's database settings, and any value that looks
@@ -105,7 +118,7 @@ pub fn plaintext_database_credentials(
     };
     let mut finding = Finding::new(
         RuleId::PlaintextDatabaseCredentials,
-        Severity::High,
+        RULE.severity,
         format!(
             "{first} puts a database password in {place}, readable by anyone who can describe the task definition"
         ),
@@ -122,11 +135,35 @@ pub fn plaintext_database_credentials(
         .facts
         .insert("task_definition".to_string(), definition.short_name());
     finding.fix = if place == "plain environment" {
-        remediation::move_to_secrets(&container.name, definition, &first)
+        move_to_secrets(&container.name, definition, &first)
     } else {
-        remediation::move_argument_to_secrets(&container.name, definition, &first)
+        move_argument_to_secrets(&container.name, definition, &first)
     };
     Some(finding)
+}
+
+fn move_to_secrets(container: &str, definition: &TaskDefinition, setting: &str) -> Vec<String> {
+    vec![
+        format!(
+            "Store the value of {setting} in AWS Secrets Manager and, in task definition {} container '{container}', replace the environment entry with a `secrets` entry whose valueFrom is the secret's ARN.",
+            definition.short_name()
+        ),
+        "Rotate the database password: it has been readable by everyone who can describe the task definition.".to_string(),
+    ]
+}
+
+fn move_argument_to_secrets(
+    container: &str,
+    definition: &TaskDefinition,
+    argument: &str,
+) -> Vec<String> {
+    vec![
+        format!(
+            "In task definition {} container '{container}', take the password out of the command line ({argument}): store it (or the whole URL) in AWS Secrets Manager and pass it through a `secrets` entry, as the environment variable the app reads for the same setting.",
+            definition.short_name()
+        ),
+        "Rotate the database password: it has been readable by everyone who can describe the task definition.".to_string(),
+    ]
 }
 
 #[cfg(test)]

@@ -1,9 +1,25 @@
 //! `public-ip-changed`: a single-task service's new task has another public IP than the last one recorded.
 
+use super::declaration::{RuleInfo, Suppression};
 use super::endpoint_without_load_balancer::has_stable_address;
 use super::remediation;
 use crate::finding::{Finding, RuleId, Severity};
 use crate::model::{TaskContext, resource_name};
+
+/// The rule's declaration: id, severities, texts, console links, suppression.
+pub const RULE: RuleInfo = RuleInfo {
+    id: RuleId::PublicIpChanged,
+    severity: Severity::Medium,
+    other_severities: &[(
+        Severity::High,
+        "the service has no load balancer and no service discovery",
+    )],
+    fires_when: "a single-task service's new task has another public IP than the last one recorded (high when the service has no load balancer); the first sighting is recorded silently",
+    why: "Whoever reaches the app by its IP address (users, DNS records, webhooks, the app's own \
+          access URL) is now pointed at nothing, or at someone else's task.",
+    console: &[],
+    suppression: Suppression::Window,
+};
 
 /// A public IP seen on a service's task.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,7 +45,7 @@ pub fn public_ip_changed(
         return None;
     }
     let severity = if has_stable_address(task) {
-        Severity::Medium
+        RULE.severity
     } else {
         Severity::High
     };

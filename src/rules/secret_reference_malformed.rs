@@ -1,9 +1,21 @@
 //! `secret-reference-malformed`: the database setting's `valueFrom` is a reference ECS rejects or that cannot resolve, read as the ECS agent reads it.
 
-use super::remediation;
+use super::declaration::{ConsolePage, RuleInfo, Suppression};
 use crate::container::{AppContainer, SettingSource};
 use crate::finding::{Finding, RuleId, Severity};
 use crate::inspect::secret_reference;
+
+/// The rule's declaration: id, severities, texts, console links, suppression.
+pub const RULE: RuleInfo = RuleInfo {
+    id: RuleId::SecretReferenceMalformed,
+    severity: Severity::High,
+    other_severities: &[],
+    fires_when: "the database setting's `valueFrom` is a reference ECS rejects or that cannot resolve (a Secrets Manager ARN of other than 7 or 10 parts, an SSM name with characters ECS refuses, an ARN of another service)",
+    why: "ECS cannot resolve the reference, so the task fails to start and the app never gets \
+          its database setting.",
+    console: &[ConsolePage::Secrets],
+    suppression: Suppression::Window,
+};
 
 /// `secret-reference-malformed`: the database setting's `valueFrom` cannot be resolved.
 pub fn secret_reference_malformed(app: &AppContainer) -> Option<Finding> {
@@ -29,7 +41,7 @@ pub fn secret_reference_malformed(app: &AppContainer) -> Option<Finding> {
     let (name, problem) = first?;
     let mut finding = app.finding(
         RuleId::SecretReferenceMalformed,
-        Severity::High,
+        RULE.severity,
         format!("ECS cannot resolve the secret reference of {name}"),
     );
     finding
@@ -39,8 +51,19 @@ pub fn secret_reference_malformed(app: &AppContainer) -> Option<Finding> {
     finding
         .facts
         .insert("setting".to_string(), name.to_string());
-    finding.fix = remediation::fix_secret_reference(app, name);
+    finding.fix = fix_secret_reference(app, name);
     Some(finding)
+}
+
+fn fix_secret_reference(app: &AppContainer, setting: &str) -> Vec<String> {
+    vec![
+        format!(
+            "Copy the secret's full ARN (it ends in -AbCdEf) from the Secrets Manager console into valueFrom of {setting} in container '{}'.",
+            app.container.name
+        ),
+        "To pick one key of a JSON secret, append :KEY:: (three more colon-separated parts: JSON key, version stage, version id, empty ones left empty).".to_string(),
+        "For an SSM parameter, use its name (a path begins with /) in the task's region, or arn:aws:ssm:REGION:ACCOUNT:parameter/NAME in any region.".to_string(),
+    ]
 }
 
 #[cfg(test)]

@@ -8,11 +8,28 @@
 //! `startedAt`; one whose essential container exited within [`EXITED_AT_START_SECONDS`] of
 //! starting failed at start too (a crash loop), and kept nothing worth an alarm.
 
+use super::declaration::{RuleInfo, Suppression};
 use crate::container::AppContainer;
 use crate::finding::{Finding, RuleId, Severity};
 use crate::model::{StopFacts, TaskContext, VolumeDurability};
 use crate::profiles::Profiles;
 use crate::redact;
+
+/// The rule's declaration: id, severities, texts, console links, suppression.
+pub const RULE: RuleInfo = RuleInfo {
+    id: RuleId::TaskFailedToStart,
+    severity: Severity::High,
+    other_severities: &[(
+        Severity::Critical,
+        "it concerns a profiled app's database secret or the volume that holds its data",
+    )],
+    fires_when: "a task stopped before its app ran (stopCode TaskFailedToStart, no startedAt because an essential container failed, or an essential container that exited within a minute; not one stopped on purpose while pending), classified from stoppedReason: secret or parameter access denied, KMS not allowed, secret or JSON key not found, no network path to Secrets Manager, SSM or the registry, image pull, EFS mount, essential container exited, other; critical when it concerns a profiled app's database secret or data volume; a crash loop is one alert with a count",
+    why: "The service cannot start its app: ECS keeps replacing the task, and nothing runs until \
+          the cause is fixed. The reason ECS gives is precise but terse; the alert says what it \
+          means and what to change.",
+    console: &[],
+    suppression: Suppression::Window,
+};
 
 /// An essential container that exits this soon after the task started failed at start.
 pub const EXITED_AT_START_SECONDS: i64 = 60;
@@ -295,7 +312,7 @@ pub fn finding(
     let severity = if concerns.is_some() {
         Severity::Critical
     } else {
-        Severity::High
+        RULE.severity
     };
     let what = task
         .service_name()

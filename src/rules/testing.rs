@@ -2,10 +2,13 @@
 
 #![allow(dead_code)]
 
-use crate::finding::RuleId;
+use crate::events::logs::LogLine;
+use crate::finding::{Finding, Location, RuleId};
 use crate::model::{Service, TaskContext};
 pub(crate) use crate::profiles::Profiles;
 pub(crate) use crate::rules::evaluate_task as evaluate;
+use crate::scan::LogScanner;
+use std::borrow::Cow;
 
 pub(crate) const SEED_SECRET: &str =
     "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url-PO7CI7:url::";
@@ -49,6 +52,14 @@ pub(crate) fn coder_definition(
 pub(crate) fn rules_fired(task: &TaskContext) -> Vec<RuleId> {
     let mut rules: Vec<RuleId> = evaluate(task, &Profiles::built_in().unwrap())
         .into_iter()
+        .inspect(|finding| {
+            assert!(
+                super::severity_declared(finding),
+                "{} at {}, not declared",
+                finding.rule,
+                finding.severity
+            )
+        })
         .map(|finding| finding.rule)
         .collect();
     rules.sort();
@@ -133,4 +144,28 @@ pub(crate) fn shaped(image: &str, environment: serde_json::Value) -> Vec<RuleId>
         .collect();
     rules.sort();
     rules
+}
+
+/// Lines as a log batch carries them, one millisecond apart.
+pub(crate) fn log_lines(lines: &[&str]) -> Vec<LogLine<'static>> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| LogLine {
+            id: Cow::Owned(i.to_string()),
+            timestamp: 1_795_000_000_000 + i as i64,
+            message: Cow::Owned(line.to_string()),
+        })
+        .collect()
+}
+
+/// The findings the built-in profiles' scanner makes of `lines`.
+pub(crate) fn scan_log(lines: &[&str]) -> Vec<Finding> {
+    let profiles = Profiles::built_in().unwrap();
+    let scanner = LogScanner::new(&profiles, 16 * 1024).unwrap();
+    super::logs::findings(
+        scanner.scan_lines(&log_lines(lines)),
+        &profiles,
+        &Location::default(),
+    )
 }

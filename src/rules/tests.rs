@@ -53,3 +53,19 @@ fn other_containers_are_not_judged_as_coder() {
     }));
     assert_eq!(rules_fired(&task), vec![]);
 }
+
+#[test]
+fn every_rule_is_declared_exactly_once() {
+    for rule in RuleId::ALL {
+        assert_eq!(CATALOG.iter().filter(|info| info.id == rule).count(), 1);
+    }
+}
+
+#[test]
+fn a_severity_a_rule_does_not_declare_is_caught() {
+    use crate::finding::Severity;
+    let declared = Finding::new(RuleId::PublicIpChanged, Severity::High, "no load balancer");
+    assert!(severity_declared(&declared));
+    let undeclared = Finding::new(RuleId::PublicIpChanged, Severity::Critical, "invented");
+    assert!(!severity_declared(&undeclared));
+}

@@ -1,10 +1,23 @@
 //! `volatile-storage-acknowledged`: the app's own switch that accepts storage that dies with the task is set, and no persistent volume holds its data.
 
+use super::declaration::{RuleInfo, Suppression};
 use super::remediation;
 use crate::container::AppContainer;
 use crate::finding::{Finding, RuleId, Severity};
 use crate::profiles::value_listed;
 use crate::redact;
+
+/// The rule's declaration: id, severities, texts, console links, suppression.
+pub const RULE: RuleInfo = RuleInfo {
+    id: RuleId::VolatileStorageAcknowledged,
+    severity: Severity::High,
+    other_severities: &[],
+    fires_when: "the app's own switch that accepts non-persistent storage is set (Vaultwarden's I_REALLY_WANT_VOLATILE_STORAGE, Baserow's DISABLE_VOLUME_CHECK) and no persistent volume holds its data",
+    why: "The app checks for persistent storage and refuses to run without it; this switch \
+          silences that check. Its data lives in the task and is gone when the task stops.",
+    console: &[],
+    suppression: Suppression::Window,
+};
 
 /// `volatile-storage-acknowledged`: the app's own safety check for persistent storage is
 /// switched off, and no persistent volume holds its data.
@@ -20,7 +33,7 @@ pub fn volatile_storage_acknowledged(app: &AppContainer) -> Option<Finding> {
     }
     let mut finding = app.finding(
         RuleId::VolatileStorageAcknowledged,
-        Severity::High,
+        RULE.severity,
         format!(
             "{}={} switches off {}'s check for persistent storage",
             switch.setting,
