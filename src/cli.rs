@@ -4,13 +4,13 @@
 //! progress and reasons go to stderr; exit 0 when every event was processed or deliberately
 //! ignored, 1 when an alert could not be published, 2 on bad input or configuration.
 
+use crate::audit::{AuditError, Auditor, Delivery, Outcome, Report};
 use crate::aws::{AwsInventory, StateBackend, sns::SnsSink};
 use crate::config::Config;
-use crate::pipeline::{AuditError, Auditor, Delivery, Outcome, Report};
+use crate::memory::MemoryStore;
 use crate::publish::{AlertSink, DryRun};
 use crate::rules::CATALOG;
 use crate::scan::LogScanner;
-use crate::state::MemoryStore;
 use clap::{Args, Parser, Subcommand};
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -169,9 +169,7 @@ fn print_rules() {
 fn loaded_profiles() -> Result<crate::profiles::Profiles, String> {
     Config::from_env()
         .map_err(|error| error.to_string())
-        .and_then(|config| {
-            crate::pipeline::load_profiles(&config).map_err(|error| error.to_string())
-        })
+        .and_then(|config| crate::audit::load_profiles(&config).map_err(|error| error.to_string()))
 }
 
 /// The pattern for template.yaml's LogFilterPattern, from the shipped profiles plus

@@ -139,13 +139,12 @@ impl Config {
         config.state_table = get("STATE_TABLE").map(|table| table.trim().to_string());
 
         if let Some(value) = get("SUPPRESS_FOR") {
-            config.suppress_for_seconds =
-                crate::continuity::parse_duration(&value).ok_or_else(|| ConfigError {
-                    variable: "SUPPRESS_FOR",
-                    value: value.clone(),
-                    problem: "not a duration".to_string(),
-                    fix: "use seconds or a number with s, m, h or d, e.g. 6h".to_string(),
-                })?;
+            config.suppress_for_seconds = parse_duration(&value).ok_or_else(|| ConfigError {
+                variable: "SUPPRESS_FOR",
+                value: value.clone(),
+                problem: "not a duration".to_string(),
+                fix: "use seconds or a number with s, m, h or d, e.g. 6h".to_string(),
+            })?;
         }
         if let Some(value) = get("SWEEP_LOG_HOURS") {
             config.sweep_log_hours = match value.trim().parse::<u64>() {
@@ -215,6 +214,24 @@ fn byte_size(
     }
 }
 
+/// Parses `SUPPRESS_FOR`: seconds, or a number with `s`, `m`, `h` or `d`.
+pub fn parse_duration(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((index, _)) => text.split_at(index),
+        None => (text, "s"),
+    };
+    let number: u64 = number.parse().ok()?;
+    let factor = match unit.trim() {
+        "s" | "" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    number.checked_mul(factor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,5 +295,15 @@ mod tests {
         assert!(error.fix.contains("s3:GetObject"), "{error}");
         let error = config(&[("SUPPRESS_FOR", "a while")]).unwrap_err();
         assert_eq!(error.variable, "SUPPRESS_FOR");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("6h"), Some(21_600));
+        assert_eq!(parse_duration("90"), Some(90));
+        assert_eq!(parse_duration("30m"), Some(1800));
+        assert_eq!(parse_duration("1d"), Some(86_400));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("5w"), None);
     }
 }

@@ -4,12 +4,12 @@
 //! retrying cannot help; a failed alert delivery or state-store outage is returned as an error
 //! so that Lambda's asynchronous retries, and finally the dead-letter queue, keep the event.
 
+use crate::audit::{AuditError, Auditor, Outcome};
 use crate::aws::{AwsInventory, StateBackend, sns::SnsSink};
 use crate::config::Config;
 use crate::inventory::Inventory;
-use crate::pipeline::{AuditError, Auditor, Outcome};
+use crate::memory::StateStore;
 use crate::publish::AlertSink;
-use crate::state::StateStore;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::value::RawValue;

@@ -1,22 +1,22 @@
 //! ecs-auditor: an event-driven auditor for stateful apps on Amazon ECS.
 //!
 //! Decode ([`events`]), decide ([`rules`], pure), act ([`inventory`], [`publish`] and their
-//! SDK implementations in [`aws`]). [`pipeline::Auditor`] ties them together and is called by
+//! SDK implementations in [`aws`]). [`audit::Auditor`] ties them together and is called by
 //! both front doors: the Lambda handler ([`lambda`]) and the CLI ([`cli`]).
 
 pub mod alert;
+pub mod audit;
 pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod container;
-pub mod continuity;
 pub mod events;
 pub mod finding;
 pub mod inspect;
 pub mod inventory;
 pub mod lambda;
+pub mod memory;
 pub mod model;
-pub mod pipeline;
 pub mod profiles;
 pub mod publish;
 pub mod redact;
@@ -24,7 +24,6 @@ pub mod redact;
 mod redaction_properties;
 pub mod rules;
 pub mod scan;
-pub mod state;
 
+pub use audit::{AuditError, Auditor, Outcome, Report};
 pub use finding::{Finding, RuleId, Severity};
-pub use pipeline::{AuditError, Auditor, Outcome, Report};

@@ -2,14 +2,14 @@
 //! secret values, no published alert, CLI output line or log line of the function contains the
 //! secret. (A test module; it lives in the crate to drive the pipeline with in-memory fakes.)
 
+use crate::audit::Auditor;
 use crate::config::Config;
 use crate::inspect::database_url::inspect;
 use crate::inventory::tests::FakeInventory;
+use crate::memory::MemoryStore;
 use crate::model::TaskDefinition;
-use crate::pipeline::Auditor;
 use crate::publish::tests::RecordingSink;
 use crate::redact::redact_text;
-use crate::state::MemoryStore;
 use proptest::prelude::*;
 use std::io::Write;
 use std::sync::{Arc, Mutex};

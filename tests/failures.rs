@@ -7,7 +7,7 @@ mod support;
 use ecs_auditor::aws::sns::{self, SnsSink};
 use ecs_auditor::aws::{AwsInventory, dynamodb::DynamoStore};
 use ecs_auditor::config::Config;
-use ecs_auditor::state::MemoryStore;
+use ecs_auditor::memory::MemoryStore;
 use ecs_auditor::{AuditError, Auditor};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 const MAX_LINES: usize = 600;
 
 /// Files still over `MAX_LINES`, being split.
-const OVERSIZE: &[&str] = &["container/mod.rs", "pipeline.rs", "profiles/spec.rs"];
+const OVERSIZE: &[&str] = &["container/mod.rs", "profiles/spec.rs"];
 
 type Module = Vec<String>;
 
@@ -307,6 +307,11 @@ fn no_source_file_is_over_the_limit() {
     let tree = read_tree();
     let mut over = BTreeSet::new();
     for file in tree.files.values() {
+        // Tests in their own files (`tests.rs`, `testing.rs`, declared under `#[cfg(test)]`)
+        // count separately, like a file's own `mod tests`.
+        if file.ends_with("tests.rs") || file.ends_with("testing.rs") {
+            continue;
+        }
         let text = std::fs::read_to_string(src().join(file)).unwrap();
         let end = text
             .find("\n#[cfg(test)]\nmod tests")

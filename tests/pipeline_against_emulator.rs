@@ -5,7 +5,7 @@ mod support;
 
 use ecs_auditor::aws::{AwsInventory, sns::SnsSink};
 use ecs_auditor::config::Config;
-use ecs_auditor::state::MemoryStore;
+use ecs_auditor::memory::MemoryStore;
 use ecs_auditor::{Auditor, Outcome, RuleId};
 use support::*;
 

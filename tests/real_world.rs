@@ -12,13 +12,13 @@
 use ecs_auditor::config::Config;
 use ecs_auditor::finding::Finding;
 use ecs_auditor::inventory::{Inventory, RecentLine};
+use ecs_auditor::memory::MemoryStore;
 use ecs_auditor::model::{
     EventOrigin, ReadError, ReadFailure, Service, TaskContext, TaskDefinition, TaskLocation,
 };
 use ecs_auditor::profiles::Profiles;
 use ecs_auditor::publish::DryRun;
 use ecs_auditor::rules;
-use ecs_auditor::state::MemoryStore;
 use ecs_auditor::{Auditor, Outcome};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! stored attributes in a map, `expires_at` as the table's TTL attribute, and a `version`
 //! number that every conditional write checks.
 
-use crate::state::{Entry, Expect, StateError, StateStore};
+use crate::memory::{Entry, Expect, StateError, StateStore};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::{BTreeMap, HashMap};

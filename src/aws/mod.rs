@@ -1,6 +1,6 @@
 //! The AWS SDK side of the narrow traits: [`AwsInventory`] (reads through `ecs`, `ec2` and
 //! `logs`) implements [`crate::inventory::Inventory`], `sns` implements
-//! [`crate::publish::AlertSink`], `dynamodb` implements [`crate::state::StateStore`].
+//! [`crate::publish::AlertSink`], `dynamodb` implements [`crate::memory::StateStore`].
 //! Clients are built once at cold start.
 
 pub mod dynamodb;
@@ -12,8 +12,8 @@ pub mod signed_http;
 pub mod sns;
 
 use crate::inventory::{Inventory, RecentLine};
+use crate::memory::{Entry, Expect, MemoryStore, StateError, StateStore};
 use crate::model::{ReadError, ReadFailure, Service, TaskDefinition, TaskLocation};
-use crate::state::{Entry, Expect, MemoryStore, StateError, StateStore};
 use aws_config::BehaviorVersion;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;

@@ -34,6 +34,38 @@ pub struct DataInTask {
     pub reason: String,
 }
 
+impl DataInTask {
+    /// The task's log showed its embedded database (`evidence`: what the log said).
+    pub fn from_log(app: String, evidence: Option<&str>) -> DataInTask {
+        DataInTask {
+            app,
+            reason: format!(
+                "its log showed it running on its embedded database ({})",
+                evidence.unwrap_or("embedded-database-in-use")
+            ),
+        }
+    }
+
+    /// The task definition keeps the data in the task: `finding` is the configuration finding
+    /// that says so ([`Finding::keeps_data_in_task`]).
+    pub fn from_task_definition(finding: &Finding) -> DataInTask {
+        DataInTask {
+            app: finding.app.clone().unwrap_or_else(|| "The app".to_string()),
+            reason: format!("its task definition said: {}", finding.summary),
+        }
+    }
+}
+
+/// Of a log batch's findings, the one showing the app on its embedded database inside the
+/// task: remembered for when the task stops. Not one on a single EC2 instance's storage
+/// (fact `storage=instance`): the data stays there, nothing is lost at the stop.
+pub fn embedded_database_in_task(findings: &[Finding]) -> Option<&Finding> {
+    findings.iter().find(|finding| {
+        finding.rule == RuleId::EmbeddedDatabaseInUse
+            && finding.facts.get("storage").map(String::as_str) != Some("instance")
+    })
+}
+
 /// `data-lost-on-stop`: a task whose data lived inside it has stopped.
 pub fn data_lost_on_stop(
     task: &TaskContext,

@@ -7,8 +7,9 @@ use super::{
     credentials_in_logs, database_connection_failing, embedded_database_in_use,
     ephemeral_data_directory,
 };
-use crate::container::storage::DataStorage;
+use crate::container::storage::{self, DataStorage};
 use crate::finding::{Finding, Location, RuleId, Severity};
+use crate::model::TaskDefinition;
 use crate::profiles::Profiles;
 use crate::scan::RuleMatch;
 
@@ -102,6 +103,47 @@ pub fn one_app_per_line(findings: &mut Vec<Finding>, container_app: Option<&str>
         }
         index = 0;
     }
+}
+
+/// Whether weighing `findings` needs the container's task definition: two apps claim the same
+/// line, or a finding says where the app's data lives.
+pub fn needs_task_definition(findings: &[Finding]) -> bool {
+    let siblings = findings.iter().enumerate().any(|(index, finding)| {
+        findings[..index]
+            .iter()
+            .any(|earlier| earlier.rule == finding.rule && earlier.evidence == finding.evidence)
+    });
+    siblings || findings.iter().any(about_storage)
+}
+
+/// Log findings weighed against the task definition of the container that wrote them (`None`:
+/// not read or unreadable): one app per line, the container's own ([`one_app_per_line`]); an
+/// embedded database on EFS survives the task, so its start-up line is no alarm, and on one
+/// instance's storage it is weighed as such ([`weigh_against_storage`]). The one place the
+/// log path and the sweep decide this.
+pub fn weigh_against_task_definition(
+    findings: &mut Vec<Finding>,
+    definition: Option<&TaskDefinition>,
+    container: &str,
+    profiles: &Profiles,
+) {
+    one_app_per_line(
+        findings,
+        definition
+            .and_then(|definition| storage::container_app(definition, container, profiles))
+            .map(|(_, profile)| profile.name.as_str()),
+    );
+    let Some(definition) = definition else {
+        return;
+    };
+    if !findings.iter().any(about_storage) {
+        return;
+    }
+    let storage = storage::data_directory_storage(definition, container, profiles);
+    if storage == Some(DataStorage::Persistent) {
+        tracing::info!(container = %container, "embedded database on persistent storage: not alerted");
+    }
+    weigh_against_storage(findings, storage.as_ref());
 }
 
 /// Whether a log finding says the app's data lives where it may be lost.

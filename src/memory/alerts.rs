@@ -1,89 +1,27 @@
-//! What the auditor remembers between events, built on [`StateStore`]:
-//!
-//! - deliveries already processed (EventBridge and CloudWatch Logs deliver at least once);
-//! - alert claims, so the same finding on the same resource alerts once per `SUPPRESS_FOR`
-//!   unless its severity rises or its facts change;
-//! - per service, the last public IP and the last running task; per task, whether its log
-//!   showed the embedded database.
+//! Alert claims: the same finding on the same place alerts once per `SUPPRESS_FOR` (or once per
+//! configuration, as its rule declares) unless its severity rises or its facts change. A claim
+//! is taken before publishing and given back when publishing fails.
 
-use crate::events::Event;
+use super::record::{Remembered, text};
+use super::store::{StateError, StateStore};
 use crate::finding::{Finding, RuleId, Severity};
 use crate::rules::{self, declaration::Suppression};
-use crate::state::{Entry, Expect, StateError, StateStore};
-use std::collections::BTreeMap;
-
-/// How long a processed delivery is remembered: longer than EventBridge (24 h) and Lambda
-/// (6 h) keep retrying.
-const DELIVERY_MEMORY_SECONDS: u64 = 2 * 24 * 3600;
-/// How long per-service and per-task facts are kept.
-const FACT_MEMORY_SECONDS: u64 = 90 * 24 * 3600;
+use serde::{Deserialize, Serialize};
 /// Rules that alert once per configuration rather than once per window.
 const ONCE_PER_CONFIGURATION_SECONDS: u64 = 400 * 24 * 3600;
 
-/// The key that identifies one delivery of an event, if it has one. Task events: task ARN and
-/// `detail.version` (ECS repeats the version on a duplicate); log batches: the first and last
-/// log event ids; other EventBridge events: the event id.
-pub fn delivery_key(event: &Event) -> Option<String> {
-    match event {
-        Event::TaskStateChange(task) => Some(format!(
-            "delivery#task#{}#{}",
-            task.detail.task_arn,
-            task.detail
-                .version
-                .map(|version| version.to_string())
-                .or_else(|| task.origin.id.clone())?
-        )),
-        Event::Logs(batch) => {
-            let first = batch.log_events.first()?;
-            let last = batch.log_events.last()?;
-            Some(format!(
-                "delivery#logs#{}#{}#{}#{}#{}",
-                batch.log_group,
-                batch.log_stream,
-                first.id,
-                last.id,
-                batch.log_events.len()
-            ))
-        }
-        Event::DeploymentStateChange(event) => event
-            .origin
-            .id
-            .as_ref()
-            .map(|id| format!("delivery#event#{id}")),
-        Event::ServiceAction(event) => event
-            .origin
-            .id
-            .as_ref()
-            .map(|id| format!("delivery#event#{id}")),
-        Event::Sweep(_) => None,
-    }
-}
-
-pub async fn already_processed<S: StateStore>(
-    store: &S,
-    key: &str,
-    now: u64,
-) -> Result<bool, StateError> {
-    Ok(store.load(key, now).await?.is_some())
-}
-
-pub async fn mark_processed<S: StateStore>(
-    store: &S,
-    key: &str,
-    now: u64,
-) -> Result<(), StateError> {
-    let attributes = BTreeMap::from([("processed_at".to_string(), now.to_string())]);
-    // Losing this race means a concurrent delivery finished first: nothing to do.
-    store
-        .store(
-            key,
-            attributes,
-            now + DELIVERY_MEMORY_SECONDS,
-            Expect::Absent,
-            now,
-        )
-        .await
-        .map(|_| ())
+/// An alert sent, under its [`suppression_key`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Alerted {
+    /// The finding's [`fingerprint`].
+    fingerprint: String,
+    #[serde(with = "text")]
+    severity: Severity,
+    /// Epoch seconds.
+    #[serde(with = "text")]
+    alerted_at: u64,
+    /// The alert's summary, truncated: for whoever reads the table.
+    summary: String,
 }
 
 /// The right to publish one alert, taken back if publishing fails.
@@ -179,53 +117,32 @@ pub async fn claim_alert<S: StateStore>(
 ) -> Result<ClaimOutcome, StateError> {
     let key = suppression_key(finding);
     let print = fingerprint(finding);
-    let current = store.load(&key, now).await?;
-    if let Some(entry) = &current {
-        let same_facts = entry.attributes.get("fingerprint") == Some(&print);
-        let severity_rose = entry
-            .attributes
-            .get("severity")
-            .and_then(|severity| severity.parse::<Severity>().ok())
-            .is_some_and(|previous| finding.severity > previous);
-        if same_facts && !severity_rose {
-            return Ok(ClaimOutcome::Suppressed {
-                alerted_at: alerted_at(entry),
-            });
-        }
+    let current = Remembered::<Alerted>::load(store, key, now).await?;
+    if let Some(alerted) = &current.value
+        && alerted.fingerprint == print
+        && finding.severity <= alerted.severity
+    {
+        return Ok(ClaimOutcome::Suppressed {
+            alerted_at: alerted.alerted_at,
+        });
     }
-    let attributes = BTreeMap::from([
-        ("fingerprint".to_string(), print),
-        (
-            "severity".to_string(),
-            finding.severity.as_str().to_string(),
-        ),
-        ("alerted_at".to_string(), now.to_string()),
-        (
-            "summary".to_string(),
-            crate::redact::truncate_chars(&finding.summary, 200),
-        ),
-    ]);
-    let expect = current
-        .as_ref()
-        .map(|entry| Expect::Version(entry.version))
-        .unwrap_or(Expect::Absent);
-    let expires_at = now + window(finding.rule, suppress_for);
-    match store
-        .store(&key, attributes, expires_at, expect, now)
+    let record = Alerted {
+        fingerprint: print,
+        severity: finding.severity,
+        alerted_at: now,
+        summary: crate::redact::truncate_chars(&finding.summary, 200),
+    };
+    match current
+        .replace(store, &record, window(finding.rule, suppress_for), now)
         .await?
     {
-        Some(version) => Ok(ClaimOutcome::Claimed(AlertClaim { key, version })),
+        Some(version) => Ok(ClaimOutcome::Claimed(AlertClaim {
+            key: current.key().to_string(),
+            version,
+        })),
         // A concurrent invocation claimed it first: it alerts, we do not.
         None => Ok(ClaimOutcome::Suppressed { alerted_at: now }),
     }
-}
-
-fn alerted_at(entry: &Entry) -> u64 {
-    entry
-        .attributes
-        .get("alerted_at")
-        .and_then(|value| value.parse().ok())
-        .unwrap_or_default()
 }
 
 /// Gives a claim back after a failed publish, so the retry can alert.
@@ -233,90 +150,11 @@ pub async fn release<S: StateStore>(store: &S, claim: &AlertClaim) -> Result<(),
     store.remove(&claim.key, claim.version).await
 }
 
-/// A fact remembered about a service or task: read it, then replace it.
-pub struct Remembered {
-    pub key: String,
-    pub entry: Option<Entry>,
-}
-
-impl Remembered {
-    pub async fn load<S: StateStore>(store: &S, key: String, now: u64) -> Result<Self, StateError> {
-        let entry = store.load(&key, now).await?;
-        Ok(Remembered { key, entry })
-    }
-
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.entry
-            .as_ref()
-            .and_then(|entry| entry.attributes.get(name))
-            .map(String::as_str)
-    }
-
-    /// Replaces the fact if nobody changed it since it was read; `false` if someone did.
-    pub async fn replace<S: StateStore>(
-        &self,
-        store: &S,
-        attributes: BTreeMap<String, String>,
-        now: u64,
-    ) -> Result<bool, StateError> {
-        let expect = self
-            .entry
-            .as_ref()
-            .map(|entry| Expect::Version(entry.version))
-            .unwrap_or(Expect::Absent);
-        Ok(store
-            .store(
-                &self.key,
-                attributes,
-                now + FACT_MEMORY_SECONDS,
-                expect,
-                now,
-            )
-            .await?
-            .is_some())
-    }
-}
-
-pub fn service_ip_key(cluster: &str, service: &str) -> String {
-    format!("service-ip#{cluster}#{service}")
-}
-
-pub fn service_task_key(cluster: &str, service: &str) -> String {
-    format!("service-task#{cluster}#{service}")
-}
-
-/// Tasks of a service (or family) that failed to start with the same class of failure.
-pub fn failed_start_key(cluster: &str, owner: &str, class: &str) -> String {
-    format!("failed-start#{cluster}#{owner}#{class}")
-}
-
-pub fn embedded_database_key(task_arn: &str) -> String {
-    format!("task-embedded#{task_arn}")
-}
-
-/// Parses `SUPPRESS_FOR`: seconds, or a number with `s`, `m`, `h` or `d`.
-pub fn parse_duration(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((index, _)) => text.split_at(index),
-        None => (text, "s"),
-    };
-    let number: u64 = number.parse().ok()?;
-    let factor = match unit.trim() {
-        "s" | "" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return None,
-    };
-    number.checked_mul(factor)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::finding::Location;
-    use crate::state::MemoryStore;
+    use crate::memory::store::MemoryStore;
 
     fn finding(rule: RuleId, severity: Severity, task_definition: &str) -> Finding {
         let mut finding = Finding::new(rule, severity, "summary");
@@ -428,23 +266,5 @@ mod tests {
             claim(&store, &first, 1000 + 30 * 86_400).await,
             ClaimOutcome::Suppressed { .. }
         ));
-    }
-
-    #[tokio::test]
-    async fn deliveries_are_remembered() {
-        let store = MemoryStore::new();
-        assert!(!already_processed(&store, "delivery#x", 10).await.unwrap());
-        mark_processed(&store, "delivery#x", 10).await.unwrap();
-        assert!(already_processed(&store, "delivery#x", 11).await.unwrap());
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("6h"), Some(21_600));
-        assert_eq!(parse_duration("90"), Some(90));
-        assert_eq!(parse_duration("30m"), Some(1800));
-        assert_eq!(parse_duration("1d"), Some(86_400));
-        assert_eq!(parse_duration("soon"), None);
-        assert_eq!(parse_duration("5w"), None);
     }
 }

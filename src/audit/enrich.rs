@@ -1,0 +1,124 @@
+//! Enrichment: a task event becomes the rules' input (`TaskContext`) with its task definition,
+//! environment files and service read through the cached inventory; a read that fails becomes
+//! an `AuditGap` naming the checks it cost.
+
+use super::{Auditor, SERVICE_CHECKS, TASK_DEFINITION_CHECKS};
+use crate::events::ecs::{EcsEvent, TaskStateChange};
+use crate::inventory::Inventory;
+use crate::memory::StateStore;
+use crate::model::{AuditGap, ReadError, ReadFailure, TaskContext};
+use crate::publish::AlertSink;
+
+const ENVIRONMENT_FILE_CHECKS: &str =
+    "the database and storage checks of the containers that read it";
+
+impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
+    /// The task as the rules see it: the event's facts plus its task definition and, for
+    /// service tasks (when `with_service`), its service.
+    pub(super) async fn task_context(
+        &self,
+        event: &EcsEvent<TaskStateChange>,
+        with_service: bool,
+    ) -> TaskContext {
+        let detail = &event.detail;
+        let mut task = TaskContext {
+            origin: event.origin.clone(),
+            cluster_arn: detail.cluster_arn.clone(),
+            task_arn: detail.task_arn.clone(),
+            task_definition_arn: detail.task_definition_arn.clone(),
+            group: detail.group.clone(),
+            last_status: detail.last_status.clone(),
+            launch_type: detail.launch_type.clone(),
+            platform_version: detail.platform_version.clone(),
+            started_by: detail.started_by.clone(),
+            started_at: detail.started_at.clone(),
+            private_ip: detail.private_ip().map(str::to_string),
+            ..Default::default()
+        };
+        self.add_task_definition(&mut task, TASK_DEFINITION_CHECKS)
+            .await;
+        if with_service && let Some(service) = task.service_name().map(str::to_string) {
+            match self.inventory.service(&task.cluster_arn, &service).await {
+                Ok(found) => task.service = Some(found),
+                Err(error) => {
+                    tracing::warn!(%error, "service unreadable");
+                    task.gaps.push(AuditGap {
+                        error,
+                        skipped_checks: SERVICE_CHECKS,
+                    });
+                }
+            }
+        }
+        task
+    }
+
+    pub(super) async fn add_task_definition(
+        &self,
+        task: &mut TaskContext,
+        skipped_checks: &'static str,
+    ) {
+        if task.task_definition_arn.is_empty() {
+            task.gaps.push(AuditGap {
+                error: ReadError {
+                    operation: "ecs:DescribeTaskDefinition",
+                    resource: "(none)".to_string(),
+                    failure: ReadFailure::NotFound,
+                    message: "no task definition is named".to_string(),
+                },
+                skipped_checks,
+            });
+            return;
+        }
+        match self
+            .inventory
+            .task_definition(&task.task_definition_arn)
+            .await
+        {
+            Ok(definition) => task.task_definition = Some(definition),
+            Err(error) => {
+                tracing::warn!(%error, "task definition unreadable");
+                task.gaps.push(AuditGap {
+                    error,
+                    skipped_checks,
+                });
+            }
+        }
+        self.add_environment_files(task).await;
+    }
+
+    /// With `READ_ENVIRONMENT_FILES`, the containers' S3 `environmentFiles`, read into memory
+    /// so the rules judge them like `environment`; one that cannot be read is a gap.
+    async fn add_environment_files(&self, task: &mut TaskContext) {
+        task.environment_files.reading_enabled = self.config.read_environment_files;
+        if !self.config.read_environment_files {
+            return;
+        }
+        let Some(definition) = &task.task_definition else {
+            return;
+        };
+        let mut arns: Vec<String> = definition
+            .container_definitions
+            .iter()
+            .flat_map(|container| &container.environment_files)
+            .filter(|file| file.kind.is_empty() || file.kind == "s3")
+            .map(|file| file.value.clone())
+            .collect();
+        arns.sort();
+        arns.dedup();
+        for arn in arns {
+            match self.inventory.environment_file(&arn).await {
+                Ok(text) => {
+                    let variables = crate::model::EnvironmentFiles::parse(&text);
+                    task.environment_files.read.insert(arn, variables);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "environment file unreadable");
+                    task.gaps.push(AuditGap {
+                        error,
+                        skipped_checks: ENVIRONMENT_FILE_CHECKS,
+                    });
+                }
+            }
+        }
+    }
+}
