@@ -1,7 +1,9 @@
 //! Where a profiled container keeps its data directory, by the storage's documented lifetime.
 
-use super::AppContainer;
-use crate::model::{ContainerDefinition, TaskContext, TaskDefinition};
+use super::app::AppContainer;
+use crate::model::{ContainerDefinition, TaskContext, TaskDefinition, VolumeDurability};
+use crate::profiles::{KeptFiles, normalise_path};
+use std::borrow::Cow;
 
 /// Where a profiled app keeps its data directory, by the storage's documented lifetime
 /// (AWS, "Storage options for Amazon ECS tasks": bind mounts on Fargate live with the task; on
@@ -48,4 +50,143 @@ pub fn data_directory_storage(
     } else {
         DataStorage::Task
     })
+}
+
+impl<'a> AppContainer<'a> {
+    pub fn data_directory(&self) -> Option<Cow<'a, str>> {
+        self.facts
+            .data_directory_with(|name| self.container.env(name))
+    }
+
+    /// The persistent volume that holds the app's data directory (or one of the image's
+    /// other paths for the same data), if one does.
+    pub fn persistent_data_mount(&self) -> Option<String> {
+        let directory = self.data_directory()?;
+        self.persistent_mount_over(&directory).or_else(|| {
+            // Aliases hold the data only where the directory is the image's own.
+            (self.facts.data_directory.as_deref() == Some(directory.as_ref()))
+                .then(|| {
+                    self.facts
+                        .data_directory_aliases
+                        .iter()
+                        .find_map(|alias| self.persistent_mount_over(alias))
+                })
+                .flatten()
+        })
+    }
+
+    /// The files the app keeps whatever its database that would stay inside the task: those
+    /// no setting moves elsewhere and no persistent volume holds, with their paths.
+    pub fn files_inside(&self) -> Vec<(&'a KeptFiles, Cow<'a, str>)> {
+        let Some(directory) = self.data_directory() else {
+            return Vec::new();
+        };
+        self.facts
+            .kept_files
+            .iter()
+            .filter(|files| {
+                !files.unless.iter().any(|moved| {
+                    self.setting(&moved.setting).is_some_and(|setting| {
+                        setting.seen_value().is_none_or(|value| {
+                            !moved
+                                .except
+                                .iter()
+                                .any(|kept| kept.eq_ignore_ascii_case(value.trim()))
+                        })
+                    })
+                })
+            })
+            .map(|files| {
+                let path = files
+                    .path
+                    .as_deref()
+                    .map(Cow::Borrowed)
+                    .unwrap_or_else(|| directory.clone());
+                (files, path)
+            })
+            .filter(|(_, path)| {
+                if *path == directory {
+                    self.persistent_data_mount().is_none()
+                } else {
+                    self.persistent_mount_over(path).is_none()
+                }
+            })
+            .collect()
+    }
+
+    /// Whether a persistent volume is mounted at or above `directory` (EFS, FSx, a
+    /// driver-managed Docker volume; also through `volumesFrom`).
+    pub fn persistent_mount_over(&self, directory: &str) -> Option<String> {
+        self.mount_over(directory, |durability| {
+            matches!(
+                durability,
+                VolumeDurability::Persistent | VolumeDurability::DriverManaged
+            )
+        })
+    }
+
+    /// Whether storage bound to the EC2 instance (a host path, a local Docker volume) is
+    /// mounted at or above `directory`: the data outlives the task, on that instance only.
+    pub fn instance_mount_over(&self, directory: &str) -> Option<String> {
+        self.mount_over(directory, |durability| {
+            durability == VolumeDurability::InstanceLocal
+        })
+    }
+
+    fn mount_over(
+        &self,
+        directory: &str,
+        wanted: impl Fn(VolumeDurability) -> bool,
+    ) -> Option<String> {
+        self.definition
+            .mounts_of(self.container)
+            .into_iter()
+            .find_map(|mount| {
+                let volume = self.definition.volume(&mount.source_volume)?;
+                (wanted(volume.durability()) && path_contains(&mount.container_path, directory))
+                    .then(|| format!("{} at {}", volume.describe(), mount.container_path))
+            })
+    }
+
+    pub fn mounts_description(&self) -> String {
+        let mounts = self.definition.mounts_of(self.container);
+        if mounts.is_empty() {
+            return "the container has no mount points".to_string();
+        }
+        let mounts: Vec<String> = mounts
+            .iter()
+            .map(|mount| {
+                let kind = self
+                    .definition
+                    .volume(&mount.source_volume)
+                    .map(|volume| volume.describe())
+                    .unwrap_or_else(|| "undeclared volume".to_string());
+                format!("{} ({kind})", mount.container_path)
+            })
+            .collect();
+        format!("mount points: {}", mounts.join(", "))
+    }
+}
+
+/// Whether `mount` is `directory` or one of its parents (path-component-wise).
+pub fn path_contains(mount: &str, directory: &str) -> bool {
+    let mount = normalise_path(mount);
+    let directory = normalise_path(directory);
+    mount == "/"
+        || directory == mount
+        || (directory.starts_with(mount) && directory.as_bytes().get(mount.len()) == Some(&b'/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_contain_their_subdirectories_only() {
+        assert!(path_contains("/home/coder", "/home/coder/.config/coderv2"));
+        assert!(path_contains("/", "/data"));
+        assert!(path_contains("/data/", "/data"));
+        assert!(!path_contains("/home/cod", "/home/coder"));
+        assert!(!path_contains("/data/x", "/data"));
+    }
 }

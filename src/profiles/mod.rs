@@ -9,6 +9,7 @@ pub mod command;
 pub mod facts;
 pub mod image;
 mod spec;
+mod validate;
 
 pub use facts::{
     ANY_VALUE, ArgumentSetting, DatabaseSettings, Facts, KeptFiles, MovedBy, NearMiss,
@@ -280,7 +281,7 @@ impl Profiles {
                     entry: entry.clone(),
                     problem,
                 };
-                let (profile, signatures) = spec::validate(spec).map_err(fail)?;
+                let (profile, signatures) = validate::validate(spec).map_err(fail)?;
                 if let Some(position) = profiles.iter().position(|p| p.id == profile.id) {
                     profiles[position] = profile.clone();
                     signature_specs.retain(|(id, _, _)| *id != profile.id);

@@ -1,13 +1,9 @@
-//! Profile files as written (TOML), and their validation into [`Profile`]s. Every problem
-//! names the field and what would fix it; the caller adds the file and the entry.
+//! Profile files as written (TOML), field by field; `validate.rs` turns them into
+//! [`Profile`](super::Profile)s.
 
-use super::command::{Commands, Role};
 use super::facts::{
-    ArgumentSetting, DatabaseSettings, Facts, KeptFiles, NearMiss, ProductionUse, SettingValues,
-    TypeSetting, VolatileSwitch, normalise_path,
+    ArgumentSetting, KeptFiles, NearMiss, ProductionUse, SettingValues, TypeSetting, VolatileSwitch,
 };
-use super::image::{ImageSelector, VersionRange};
-use super::{Profile, Variant};
 use serde::Deserialize;
 
 /// A profiles file as written.
@@ -15,167 +11,167 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub(super) struct ProfileFile {
     #[serde(default)]
-    pub profile: Vec<ProfileSpec>,
+    pub(super) profile: Vec<ProfileSpec>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ProfileSpec {
-    pub id: String,
-    name: String,
+    pub(super) id: String,
+    pub(super) name: String,
     /// Where the facts come from (kept for the reader; not used at run time).
     #[serde(default)]
     #[allow(dead_code)]
-    source: Option<String>,
+    pub(super) source: Option<String>,
     #[serde(default)]
-    images: Vec<String>,
+    pub(super) images: Vec<String>,
     #[serde(default)]
-    other_images: Vec<String>,
+    pub(super) other_images: Vec<String>,
     #[serde(default)]
-    recognise_settings: Vec<String>,
-    embedded_database: String,
+    pub(super) recognise_settings: Vec<String>,
+    pub(super) embedded_database: String,
     #[serde(default)]
-    data_directory: Option<String>,
+    pub(super) data_directory: Option<String>,
     #[serde(default)]
-    data_directory_aliases: Vec<String>,
+    pub(super) data_directory_aliases: Vec<String>,
     #[serde(default)]
-    data_directory_setting: Option<String>,
+    pub(super) data_directory_setting: Option<String>,
     #[serde(default)]
-    data_subdirectory: Option<String>,
+    pub(super) data_subdirectory: Option<String>,
     #[serde(default)]
-    file_suffix: Option<String>,
+    pub(super) file_suffix: Option<String>,
     #[serde(default)]
-    file_settings: Vec<String>,
+    pub(super) file_settings: Vec<String>,
     #[serde(default)]
-    database: Option<DatabaseSpec>,
+    pub(super) database: Option<DatabaseSpec>,
     #[serde(default)]
-    database_settings_ignored: Option<String>,
+    pub(super) database_settings_ignored: Option<String>,
     #[serde(default)]
-    embedded_database_refused: Option<String>,
+    pub(super) embedded_database_refused: Option<String>,
     #[serde(default)]
-    volatile_switch: Vec<VolatileSwitch>,
+    pub(super) volatile_switch: Vec<VolatileSwitch>,
     #[serde(default)]
-    kept_files: Vec<KeptFiles>,
+    pub(super) kept_files: Vec<KeptFiles>,
     #[serde(default)]
-    embedded_in_production: Option<ProductionUse>,
+    pub(super) embedded_in_production: Option<ProductionUse>,
     #[serde(default)]
-    command: Option<CommandSpec>,
+    pub(super) command: Option<CommandSpec>,
     #[serde(default)]
-    variant: Vec<VariantSpec>,
+    pub(super) variant: Vec<VariantSpec>,
     #[serde(default)]
-    pub log_signature: Vec<SignatureSpec>,
+    pub(super) log_signature: Vec<SignatureSpec>,
 }
 
 /// Facts that differ for some images of the app; what is not given is the profile's.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct VariantSpec {
-    name: String,
-    source: String,
+pub(super) struct VariantSpec {
+    pub(super) name: String,
+    pub(super) source: String,
     #[serde(default)]
-    images: Vec<String>,
+    pub(super) images: Vec<String>,
     #[serde(default)]
-    versions: Option<String>,
+    pub(super) versions: Option<String>,
     #[serde(default)]
-    tags: Vec<String>,
+    pub(super) tags: Vec<String>,
     #[serde(default)]
-    suffixes: Vec<String>,
+    pub(super) suffixes: Vec<String>,
     #[serde(default)]
-    embedded_database: Option<String>,
+    pub(super) embedded_database: Option<String>,
     #[serde(default)]
-    data_directory: Option<String>,
+    pub(super) data_directory: Option<String>,
     #[serde(default)]
-    data_directory_aliases: Option<Vec<String>>,
+    pub(super) data_directory_aliases: Option<Vec<String>>,
     #[serde(default)]
-    data_directory_setting: Option<String>,
+    pub(super) data_directory_setting: Option<String>,
     #[serde(default)]
-    data_subdirectory: Option<String>,
+    pub(super) data_subdirectory: Option<String>,
     #[serde(default)]
-    file_suffix: Option<String>,
+    pub(super) file_suffix: Option<String>,
     #[serde(default)]
-    file_settings: Option<Vec<String>>,
+    pub(super) file_settings: Option<Vec<String>>,
     /// Fields given here replace the profile's, one by one.
     #[serde(default)]
-    database: Option<DatabaseOverride>,
+    pub(super) database: Option<DatabaseOverride>,
     #[serde(default)]
-    database_settings_ignored: Option<String>,
+    pub(super) database_settings_ignored: Option<String>,
     #[serde(default)]
-    embedded_database_refused: Option<String>,
+    pub(super) embedded_database_refused: Option<String>,
     #[serde(default)]
-    volatile_switch: Option<Vec<VolatileSwitch>>,
+    pub(super) volatile_switch: Option<Vec<VolatileSwitch>>,
     #[serde(default)]
-    kept_files: Option<Vec<KeptFiles>>,
+    pub(super) kept_files: Option<Vec<KeptFiles>>,
     #[serde(default)]
-    embedded_in_production: Option<ProductionUse>,
+    pub(super) embedded_in_production: Option<ProductionUse>,
     #[serde(default)]
-    command: Option<CommandSpec>,
+    pub(super) command: Option<CommandSpec>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DatabaseSpec {
+pub(super) struct DatabaseSpec {
     #[serde(default)]
-    settings: Vec<String>,
+    pub(super) settings: Vec<String>,
     #[serde(default)]
-    url_schemes: Vec<String>,
+    pub(super) url_schemes: Vec<String>,
     #[serde(default)]
-    embedded_schemes: Vec<String>,
+    pub(super) embedded_schemes: Vec<String>,
     #[serde(default = "yes")]
-    check_urls: bool,
+    pub(super) check_urls: bool,
     #[serde(default)]
-    key_value_dsn: bool,
+    pub(super) key_value_dsn: bool,
     #[serde(default)]
-    type_setting: OneOrMany<TypeSetting>,
+    pub(super) type_setting: OneOrMany<TypeSetting>,
     #[serde(default)]
-    groups: Vec<Vec<String>>,
+    pub(super) groups: Vec<Vec<String>>,
     #[serde(default)]
-    embedded_settings: Vec<String>,
+    pub(super) embedded_settings: Vec<String>,
     #[serde(default)]
-    near_miss: Vec<NearMiss>,
+    pub(super) near_miss: Vec<NearMiss>,
     #[serde(default)]
-    password_settings: Vec<String>,
+    pub(super) password_settings: Vec<String>,
     #[serde(default)]
-    passwordless: Option<SettingValues>,
+    pub(super) passwordless: Option<SettingValues>,
     #[serde(default)]
-    arguments: Vec<ArgumentSetting>,
+    pub(super) arguments: Vec<ArgumentSetting>,
     #[serde(default)]
-    detected_when_unset: Option<String>,
+    pub(super) detected_when_unset: Option<String>,
     #[serde(default)]
-    detected_hosts: Vec<String>,
+    pub(super) detected_hosts: Vec<String>,
     #[serde(default)]
-    primary: Option<String>,
+    pub(super) primary: Option<String>,
     #[serde(default)]
-    chosen_at_install: Option<String>,
+    pub(super) chosen_at_install: Option<String>,
 }
 
-fn yes() -> bool {
+pub(super) fn yes() -> bool {
     true
 }
 
 /// A variant's database fields: each one given replaces the profile's.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DatabaseOverride {
-    settings: Option<Vec<String>>,
-    url_schemes: Option<Vec<String>>,
-    embedded_schemes: Option<Vec<String>>,
-    check_urls: Option<bool>,
-    key_value_dsn: Option<bool>,
-    type_setting: Option<OneOrMany<TypeSetting>>,
-    groups: Option<Vec<Vec<String>>>,
-    embedded_settings: Option<Vec<String>>,
-    near_miss: Option<Vec<NearMiss>>,
-    password_settings: Option<Vec<String>>,
-    passwordless: Option<SettingValues>,
-    arguments: Option<Vec<ArgumentSetting>>,
-    detected_when_unset: Option<String>,
-    detected_hosts: Option<Vec<String>>,
-    primary: Option<String>,
-    chosen_at_install: Option<String>,
+pub(super) struct DatabaseOverride {
+    pub(super) settings: Option<Vec<String>>,
+    pub(super) url_schemes: Option<Vec<String>>,
+    pub(super) embedded_schemes: Option<Vec<String>>,
+    pub(super) check_urls: Option<bool>,
+    pub(super) key_value_dsn: Option<bool>,
+    pub(super) type_setting: Option<OneOrMany<TypeSetting>>,
+    pub(super) groups: Option<Vec<Vec<String>>>,
+    pub(super) embedded_settings: Option<Vec<String>>,
+    pub(super) near_miss: Option<Vec<NearMiss>>,
+    pub(super) password_settings: Option<Vec<String>>,
+    pub(super) passwordless: Option<SettingValues>,
+    pub(super) arguments: Option<Vec<ArgumentSetting>>,
+    pub(super) detected_when_unset: Option<String>,
+    pub(super) detected_hosts: Option<Vec<String>>,
+    pub(super) primary: Option<String>,
+    pub(super) chosen_at_install: Option<String>,
 }
 
 impl DatabaseOverride {
-    fn apply(self, base: Option<&DatabaseSpec>) -> DatabaseSpec {
+    pub(super) fn apply(self, base: Option<&DatabaseSpec>) -> DatabaseSpec {
         let mut spec = base.cloned().unwrap_or_default();
         macro_rules! replace {
             ($($field:ident),*) => { $(if let Some(value) = self.$field { spec.$field = value; })* };
@@ -212,57 +208,57 @@ impl DatabaseOverride {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CommandSpec {
+pub(super) struct CommandSpec {
     #[serde(default)]
-    image_entrypoint: Vec<String>,
+    pub(super) image_entrypoint: Vec<String>,
     #[serde(default)]
-    image_cmd: Vec<String>,
-    server: String,
+    pub(super) image_cmd: Vec<String>,
+    pub(super) server: String,
     #[serde(default)]
-    role: Vec<RoleSpec>,
+    pub(super) role: Vec<RoleSpec>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RoleSpec {
-    name: String,
-    pattern: String,
-    opens_database: bool,
-    keeps_data: bool,
-    source: String,
+pub(super) struct RoleSpec {
+    pub(super) name: String,
+    pub(super) pattern: String,
+    pub(super) opens_database: bool,
+    pub(super) keeps_data: bool,
+    pub(super) source: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SignatureSpec {
-    pub rule: String,
-    pub pattern: String,
+    pub(super) rule: String,
+    pub(super) pattern: String,
     /// Fields the event must carry, whatever the rendering: `dbtype = "sqlite3"` matches
     /// `dbtype=sqlite3`, `dbtype="sqlite3"` and `"dbtype":"sqlite3"`, anywhere on the line.
     #[serde(default)]
-    pub fields: std::collections::BTreeMap<String, String>,
+    pub(super) fields: std::collections::BTreeMap<String, String>,
     /// The field whose value is the path to report (`path` of Grafana's "Creating SQLite
     /// database file"), in any rendering.
     #[serde(default)]
-    pub path_field: Option<String>,
-    pub meaning: String,
+    pub(super) path_field: Option<String>,
+    pub(super) meaning: String,
     #[serde(default)]
-    pub summary: Option<String>,
+    pub(super) summary: Option<String>,
     /// The alert's fix, when the rule's own does not fit the event (Jenkins's initial admin
     /// password is no connection URL).
     #[serde(default)]
-    pub fix: Vec<String>,
-    pub filter: String,
-    pub example: String,
+    pub(super) fix: Vec<String>,
+    pub(super) filter: String,
+    pub(super) example: String,
     /// The same event in the app's other output formats (JSON, logfmt, older versions).
     #[serde(default)]
-    pub examples: Vec<String>,
+    pub(super) examples: Vec<String>,
 }
 
 /// One table or a list of them in TOML.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
-enum OneOrMany<T> {
+pub(super) enum OneOrMany<T> {
     One(T),
     Many(Vec<T>),
 }
@@ -274,350 +270,10 @@ impl<T> Default for OneOrMany<T> {
 }
 
 impl<T> OneOrMany<T> {
-    fn into_vec(self) -> Vec<T> {
+    pub(super) fn into_vec(self) -> Vec<T> {
         match self {
             OneOrMany::One(one) => vec![one],
             OneOrMany::Many(many) => many,
         }
     }
-}
-
-/// Validates one profile; its log signatures are compiled by the caller, which knows every
-/// profile's index.
-pub(super) fn validate(spec: ProfileSpec) -> Result<(Profile, Vec<SignatureSpec>), String> {
-    let id_ok = !spec.id.is_empty()
-        && spec
-            .id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !id_ok {
-        return Err(format!(
-            "id {:?} must be lower-case letters, digits and '-'",
-            spec.id
-        ));
-    }
-    if spec.name.trim().is_empty() {
-        return Err("name is empty".to_string());
-    }
-    if spec.images.is_empty() && spec.recognise_settings.is_empty() {
-        return Err("set images or recognise_settings, or the profile never applies".to_string());
-    }
-    check_images("images", &spec.images)?;
-    check_images("other_images", &spec.other_images)?;
-    let database_spec = spec.database.clone();
-    let facts = Facts {
-        embedded_database: spec.embedded_database,
-        data_directory: absolute("data_directory", spec.data_directory)?,
-        data_directory_aliases: absolute_all(spec.data_directory_aliases)?,
-        data_directory_setting: spec.data_directory_setting,
-        data_subdirectory: spec
-            .data_subdirectory
-            .map(|sub| sub.trim_matches('/').to_string()),
-        file_suffix: file_suffix(spec.file_suffix)?,
-        file_settings: spec.file_settings,
-        database: spec.database.map(database).transpose()?,
-        database_settings_ignored: spec.database_settings_ignored,
-        embedded_database_refused: spec.embedded_database_refused,
-        volatile_switches: volatile_switches(spec.volatile_switch)?,
-        kept_files: kept_files(spec.kept_files)?,
-        embedded_in_production: production_use(spec.embedded_in_production)?,
-        commands: spec.command.map(commands).transpose()?,
-    };
-    if facts.data_subdirectory.is_some() && facts.data_directory_setting.is_none() {
-        return Err("data_subdirectory needs data_directory_setting".to_string());
-    }
-    let mut variants = Vec::new();
-    for variant in spec.variant {
-        let name = variant.name.clone();
-        variants.push(
-            validate_variant(variant, &facts, database_spec.as_ref())
-                .map_err(|problem| format!("variant {name:?}: {problem}"))?,
-        );
-    }
-    Ok((
-        Profile {
-            id: spec.id,
-            name: spec.name,
-            images: spec
-                .images
-                .iter()
-                .map(|image| image.trim_matches('/').to_string())
-                .collect(),
-            other_images: spec
-                .other_images
-                .iter()
-                .map(|image| image.trim_matches('/').to_string())
-                .collect(),
-            recognise_settings: spec.recognise_settings,
-            facts,
-            variants,
-        },
-        spec.log_signature,
-    ))
-}
-
-fn validate_variant(
-    spec: VariantSpec,
-    base: &Facts,
-    base_database: Option<&DatabaseSpec>,
-) -> Result<Variant, String> {
-    if spec.name.trim().is_empty() || spec.source.trim().is_empty() {
-        return Err("a variant needs a name and the source of its facts".to_string());
-    }
-    check_images("images", &spec.images)?;
-    let selector = ImageSelector {
-        images: spec
-            .images
-            .iter()
-            .map(|image| image.trim_matches('/').to_string())
-            .collect(),
-        versions: spec
-            .versions
-            .as_deref()
-            .map(VersionRange::parse)
-            .transpose()
-            .map_err(|problem| format!("versions: {problem}"))?,
-        tags: spec.tags,
-        suffixes: spec.suffixes,
-    };
-    if selector.is_empty() {
-        return Err("say which images it is for: images, versions, tags or suffixes".to_string());
-    }
-    let mut facts = base.clone();
-    if let Some(name) = spec.embedded_database {
-        facts.embedded_database = name;
-    }
-    if let Some(directory) = absolute("data_directory", spec.data_directory)? {
-        facts.data_directory = Some(directory);
-    }
-    if let Some(aliases) = spec.data_directory_aliases {
-        facts.data_directory_aliases = absolute_all(aliases)?;
-    }
-    if let Some(setting) = spec.data_directory_setting {
-        facts.data_directory_setting = Some(setting);
-    }
-    if let Some(sub) = spec.data_subdirectory {
-        facts.data_subdirectory = Some(sub.trim_matches('/').to_string());
-    }
-    if let Some(suffix) = file_suffix(spec.file_suffix)? {
-        facts.file_suffix = Some(suffix);
-    }
-    if let Some(settings) = spec.file_settings {
-        facts.file_settings = settings;
-    }
-    if let Some(reason) = spec.embedded_database_refused {
-        facts.embedded_database_refused = Some(reason);
-    }
-    if let Some(changes) = spec.database {
-        facts.database = Some(database(changes.apply(base_database))?);
-    }
-    if let Some(reason) = spec.database_settings_ignored {
-        facts.database_settings_ignored = Some(reason);
-    }
-    if let Some(switches) = spec.volatile_switch {
-        facts.volatile_switches = volatile_switches(switches)?;
-    }
-    if let Some(files) = spec.kept_files {
-        facts.kept_files = kept_files(files)?;
-    }
-    if let Some(production) = production_use(spec.embedded_in_production)? {
-        facts.embedded_in_production = Some(production);
-    }
-    if let Some(spec) = spec.command {
-        facts.commands = Some(commands(spec)?);
-    }
-    Ok(Variant {
-        name: spec.name,
-        source: spec.source,
-        selector,
-        facts,
-    })
-}
-
-fn check_images(field: &str, images: &[String]) -> Result<(), String> {
-    match images.iter().find(|image| {
-        image.is_empty() || image.contains(':') || image.contains('@') || image.starts_with('/')
-    }) {
-        Some(image) => Err(format!(
-            "{field}: {image:?} must be a repository path without registry or tag, like \"coder/coder\""
-        )),
-        None => Ok(()),
-    }
-}
-
-fn absolute(field: &str, directory: Option<String>) -> Result<Option<String>, String> {
-    match directory {
-        Some(dir) if !dir.starts_with('/') => {
-            Err(format!("{field} {dir:?} must be an absolute path"))
-        }
-        Some(dir) => Ok(Some(normalise_path(&dir).to_string())),
-        None => Ok(None),
-    }
-}
-
-fn absolute_all(directories: Vec<String>) -> Result<Vec<String>, String> {
-    directories
-        .into_iter()
-        .map(|dir| absolute("data_directory_aliases", Some(dir)).map(Option::unwrap_or_default))
-        .collect()
-}
-
-fn file_suffix(suffix: Option<String>) -> Result<Option<String>, String> {
-    if suffix
-        .as_deref()
-        .is_some_and(|suffix| suffix.trim().is_empty() || suffix.contains(char::is_whitespace))
-    {
-        return Err("file_suffix must be a non-empty name suffix such as \"_FILE\"".to_string());
-    }
-    Ok(suffix)
-}
-
-fn volatile_switches(switches: Vec<VolatileSwitch>) -> Result<Vec<VolatileSwitch>, String> {
-    if let Some(switch) = switches
-        .iter()
-        .find(|switch| switch.values.is_empty() || switch.meaning.trim().is_empty())
-    {
-        return Err(format!(
-            "volatile_switch {} needs values and a meaning",
-            switch.setting
-        ));
-    }
-    Ok(switches)
-}
-
-fn kept_files(files: Vec<KeptFiles>) -> Result<Vec<KeptFiles>, String> {
-    files
-        .into_iter()
-        .map(|mut files| {
-            if files.what.trim().is_empty() || files.source.trim().is_empty() {
-                return Err("kept_files needs what they are and a source".to_string());
-            }
-            files.path = absolute("kept_files.path", files.path)?;
-            Ok(files)
-        })
-        .collect()
-}
-
-fn production_use(production: Option<ProductionUse>) -> Result<Option<ProductionUse>, String> {
-    if production
-        .as_ref()
-        .is_some_and(|p| p.says.trim().is_empty() || p.source.trim().is_empty())
-    {
-        return Err(
-            "embedded_in_production needs what the app's makers say (says) and where (source)"
-                .to_string(),
-        );
-    }
-    Ok(production)
-}
-
-fn commands(spec: CommandSpec) -> Result<Commands, String> {
-    let compile = |what: &str, pattern: &str| {
-        super::command::compile(pattern)
-            .map_err(|error| format!("command {what}: invalid pattern: {error}"))
-    };
-    let server = compile("server", &spec.server)?;
-    let image_line = spec
-        .image_entrypoint
-        .iter()
-        .chain(&spec.image_cmd)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut roles = Vec::new();
-    for role in spec.role {
-        if role.name.trim().is_empty() || role.source.trim().is_empty() {
-            return Err("command.role needs a name and a source".to_string());
-        }
-        let pattern = compile(&format!("role {:?}", role.name), &role.pattern)?;
-        roles.push(Role {
-            name: role.name,
-            pattern,
-            opens_database: role.opens_database,
-            keeps_data: role.keeps_data,
-            source: role.source,
-        });
-    }
-    // The image's own command is the server or one of the roles (Keycloak's bare kc.sh only
-    // prints its help); anything else is a mistake in the profile.
-    if !image_line.is_empty()
-        && !server.is_match(&image_line)
-        && !roles.iter().any(|role| role.pattern.is_match(&image_line))
-    {
-        return Err(format!(
-            "command: neither server nor a role matches the image's own command {image_line:?}"
-        ));
-    }
-    Ok(Commands {
-        image_entrypoint: spec.image_entrypoint,
-        image_cmd: spec.image_cmd,
-        server,
-        roles,
-    })
-}
-
-fn database(database: DatabaseSpec) -> Result<DatabaseSettings, String> {
-    let type_settings = database.type_setting.into_vec();
-    if database.settings.is_empty() && type_settings.is_empty() && database.groups.is_empty() {
-        return Err(
-            "database needs settings, type_setting or groups: how else is an external database chosen?"
-                .to_string(),
-        );
-    }
-    if database.groups.iter().any(|group| group.len() < 2) {
-        return Err("each database group needs at least two settings".to_string());
-    }
-    if !database.embedded_schemes.is_empty() && database.url_schemes.is_empty() {
-        return Err("embedded_schemes needs url_schemes for the external ones".to_string());
-    }
-    if let Some(kind) = type_settings.iter().find(|kind| kind.external.is_empty()) {
-        return Err(format!(
-            "type_setting {} lists no external values",
-            kind.name
-        ));
-    }
-    let settings = DatabaseSettings {
-        settings: database.settings,
-        url_schemes: database
-            .url_schemes
-            .iter()
-            .map(|s| s.to_ascii_lowercase())
-            .collect(),
-        embedded_schemes: database
-            .embedded_schemes
-            .iter()
-            .map(|s| s.to_ascii_lowercase())
-            .collect(),
-        check_urls: database.check_urls,
-        key_value_dsn: database.key_value_dsn,
-        type_settings,
-        groups: database.groups,
-        embedded_settings: database.embedded_settings,
-        near_miss: database.near_miss,
-        password_settings: database.password_settings,
-        passwordless: database.passwordless,
-        arguments: database.arguments,
-        detected_when_unset: database.detected_when_unset,
-        detected_hosts: database.detected_hosts,
-        primary: database.primary,
-        chosen_at_install: database.chosen_at_install,
-    };
-    if let Some(primary) = &settings.primary
-        && !settings.all_names().any(|name| name == primary)
-    {
-        return Err(format!(
-            "database.primary {primary} is none of the URL, type or group settings"
-        ));
-    }
-    if let Some(name) = settings
-        .near_miss
-        .iter()
-        .map(NearMiss::name)
-        .find(|name| settings.all_names().any(|real| real == *name))
-    {
-        return Err(format!(
-            "database.near_miss lists {name}, which is also a real setting"
-        ));
-    }
-    Ok(settings)
 }
