@@ -4,11 +4,9 @@
 //! progress and reasons go to stderr; exit 0 when every event was processed or deliberately
 //! ignored, 1 when an alert could not be published, 2 on bad input or configuration.
 
-use crate::audit::{AuditError, Auditor, Delivery, Outcome, Report};
-use crate::aws::{AwsInventory, StateBackend, sns::SnsSink};
+use crate::assembly::{self, Alerts, AssemblyError, AwsAuditor};
+use crate::audit::{AuditError, Delivery, Outcome, Report};
 use crate::config::Config;
-use crate::memory::MemoryStore;
-use crate::publish::{AlertSink, DryRun};
 use crate::rules::CATALOG;
 use crate::scan::LogScanner;
 use clap::{Args, Parser, Subcommand};
@@ -286,65 +284,32 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(exit::BAD_INPUT)
 }
 
-/// Where the CLI's alerts go: SNS, or nowhere with `--dry-run`.
-enum Destination {
-    Sns(SnsSink),
-    DryRun(DryRun),
-}
-
-impl AlertSink for Destination {
-    async fn publish(
-        &self,
-        alert: &crate::alert::Alert,
-    ) -> Result<(), crate::publish::PublishError> {
-        match self {
-            Destination::Sns(sink) => sink.publish(alert).await,
-            Destination::DryRun(sink) => sink.publish(alert).await,
-        }
-    }
-
-    fn delivers(&self) -> bool {
-        matches!(self, Destination::Sns(_))
-    }
-}
-
-type CliAuditor = Auditor<AwsInventory, Destination, StateBackend>;
-
 /// Builds the same auditor the function builds, from the environment. With `--dry-run`
 /// nothing is published and the state stays in the process (`STATE_TABLE` is not touched).
-async fn build_auditor(dry_run: bool) -> Result<(CliAuditor, Option<String>), ExitCode> {
+async fn build_auditor(dry_run: bool) -> Result<(AwsAuditor, Option<String>), ExitCode> {
     let config = Config::from_env().map_err(fail)?;
-    let topic = match (&config.sns_topic_arn, dry_run) {
-        (_, true) => None,
-        (Some(topic), false) => Some(topic.clone()),
-        (None, false) => {
-            return Err(fail(
-                "SNS_TOPIC_ARN is not set. Fix: set it to the alert topic's ARN to publish, or pass --dry-run to only print findings",
-            ));
+    let topic = if dry_run {
+        if config.state_table.is_some() {
+            eprintln!(
+                "ecs-auditor: --dry-run: STATE_TABLE is not read or written; state lasts for this run only"
+            );
         }
+        None
+    } else {
+        config.sns_topic_arn.clone()
     };
-    let sdk = crate::aws::sdk_config().await;
-    let region = sdk.region().map(|region| region.to_string());
-    let inventory = AwsInventory::new(&sdk, config.clusters.clone());
-    let (destination, state) = match &topic {
-        Some(topic) => (
-            Destination::Sns(SnsSink::new(crate::aws::sns::client(&sdk), topic.clone())),
-            StateBackend::from_config(&sdk, config.state_table.as_deref()),
-        ),
-        None => {
-            if config.state_table.is_some() {
-                eprintln!(
-                    "ecs-auditor: --dry-run: STATE_TABLE is not read or written; state lasts for this run only"
-                );
-            }
-            (
-                Destination::DryRun(DryRun),
-                StateBackend::Memory(MemoryStore::new()),
-            )
-        }
+    let alerts = if dry_run {
+        Alerts::DryRun
+    } else {
+        Alerts::Publish
     };
-    let auditor = Auditor::new(config, inventory, destination, state, region).map_err(fail)?;
-    Ok((auditor, topic))
+    match assembly::build(config, alerts).await {
+        Ok(auditor) => Ok((auditor, topic)),
+        Err(AssemblyError::NoTopic) => Err(fail(
+            "SNS_TOPIC_ARN is not set. Fix: set it to the alert topic's ARN to publish, or pass --dry-run to only print findings",
+        )),
+        Err(error) => Err(fail(error)),
+    }
 }
 
 async fn audit(args: AuditArgs) -> ExitCode {
@@ -449,7 +414,7 @@ fn print_report(out: &mut impl Write, name: &str, report: &Report, topic: Option
     true
 }
 
-async fn audit_events(auditor: &CliAuditor, paths: &[String], topic: Option<&str>) -> ExitCode {
+async fn audit_events(auditor: &AwsAuditor, paths: &[String], topic: Option<&str>) -> ExitCode {
     let mut code = exit::OK;
     let mut stdout = std::io::stdout().lock();
     for path in paths {

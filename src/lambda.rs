@@ -4,8 +4,8 @@
 //! retrying cannot help; a failed alert delivery or state-store outage is returned as an error
 //! so that Lambda's asynchronous retries, and finally the dead-letter queue, keep the event.
 
+use crate::assembly::{self, Alerts, AssemblyError};
 use crate::audit::{AuditError, Auditor, Outcome};
-use crate::aws::{AwsInventory, StateBackend, sns::SnsSink};
 use crate::config::Config;
 use crate::inventory::Inventory;
 use crate::memory::StateStore;
@@ -69,15 +69,16 @@ pub async fn handle<I: Inventory, S: AlertSink, M: StateStore>(
 
 /// Runs the Lambda runtime loop. `config` must name an SNS topic.
 pub async fn run(config: Config) -> Result<(), lambda_runtime::Error> {
-    let topic = config.sns_topic_arn.clone().ok_or(
-        "SNS_TOPIC_ARN is not set. Fix: set it to the alert topic's ARN (template.yaml does this)",
-    )?;
-    let sdk = crate::aws::sdk_config().await;
-    let region = sdk.region().map(|region| region.to_string());
-    let inventory = AwsInventory::new(&sdk, config.clusters.clone());
-    let sink = SnsSink::new(crate::aws::sns::client(&sdk), topic);
-    let state = StateBackend::from_config(&sdk, config.state_table.as_deref());
-    let auditor = Auditor::new(config, inventory, sink, state, region)?;
+    let auditor = match assembly::build(config, Alerts::Publish).await {
+        Ok(auditor) => auditor,
+        Err(AssemblyError::NoTopic) => {
+            return Err(
+                "SNS_TOPIC_ARN is not set. Fix: set it to the alert topic's ARN (template.yaml does this)"
+                    .into(),
+            );
+        }
+        Err(error) => return Err(error.into()),
+    };
     let auditor = &auditor;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Box<RawValue>>| async move {

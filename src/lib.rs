@@ -5,6 +5,7 @@
 //! both front doors: the Lambda handler ([`lambda`]) and the CLI ([`cli`]).
 
 pub mod alert;
+pub mod assembly;
 pub mod audit;
 pub mod aws;
 pub mod cli;
