@@ -23,28 +23,35 @@ misnamed, storage without EFS, credentials in plain sight. Findings become SNS a
 The same pipeline runs as the AWS Lambda function (EventBridge ECS events and CloudWatch
 Logs subscriptions) and from this command line on event files.";
 
-const AFTER_HELP: &str = "\
-Configuration (environment):
-  SNS_TOPIC_ARN          topic that receives alerts (required unless --dry-run)
-  MIN_SEVERITY           low | medium | high | critical (default low)
-  CLUSTERS               comma-separated clusters to audit (default: every cluster)
-  STATE_TABLE            DynamoDB table that remembers across runs (default: this process)
-  SUPPRESS_FOR           how long a repeated finding stays quiet (default 6h)
-  SWEEP_LOG_HOURS        how far back the sweep reads log lines (default 168)
-  PROFILES_FILE          TOML file with extra application profiles
-  READ_ENVIRONMENT_FILES true reads containers' S3 environment files (s3:GetObject);
-                         false reports a setting that may be in one as not checked
-  MAX_LOG_PAYLOAD_BYTES, MAX_LINE_BYTES, MAX_LOG_EVENTS, MAX_EVENT_BYTES   input limits
-  AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL               as for any AWS SDK
+/// What `--help` shows after the options: the settings (from [`crate::config::SETTINGS`]) and
+/// examples.
+pub fn after_help() -> String {
+    format!(
+        "Configuration (environment):\n{}  AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL   as for any AWS SDK\n\n{EXAMPLES}",
+        crate::config::settings_help(),
+    )
+}
 
+const EXAMPLES: &str = "\
 Examples:
   ecs-auditor audit --event events/task-running-seed.json --dry-run
   ecs-auditor audit -e events/task-running-seed.json -e events/logs-built-in-postgres.json
   ecs-auditor sweep --cluster coder-cluster
   cat event.json | ecs-auditor audit --event - --dry-run | jq .rule";
 
+/// The command line, with its help.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command().after_help(after_help())
+}
+
+/// Parses the process's arguments (exits with clap's message and code 2 on bad ones).
+pub fn parse() -> Cli {
+    let matches = command().get_matches();
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
+}
+
 #[derive(Debug, Parser)]
-#[command(name = "ecs-auditor", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+#[command(name = "ecs-auditor", version, about = ABOUT, long_about = LONG_ABOUT)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -115,7 +122,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Some(Command::Lambda) => run_lambda().await,
         None if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => run_lambda().await,
         None => {
-            let _ = <Cli as clap::CommandFactory>::command().print_help();
+            let _ = command().print_help();
             ExitCode::from(exit::BAD_INPUT)
         }
     }
@@ -449,12 +456,18 @@ async fn audit_events(auditor: &AwsAuditor, paths: &[String], topic: Option<&str
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_help_names_every_setting() {
-        for variable in crate::config::VARIABLES {
-            assert!(
-                super::AFTER_HELP.contains(variable),
-                "`ecs-auditor --help` does not mention {variable}"
-            );
+    fn the_help_names_every_setting_with_its_default() {
+        let help = super::command().render_long_help().to_string();
+        for setting in crate::config::SETTINGS {
+            let line = help
+                .lines()
+                .find(|line| line.trim_start().starts_with(setting.variable))
+                .unwrap_or_else(|| {
+                    panic!("`ecs-auditor --help` does not mention {}", setting.variable)
+                });
+            if let Some(default) = setting.default {
+                assert!(line.contains(&format!("(default {default})")), "{line}");
+            }
         }
     }
 }

@@ -5,21 +5,153 @@ use crate::events::DecodeLimits;
 use crate::finding::Severity;
 use std::path::PathBuf;
 
-/// Every environment variable the auditor reads (documented in the README and template.yaml).
-pub const VARIABLES: [&str; 12] = [
-    "SNS_TOPIC_ARN",
-    "MIN_SEVERITY",
-    "CLUSTERS",
-    "STATE_TABLE",
-    "SUPPRESS_FOR",
-    "SWEEP_LOG_HOURS",
-    "PROFILES_FILE",
-    "READ_ENVIRONMENT_FILES",
-    "MAX_LOG_PAYLOAD_BYTES",
-    "MAX_LINE_BYTES",
-    "MAX_LOG_EVENTS",
-    "MAX_EVENT_BYTES",
+/// One environment variable the auditor reads: its name, default and meaning, declared here
+/// once. The CLI's `--help` is written from this table; the README's configuration table and
+/// `template.yaml` are checked against it by tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Setting {
+    pub variable: &'static str,
+    /// The value used when the variable is unset or empty, as it would be written; `None`
+    /// when unset means none (see `when_unset`).
+    pub default: Option<&'static str>,
+    /// What unset means, in words, when there is no default value.
+    pub when_unset: &'static str,
+    /// One line, for `--help`.
+    pub meaning: &'static str,
+    /// What sets it in `template.yaml`'s function environment.
+    pub in_template: InTemplate,
+}
+
+/// What sets a variable in the function's environment in `template.yaml`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InTemplate {
+    /// `!Ref` of this parameter, whose `Default` is the setting's default.
+    Parameter(&'static str),
+    /// `!Ref` of this resource the template creates.
+    Resource(&'static str),
+    /// Not set by the template (read by the CLI only).
+    NotSet,
+}
+
+/// Every environment variable the auditor reads.
+pub const SETTINGS: [Setting; 12] = [
+    Setting {
+        variable: "SNS_TOPIC_ARN",
+        default: None,
+        when_unset: "(required by the function, and by `audit` without `--dry-run`)",
+        meaning: "topic that receives alerts (required unless --dry-run)",
+        in_template: InTemplate::Resource("AlertTopic"),
+    },
+    Setting {
+        variable: "MIN_SEVERITY",
+        default: Some("low"),
+        when_unset: "",
+        meaning: "low | medium | high | critical: findings below it are dropped",
+        in_template: InTemplate::Parameter("MinSeverity"),
+    },
+    Setting {
+        variable: "CLUSTERS",
+        default: None,
+        when_unset: "every cluster",
+        meaning: "comma-separated clusters to audit",
+        in_template: InTemplate::Parameter("Clusters"),
+    },
+    Setting {
+        variable: "STATE_TABLE",
+        default: None,
+        when_unset: "memory in the process only",
+        meaning: "DynamoDB table that remembers across runs",
+        in_template: InTemplate::Resource("StateTable"),
+    },
+    Setting {
+        variable: "SUPPRESS_FOR",
+        default: Some("6h"),
+        when_unset: "",
+        meaning: "how long a repeated finding stays quiet",
+        in_template: InTemplate::Parameter("SuppressFor"),
+    },
+    Setting {
+        variable: "SWEEP_LOG_HOURS",
+        default: Some("168"),
+        when_unset: "",
+        meaning: "how far back the sweep reads log lines",
+        in_template: InTemplate::Parameter("SweepLogHours"),
+    },
+    Setting {
+        variable: "PROFILES_FILE",
+        default: None,
+        when_unset: "the shipped profiles only",
+        meaning: "TOML file with extra application profiles",
+        in_template: InTemplate::Parameter("ProfilesFile"),
+    },
+    Setting {
+        variable: "READ_ENVIRONMENT_FILES",
+        default: Some("false"),
+        when_unset: "",
+        meaning: "true reads containers' S3 environment files (s3:GetObject); false reports a setting that may be in one as not checked",
+        in_template: InTemplate::Parameter("ReadEnvironmentFiles"),
+    },
+    Setting {
+        variable: "MAX_LOG_PAYLOAD_BYTES",
+        default: Some("8388608"),
+        when_unset: "",
+        meaning: "largest inflated CloudWatch Logs payload",
+        in_template: InTemplate::Parameter("MaxLogPayloadBytes"),
+    },
+    Setting {
+        variable: "MAX_LINE_BYTES",
+        default: Some("16384"),
+        when_unset: "",
+        meaning: "how much of each log line the rules examine",
+        in_template: InTemplate::Parameter("MaxLineBytes"),
+    },
+    Setting {
+        variable: "MAX_LOG_EVENTS",
+        default: Some("20000"),
+        when_unset: "",
+        meaning: "how many lines of one log batch are examined; the rest are reported",
+        in_template: InTemplate::Parameter("MaxLogEvents"),
+    },
+    Setting {
+        variable: "MAX_EVENT_BYTES",
+        default: Some("6291456"),
+        when_unset: "",
+        meaning: "largest event file the CLI reads",
+        in_template: InTemplate::NotSet,
+    },
 ];
+
+impl Setting {
+    /// The setting of that variable.
+    pub fn of(variable: &str) -> Option<&'static Setting> {
+        SETTINGS.iter().find(|setting| setting.variable == variable)
+    }
+
+    /// The default as a reader sees it: the value in backticks, or what unset means.
+    pub fn shown_default(&self) -> String {
+        match self.default {
+            Some(value) => format!("`{value}`"),
+            None => self.when_unset.to_string(),
+        }
+    }
+}
+
+/// The settings as `--help` lists them, one per line, with their defaults.
+pub fn settings_help() -> String {
+    let mut help = String::new();
+    for setting in &SETTINGS {
+        let default = match setting.default {
+            Some(value) => format!(" (default {value})"),
+            None if setting.when_unset.starts_with('(') => String::new(),
+            None => format!(" (unset: {})", setting.when_unset),
+        };
+        help.push_str(&format!(
+            "  {:<23}{}{default}\n",
+            setting.variable, setting.meaning
+        ));
+    }
+    help
+}
 
 /// The auditor's settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,20 +189,30 @@ pub struct Config {
 }
 
 impl Default for Config {
+    /// The defaults of [`SETTINGS`].
     fn default() -> Self {
+        Config::from_lookup(|_| None).expect("the defaults in SETTINGS are valid (tested)")
+    }
+}
+
+impl Config {
+    /// Before any setting is read; every field with a default is then set from [`SETTINGS`].
+    fn unset() -> Self {
         Config {
             sns_topic_arn: None,
             min_severity: Severity::Low,
             clusters: Vec::new(),
             profiles_file: None,
             state_table: None,
-            suppress_for_seconds: 6 * 3600,
-            sweep_log_hours: 168,
+            suppress_for_seconds: 0,
+            sweep_log_hours: 0,
             read_environment_files: false,
-            limits: DecodeLimits::default(),
-            max_line_bytes: 16 * 1024,
-            max_log_events: 20_000,
-            max_event_bytes: 6 * 1024 * 1024,
+            limits: DecodeLimits {
+                max_log_payload_bytes: 0,
+            },
+            max_line_bytes: 0,
+            max_log_events: 0,
+            max_event_bytes: 0,
         }
     }
 }
@@ -92,10 +234,14 @@ impl Config {
     }
 
     /// Reads settings through `lookup` (the environment, or a map in tests). Empty values
-    /// count as unset.
+    /// count as unset; unset ones take their default from [`SETTINGS`].
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-        let mut config = Config::default();
+        let get = |name: &str| {
+            lookup(name)
+                .filter(|value| !value.trim().is_empty())
+                .or_else(|| Setting::of(name)?.default.map(str::to_string))
+        };
+        let mut config = Config::unset();
 
         if let Some(arn) = get("SNS_TOPIC_ARN") {
             let arn = arn.trim().to_string();
@@ -305,5 +451,27 @@ mod tests {
         assert_eq!(parse_duration("1d"), Some(86_400));
         assert_eq!(parse_duration("soon"), None);
         assert_eq!(parse_duration("5w"), None);
+    }
+
+    #[test]
+    fn the_defaults_are_the_settings_tables() {
+        let defaults = Config::default();
+        assert_eq!(defaults.min_severity, Severity::Low);
+        assert_eq!(defaults.suppress_for_seconds, 6 * 3600);
+        assert_eq!(defaults.sweep_log_hours, 168);
+        assert!(!defaults.read_environment_files);
+        assert_eq!(defaults.limits, DecodeLimits::default());
+        assert_eq!(defaults.max_line_bytes, 16 * 1024);
+        assert_eq!(defaults.max_log_events, 20_000);
+        assert_eq!(defaults.max_event_bytes, 6 * 1024 * 1024);
+        // Every setting with a default has one the parser takes.
+        for setting in SETTINGS {
+            if let Some(default) = setting.default {
+                let config = Config::from_lookup(|name| {
+                    (name == setting.variable).then(|| default.to_string())
+                });
+                assert_eq!(config, Ok(Config::default()), "{}", setting.variable);
+            }
+        }
     }
 }

@@ -1,10 +1,9 @@
 //! `ecs-auditor`: the CLI, and the Lambda function's `bootstrap` (see `cli::run`).
 
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = ecs_auditor::cli::Cli::parse();
+    let cli = ecs_auditor::cli::parse();
     // One thread is plenty for one event at a time, and it starts faster.
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

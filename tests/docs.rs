@@ -46,13 +46,19 @@ fn the_rule_catalog_lists_every_rule_with_its_severity() {
 }
 
 #[test]
-fn the_configuration_table_lists_every_variable() {
+fn the_configuration_table_lists_every_setting_with_its_default() {
     let rows = table_after(&readme(), "## Configuration");
-    let documented: Vec<String> = rows.iter().map(|row| row[0].clone()).collect();
-    for variable in ecs_auditor::config::VARIABLES {
+    for setting in ecs_auditor::config::SETTINGS {
+        let row = rows
+            .iter()
+            .find(|row| row[0] == format!("`{}`", setting.variable))
+            .unwrap_or_else(|| panic!("README configuration table lacks {}", setting.variable));
         assert!(
-            documented.contains(&format!("`{variable}`")),
-            "README configuration table lacks {variable}"
+            row[1].starts_with(&setting.shown_default()),
+            "README says {}'s default is {:?}; the code's is {}",
+            setting.variable,
+            row[1],
+            setting.shown_default()
         );
     }
 }

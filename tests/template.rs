@@ -25,17 +25,39 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
 }
 
 #[test]
-fn the_function_gets_every_setting_it_reads() {
+fn the_function_gets_every_setting_it_reads_with_the_same_default() {
+    use ecs_auditor::config::{InTemplate, SETTINGS};
     let template = read("template.yaml");
     let environment = between(&template, "Variables:", "# EventBridge");
-    for variable in ecs_auditor::config::VARIABLES {
-        if variable == "MAX_EVENT_BYTES" {
-            continue; // read by the CLI only
-        }
+    for setting in SETTINGS {
+        let variable = setting.variable;
+        let reference = match setting.in_template {
+            InTemplate::Parameter(name) | InTemplate::Resource(name) => name,
+            InTemplate::NotSet => {
+                assert!(
+                    !environment.contains(&format!("{variable}: ")),
+                    "template.yaml sets {variable}, which the settings table says it does not"
+                );
+                continue;
+            }
+        };
         assert!(
-            environment.contains(&format!("{variable}: ")),
-            "template.yaml does not set {variable}"
+            environment.contains(&format!("{variable}: !Ref {reference}\n")),
+            "template.yaml does not set {variable}: !Ref {reference}"
         );
+        if let InTemplate::Parameter(name) = setting.in_template {
+            let parameter = between(&template, &format!("\n  {name}:\n"), "Description:");
+            let default = parameter
+                .lines()
+                .find_map(|line| line.trim().strip_prefix("Default: "))
+                .unwrap_or_else(|| panic!("parameter {name} has no Default"))
+                .trim_matches('"');
+            assert_eq!(
+                default,
+                setting.default.unwrap_or(""),
+                "parameter {name}'s Default is not {variable}'s default"
+            );
+        }
     }
 }
 
