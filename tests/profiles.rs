@@ -9,12 +9,45 @@ use ecs_auditor::rules;
 use ecs_auditor::scan::LogScanner;
 use serde_json::{Value, json};
 
+/// A good or bad container definition for a shipped profile, from
+/// `src/profiles/<file>.cases.json` beside the profile file.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Case {
-    profile: &'static str,
-    image: &'static str,
-    bad: Value,
-    bad_rules: &'static [&'static str],
-    good: Value,
+    profile: String,
+    name: String,
+    image: String,
+    /// Exactly the rules the case raises; empty for a correct setup.
+    fires: Vec<String>,
+    container: Value,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CasesFile {
+    #[allow(dead_code)]
+    about: String,
+    cases: Vec<Case>,
+}
+
+fn profiles_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/profiles")
+}
+
+/// Every profile file's cases, with the file they come from.
+fn cases() -> Vec<(String, Case)> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(profiles_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if !name.ends_with(".cases.json") {
+            continue;
+        }
+        let file: CasesFile = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        all.extend(file.cases.into_iter().map(|case| (name.clone(), case)));
+    }
+    all
 }
 
 fn secret(name: &str) -> Value {
@@ -29,195 +62,6 @@ fn merge(a: Value, b: Value) -> Value {
     let mut out = a.as_object().unwrap().clone();
     out.extend(b.as_object().unwrap().clone());
     Value::Object(out)
-}
-
-fn cases() -> Vec<Case> {
-    vec![
-        Case {
-            profile: "coder",
-            image: "ghcr.io/coder/coder:v2.18.0",
-            bad: merge(
-                env(&[("CODER_HTTP_ADDRESS", "0.0.0.0:3000")]),
-                secret("CODER_POSTGRES_URL"),
-            ),
-            bad_rules: &["database-setting-misnamed", "ephemeral-data-directory"],
-            good: secret("CODER_PG_CONNECTION_URL"),
-        },
-        Case {
-            profile: "grafana",
-            image: "grafana/grafana-oss:11.4.0",
-            bad: env(&[
-                ("GF_DATABASE_HOST", "db.example.com:5432"),
-                ("GF_DATABASE_USER", "grafana"),
-            ]),
-            bad_rules: &["database-setting-misnamed", "ephemeral-data-directory"],
-            good: merge(
-                env(&[
-                    ("GF_DATABASE_TYPE", "postgres"),
-                    ("GF_DATABASE_HOST", "db:5432"),
-                ]),
-                secret("GF_DATABASE_PASSWORD"),
-            ),
-        },
-        Case {
-            profile: "metabase",
-            image: "metabase/metabase:v0.50.0",
-            bad: env(&[("MD_DB_TYPE", "postgres"), ("MD_DB_HOST", "db")]),
-            bad_rules: &["database-setting-misnamed", "ephemeral-data-directory"],
-            good: merge(
-                env(&[("MB_DB_TYPE", "postgres"), ("MB_DB_HOST", "db")]),
-                secret("MB_DB_PASS"),
-            ),
-        },
-        Case {
-            profile: "n8n",
-            // From 1.94.1 an unknown DB_TYPE falls back to SQLite (before, n8n stops).
-            image: "docker.n8n.io/n8nio/n8n:1.123.0",
-            bad: env(&[("DB_TYPE", "postgres"), ("DB_POSTGRESDB_HOST", "db")]),
-            bad_rules: &["database-setting-invalid", "ephemeral-data-directory"],
-            good: merge(
-                env(&[("DB_TYPE", "postgresdb"), ("DB_POSTGRESDB_HOST", "db")]),
-                json!({"secrets": [
-                    {"name": "DB_POSTGRESDB_PASSWORD", "valueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:n8n-db-AbCdEf"},
-                    {"name": "N8N_ENCRYPTION_KEY", "valueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:n8n-key-AbCdEf"}
-                ]}),
-            ),
-        },
-        Case {
-            profile: "keycloak",
-            image: "quay.io/keycloak/keycloak:26.0",
-            bad: merge(
-                env(&[("DB_VENDOR", "postgres"), ("DB_ADDR", "db")]),
-                json!({"command": ["start"]}),
-            ),
-            bad_rules: &["database-setting-misnamed", "ephemeral-data-directory"],
-            good: merge(
-                merge(
-                    env(&[("KC_DB", "postgres"), ("KC_DB_URL_HOST", "db")]),
-                    secret("KC_DB_PASSWORD"),
-                ),
-                json!({"command": ["start", "--optimized"]}),
-            ),
-        },
-        Case {
-            profile: "sonarqube",
-            image: "sonarqube:10-community",
-            bad: env(&[("SONARQUBE_JDBC_URL", "jdbc:postgresql://db/sonar")]),
-            bad_rules: &["database-setting-misnamed", "ephemeral-data-directory"],
-            good: secret("SONAR_JDBC_URL"),
-        },
-        Case {
-            profile: "vaultwarden",
-            image: "vaultwarden/server:1.32.0",
-            bad: env(&[("I_REALLY_WANT_VOLATILE_STORAGE", "true")]),
-            bad_rules: &[
-                "ephemeral-data-directory",
-                "no-external-database",
-                "volatile-storage-acknowledged",
-            ],
-            good: merge(secret("DATABASE_URL"), efs_at("/data")),
-        },
-        Case {
-            profile: "gitea",
-            image: "gitea/gitea:1.22",
-            bad: env(&[("GITEA__database__db_type", "postgres")]),
-            bad_rules: &["database-setting-misnamed", "ephemeral-data-directory"],
-            good: merge(
-                merge(
-                    env(&[
-                        ("GITEA__database__DB_TYPE", "postgres"),
-                        ("GITEA__database__HOST", "db:5432"),
-                    ]),
-                    secret("GITEA__database__PASSWD"),
-                ),
-                efs_at("/data"),
-            ),
-        },
-        Case {
-            profile: "forgejo",
-            image: "codeberg.org/forgejo/forgejo:9",
-            // Forgejo 8 dropped SQL Server: it stops (loud, no database finding), and its
-            // repositories would be in the task.
-            bad: env(&[("FORGEJO__database__DB_TYPE", "mssql")]),
-            bad_rules: &["ephemeral-data-directory"],
-            good: merge(
-                env(&[("FORGEJO__database__DB_TYPE", "postgres")]),
-                efs_at("/data"),
-            ),
-        },
-        Case {
-            profile: "directus",
-            image: "directus/directus:11",
-            bad: env(&[("DB_HOST", "db"), ("DB_DATABASE", "directus")]),
-            bad_rules: &["database-setting-misnamed", "ephemeral-data-directory"],
-            good: merge(
-                env(&[
-                    ("DB_CLIENT", "pg"),
-                    ("DB_HOST", "db"),
-                    ("STORAGE_LOCATIONS", "s3"),
-                ]),
-                secret("DB_PASSWORD"),
-            ),
-        },
-        Case {
-            profile: "baserow",
-            image: "baserow/baserow:1.29.0",
-            bad: env(&[("DISABLE_VOLUME_CHECK", "no"), ("DATABASE_NAME", "baserow")]),
-            bad_rules: &[
-                "ephemeral-data-directory",
-                "no-external-database",
-                "volatile-storage-acknowledged",
-            ],
-            good: merge(
-                env(&[
-                    ("DATABASE_HOST", "db.example.com"),
-                    ("AWS_STORAGE_BUCKET_NAME", "baserow-media"),
-                ]),
-                secret("DATABASE_PASSWORD"),
-            ),
-        },
-        Case {
-            profile: "uptime-kuma",
-            image: "louislam/uptime-kuma:2",
-            bad: env(&[("UPTIME_KUMA_DB_TYPE", "sqlite")]),
-            bad_rules: &["ephemeral-data-directory", "no-external-database"],
-            good: merge(
-                env(&[
-                    ("UPTIME_KUMA_DB_TYPE", "mariadb"),
-                    ("UPTIME_KUMA_DB_HOSTNAME", "db"),
-                ]),
-                secret("UPTIME_KUMA_DB_PASSWORD"),
-            ),
-        },
-        Case {
-            profile: "nextcloud",
-            image: "nextcloud:30-apache",
-            bad: env(&[
-                ("MYSQL_HOST", "db"),
-                ("MYSQL_DATABASE", "nextcloud"),
-                ("MYSQL_USER", "nextcloud"),
-            ]),
-            bad_rules: &["database-setting-invalid", "ephemeral-data-directory"],
-            good: merge(
-                merge(
-                    env(&[
-                        ("MYSQL_HOST", "db"),
-                        ("MYSQL_DATABASE", "nextcloud"),
-                        ("MYSQL_USER", "nextcloud"),
-                    ]),
-                    secret("MYSQL_PASSWORD"),
-                ),
-                efs_at("/var/www/html"),
-            ),
-        },
-        Case {
-            profile: "jenkins",
-            image: "jenkins/jenkins:lts-jdk17",
-            bad: json!({}),
-            bad_rules: &["ephemeral-data-directory"],
-            good: json!({"mountPoints": [{"sourceVolume": "home", "containerPath": "/var/jenkins_home"}]}),
-        },
-    ]
 }
 
 fn evaluate(profiles: &Profiles, image: &str, container: Value) -> Vec<String> {
@@ -268,39 +112,54 @@ fn evaluate(profiles: &Profiles, image: &str, container: Value) -> Vec<String> {
 }
 
 #[test]
-fn every_shipped_profile_has_a_case() {
+fn every_shipped_profile_has_a_good_and_a_bad_case_beside_its_file() {
     let profiles = Profiles::built_in().unwrap();
-    let mut shipped: Vec<&str> = profiles.all().iter().map(|p| p.id.as_str()).collect();
-    let mut covered: Vec<&str> = cases().iter().map(|case| case.profile).collect();
-    shipped.sort();
-    covered.sort();
-    assert_eq!(shipped, covered);
+    let cases = cases();
+    for (file, _) in ecs_auditor::profiles::BUILT_IN {
+        let cases_file = file.replace(".toml", ".cases.json");
+        assert!(
+            profiles_dir().join(&cases_file).is_file(),
+            "{file} has no {cases_file} beside it"
+        );
+    }
+    for profile in profiles.all() {
+        let of_profile = || cases.iter().filter(|(_, case)| case.profile == profile.id);
+        assert!(
+            of_profile().any(|(_, case)| case.fires.is_empty()),
+            "{} has no correct-setup case",
+            profile.id
+        );
+        assert!(
+            of_profile().any(|(_, case)| !case.fires.is_empty()),
+            "{} has no misconfigured case",
+            profile.id
+        );
+    }
 }
 
 #[test]
-fn bad_task_definitions_fire_and_good_ones_do_not() {
+fn every_case_gets_exactly_its_verdict() {
     let profiles = Profiles::built_in().unwrap();
-    for case in cases() {
-        let recognised = profiles.recognise(case.image, &[]).map(|p| p.id.as_str());
-        assert_eq!(
-            recognised,
-            Some(case.profile),
-            "{} is recognised by its image",
-            case.image
-        );
-        assert_eq!(
-            evaluate(&profiles, case.image, case.bad),
-            case.bad_rules.to_vec(),
-            "{}: bad task definition",
-            case.profile
-        );
-        assert_eq!(
-            evaluate(&profiles, case.image, case.good),
-            Vec::<String>::new(),
-            "{}: good task definition",
-            case.profile
-        );
+    let mut wrong = Vec::new();
+    for (file, case) in cases() {
+        let recognised = profiles.recognise(&case.image, &[]).map(|p| p.id.as_str());
+        if recognised != Some(case.profile.as_str()) {
+            wrong.push(format!(
+                "{file}: {} is recognised as {recognised:?}, not {}",
+                case.image, case.profile
+            ));
+        }
+        let mut expected = case.fires.clone();
+        expected.sort();
+        let fired = evaluate(&profiles, &case.image, case.container.clone());
+        if fired != expected {
+            wrong.push(format!(
+                "{file}: {} \"{}\": raised {fired:?}, expected {expected:?}",
+                case.profile, case.name
+            ));
+        }
     }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
 #[test]
@@ -947,3 +806,4 @@ fn an_image_that_names_no_version_is_judged_as_the_newest_and_says_so() {
         Some("unknown (lts-community): judged by the newest version")
     );
 }
+

@@ -24,22 +24,9 @@ use regex::Regex;
 use spec::{ProfileFile, SignatureSpec};
 use std::fmt;
 
-/// The profiles shipped inside the binary.
-pub const BUILT_IN: &[(&str, &str)] = &[
-    ("coder.toml", include_str!("coder.toml")),
-    ("grafana.toml", include_str!("grafana.toml")),
-    ("metabase.toml", include_str!("metabase.toml")),
-    ("n8n.toml", include_str!("n8n.toml")),
-    ("keycloak.toml", include_str!("keycloak.toml")),
-    ("sonarqube.toml", include_str!("sonarqube.toml")),
-    ("vaultwarden.toml", include_str!("vaultwarden.toml")),
-    ("gitea.toml", include_str!("gitea.toml")),
-    ("directus.toml", include_str!("directus.toml")),
-    ("baserow.toml", include_str!("baserow.toml")),
-    ("uptime-kuma.toml", include_str!("uptime-kuma.toml")),
-    ("nextcloud.toml", include_str!("nextcloud.toml")),
-    ("jenkins.toml", include_str!("jenkins.toml")),
-];
+
+// `BUILT_IN`: every `src/profiles/*.toml`, listed by build.rs.
+include!(concat!(env!("OUT_DIR"), "/built_in_profiles.rs"));
 
 /// A validated profile: the newest version's facts and the variants that differ.
 #[derive(Clone, Debug)]
@@ -425,7 +412,7 @@ mod tests {
     #[test]
     fn built_in_profiles_load_and_compile() {
         let profiles = Profiles::built_in().expect("shipped profiles are valid");
-        let coder = &profiles.all()[0];
+        let coder = profiles.all().iter().find(|p| p.id == "coder").unwrap();
         assert_eq!(coder.id, "coder");
         assert_eq!(
             coder.facts.database.as_ref().unwrap().settings,
@@ -567,7 +554,7 @@ mod tests {
     #[test]
     fn data_directory_follows_its_setting() {
         let profiles = Profiles::built_in().unwrap();
-        let coder = &profiles.all()[0];
+        let coder = profiles.all().iter().find(|p| p.id == "coder").unwrap();
         assert_eq!(
             coder.facts.data_directory_with(|_| None).as_deref(),
             Some("/home/coder/.config/coderv2")
