@@ -45,6 +45,8 @@ lint: lint-template ## rustfmt, clippy -D warnings, sam validate --lint, cfn-lin
 	cargo fmt --check
 	@echo "==> cargo clippy -D warnings"
 	cargo clippy --all-targets -- -D warnings
+	@echo "==> cargo check the fuzz targets (they use the library's public API)"
+	cargo check --manifest-path fuzz/Cargo.toml --target-dir target
 
 lint-template: $(TOOLS_STAMP)
 	@echo "==> sam validate --lint template.yaml"

@@ -15,7 +15,9 @@ fn main() {
         })
         .collect();
     files.sort();
-    let mut code = String::from("/// The shipped profile files, by name, in name order.\npub const BUILT_IN: &[(&str, &str)] = &[\n");
+    let mut code = String::from(
+        "/// The shipped profile files, by name, in name order.\npub const BUILT_IN: &[(&str, &str)] = &[\n",
+    );
     for file in &files {
         let _ = writeln!(
             code,

@@ -10,7 +10,7 @@ use crate::publish::{AlertSink, DryRun};
 
 /// Where alerts go: the SNS topic, or nowhere (`--dry-run`, which also keeps the state in the
 /// process so that `STATE_TABLE` is not touched).
-pub enum Destination {
+pub(crate) enum Destination {
     Sns(SnsSink),
     DryRun(DryRun),
 }
@@ -33,11 +33,11 @@ impl AlertSink for Destination {
 
 /// The auditor as deployed: reads through the AWS SDK, alerts to SNS (or not), remembers in
 /// DynamoDB or in the process.
-pub type AwsAuditor = Auditor<AwsInventory, Destination, StateBackend>;
+pub(crate) type AwsAuditor = Auditor<AwsInventory, Destination, StateBackend>;
 
 /// Whether alerts are published.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Alerts {
+pub(crate) enum Alerts {
     /// To `SNS_TOPIC_ARN`, which must be set.
     Publish,
     /// Nowhere; the state lasts for this process only.
@@ -46,7 +46,7 @@ pub enum Alerts {
 
 /// Why the auditor could not be built. The message names what to fix.
 #[derive(Debug, thiserror::Error)]
-pub enum AssemblyError {
+pub(crate) enum AssemblyError {
     /// Alerts are to be published and `SNS_TOPIC_ARN` is not set; each front door says how to
     /// set it.
     #[error("SNS_TOPIC_ARN is not set")]
@@ -57,7 +57,7 @@ pub enum AssemblyError {
 
 /// Builds the auditor from `config`: the SDK configuration (region, credentials, endpoint) is
 /// loaded once, and every client made here.
-pub async fn build(config: Config, alerts: Alerts) -> Result<AwsAuditor, AssemblyError> {
+pub(crate) async fn build(config: Config, alerts: Alerts) -> Result<AwsAuditor, AssemblyError> {
     let topic = match alerts {
         Alerts::Publish => Some(config.sns_topic_arn.clone().ok_or(AssemblyError::NoTopic)?),
         Alerts::DryRun => None,

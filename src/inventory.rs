@@ -220,7 +220,7 @@ pub(crate) mod tests {
 
     /// An in-memory inventory that counts its calls.
     #[derive(Default)]
-    pub struct FakeInventory {
+    pub(crate) struct FakeInventory {
         pub task_definitions: HashMap<String, TaskDefinition>,
         pub services: HashMap<String, Service>,
         pub tasks: HashMap<String, TaskLocation>,
@@ -237,7 +237,7 @@ pub(crate) mod tests {
     impl FakeInventory {
         /// The seed's deployment: `definition` running as task 0123...cdef of `coder-service`
         /// in `coder-cluster`.
-        pub fn coder_service(definition: TaskDefinition) -> FakeInventory {
+        pub(crate) fn coder_service(definition: TaskDefinition) -> FakeInventory {
             let mut inventory = FakeInventory::default();
             inventory.tasks.insert(
                 "0123456789abcdef0123456789abcdef".to_string(),

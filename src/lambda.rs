@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 /// What the function returns for each event (visible in `cargo lambda invoke` and in
 /// Lambda destinations).
 #[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct Response {
+pub(crate) struct Response {
     /// `audited`, `ignored` or `rejected`.
     pub status: &'static str,
     pub detail: String,
@@ -29,7 +29,7 @@ pub struct Response {
 }
 
 /// Handles one event with a ready auditor.
-pub async fn handle<I: Inventory, S: AlertSink, M: StateStore>(
+pub(crate) async fn handle<I: Inventory, S: AlertSink, M: StateStore>(
     auditor: &Auditor<I, S, M>,
     payload: &[u8],
 ) -> Result<Response, AuditError> {
@@ -68,7 +68,7 @@ pub async fn handle<I: Inventory, S: AlertSink, M: StateStore>(
 }
 
 /// Runs the Lambda runtime loop. `config` must name an SNS topic.
-pub async fn run(config: Config) -> Result<(), lambda_runtime::Error> {
+pub(crate) async fn run(config: Config) -> Result<(), lambda_runtime::Error> {
     let auditor = match assembly::build(config, Alerts::Publish).await {
         Ok(auditor) => auditor,
         Err(AssemblyError::NoTopic) => {

@@ -4,18 +4,20 @@
 //! SDK implementations in [`aws`]). [`audit::Auditor`] ties them together and is called by
 //! both front doors: the Lambda handler ([`lambda`]) and the CLI ([`cli`]).
 
+#![warn(unreachable_pub)]
+
 pub mod alert;
-pub mod assembly;
+pub(crate) mod assembly;
 pub mod audit;
 pub mod aws;
 pub mod cli;
 pub mod config;
-pub mod container;
+pub(crate) mod container;
 pub mod events;
 pub mod finding;
 pub mod inspect;
 pub mod inventory;
-pub mod lambda;
+pub(crate) mod lambda;
 pub mod memory;
 pub mod model;
 pub mod profiles;

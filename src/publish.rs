@@ -47,7 +47,7 @@ pub(crate) mod tests {
     /// Records alerts in memory; fails when `fail` is set, or once on the alert numbered
     /// `fail_once_at` (counting from 0 over all calls).
     #[derive(Default)]
-    pub struct RecordingSink {
+    pub(crate) struct RecordingSink {
         pub alerts: Mutex<Vec<Alert>>,
         pub fail: bool,
         pub fail_once_at: Mutex<Option<usize>>,

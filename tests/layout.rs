@@ -330,7 +330,7 @@ fn every_rule_has_a_file_named_after_it_that_declares_it() {
             .unwrap_or_else(|_| panic!("{} has no file src/rules/{file}.rs", info.id));
         let variant = format!("{:?}", info.id);
         assert!(
-            text.contains("pub const RULE: RuleInfo = RuleInfo {")
+            text.contains("const RULE: RuleInfo = RuleInfo {")
                 && text.contains(&format!("id: RuleId::{variant},")),
             "src/rules/{file}.rs does not declare RULE with id RuleId::{variant}"
         );
@@ -343,7 +343,7 @@ fn every_rule_has_a_file_named_after_it_that_declares_it() {
     for entry in std::fs::read_dir(src().join("rules")).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
-        if text.contains("pub const RULE: RuleInfo") {
+        if text.contains("const RULE: RuleInfo") {
             let file = path.file_stem().unwrap().to_str().unwrap().to_string();
             assert!(
                 ecs_auditor::rules::CATALOG

@@ -806,4 +806,3 @@ fn an_image_that_names_no_version_is_judged_as_the_newest_and_says_so() {
         Some("unknown (lts-community): judged by the newest version")
     );
 }
-

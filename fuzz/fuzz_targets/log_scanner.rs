@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     // it, counts the same lines for its rule and profile as the scanner does.
     let mut expected: BTreeMap<(RuleId, usize), u64> = BTreeMap::new();
     for line in &lines {
-        let examined = logs::examined_part(&line.message, MAX_LINE_BYTES);
+        let examined = ecs_auditor::scan::examined_part(&line.message, MAX_LINE_BYTES);
         for signature in PROFILES.signatures() {
             if signature.regex.is_match(examined) {
                 *expected.entry((signature.rule, signature.profile)).or_default() += 1;

@@ -13,14 +13,14 @@ const OPERATION: &str = "ec2:DescribeNetworkInterfaces";
 
 /// Reads ENIs through the EC2 Query API.
 #[derive(Debug)]
-pub struct Ec2Reader {
+pub(crate) struct Ec2Reader {
     http: SignedHttp,
     endpoint: String,
 }
 
 /// The endpoint as every SDK client resolves it: `AWS_ENDPOINT_URL_EC2`, then the shared
 /// `AWS_ENDPOINT_URL` (or one configured in code), then the regional endpoint.
-pub fn endpoint(sdk: &aws_config::SdkConfig, region: &str) -> String {
+pub(crate) fn endpoint(sdk: &aws_config::SdkConfig, region: &str) -> String {
     SignedHttp::custom_endpoint(sdk, "EC2").unwrap_or_else(|| {
         let suffix = if region.starts_with("cn-") {
             "amazonaws.com.cn"
@@ -32,7 +32,7 @@ pub fn endpoint(sdk: &aws_config::SdkConfig, region: &str) -> String {
 }
 
 impl Ec2Reader {
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+    pub(crate) fn new(sdk: &aws_config::SdkConfig) -> Self {
         let http = SignedHttp::new(sdk);
         Ec2Reader {
             endpoint: endpoint(sdk, http.region()),
@@ -42,7 +42,10 @@ impl Ec2Reader {
 
     /// `ec2:DescribeNetworkInterfaces` for one ENI: its public IPv4 address, if it has one. A
     /// stopped task's ENI is deleted, so this only works while the task runs.
-    pub async fn public_ip(&self, network_interface: &str) -> Result<Option<String>, ReadError> {
+    pub(crate) async fn public_ip(
+        &self,
+        network_interface: &str,
+    ) -> Result<Option<String>, ReadError> {
         with_retries(OPERATION, network_interface, || {
             self.describe(network_interface)
         })

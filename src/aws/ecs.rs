@@ -22,7 +22,7 @@ fn read_error(
 }
 
 /// `ecs:ListClusters`, every page.
-pub async fn list_clusters(client: &Client) -> Result<Vec<String>, ReadError> {
+pub(crate) async fn list_clusters(client: &Client) -> Result<Vec<String>, ReadError> {
     let fail = read_error("ecs:ListClusters", "clusters".to_string());
     let mut arns = Vec::new();
     let mut pages = client.list_clusters().into_paginator().send();
@@ -34,7 +34,10 @@ pub async fn list_clusters(client: &Client) -> Result<Vec<String>, ReadError> {
 }
 
 /// `ecs:ListServices` of one cluster, every page.
-pub async fn list_services(client: &Client, cluster: &str) -> Result<Vec<String>, ReadError> {
+pub(crate) async fn list_services(
+    client: &Client,
+    cluster: &str,
+) -> Result<Vec<String>, ReadError> {
     let fail = read_error(
         "ecs:ListServices",
         format!("services of {}", crate::model::resource_name(cluster)),
@@ -53,7 +56,7 @@ pub async fn list_services(client: &Client, cluster: &str) -> Result<Vec<String>
 }
 
 /// `ecs:DescribeTaskDefinition`.
-pub async fn describe_task_definition(
+pub(crate) async fn describe_task_definition(
     client: &Client,
     arn: &str,
 ) -> Result<TaskDefinition, ReadError> {
@@ -74,7 +77,7 @@ pub async fn describe_task_definition(
 }
 
 /// `ecs:DescribeServices` for one service.
-pub async fn describe_service(
+pub(crate) async fn describe_service(
     client: &Client,
     cluster: &str,
     service: &str,
@@ -106,7 +109,7 @@ pub async fn describe_service(
 }
 
 /// Finds a task by id in `clusters` with `ecs:DescribeTasks`.
-pub async fn locate_task(
+pub(crate) async fn locate_task(
     client: &Client,
     clusters: &[String],
     task_id: &str,

@@ -8,7 +8,7 @@ use aws_sdk_cloudwatchlogs::Client;
 
 /// `logs:FilterLogEvents` on `group` since `since_ms`, narrowed to `stream_prefix` and
 /// `filter_pattern` on the server side, at most `limit` lines (pages are followed until then).
-pub async fn recent_lines(
+pub(crate) async fn recent_lines(
     client: &Client,
     group: &str,
     stream_prefix: Option<&str>,

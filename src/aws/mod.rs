@@ -4,11 +4,11 @@
 //! Clients are built once at cold start.
 
 pub mod dynamodb;
-pub mod ec2;
-pub mod ecs;
-pub mod logs;
-pub mod s3;
-pub mod signed_http;
+pub(crate) mod ec2;
+pub(crate) mod ecs;
+pub(crate) mod logs;
+pub(crate) mod s3;
+pub(crate) mod signed_http;
 pub mod sns;
 
 use crate::inventory::{Inventory, RecentLine};

@@ -10,7 +10,7 @@ const OPERATION: &str = "s3:GetObject";
 
 /// Largest environment file read. ECS reads files of `VARIABLE=VALUE` lines; anything larger
 /// is not one, and is reported rather than cut.
-pub const MAX_ENVIRONMENT_FILE_BYTES: usize = 1 << 20;
+pub(crate) const MAX_ENVIRONMENT_FILE_BYTES: usize = 1 << 20;
 
 /// Characters of a key segment left as they are (RFC 3986 unreserved), as SigV4 wants.
 const KEY_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -21,7 +21,7 @@ const KEY_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Reads objects from S3.
 #[derive(Debug)]
-pub struct S3Reader {
+pub(crate) struct S3Reader {
     http: SignedHttp,
     /// A custom endpoint (an emulator): path-style requests to it.
     endpoint: Option<String>,
@@ -29,13 +29,13 @@ pub struct S3Reader {
 
 /// An S3 object named by its ARN, `arn:PARTITION:s3:::BUCKET/KEY`.
 #[derive(Debug, PartialEq, Eq)]
-pub struct ObjectArn<'a> {
+pub(crate) struct ObjectArn<'a> {
     pub bucket: &'a str,
     pub key: &'a str,
 }
 
 impl<'a> ObjectArn<'a> {
-    pub fn parse(arn: &'a str) -> Option<ObjectArn<'a>> {
+    pub(crate) fn parse(arn: &'a str) -> Option<ObjectArn<'a>> {
         let mut parts = arn.splitn(6, ':');
         let (Some("arn"), Some(_partition), Some("s3"), Some(""), Some(""), Some(resource)) = (
             parts.next(),
@@ -53,7 +53,7 @@ impl<'a> ObjectArn<'a> {
 }
 
 impl S3Reader {
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+    pub(crate) fn new(sdk: &aws_config::SdkConfig) -> Self {
         S3Reader {
             http: SignedHttp::new(sdk),
             endpoint: SignedHttp::custom_endpoint(sdk, "S3"),
@@ -83,7 +83,7 @@ impl S3Reader {
     }
 
     /// `s3:GetObject` of an environment file: its text.
-    pub async fn environment_file(&self, arn: &str) -> Result<String, ReadError> {
+    pub(crate) async fn environment_file(&self, arn: &str) -> Result<String, ReadError> {
         with_retries(OPERATION, arn, || self.get(arn)).await
     }
 

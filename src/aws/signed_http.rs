@@ -19,10 +19,10 @@ use std::time::{Duration, SystemTime};
 const ATTEMPTS: u32 = 3;
 
 /// A failed attempt: why, and the service's words.
-pub type AttemptError = (ReadFailure, String);
+pub(crate) type AttemptError = (ReadFailure, String);
 
 /// Signs and sends requests for one region.
-pub struct SignedHttp {
+pub(crate) struct SignedHttp {
     connector: Connector,
     credentials: Option<SharedCredentialsProvider>,
     region: String,
@@ -37,13 +37,13 @@ impl std::fmt::Debug for SignedHttp {
 }
 
 /// An answer: status and body.
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     pub body: Vec<u8>,
 }
 
 impl SignedHttp {
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+    pub(crate) fn new(sdk: &aws_config::SdkConfig) -> Self {
         let region = sdk
             .region()
             .map(|region| region.to_string())
@@ -67,13 +67,13 @@ impl SignedHttp {
         }
     }
 
-    pub fn region(&self) -> &str {
+    pub(crate) fn region(&self) -> &str {
         &self.region
     }
 
     /// The endpoint as every SDK client resolves it: `AWS_ENDPOINT_URL_<ENV_NAME>`, then the
     /// shared `AWS_ENDPOINT_URL` (or one configured in code); `None` for AWS's own.
-    pub fn custom_endpoint(sdk: &aws_config::SdkConfig, env_name: &str) -> Option<String> {
+    pub(crate) fn custom_endpoint(sdk: &aws_config::SdkConfig, env_name: &str) -> Option<String> {
         std::env::var(format!("AWS_ENDPOINT_URL_{env_name}"))
             .ok()
             .filter(|url| !url.is_empty())
@@ -82,7 +82,7 @@ impl SignedHttp {
 
     /// Signs a request for `service` and sends it; the body of the answer is read up to
     /// `max_body` bytes (more is an error, not a cut).
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         service: &str,
         method: &str,
@@ -192,7 +192,7 @@ impl SignedHttp {
 
 /// Runs `attempt` until it succeeds, fails for good, or [`ATTEMPTS`] throttled or unavailable
 /// tries have passed, with exponential backoff; the error names the operation and resource.
-pub async fn with_retries<T, F, Fut>(
+pub(crate) async fn with_retries<T, F, Fut>(
     operation: &'static str,
     resource: &str,
     mut attempt: F,
@@ -229,7 +229,7 @@ where
 }
 
 /// The failure an error answer stands for: its `<Code>`, else its HTTP status.
-pub fn failure_of(status: u16, code: &str, message: &str) -> ReadFailure {
+pub(crate) fn failure_of(status: u16, code: &str, message: &str) -> ReadFailure {
     match super::failure_from_code(code, message) {
         ReadFailure::Other if status >= 500 => ReadFailure::Unavailable,
         ReadFailure::Other if status == 429 => ReadFailure::Throttled,
@@ -240,7 +240,7 @@ pub fn failure_of(status: u16, code: &str, message: &str) -> ReadFailure {
 }
 
 /// The text of the first `<name>...</name>` element.
-pub fn first_element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn first_element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
     let open = format!("<{name}>");
     let start = xml.find(&open)? + open.len();
     let end = xml[start..].find(&format!("</{name}>"))? + start;

@@ -11,7 +11,7 @@ use crate::profiles::{Facts, Profile, Version, image_tag};
 use crate::redact;
 
 /// A container that a profile recognised, with everything its rules need.
-pub struct AppContainer<'a> {
+pub(crate) struct AppContainer<'a> {
     pub task: &'a TaskContext,
     pub definition: &'a TaskDefinition,
     pub container: &'a ContainerDefinition,
@@ -25,7 +25,7 @@ pub struct AppContainer<'a> {
 }
 
 impl<'a> AppContainer<'a> {
-    pub fn new(
+    pub(crate) fn new(
         task: &'a TaskContext,
         definition: &'a TaskDefinition,
         container: &'a ContainerDefinition,
@@ -44,7 +44,7 @@ impl<'a> AppContainer<'a> {
     }
 
     /// The command line the container runs, when the profile knows the image's own.
-    pub fn command_line(&self) -> Vec<String> {
+    pub(crate) fn command_line(&self) -> Vec<String> {
         match &self.facts.commands {
             Some(commands) => {
                 commands.command_line(&self.container.entry_point, &self.container.command)
@@ -60,14 +60,14 @@ impl<'a> AppContainer<'a> {
     }
 
     /// What the container runs: the data-owning server, another role, or unknown.
-    pub fn runs_as(&self) -> RunsAs<'a> {
+    pub(crate) fn runs_as(&self) -> RunsAs<'a> {
         match &self.facts.commands {
             Some(commands) => commands.role(&self.command_line()),
             None => RunsAs::Server,
         }
     }
 
-    pub fn location(&self) -> Location {
+    pub(crate) fn location(&self) -> Location {
         Location {
             container: Some(self.container.name.clone()),
             ..self.task.location()
@@ -76,7 +76,7 @@ impl<'a> AppContainer<'a> {
 
     /// A finding about this container. When the image's version decided which facts were
     /// used, or could not be told, the finding says so.
-    pub fn finding(&self, rule: RuleId, severity: Severity, summary: String) -> Finding {
+    pub(crate) fn finding(&self, rule: RuleId, severity: Severity, summary: String) -> Finding {
         let mut finding = Finding::new(rule, severity, summary);
         finding.app = Some(self.profile.name.clone());
         finding.location = self.location();
@@ -104,7 +104,7 @@ impl<'a> AppContainer<'a> {
     }
 
     /// An evidence line saying which facts judged the image, when its version mattered.
-    pub fn version_evidence(&self) -> Option<String> {
+    pub(crate) fn version_evidence(&self) -> Option<String> {
         let image = redact::truncate_chars(&self.container.image, 200);
         match self.version {
             Version::Variant(variant) => Some(format!("image {image} is {}", variant.name)),

@@ -5,7 +5,7 @@ use super::setting::{Setting, Unseen};
 
 /// What a container's settings make of its database.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DatabaseChoice<'a> {
+pub(crate) enum DatabaseChoice<'a> {
     /// These settings select an external database.
     External(Vec<Setting<'a>>),
     /// The embedded database: chosen by this setting, or by setting nothing.
@@ -20,7 +20,7 @@ pub enum DatabaseChoice<'a> {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Invalid<'a> {
+pub(crate) struct Invalid<'a> {
     pub setting: Setting<'a>,
     pub problem: String,
     /// A missing part of a group that an unseen source may still provide.

@@ -8,12 +8,12 @@ use crate::profiles::{DatabaseSettings, UnknownValue};
 use crate::redact;
 
 impl<'a> AppContainer<'a> {
-    pub fn database(&self) -> Option<&'a DatabaseSettings> {
+    pub(crate) fn database(&self) -> Option<&'a DatabaseSettings> {
         self.facts.database.as_ref()
     }
 
     /// How the container's settings choose the database.
-    pub fn database_choice(&self) -> Option<DatabaseChoice<'a>> {
+    pub(crate) fn database_choice(&self) -> Option<DatabaseChoice<'a>> {
         self.choice.get_or_init(|| self.choose_database()).clone()
     }
 
@@ -173,7 +173,8 @@ impl<'a> AppContainer<'a> {
     }
 
     /// The settings that select an external database, if any do.
-    pub fn external_database(&self) -> Vec<Setting<'a>> {
+    #[cfg(test)]
+    pub(crate) fn external_database(&self) -> Vec<Setting<'a>> {
         match self.database_choice() {
             Some(DatabaseChoice::External(settings)) => settings,
             _ => Vec::new(),
@@ -182,7 +183,7 @@ impl<'a> AppContainer<'a> {
 
     /// The app keeps its data in the container: no database spec (only a data directory), or
     /// a choice of the embedded database (explicit, by default, or by an invalid setting).
-    pub fn keeps_data_in_container(&self) -> bool {
+    pub(crate) fn keeps_data_in_container(&self) -> bool {
         matches!(
             self.database_choice(),
             None | Some(DatabaseChoice::Embedded(_)) | Some(DatabaseChoice::Invalid(_))
@@ -190,7 +191,7 @@ impl<'a> AppContainer<'a> {
     }
 
     /// URL, type, group and password settings that are set (for the URL and secret checks).
-    pub fn database_settings_set(&self) -> Vec<Setting<'a>> {
+    pub(crate) fn database_settings_set(&self) -> Vec<Setting<'a>> {
         self.database()
             .map(|database| {
                 database
@@ -203,7 +204,7 @@ impl<'a> AppContainer<'a> {
     }
 
     /// Near-miss settings that are set.
-    pub fn near_misses(&self) -> Vec<Setting<'a>> {
+    pub(crate) fn near_misses(&self) -> Vec<Setting<'a>> {
         self.database()
             .map(|database| {
                 database

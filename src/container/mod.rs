@@ -8,9 +8,9 @@ mod choice;
 mod database;
 mod setting;
 mod sources;
-pub mod storage;
+pub(crate) mod storage;
 
-pub use app::AppContainer;
-pub use choice::{DatabaseChoice, Invalid};
-pub use setting::{Setting, SettingSource, Unseen, argument_value, describe_value_from};
-pub use storage::path_contains;
+pub(crate) use app::AppContainer;
+pub(crate) use choice::DatabaseChoice;
+pub(crate) use setting::{Setting, SettingSource, Unseen, argument_value, describe_value_from};
+pub(crate) use storage::path_contains;

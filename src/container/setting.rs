@@ -6,7 +6,7 @@ use crate::redact;
 
 /// Where a setting's value comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SettingSource<'a> {
+pub(crate) enum SettingSource<'a> {
     /// A plain `environment` value.
     Environment(&'a str),
     /// A `secrets` entry and its `valueFrom`.
@@ -28,7 +28,7 @@ pub enum SettingSource<'a> {
 
 /// A named setting of a container and where its value comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Setting<'a> {
+pub(crate) struct Setting<'a> {
     pub name: &'a str,
     pub source: SettingSource<'a>,
 }
@@ -36,7 +36,7 @@ pub struct Setting<'a> {
 impl Setting<'_> {
     /// How the setting appears in evidence; plain values are redacted, values from
     /// environment files and scripts never shown.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self.source {
             SettingSource::Environment(value) => format!(
                 "environment {} = {}",
@@ -72,7 +72,7 @@ impl Setting<'_> {
     }
 
     /// The value, where the auditor sees it and may judge it.
-    pub fn seen_value(&self) -> Option<&str> {
+    pub(crate) fn seen_value(&self) -> Option<&str> {
         match self.source {
             SettingSource::Environment(value)
             | SettingSource::Argument(value)
@@ -87,7 +87,7 @@ impl Setting<'_> {
 
 /// A `valueFrom` as written when it is a well-formed reference (`...:password::` names a
 /// JSON key; it is not a secret), redacted when it is not a reference at all.
-pub fn describe_value_from(value_from: &str) -> String {
+pub(crate) fn describe_value_from(value_from: &str) -> String {
     if crate::inspect::secret_reference::check(value_from).is_ok() {
         redact::truncate_chars(value_from, 300)
     } else {
@@ -97,7 +97,7 @@ pub fn describe_value_from(value_from: &str) -> String {
 
 /// A place a setting may come from that the auditor cannot read.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Unseen {
+pub(crate) enum Unseen {
     /// An `environmentFiles` object not read: its ARN and why.
     EnvironmentFile { arn: String, why: &'static str },
     /// A shell command that may set variables the auditor cannot follow.
@@ -108,7 +108,7 @@ pub enum Unseen {
 
 impl Unseen {
     /// A sentence for the evidence: where `setting` may come from.
-    pub fn describe(&self, setting: &str) -> String {
+    pub(crate) fn describe(&self, setting: &str) -> String {
         match self {
             Unseen::EnvironmentFile { arn, why } => format!(
                 "{setting} may be set in environment file {} ({why})",
@@ -128,7 +128,7 @@ pub(super) const SHELLS: [&str; 6] = ["sh", "bash", "ash", "dash", "zsh", "busyb
 
 /// The value of a command-line argument in `entry_point` + `command`: `PREFIX=VALUE`, or
 /// `PREFIX VALUE` (two words) when the prefix ends in `=` (`--db=` also reads `--db postgres`).
-pub fn argument_value<'a>(
+pub(crate) fn argument_value<'a>(
     entry_point: &'a [String],
     command: &'a [String],
     prefix: &str,

@@ -37,7 +37,7 @@ impl<'a> AppContainer<'a> {
     /// Finds a setting where ECS and the app would: `secrets` and `environment` (non-empty)
     /// first, then environment files read (the first file that has it), then the file the
     /// app reads it from (`X_FILE`), a command-line argument, or a shell command setting it.
-    pub fn setting(&self, name: &'a str) -> Option<Setting<'a>> {
+    pub(crate) fn setting(&self, name: &'a str) -> Option<Setting<'a>> {
         if let Some(secret) = self.container.secret(name) {
             return Some(Setting {
                 name,
@@ -102,7 +102,7 @@ impl<'a> AppContainer<'a> {
 
     /// The value a command-line argument gives: `--db=postgres`, or `--db postgres` for a
     /// prefix ending in `=` (the last one wins, as command-line parsers do).
-    pub fn argument(&self, prefix: &str) -> Option<&'a str> {
+    pub(crate) fn argument(&self, prefix: &str) -> Option<&'a str> {
         argument_value(&self.container.entry_point, &self.container.command, prefix)
     }
 
@@ -133,7 +133,7 @@ impl<'a> AppContainer<'a> {
 
     /// Places a setting may come from that the auditor cannot read: environment files not
     /// read, a shell command that may set variables, a custom image's own settings.
-    pub fn unseen_sources(&self) -> Vec<Unseen> {
+    pub(crate) fn unseen_sources(&self) -> Vec<Unseen> {
         let mut unseen: Vec<Unseen> = self
             .container
             .environment_files

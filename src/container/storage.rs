@@ -19,7 +19,7 @@ pub enum DataStorage {
 }
 
 /// The container of that name and the profiled app it runs, if the profiles know it.
-pub fn container_app<'d, 'p>(
+pub(crate) fn container_app<'d, 'p>(
     definition: &'d TaskDefinition,
     container_name: &str,
     profiles: &'p crate::profiles::Profiles,
@@ -34,7 +34,7 @@ pub fn container_app<'d, 'p>(
 
 /// Where a container's app keeps its data directory. `None` when the container is unknown,
 /// not a profiled app, or the app's data directory is not known.
-pub fn data_directory_storage(
+pub(crate) fn data_directory_storage(
     definition: &TaskDefinition,
     container_name: &str,
     profiles: &crate::profiles::Profiles,
@@ -53,14 +53,14 @@ pub fn data_directory_storage(
 }
 
 impl<'a> AppContainer<'a> {
-    pub fn data_directory(&self) -> Option<Cow<'a, str>> {
+    pub(crate) fn data_directory(&self) -> Option<Cow<'a, str>> {
         self.facts
             .data_directory_with(|name| self.container.env(name))
     }
 
     /// The persistent volume that holds the app's data directory (or one of the image's
     /// other paths for the same data), if one does.
-    pub fn persistent_data_mount(&self) -> Option<String> {
+    pub(crate) fn persistent_data_mount(&self) -> Option<String> {
         let directory = self.data_directory()?;
         self.persistent_mount_over(&directory).or_else(|| {
             // Aliases hold the data only where the directory is the image's own.
@@ -77,7 +77,7 @@ impl<'a> AppContainer<'a> {
 
     /// The files the app keeps whatever its database that would stay inside the task: those
     /// no setting moves elsewhere and no persistent volume holds, with their paths.
-    pub fn files_inside(&self) -> Vec<(&'a KeptFiles, Cow<'a, str>)> {
+    pub(crate) fn files_inside(&self) -> Vec<(&'a KeptFiles, Cow<'a, str>)> {
         let Some(directory) = self.data_directory() else {
             return Vec::new();
         };
@@ -116,7 +116,7 @@ impl<'a> AppContainer<'a> {
 
     /// Whether a persistent volume is mounted at or above `directory` (EFS, FSx, a
     /// driver-managed Docker volume; also through `volumesFrom`).
-    pub fn persistent_mount_over(&self, directory: &str) -> Option<String> {
+    pub(crate) fn persistent_mount_over(&self, directory: &str) -> Option<String> {
         self.mount_over(directory, |durability| {
             matches!(
                 durability,
@@ -127,7 +127,7 @@ impl<'a> AppContainer<'a> {
 
     /// Whether storage bound to the EC2 instance (a host path, a local Docker volume) is
     /// mounted at or above `directory`: the data outlives the task, on that instance only.
-    pub fn instance_mount_over(&self, directory: &str) -> Option<String> {
+    pub(crate) fn instance_mount_over(&self, directory: &str) -> Option<String> {
         self.mount_over(directory, |durability| {
             durability == VolumeDurability::InstanceLocal
         })
@@ -148,7 +148,7 @@ impl<'a> AppContainer<'a> {
             })
     }
 
-    pub fn mounts_description(&self) -> String {
+    pub(crate) fn mounts_description(&self) -> String {
         let mounts = self.definition.mounts_of(self.container);
         if mounts.is_empty() {
             return "the container has no mount points".to_string();
@@ -169,7 +169,7 @@ impl<'a> AppContainer<'a> {
 }
 
 /// Whether `mount` is `directory` or one of its parents (path-component-wise).
-pub fn path_contains(mount: &str, directory: &str) -> bool {
+pub(crate) fn path_contains(mount: &str, directory: &str) -> bool {
     let mount = normalise_path(mount);
     let directory = normalise_path(directory);
     mount == "/"

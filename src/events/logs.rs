@@ -162,7 +162,7 @@ pub(crate) mod tests {
     use base64::Engine;
     use std::io::Write;
 
-    pub fn encode(json: &[u8]) -> String {
+    pub(crate) fn encode(json: &[u8]) -> String {
         let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gzip.write_all(json).unwrap();
         base64::engine::general_purpose::STANDARD.encode(gzip.finish().unwrap())

@@ -3,4 +3,4 @@
 //! resolves it). Pure functions over strings; the rules decide what a problem means.
 
 pub mod database_url;
-pub mod secret_reference;
+pub(crate) mod secret_reference;

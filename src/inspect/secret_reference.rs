@@ -27,7 +27,7 @@
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SecretReferenceProblem {
+pub(crate) enum SecretReferenceProblem {
     Empty,
     /// `arn:` but fewer than the 6 sections `arn.Parse` needs.
     NotAnArn,
@@ -106,7 +106,7 @@ impl fmt::Display for SecretReferenceProblem {
 
 /// What a well-formed reference points at.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SecretReference<'a> {
+pub(crate) enum SecretReference<'a> {
     SecretsManager {
         region: &'a str,
         name: &'a str,
@@ -120,7 +120,7 @@ pub enum SecretReference<'a> {
 }
 
 /// Checks `value_from` as ECS resolves it.
-pub fn check(value_from: &str) -> Result<SecretReference<'_>, Vec<SecretReferenceProblem>> {
+pub(crate) fn check(value_from: &str) -> Result<SecretReference<'_>, Vec<SecretReferenceProblem>> {
     use SecretReferenceProblem::*;
     let value = value_from.trim();
     if value.is_empty() {

@@ -26,13 +26,13 @@ struct Alerted {
 
 /// The right to publish one alert, taken back if publishing fails.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AlertClaim {
+pub(crate) struct AlertClaim {
     pub key: String,
     pub version: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ClaimOutcome {
+pub(crate) enum ClaimOutcome {
     Claimed(AlertClaim),
     /// Alerted already (at the given epoch second) with the same facts and no lower severity.
     Suppressed {
@@ -43,7 +43,7 @@ pub enum ClaimOutcome {
 /// The place a finding is about, for suppression: rule + cluster + service (or task family, or
 /// log group) + container (or, where the container is unknown, the app). A new task of the
 /// same service is the same place.
-pub fn suppression_key(finding: &Finding) -> String {
+pub(crate) fn suppression_key(finding: &Finding) -> String {
     let location = &finding.location;
     let owner = location
         .service
@@ -78,7 +78,7 @@ pub fn suppression_key(finding: &Finding) -> String {
 }
 
 /// What makes two findings of the same place "the same": their facts and task definition.
-pub fn fingerprint(finding: &Finding) -> String {
+pub(crate) fn fingerprint(finding: &Finding) -> String {
     // FNV-1a: stable across processes and versions (unlike std's SipHash keys).
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut feed = |text: &str| {
@@ -109,7 +109,7 @@ fn window(rule: RuleId, suppress_for: u64) -> u64 {
 }
 
 /// Claims the right to alert on `finding`, unless the same finding alerted within the window.
-pub async fn claim_alert<S: StateStore>(
+pub(crate) async fn claim_alert<S: StateStore>(
     store: &S,
     finding: &Finding,
     suppress_for: u64,
@@ -146,7 +146,10 @@ pub async fn claim_alert<S: StateStore>(
 }
 
 /// Gives a claim back after a failed publish, so the retry can alert.
-pub async fn release<S: StateStore>(store: &S, claim: &AlertClaim) -> Result<(), StateError> {
+pub(crate) async fn release<S: StateStore>(
+    store: &S,
+    claim: &AlertClaim,
+) -> Result<(), StateError> {
     store.remove(&claim.key, claim.version).await
 }
 

@@ -21,7 +21,7 @@ struct Processed {
 /// The key that identifies one delivery of an event, if it has one. Task events: task ARN and
 /// `detail.version` (ECS repeats the version on a duplicate); log batches: the first and last
 /// log event ids; other EventBridge events: the event id.
-pub fn delivery_key(event: &Event) -> Option<String> {
+pub(crate) fn delivery_key(event: &Event) -> Option<String> {
     match event {
         Event::TaskStateChange(task) => Some(format!(
             "delivery#task#{}#{}",
@@ -58,7 +58,7 @@ pub fn delivery_key(event: &Event) -> Option<String> {
 }
 
 /// Whether the delivery under `key` was processed already.
-pub async fn already_processed<S: StateStore>(
+pub(crate) async fn already_processed<S: StateStore>(
     store: &S,
     key: &str,
     now: u64,
@@ -67,7 +67,7 @@ pub async fn already_processed<S: StateStore>(
 }
 
 /// Remembers that the delivery under `key` was processed.
-pub async fn mark_processed<S: StateStore>(
+pub(crate) async fn mark_processed<S: StateStore>(
     store: &S,
     key: &str,
     now: u64,

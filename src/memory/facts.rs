@@ -11,11 +11,11 @@ use crate::rules::public_ip_changed::IpSighting;
 use serde::{Deserialize, Serialize};
 
 /// How long per-service and per-task facts are kept.
-pub const FACT_MEMORY_SECONDS: u64 = 90 * 24 * 3600;
+pub(crate) const FACT_MEMORY_SECONDS: u64 = 90 * 24 * 3600;
 
 /// A service's last public IP, for `public-ip-changed`. Key `service-ip#CLUSTER#SERVICE`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServiceAddress {
+pub(crate) struct ServiceAddress {
     pub ip: String,
     #[serde(rename = "task", default)]
     pub task_arn: String,
@@ -24,7 +24,7 @@ pub struct ServiceAddress {
 }
 
 impl ServiceAddress {
-    pub fn key(cluster: &str, service: &str) -> String {
+    pub(crate) fn key(cluster: &str, service: &str) -> String {
         format!("service-ip#{cluster}#{service}")
     }
 }
@@ -52,7 +52,7 @@ impl From<&IpSighting> for ServiceAddress {
 /// A service's newest running task, for the stop of the one it replaces. Key
 /// `service-task#CLUSTER#SERVICE`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewestTask {
+pub(crate) struct NewestTask {
     #[serde(rename = "task")]
     pub task_arn: String,
     #[serde(default)]
@@ -65,13 +65,13 @@ pub struct NewestTask {
 }
 
 impl NewestTask {
-    pub fn key(cluster: &str, service: &str) -> String {
+    pub(crate) fn key(cluster: &str, service: &str) -> String {
         format!("service-task#{cluster}#{service}")
     }
 
     /// Whether a task started at `started_at` supersedes this one: started at the same time or
     /// later (ISO 8601 times compare as text; an unknown time supersedes).
-    pub fn superseded_by(&self, started_at: Option<&str>) -> bool {
+    pub(crate) fn superseded_by(&self, started_at: Option<&str>) -> bool {
         match (self.started_at.as_deref(), started_at) {
             (Some(recorded), Some(started)) => started >= recorded,
             _ => true,
@@ -93,7 +93,7 @@ impl From<NewestTask> for Replacement {
 /// A task whose log showed its embedded database inside the task, for `data-lost-on-stop`
 /// when it stops. Key `task-embedded#TASK_ARN`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EmbeddedDatabaseSeen {
+pub(crate) struct EmbeddedDatabaseSeen {
     pub app: String,
     /// What the log said, e.g. "Coder is running on its built-in PostgreSQL in /home/...".
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,13 +101,13 @@ pub struct EmbeddedDatabaseSeen {
 }
 
 impl EmbeddedDatabaseSeen {
-    pub fn key(task_arn: &str) -> String {
+    pub(crate) fn key(task_arn: &str) -> String {
         format!("task-embedded#{task_arn}")
     }
 
     /// From the `embedded-database-in-use` finding of the task's log: its app, its summary and
     /// the database's path.
-    pub fn from_finding(finding: &Finding) -> EmbeddedDatabaseSeen {
+    pub(crate) fn from_finding(finding: &Finding) -> EmbeddedDatabaseSeen {
         let evidence = finding
             .facts
             .get("data_path")
@@ -129,7 +129,7 @@ impl From<EmbeddedDatabaseSeen> for DataInTask {
 /// Tasks of a service (or family) that failed to start with the same class of failure, with
 /// when. Key `failed-start#CLUSTER#OWNER#CLASS`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FailedStarts {
+pub(crate) struct FailedStarts {
     /// One "SECONDS TASK_ARN" line per failure.
     #[serde(default)]
     pub failures: String,
@@ -140,7 +140,7 @@ pub struct FailedStarts {
 const FAILED_STARTS_KEPT: usize = 200;
 
 impl FailedStarts {
-    pub fn key(cluster: &str, owner: &str, class: &str) -> String {
+    pub(crate) fn key(cluster: &str, owner: &str, class: &str) -> String {
         format!("failed-start#{cluster}#{owner}#{class}")
     }
 
@@ -158,7 +158,7 @@ impl FailedStarts {
     /// Counts `task_arn`'s failure with the others of the last `window_seconds`, this one
     /// included, and remembers it. Two invocations may race: the loser reads again and adds
     /// itself; after three lost races the count is 1 rather than an error.
-    pub async fn count<S: StateStore>(
+    pub(crate) async fn count<S: StateStore>(
         store: &S,
         key: String,
         task_arn: &str,

@@ -8,10 +8,10 @@
 //!   task seen on its embedded database, recent failed starts);
 //! - [`record`]: how a typed record is stored (flat text attributes, conditional replace).
 
-pub mod alerts;
-pub mod deliveries;
-pub mod facts;
-pub mod record;
-pub mod store;
+pub(crate) mod alerts;
+pub(crate) mod deliveries;
+pub(crate) mod facts;
+pub(crate) mod record;
+mod store;
 
 pub use store::{Entry, Expect, MemoryStore, StateError, StateStore, now};

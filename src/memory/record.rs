@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 /// A record read from the store with the version it had, ready to be replaced conditionally.
 #[derive(Debug)]
-pub struct Remembered<T> {
+pub(crate) struct Remembered<T> {
     key: String,
     version: Option<u64>,
     /// The record, or `None` when absent, expired, or unreadable (logged, then treated as
@@ -20,7 +20,11 @@ pub struct Remembered<T> {
 }
 
 impl<T: Serialize + DeserializeOwned> Remembered<T> {
-    pub async fn load<S: StateStore>(store: &S, key: String, now: u64) -> Result<Self, StateError> {
+    pub(crate) async fn load<S: StateStore>(
+        store: &S,
+        key: String,
+        now: u64,
+    ) -> Result<Self, StateError> {
         let entry = store.load(&key, now).await?;
         let version = entry.as_ref().map(|entry| entry.version);
         let value = entry.and_then(|entry| match from_attributes(&entry.attributes) {
@@ -39,7 +43,7 @@ impl<T: Serialize + DeserializeOwned> Remembered<T> {
 
     /// Writes `value` if nobody changed the record since it was read, to expire after
     /// `lifetime_seconds`. The new version, or `None` if someone else wrote first.
-    pub async fn replace<S: StateStore>(
+    pub(crate) async fn replace<S: StateStore>(
         &self,
         store: &S,
         value: &T,
@@ -58,14 +62,14 @@ impl<T: Serialize + DeserializeOwned> Remembered<T> {
             .await
     }
 
-    pub fn key(&self) -> &str {
+    pub(crate) fn key(&self) -> &str {
         &self.key
     }
 }
 
 /// A record as flat text attributes: each string field as it is, absent options left out.
 /// Fields that are not strings must be written as text (`#[serde(with = "text")]`).
-pub fn to_attributes<T: Serialize>(record: &T) -> BTreeMap<String, String> {
+pub(crate) fn to_attributes<T: Serialize>(record: &T) -> BTreeMap<String, String> {
     match serde_json::to_value(record) {
         Ok(Value::Object(fields)) => fields
             .into_iter()
@@ -80,7 +84,7 @@ pub fn to_attributes<T: Serialize>(record: &T) -> BTreeMap<String, String> {
 }
 
 /// A record from flat text attributes.
-pub fn from_attributes<T: DeserializeOwned>(
+pub(crate) fn from_attributes<T: DeserializeOwned>(
     attributes: &BTreeMap<String, String>,
 ) -> Result<T, serde_json::Error> {
     let fields: Map<String, Value> = attributes
@@ -92,19 +96,19 @@ pub fn from_attributes<T: DeserializeOwned>(
 
 /// A field written as its `Display` text and read back with `FromStr` (numbers, flags,
 /// severities).
-pub mod text {
+pub(crate) mod text {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
     use std::fmt::Display;
     use std::str::FromStr;
 
-    pub fn serialize<T: Display, S: Serializer>(
+    pub(crate) fn serialize<T: Display, S: Serializer>(
         value: &T,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.collect_str(value)
     }
 
-    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+    pub(crate) fn deserialize<'de, T, D>(deserializer: D) -> Result<T, D::Error>
     where
         T: FromStr,
         T::Err: Display,

@@ -24,7 +24,6 @@ use regex::Regex;
 use spec::{ProfileFile, SignatureSpec};
 use std::fmt;
 
-
 // `BUILT_IN`: every `src/profiles/*.toml`, listed by build.rs.
 include!(concat!(env!("OUT_DIR"), "/built_in_profiles.rs"));
 

@@ -10,7 +10,7 @@ use crate::profiles::NearMiss;
 use crate::redact;
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
-pub const RULE: RuleInfo = RuleInfo {
+pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::AuditIncomplete,
     severity: Severity::Medium,
     other_severities: &[],
@@ -24,7 +24,7 @@ pub const RULE: RuleInfo = RuleInfo {
 /// `audit-incomplete` for a container whose database choice may come from where the
 /// auditor cannot look (an unread environment file, a shell command, a custom image): the
 /// database and storage checks give no verdict, and say why.
-pub fn database_undecided(app: &AppContainer) -> Option<Finding> {
+pub(crate) fn database_undecided(app: &AppContainer) -> Option<Finding> {
     let Some(DatabaseChoice::Undecided(unseen)) = app.database_choice() else {
         return None;
     };
@@ -70,7 +70,7 @@ pub fn database_undecided(app: &AppContainer) -> Option<Finding> {
 
 /// `audit-incomplete` for a container whose command the profile does not know: it may be
 /// the server that owns the data or a tool that keeps none, so no verdict either way.
-pub fn command_unknown(app: &AppContainer, command_line: &str) -> Finding {
+pub(crate) fn command_unknown(app: &AppContainer, command_line: &str) -> Finding {
     let mut finding = app.finding(
         RuleId::AuditIncomplete,
         RULE.severity,
@@ -96,7 +96,7 @@ pub fn command_unknown(app: &AppContainer, command_line: &str) -> Finding {
 }
 
 /// `audit-incomplete`: one finding per thing that could not be read.
-pub fn audit_incomplete(task: &TaskContext) -> Vec<Finding> {
+pub(crate) fn audit_incomplete(task: &TaskContext) -> Vec<Finding> {
     task.gaps
         .iter()
         .map(|gap| {
@@ -182,7 +182,7 @@ fn read_failure(error: &ReadError) -> Vec<String> {
 
 /// `audit-incomplete` for a batch with more lines than `MAX_LOG_EVENTS`: the lines past the
 /// limit were not examined, and the alert says so instead of passing over them.
-pub fn lines_not_examined(location: &Location, total: usize, skipped: usize) -> Finding {
+pub(crate) fn lines_not_examined(location: &Location, total: usize, skipped: usize) -> Finding {
     let mut finding = Finding::new(
         RuleId::AuditIncomplete,
         RULE.severity,

@@ -8,7 +8,7 @@ use crate::profiles::Profile;
 use crate::scan::RuleMatch;
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
-pub const RULE: RuleInfo = RuleInfo {
+pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::CredentialsInLogs,
     severity: Severity::High,
     other_severities: &[],
@@ -21,7 +21,10 @@ pub const RULE: RuleInfo = RuleInfo {
 
 /// Severity, summary and fix for a log match of this rule: by a profile's signature (its
 /// meaning says what was printed) or by the built-in URL pattern (`profile` is `None`).
-pub fn from_log(profile: Option<&Profile>, log: &RuleMatch) -> (Severity, String, Vec<String>) {
+pub(crate) fn from_log(
+    profile: Option<&Profile>,
+    log: &RuleMatch,
+) -> (Severity, String, Vec<String>) {
     let summary = if profile.is_some() {
         log.meaning.clone()
     } else {

@@ -5,7 +5,7 @@ use crate::finding::{Finding, RuleId, Severity};
 use crate::model::{TaskContext, resource_name, short_task_definition};
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
-pub const RULE: RuleInfo = RuleInfo {
+pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::DataLostOnStop,
     severity: Severity::Critical,
     other_severities: &[],
@@ -18,7 +18,7 @@ pub const RULE: RuleInfo = RuleInfo {
 
 /// The task a service ran most recently.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Replacement {
+pub(crate) struct Replacement {
     pub task_arn: String,
     pub task_definition: String,
     pub started_at: Option<String>,
@@ -28,7 +28,7 @@ pub struct Replacement {
 
 /// Why a stopped task's data lived inside it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DataInTask {
+pub(crate) struct DataInTask {
     pub app: String,
     /// e.g. "its data directory /home/coder/.config/coderv2 had no EFS volume".
     pub reason: String,
@@ -36,7 +36,7 @@ pub struct DataInTask {
 
 impl DataInTask {
     /// The task's log showed its embedded database (`evidence`: what the log said).
-    pub fn from_log(app: String, evidence: Option<&str>) -> DataInTask {
+    pub(crate) fn from_log(app: String, evidence: Option<&str>) -> DataInTask {
         DataInTask {
             app,
             reason: format!(
@@ -48,7 +48,7 @@ impl DataInTask {
 
     /// The task definition keeps the data in the task: `finding` is the configuration finding
     /// that says so ([`Finding::keeps_data_in_task`]).
-    pub fn from_task_definition(finding: &Finding) -> DataInTask {
+    pub(crate) fn from_task_definition(finding: &Finding) -> DataInTask {
         DataInTask {
             app: finding.app.clone().unwrap_or_else(|| "The app".to_string()),
             reason: format!("its task definition said: {}", finding.summary),
@@ -59,7 +59,7 @@ impl DataInTask {
 /// Of a log batch's findings, the one showing the app on its embedded database inside the
 /// task: remembered for when the task stops. Not one on a single EC2 instance's storage
 /// (fact `storage=instance`): the data stays there, nothing is lost at the stop.
-pub fn embedded_database_in_task(findings: &[Finding]) -> Option<&Finding> {
+pub(crate) fn embedded_database_in_task(findings: &[Finding]) -> Option<&Finding> {
     findings.iter().find(|finding| {
         finding.rule == RuleId::EmbeddedDatabaseInUse
             && finding.facts.get("storage").map(String::as_str) != Some("instance")
@@ -67,7 +67,7 @@ pub fn embedded_database_in_task(findings: &[Finding]) -> Option<&Finding> {
 }
 
 /// `data-lost-on-stop`: a task whose data lived inside it has stopped.
-pub fn data_lost_on_stop(
+pub(crate) fn data_lost_on_stop(
     task: &TaskContext,
     data: &DataInTask,
     replacement: Option<&Replacement>,

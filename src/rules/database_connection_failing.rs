@@ -9,7 +9,7 @@ use crate::profiles::Profile;
 use crate::scan::RuleMatch;
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
-pub const RULE: RuleInfo = RuleInfo {
+pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::DatabaseConnectionFailing,
     severity: Severity::High,
     other_severities: &[],
@@ -23,7 +23,7 @@ pub const RULE: RuleInfo = RuleInfo {
 /// Severity, summary and fix for a log match of this rule by `profile`'s signatures.
 /// `on_embedded`: the same app's lines in this batch show its embedded database, so the app is
 /// not failing to reach an external one but to open its own.
-pub fn from_log(
+pub(crate) fn from_log(
     profile: &Profile,
     log: &RuleMatch,
     on_embedded: bool,

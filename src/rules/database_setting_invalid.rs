@@ -6,7 +6,7 @@ use crate::container::{AppContainer, DatabaseChoice};
 use crate::finding::{Finding, RuleId, Severity};
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
-pub const RULE: RuleInfo = RuleInfo {
+pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::DatabaseSettingInvalid,
     severity: Severity::Critical,
     other_severities: &[],
@@ -20,7 +20,7 @@ pub const RULE: RuleInfo = RuleInfo {
 
 /// `database-setting-invalid`: a database setting the app cannot use, so it silently falls
 /// back to its embedded database (n8n's `DB_TYPE=postgres`, a partial set of `MYSQL_*`).
-pub fn database_setting_invalid(app: &AppContainer) -> Option<Finding> {
+pub(crate) fn database_setting_invalid(app: &AppContainer) -> Option<Finding> {
     let Some(DatabaseChoice::Invalid(invalid)) = app.database_choice() else {
         return None;
     };

@@ -7,7 +7,7 @@ use crate::finding::{Finding, RuleId, Severity};
 use crate::profiles::NearMiss;
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
-pub const RULE: RuleInfo = RuleInfo {
+pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::DatabaseSettingMisnamed,
     severity: Severity::Critical,
     other_severities: &[],
@@ -20,7 +20,7 @@ pub const RULE: RuleInfo = RuleInfo {
 };
 
 /// `database-setting-misnamed`: a near-miss name is set and the real one is not.
-pub fn database_setting_misnamed(app: &AppContainer) -> Option<Finding> {
+pub(crate) fn database_setting_misnamed(app: &AppContainer) -> Option<Finding> {
     let database = app.database()?;
     if !app.keeps_data_in_container() {
         return None;

@@ -8,7 +8,7 @@ use crate::inspect::database_url::{self, UrlProblem};
 use crate::redact;
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
-pub const RULE: RuleInfo = RuleInfo {
+pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::DatabaseUrlMalformed,
     severity: Severity::High,
     other_severities: &[],
@@ -20,7 +20,7 @@ pub const RULE: RuleInfo = RuleInfo {
 };
 
 /// `database-url-malformed`: plain database URLs (real or near-miss settings) that will not work.
-pub fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
+pub(crate) fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
     let database = app.database()?;
     let mut evidence = Vec::new();
     let mut problems = 0;

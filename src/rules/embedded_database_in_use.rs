@@ -9,7 +9,7 @@ use crate::profiles::Profile;
 use crate::scan::RuleMatch;
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
-pub const RULE: RuleInfo = RuleInfo {
+pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::EmbeddedDatabaseInUse,
     severity: Severity::Critical,
     other_severities: &[(
@@ -26,7 +26,7 @@ pub const RULE: RuleInfo = RuleInfo {
 
 /// Severity, summary and fix for a log match of this rule by `profile`'s signatures. The
 /// weighing against where the data lives comes after (`logs::weigh_against_storage`).
-pub fn from_log(profile: &Profile, log: &RuleMatch) -> (Severity, String, Vec<String>) {
+pub(crate) fn from_log(profile: &Profile, log: &RuleMatch) -> (Severity, String, Vec<String>) {
     (
         RULE.severity,
         format!(

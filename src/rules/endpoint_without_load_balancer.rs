@@ -6,7 +6,7 @@ use crate::finding::{Finding, Location, RuleId, Severity};
 use crate::model::{TaskContext, resource_name};
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
-pub const RULE: RuleInfo = RuleInfo {
+pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::EndpointWithoutLoadBalancer,
     severity: Severity::Medium,
     other_severities: &[],
@@ -36,7 +36,7 @@ pub(super) fn has_stable_address(task: &TaskContext) -> bool {
 }
 
 /// `endpoint-without-load-balancer`: tasks get a public IP and nothing stable fronts them.
-pub fn endpoint_without_load_balancer(task: &TaskContext) -> Option<Finding> {
+pub(crate) fn endpoint_without_load_balancer(task: &TaskContext) -> Option<Finding> {
     let service = task.service.as_ref()?;
     if service.assign_public_ip != Some(true) || has_stable_address(task) {
         return None;

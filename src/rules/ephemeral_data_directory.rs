@@ -8,7 +8,7 @@ use crate::profiles::Profile;
 use crate::scan::RuleMatch;
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
-pub const RULE: RuleInfo = RuleInfo {
+pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::EphemeralDataDirectory,
     severity: Severity::High,
     other_severities: &[(
@@ -24,7 +24,7 @@ pub const RULE: RuleInfo = RuleInfo {
 
 /// `ephemeral-data-directory`: data kept in the container (the embedded database, or files
 /// the app keeps whatever its database) and no persistent volume over it.
-pub fn ephemeral_data_directory(app: &AppContainer) -> Option<Finding> {
+pub(crate) fn ephemeral_data_directory(app: &AppContainer) -> Option<Finding> {
     let directory = app.data_directory()?;
     let database_inside = app.keeps_data_in_container() && app.persistent_data_mount().is_none();
     let files = app.files_inside();
@@ -129,7 +129,7 @@ fn persistent_files(
 
 /// Severity, summary and fix for a log match of this rule by `profile`'s signatures (the app
 /// says where it keeps its data, e.g. a SQLite file path); the signature's meaning is the summary.
-pub fn from_log(profile: &Profile, log: &RuleMatch) -> (Severity, String, Vec<String>) {
+pub(crate) fn from_log(profile: &Profile, log: &RuleMatch) -> (Severity, String, Vec<String>) {
     (
         RULE.severity,
         log.meaning.clone(),

@@ -5,32 +5,32 @@
 //! ([`evaluate_task`]); the audit runs the others where their event arrives (a stopped task, a
 //! log batch through [`logs::findings`]).
 //!
-//! To add a rule: its `RuleId` variant (`finding.rs`), its file here with `pub const RULE`, and
+//! To add a rule: its `RuleId` variant (`finding.rs`), its file here with its `RULE` declaration, and
 //! one line each in the `mod` list, the [`CATALOG`] and where it runs.
 
-pub mod audit_incomplete;
-pub mod credentials_in_logs;
-pub mod data_lost_on_stop;
-pub mod database_connection_failing;
-pub mod database_setting_invalid;
-pub mod database_setting_misnamed;
-pub mod database_url_malformed;
+pub(crate) mod audit_incomplete;
+pub(crate) mod credentials_in_logs;
+pub(crate) mod data_lost_on_stop;
+pub(crate) mod database_connection_failing;
+pub(crate) mod database_setting_invalid;
+pub(crate) mod database_setting_misnamed;
+pub(crate) mod database_url_malformed;
 pub mod declaration;
-pub mod embedded_database_in_use;
-pub mod endpoint_without_load_balancer;
-pub mod ephemeral_data_directory;
+pub(crate) mod embedded_database_in_use;
+pub(crate) mod endpoint_without_load_balancer;
+pub(crate) mod ephemeral_data_directory;
 pub mod logs;
-pub mod no_external_database;
-pub mod plaintext_database_credentials;
-pub mod public_ip_changed;
-pub mod remediation;
-pub mod secret_reference_malformed;
-pub mod task_failed_to_start;
+pub(crate) mod no_external_database;
+pub(crate) mod plaintext_database_credentials;
+pub(crate) mod public_ip_changed;
+pub(crate) mod remediation;
+pub(crate) mod secret_reference_malformed;
+pub(crate) mod task_failed_to_start;
 #[cfg(test)]
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
-pub mod volatile_storage_acknowledged;
+pub(crate) mod volatile_storage_acknowledged;
 
 use crate::container::AppContainer;
 use crate::finding::{Finding, RuleId};

@@ -6,7 +6,7 @@ use crate::container::{AppContainer, DatabaseChoice};
 use crate::finding::{Finding, RuleId, Severity};
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
-pub const RULE: RuleInfo = RuleInfo {
+pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::NoExternalDatabase,
     severity: Severity::High,
     other_severities: &[(
@@ -25,7 +25,7 @@ pub const RULE: RuleInfo = RuleInfo {
 /// an invalid setting. High while the data directory dies with the task; on persistent
 /// storage only where the app's makers do not support its embedded database in production
 /// (then medium, in their words).
-pub fn no_external_database(app: &AppContainer) -> Option<Finding> {
+pub(crate) fn no_external_database(app: &AppContainer) -> Option<Finding> {
     let database = app.database()?;
     // A version that takes no external database (Uptime Kuma 1.x) leaves nothing to set:
     // where its data lives is ephemeral-data-directory's business.

@@ -8,7 +8,7 @@ use crate::model::{ContainerDefinition, TaskContext, TaskDefinition};
 use crate::redact;
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
-pub const RULE: RuleInfo = RuleInfo {
+pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::PlaintextDatabaseCredentials,
     severity: Severity::High,
     other_severities: &[],
@@ -23,7 +23,7 @@ pub const RULE: RuleInfo = RuleInfo {
 /// `plaintext-database-credentials`: a database URL with a password in plain `environment`.
 /// Applies to every container: a recognised app's database settings, and any value that looks
 /// like a database URL or connection string with a password.
-pub fn plaintext_database_credentials(
+pub(crate) fn plaintext_database_credentials(
     task: &TaskContext,
     definition: &TaskDefinition,
     container: &ContainerDefinition,

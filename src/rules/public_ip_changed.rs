@@ -7,7 +7,7 @@ use crate::finding::{Finding, RuleId, Severity};
 use crate::model::{TaskContext, resource_name};
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
-pub const RULE: RuleInfo = RuleInfo {
+pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::PublicIpChanged,
     severity: Severity::Medium,
     other_severities: &[(
@@ -23,7 +23,7 @@ pub const RULE: RuleInfo = RuleInfo {
 
 /// A public IP seen on a service's task.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IpSighting {
+pub(crate) struct IpSighting {
     pub ip: String,
     pub task_arn: String,
     /// The deployment that started the task (`startedBy`, `ecs-svc/...`).
@@ -31,7 +31,7 @@ pub struct IpSighting {
 }
 
 /// `public-ip-changed`: a single-task service's new task answers at another public IP.
-pub fn public_ip_changed(
+pub(crate) fn public_ip_changed(
     task: &TaskContext,
     previous: Option<&IpSighting>,
     current: &IpSighting,

@@ -5,7 +5,7 @@ use crate::container::AppContainer;
 use crate::profiles::{Facts, Profile};
 
 /// "PostgreSQL" for postgres schemes, "MySQL" for mysql, else "database".
-pub fn engine_name(facts: &Facts) -> &'static str {
+pub(crate) fn engine_name(facts: &Facts) -> &'static str {
     let schemes = facts
         .database
         .as_ref()
@@ -30,7 +30,11 @@ pub(super) fn url_example(facts: &Facts) -> &'static str {
 
 /// Steps that give the app (`name`, with these facts) an external database, from Secrets
 /// Manager.
-pub fn external_database_steps(name: &str, facts: &Facts, container: Option<&str>) -> Vec<String> {
+pub(crate) fn external_database_steps(
+    name: &str,
+    facts: &Facts,
+    container: Option<&str>,
+) -> Vec<String> {
     let Some(database) = &facts.database else {
         return Vec::new();
     };
@@ -88,7 +92,7 @@ pub(super) fn export_first(name: &str) -> String {
     )
 }
 
-pub fn persistent_data(app: &AppContainer, directory: &str) -> Vec<String> {
+pub(crate) fn persistent_data(app: &AppContainer, directory: &str) -> Vec<String> {
     let mut steps = Vec::new();
     let external = app
         .facts
@@ -136,7 +140,7 @@ pub fn persistent_data(app: &AppContainer, directory: &str) -> Vec<String> {
 }
 
 /// Steps for `embedded-database-in-use` seen in a log.
-pub fn embedded_database_in_use(profile: &Profile, data_path: Option<&str>) -> Vec<String> {
+pub(crate) fn embedded_database_in_use(profile: &Profile, data_path: Option<&str>) -> Vec<String> {
     let mut steps = vec![export_first(&profile.name)];
     steps.extend(external_database_steps(&profile.name, &profile.facts, None));
     // Prefer the app's data directory over the database's own sub-directory.
@@ -150,7 +154,7 @@ pub fn embedded_database_in_use(profile: &Profile, data_path: Option<&str>) -> V
     steps
 }
 
-pub fn load_balancer(service: &str) -> String {
+pub(crate) fn load_balancer(service: &str) -> String {
     format!(
         "Put an Application Load Balancer (or a Cloud Map name) in front of {service}: without one, its address changes with every deployment."
     )

@@ -6,7 +6,7 @@ use crate::finding::{Finding, RuleId, Severity};
 use crate::inspect::secret_reference;
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
-pub const RULE: RuleInfo = RuleInfo {
+pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::SecretReferenceMalformed,
     severity: Severity::High,
     other_severities: &[],
@@ -18,7 +18,7 @@ pub const RULE: RuleInfo = RuleInfo {
 };
 
 /// `secret-reference-malformed`: the database setting's `valueFrom` cannot be resolved.
-pub fn secret_reference_malformed(app: &AppContainer) -> Option<Finding> {
+pub(crate) fn secret_reference_malformed(app: &AppContainer) -> Option<Finding> {
     let mut evidence = Vec::new();
     let mut first = None;
     for setting in app

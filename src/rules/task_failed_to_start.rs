@@ -16,7 +16,7 @@ use crate::profiles::Profiles;
 use crate::redact;
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
-pub const RULE: RuleInfo = RuleInfo {
+pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::TaskFailedToStart,
     severity: Severity::High,
     other_severities: &[(
@@ -32,11 +32,11 @@ pub const RULE: RuleInfo = RuleInfo {
 };
 
 /// An essential container that exits this soon after the task started failed at start.
-pub const EXITED_AT_START_SECONDS: i64 = 60;
+pub(crate) const EXITED_AT_START_SECONDS: i64 = 60;
 
 /// Why a task did not start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FailureClass {
+pub(crate) enum FailureClass {
     /// The execution role may not read a Secrets Manager secret.
     SecretAccessDenied,
     /// The execution role may not read an SSM parameter.
@@ -59,7 +59,7 @@ pub enum FailureClass {
 }
 
 impl FailureClass {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             FailureClass::SecretAccessDenied => "secret-access-denied",
             FailureClass::ParameterAccessDenied => "parameter-access-denied",
@@ -137,7 +137,7 @@ impl FailureClass {
 
 /// A task that failed to start: its class and the words that say so.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FailedStart {
+pub(crate) struct FailedStart {
     pub class: FailureClass,
     /// `stoppedReason`, or a container's `reason` when the task has none.
     pub reason: String,
@@ -156,7 +156,7 @@ fn seconds(time: &str) -> Option<i64> {
 }
 
 /// Whether the stopped task failed to start, and why. `None` for a task that ran.
-pub fn failed_start(stop: &StopFacts) -> Option<FailedStart> {
+pub(crate) fn failed_start(stop: &StopFacts) -> Option<FailedStart> {
     let code = stop.stop_code.as_deref().unwrap_or_default();
     // Without startedAt a task never ran; that is a failure only when ECS says so or an
     // essential container is why (EC2 agents report a pull failure that way, older ones with
@@ -209,7 +209,7 @@ pub fn failed_start(stop: &StopFacts) -> Option<FailedStart> {
 /// by the "unable to pull secrets or registry auth" every ResourceInitializationError starts
 /// with. A reason cut short (consoles end it with "...") is classed by what it still says;
 /// one that names no cause is `Other`, quoted, rather than a guess.
-pub fn classify(words: &str, exited_early: bool) -> FailureClass {
+pub(crate) fn classify(words: &str, exited_early: bool) -> FailureClass {
     let text = words.to_ascii_lowercase();
     let has = |needles: &[&str]| needles.iter().any(|needle| text.contains(needle));
     let secrets = has(&[
@@ -302,7 +302,7 @@ pub fn classify(words: &str, exited_early: bool) -> FailureClass {
 /// The finding for a task that failed to start. Critical when the failure concerns a
 /// profiled app's database secret or the volume of its data directory, high otherwise.
 /// `failures` is how many of this service's (or family's) tasks failed the same way lately.
-pub fn finding(
+pub(crate) fn finding(
     task: &TaskContext,
     failure: &FailedStart,
     profiles: &Profiles,

@@ -8,7 +8,7 @@ use crate::profiles::value_listed;
 use crate::redact;
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
-pub const RULE: RuleInfo = RuleInfo {
+pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::VolatileStorageAcknowledged,
     severity: Severity::High,
     other_severities: &[],
@@ -21,7 +21,7 @@ pub const RULE: RuleInfo = RuleInfo {
 
 /// `volatile-storage-acknowledged`: the app's own safety check for persistent storage is
 /// switched off, and no persistent volume holds its data.
-pub fn volatile_storage_acknowledged(app: &AppContainer) -> Option<Finding> {
+pub(crate) fn volatile_storage_acknowledged(app: &AppContainer) -> Option<Finding> {
     let (switch, value) = app.facts.volatile_switches.iter().find_map(|switch| {
         let value = app.container.env(&switch.setting)?;
         value_listed(&switch.values, value).then_some((switch, value))

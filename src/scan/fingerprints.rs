@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Teddy's mask length: how many leading bytes of a pattern its SIMD step tests.
-pub const FINGERPRINT_BYTES: usize = 3;
+pub(super) const FINGERPRINT_BYTES: usize = 3;
 /// Slim Teddy's buckets: fingerprints beyond this many share buckets and fire more often.
 const BUCKETS: usize = 8;
 /// Ordinary log lines from many apps and formats: the text fingerprints should be rare in.
@@ -26,7 +26,7 @@ const BUCKET_PRICES: [f64; 12] = [
 
 /// A literal, found through a fingerprint at `offset` bytes into it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Member {
+pub(super) struct Member {
     pub literal: Vec<u8>,
     pub offset: usize,
 }
@@ -34,14 +34,14 @@ pub struct Member {
 /// One pattern for the searcher: a fingerprint plus the bytes after it that all of its members
 /// share, and the literals to confirm around a hit.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Anchor {
+pub(super) struct Anchor {
     pub pattern: Vec<u8>,
     pub members: Vec<Member>,
 }
 
 /// Anchors covering every literal (each at least [`FINGERPRINT_BYTES`] long), in the order that
 /// spreads them over the searcher's buckets best.
-pub fn anchors(literals: &[Vec<u8>]) -> Vec<Anchor> {
+pub(super) fn anchors(literals: &[Vec<u8>]) -> Vec<Anchor> {
     debug_assert!(literals.iter().all(|l| l.len() >= FINGERPRINT_BYTES));
     if literals.is_empty() {
         return Vec::new();
@@ -255,7 +255,7 @@ fn anchor_for(fingerprint: &[u8; 3], chosen: &[[u8; 3]], literals: &[Vec<u8>]) -
 
 /// What Teddy groups patterns by: fingerprints with equal low nibbles (`abase`, `ABASE`) go to
 /// one bucket whatever their order.
-pub fn low_nibbles(fingerprint: &[u8]) -> [u8; 3] {
+pub(super) fn low_nibbles(fingerprint: &[u8]) -> [u8; 3] {
     trigram(fingerprint).map(|b| b & 15)
 }
 

@@ -23,7 +23,7 @@ const MAX_UNCONFIRMED_HITS: usize = 64;
 
 /// Which lines could match at least one pattern.
 #[derive(Clone, Debug)]
-pub struct Prefilter {
+pub(super) struct Prefilter {
     /// `None` when some pattern has no usable required literal: then every line is a candidate.
     anchors: Option<AnchorSearch>,
     /// The indices of the patterns without one.
@@ -78,7 +78,7 @@ impl Searcher {
 
 impl Prefilter {
     /// Builds the prefilter for patterns, all of which must parse (they are compiled regexes).
-    pub fn new<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Prefilter {
+    pub(super) fn new<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Prefilter {
         let mut all: Vec<Vec<u8>> = Vec::new();
         let mut without_literal = Vec::new();
         for (index, pattern) in patterns.into_iter().enumerate() {
@@ -104,7 +104,7 @@ impl Prefilter {
     }
 
     /// False only when no pattern can match `line`.
-    pub fn may_match(&self, line: &str) -> bool {
+    pub(super) fn may_match(&self, line: &str) -> bool {
         let Some(search) = &self.anchors else {
             return true;
         };
@@ -130,7 +130,7 @@ impl Prefilter {
     }
 
     /// The indices of the patterns with no required literal: any one turns the filter off.
-    pub fn patterns_without_literal(&self) -> &[usize] {
+    pub(super) fn patterns_without_literal(&self) -> &[usize] {
         &self.without_literal
     }
 }
