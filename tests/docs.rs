@@ -95,3 +95,44 @@ fn the_worked_profile_example_is_a_valid_profile() {
     assert_eq!(profile.facts.kept_files.len(), 1);
     assert_eq!(profile.other_images.len(), 1);
 }
+
+#[test]
+fn every_source_file_is_named_in_the_architecture() {
+    let architecture =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/ARCHITECTURE.md")).unwrap();
+    let rule_files: Vec<String> = ecs_auditor::rules::CATALOG
+        .iter()
+        .map(|info| format!("src/rules/{}.rs", info.id.as_str().replace('-', "_")))
+        .collect();
+    let mut missing = Vec::new();
+    let mut directories = vec![std::path::PathBuf::from("src")];
+    while let Some(directory) = directories.pop() {
+        let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&directory);
+        for entry in std::fs::read_dir(full).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            let path = directory.join(&name);
+            if path.is_dir()
+                || std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join(&path)
+                    .is_dir()
+            {
+                directories.push(path);
+                continue;
+            }
+            let path = path.to_str().unwrap().to_string();
+            // Rule files are named by the `src/rules/<rule_id>.rs` row, profiles by theirs.
+            let covered = (path.ends_with(".rs") && architecture.contains(&format!("`{path}`")))
+                || rule_files.contains(&path)
+                || (path.starts_with("src/profiles/")
+                    && (path.ends_with(".toml") || path.ends_with(".cases.json")))
+                || !path.ends_with(".rs");
+            if !covered {
+                missing.push(path);
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md does not name {missing:?}"
+    );
+}
