@@ -1,5 +1,6 @@
-//! Configuration from the environment, parsed once at start-up into a typed [`Config`].
-//! Every variable is documented in the README and in `template.yaml`'s parameters.
+//! Configuration from the environment, parsed once at start-up into a typed [`Config`]. Every
+//! variable is declared once in [`SETTINGS`]; `--help` is written from it, and tests check the
+//! README's configuration table and what `template.yaml` sets against it.
 
 use crate::events::DecodeLimits;
 use crate::finding::Severity;

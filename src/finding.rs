@@ -110,6 +110,18 @@ impl RuleId {
         RuleId::AuditIncomplete,
     ];
 
+    /// Whether a profile's log signature may raise this rule (its `RULE` then declares
+    /// `from_log`, which reads the match).
+    pub fn raised_by_log_lines(self) -> bool {
+        matches!(
+            self,
+            RuleId::EmbeddedDatabaseInUse
+                | RuleId::EphemeralDataDirectory
+                | RuleId::DatabaseConnectionFailing
+                | RuleId::CredentialsInLogs
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RuleId::EmbeddedDatabaseInUse => "embedded-database-in-use",

@@ -100,6 +100,48 @@ fn dynamo(config: &aws_config::SdkConfig, table: &str) -> DynamoStore {
     DynamoStore::new(aws_sdk_dynamodb::Client::new(config), table.to_string())
 }
 
+/// A store that sends one request at a time, shared by several auditors. DynamoDB evaluates
+/// each conditional write atomically; moto_server does not (its threaded server checks the
+/// condition and writes without a lock, so two concurrent `PutItem`s with
+/// `attribute_not_exists` can both succeed). Serialising single requests gives back DynamoDB's
+/// per-request atomicity and nothing more: the auditors' own read-then-conditional-write
+/// sequences still interleave, which is the race under test.
+#[derive(Clone)]
+struct OneRequestAtATime {
+    store: std::sync::Arc<DynamoStore>,
+    gate: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+impl StateStore for OneRequestAtATime {
+    async fn load(
+        &self,
+        key: &str,
+        now: u64,
+    ) -> Result<Option<ecs_auditor::memory::Entry>, ecs_auditor::memory::StateError> {
+        let _one = self.gate.lock().await;
+        self.store.load(key, now).await
+    }
+
+    async fn store(
+        &self,
+        key: &str,
+        attributes: std::collections::BTreeMap<String, String>,
+        expires_at: u64,
+        expect: ecs_auditor::memory::Expect,
+        now: u64,
+    ) -> Result<Option<u64>, ecs_auditor::memory::StateError> {
+        let _one = self.gate.lock().await;
+        self.store
+            .store(key, attributes, expires_at, expect, now)
+            .await
+    }
+
+    async fn remove(&self, key: &str, version: u64) -> Result<(), ecs_auditor::memory::StateError> {
+        let _one = self.gate.lock().await;
+        self.store.remove(key, version).await
+    }
+}
+
 #[tokio::test]
 async fn two_consecutive_tasks_with_different_public_ips_yield_one_change_naming_both() {
     let moto = Moto::start();
@@ -188,8 +230,12 @@ async fn concurrent_invocations_cannot_both_alert() {
     let account = seed_demo_account(&moto, &config).await;
     let table = state_table(&config).await;
     let event = account.event("task-running-seed.json");
-    let one = auditor(&config, dynamo(&config, &table), Config::default());
-    let two = auditor(&config, dynamo(&config, &table), Config::default());
+    let shared = OneRequestAtATime {
+        store: std::sync::Arc::new(dynamo(&config, &table)),
+        gate: Default::default(),
+    };
+    let one = auditor(&config, shared.clone(), Config::default());
+    let two = auditor(&config, shared, Config::default());
     let (a, b) = tokio::join!(one.process(&event), two.process(&event));
     a.unwrap();
     b.unwrap();

@@ -222,14 +222,6 @@ impl fmt::Display for ProfileError {
     }
 }
 
-/// Rules a log signature may raise.
-const LOG_RULES: [RuleId; 4] = [
-    RuleId::EmbeddedDatabaseInUse,
-    RuleId::EphemeralDataDirectory,
-    RuleId::DatabaseConnectionFailing,
-    RuleId::CredentialsInLogs,
-];
-
 impl Profiles {
     /// The shipped profiles.
     pub fn built_in() -> Result<Profiles, ProfileError> {
@@ -293,10 +285,15 @@ impl Profiles {
                     .rule
                     .parse()
                     .map_err(|_| fail(format!("unknown rule {:?}", spec.rule)))?;
-                if !LOG_RULES.contains(&rule) {
+                if !rule.raised_by_log_lines() {
+                    let log_rules: Vec<&str> = RuleId::ALL
+                        .into_iter()
+                        .filter(|rule| rule.raised_by_log_lines())
+                        .map(RuleId::as_str)
+                        .collect();
                     return Err(fail(format!(
                         "rule {rule} cannot come from a log line; use one of {}",
-                        LOG_RULES.map(RuleId::as_str).join(", ")
+                        log_rules.join(", ")
                     )));
                 }
                 let regex = Regex::new(&spec.pattern)

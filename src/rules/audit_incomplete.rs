@@ -19,6 +19,7 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
           not see, so this alert says what is missing instead.",
     console: &[],
     suppression: Suppression::Window,
+    from_log: None,
 };
 
 /// `audit-incomplete` for a container whose database choice may come from where the

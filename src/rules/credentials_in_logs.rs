@@ -17,13 +17,15 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
           log group for its whole retention period.",
     console: &[ConsolePage::Secrets],
     suppression: Suppression::Window,
+    from_log: Some(from_log),
 };
 
 /// Severity, summary and fix for a log match of this rule: by a profile's signature (its
 /// meaning says what was printed) or by the built-in URL pattern (`profile` is `None`).
-pub(crate) fn from_log(
+fn from_log(
     profile: Option<&Profile>,
     log: &RuleMatch,
+    _on_embedded: bool,
 ) -> (Severity, String, Vec<String>) {
     let summary = if profile.is_some() {
         log.meaning.clone()

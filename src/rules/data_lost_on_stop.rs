@@ -14,6 +14,7 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
           workspaces, settings) is gone, and a replacement task starts empty.",
     console: &[],
     suppression: Suppression::Window,
+    from_log: None,
 };
 
 /// The task a service ran most recently.

@@ -18,16 +18,20 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
           group, credentials or URL). It will exit and ECS will restart it in a loop.",
     console: &[],
     suppression: Suppression::Window,
+    from_log: Some(from_log),
 };
 
 /// Severity, summary and fix for a log match of this rule by `profile`'s signatures.
 /// `on_embedded`: the same app's lines in this batch show its embedded database, so the app is
 /// not failing to reach an external one but to open its own.
-pub(crate) fn from_log(
-    profile: &Profile,
+fn from_log(
+    profile: Option<&Profile>,
     log: &RuleMatch,
     on_embedded: bool,
 ) -> (Severity, String, Vec<String>) {
+    let Some(profile) = profile else {
+        return (RULE.severity, log.meaning.clone(), Vec::new());
+    };
     if on_embedded {
         return (
             RULE.severity,

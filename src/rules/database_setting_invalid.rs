@@ -16,6 +16,7 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
           the next task.",
     console: &[],
     suppression: Suppression::Window,
+    from_log: None,
 };
 
 /// `database-setting-invalid`: a database setting the app cannot use, so it silently falls

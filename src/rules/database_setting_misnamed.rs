@@ -17,6 +17,7 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
           replaced and the data disappears.",
     console: &[ConsolePage::Databases, ConsolePage::Secrets],
     suppression: Suppression::Window,
+    from_log: None,
 };
 
 /// `database-setting-misnamed`: a near-miss name is set and the real one is not.

@@ -17,6 +17,7 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
           (ECS restarts it in a loop) or reports a misleading error such as \"invalid port\".",
     console: &[ConsolePage::Secrets],
     suppression: Suppression::Window,
+    from_log: None,
 };
 
 /// `database-url-malformed`: plain database URLs (real or near-miss settings) that will not work.

@@ -3,6 +3,8 @@
 //! and the alert, the console pages its alert links to, and how long its alert is suppressed.
 
 use crate::finding::{RuleId, Severity};
+use crate::profiles::Profile;
+use crate::scan::RuleMatch;
 
 /// One rule's declaration. The registry (`rules::CATALOG`) lists every rule's; the README's rule
 /// catalog is checked against it by a test.
@@ -19,7 +21,19 @@ pub struct RuleInfo {
     /// Console pages the alert links to, besides the task, service and log links every alert has.
     pub console: &'static [ConsolePage],
     pub suppression: Suppression,
+    /// How the rule reads a match of a profile's log signature, for the rules a signature may
+    /// raise ([`RuleId::raised_by_log_lines`]); `None` for the others.
+    pub from_log: Option<LogVerdict>,
 }
+
+/// What a rule makes of a log match: severity, summary and fix steps. `profile` is the app
+/// whose signature matched (`None`: the built-in credentials pattern); `on_embedded`: the same
+/// app's lines in this batch show its embedded database.
+pub type LogVerdict = fn(
+    profile: Option<&Profile>,
+    log: &RuleMatch,
+    on_embedded: bool,
+) -> (Severity, String, Vec<String>);
 
 impl RuleInfo {
     /// Whether a finding of this rule may carry `severity`: the default or a declared other.

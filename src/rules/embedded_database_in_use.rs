@@ -22,11 +22,19 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
           starts a new task with an empty database, and every user, workspace and setting is gone.",
     console: &[ConsolePage::Databases, ConsolePage::Secrets],
     suppression: Suppression::Window,
+    from_log: Some(from_log),
 };
 
 /// Severity, summary and fix for a log match of this rule by `profile`'s signatures. The
 /// weighing against where the data lives comes after (`logs::weigh_against_storage`).
-pub(crate) fn from_log(profile: &Profile, log: &RuleMatch) -> (Severity, String, Vec<String>) {
+fn from_log(
+    profile: Option<&Profile>,
+    log: &RuleMatch,
+    _on_embedded: bool,
+) -> (Severity, String, Vec<String>) {
+    let Some(profile) = profile else {
+        return (RULE.severity, log.meaning.clone(), Vec::new());
+    };
     (
         RULE.severity,
         format!(

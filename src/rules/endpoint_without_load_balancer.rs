@@ -16,6 +16,7 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
           CODER_ACCESS_URL-style settings break each time.",
     console: &[],
     suppression: Suppression::OncePerConfiguration,
+    from_log: None,
 };
 
 fn service_location(task: &TaskContext) -> Option<Location> {

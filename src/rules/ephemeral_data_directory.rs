@@ -20,6 +20,7 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
           app starts over with an empty data directory.",
     console: &[ConsolePage::Databases, ConsolePage::Secrets],
     suppression: Suppression::Window,
+    from_log: Some(from_log),
 };
 
 /// `ephemeral-data-directory`: data kept in the container (the embedded database, or files
@@ -129,7 +130,14 @@ fn persistent_files(
 
 /// Severity, summary and fix for a log match of this rule by `profile`'s signatures (the app
 /// says where it keeps its data, e.g. a SQLite file path); the signature's meaning is the summary.
-pub(crate) fn from_log(profile: &Profile, log: &RuleMatch) -> (Severity, String, Vec<String>) {
+fn from_log(
+    profile: Option<&Profile>,
+    log: &RuleMatch,
+    _on_embedded: bool,
+) -> (Severity, String, Vec<String>) {
+    let Some(profile) = profile else {
+        return (RULE.severity, log.meaning.clone(), Vec::new());
+    };
     (
         RULE.severity,
         log.meaning.clone(),

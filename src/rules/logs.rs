@@ -1,12 +1,7 @@
-//! From the log scanner's matches to findings: each match goes to its rule's file
-//! (`embedded-database-in-use`, `database-connection-failing`, `ephemeral-data-directory`,
-//! `credentials-in-logs`), then the findings are weighed against where the app's data lives and
+//! From the log scanner's matches to findings: each match goes to its rule's `from_log` (declared
+//! in its `RULE`), then the findings are weighed against where the app's data lives and
 //! which app the container runs.
 
-use super::{
-    credentials_in_logs, database_connection_failing, embedded_database_in_use,
-    ephemeral_data_directory,
-};
 use crate::container::storage::{self, DataStorage};
 use crate::finding::{Finding, Location, RuleId, Severity};
 use crate::model::TaskDefinition;
@@ -27,24 +22,11 @@ pub fn findings(matches: Vec<RuleMatch>, profiles: &Profiles, location: &Locatio
         .into_iter()
         .map(|m| {
             let profile = m.profile.map(|index| profiles.get(index));
-            let (severity, summary, fix) = match (m.rule, profile) {
-                (RuleId::EmbeddedDatabaseInUse, Some(profile)) => {
-                    embedded_database_in_use::from_log(profile, &m)
-                }
-                (RuleId::DatabaseConnectionFailing, Some(profile)) => {
-                    database_connection_failing::from_log(
-                        profile,
-                        &m,
-                        embedded.contains(&m.profile),
-                    )
-                }
-                (RuleId::EphemeralDataDirectory, Some(profile)) => {
-                    ephemeral_data_directory::from_log(profile, &m)
-                }
-                (RuleId::CredentialsInLogs, profile) => credentials_in_logs::from_log(profile, &m),
-                // Profiles may name only these four rules (`profiles::LOG_RULES`), and only the
-                // credentials pattern has no profile: not reached. Reported rather than dropped.
-                (_, _) => (Severity::High, m.meaning.clone(), Vec::new()),
+            let (severity, summary, fix) = match super::info(m.rule).from_log {
+                Some(verdict) => verdict(profile, &m, embedded.contains(&m.profile)),
+                // Profiles may name only rules raised by log lines (validated at load), each
+                // of which declares `from_log`: not reached. Reported rather than dropped.
+                None => (Severity::High, m.meaning.clone(), Vec::new()),
             };
             let summary = m.summary.clone().unwrap_or(summary);
             let fix = if m.fix.is_empty() { fix } else { m.fix.clone() };

@@ -19,6 +19,7 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
           makers advise against it (the alert quotes them).",
     console: &[ConsolePage::Databases, ConsolePage::Secrets],
     suppression: Suppression::Window,
+    from_log: None,
 };
 
 /// `no-external-database`: nothing selects an external database, not even a misnamed or

@@ -18,6 +18,7 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
           cannot be rotated without a new revision.",
     console: &[ConsolePage::Secrets],
     suppression: Suppression::Window,
+    from_log: None,
 };
 
 /// `plaintext-database-credentials`: a database URL with a password in plain `environment`.

@@ -19,6 +19,7 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
           access URL) is now pointed at nothing, or at someone else's task.",
     console: &[],
     suppression: Suppression::Window,
+    from_log: None,
 };
 
 /// A public IP seen on a service's task.

@@ -15,6 +15,7 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
           its database setting.",
     console: &[ConsolePage::Secrets],
     suppression: Suppression::Window,
+    from_log: None,
 };
 
 /// `secret-reference-malformed`: the database setting's `valueFrom` cannot be resolved.

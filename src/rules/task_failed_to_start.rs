@@ -29,6 +29,7 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
           means and what to change.",
     console: &[],
     suppression: Suppression::Window,
+    from_log: None,
 };
 
 /// An essential container that exits this soon after the task started failed at start.

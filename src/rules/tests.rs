@@ -69,3 +69,15 @@ fn a_severity_a_rule_does_not_declare_is_caught() {
     let undeclared = Finding::new(RuleId::PublicIpChanged, Severity::Critical, "invented");
     assert!(!severity_declared(&undeclared));
 }
+
+#[test]
+fn the_rules_raised_by_log_lines_are_those_that_read_a_log_match() {
+    for info in CATALOG {
+        assert_eq!(
+            info.id.raised_by_log_lines(),
+            info.from_log.is_some(),
+            "{}: RuleId::raised_by_log_lines and RULE.from_log disagree",
+            info.id
+        );
+    }
+}

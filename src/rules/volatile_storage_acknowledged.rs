@@ -17,6 +17,7 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
           silences that check. Its data lives in the task and is gone when the task stops.",
     console: &[],
     suppression: Suppression::Window,
+    from_log: None,
 };
 
 /// `volatile-storage-acknowledged`: the app's own safety check for persistent storage is
