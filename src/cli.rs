@@ -69,8 +69,32 @@ pub enum Command {
     FilterPattern,
     /// List the application profiles (shipped, plus PROFILES_FILE, which this validates)
     Profiles,
+    /// Check task definition files and Terraform plans before deployment, with no AWS account
+    /// (exit 0 clean, 1 findings at or above --fail-on or not checkable, 2 unreadable input)
+    Check(CheckArgs),
     /// Run as the AWS Lambda function (the default when AWS_LAMBDA_RUNTIME_API is set)
     Lambda,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files to check: an ECS task definition (RegisterTaskDefinition input or
+    /// DescribeTaskDefinition output) or a Terraform plan (`terraform show -json PLAN`)
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<std::path::PathBuf>,
+    /// Output: human text, or one JSON document
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    /// Exit 1 when a finding is at or above this severity (low, medium, high, critical)
+    #[arg(long, value_name = "SEVERITY", default_value = "high")]
+    pub fail_on: crate::finding::Severity,
+}
+
+/// How `check` reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +123,8 @@ pub struct SweepArgs {
 pub mod exit {
     pub const OK: u8 = 0;
     pub const PUBLISH_FAILED: u8 = 1;
+    /// `check`: a finding at or above `--fail-on`, or something that could not be checked.
+    pub const FINDINGS: u8 = 1;
     pub const BAD_INPUT: u8 = 2;
 }
 
@@ -119,6 +145,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
         Some(Command::FilterPattern) => print_filter_pattern(),
         Some(Command::Profiles) => print_profiles(),
+        Some(Command::Check(args)) => check(args),
         Some(Command::Lambda) => run_lambda().await,
         None if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => run_lambda().await,
         None => {
@@ -201,6 +228,42 @@ fn print_filter_pattern() -> ExitCode {
 }
 
 /// One line per profile; loading them validates PROFILES_FILE.
+/// `check PATH...`: every file read and checked; an unreadable one stops with one `error:` line
+/// naming it and the problem (exit 2).
+fn check(args: CheckArgs) -> ExitCode {
+    let profiles = match loaded_profiles() {
+        Ok(profiles) => profiles,
+        Err(error) => return fail(error),
+    };
+    let mut report = crate::check::CheckReport::default();
+    for path in &args.paths {
+        let name = path.display().to_string();
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) => return fail(format!("{name}: {error}")),
+        };
+        match crate::check::check_text(&name, &text, &profiles) {
+            Ok(checked) => report.checked.extend(checked),
+            Err(error) => return fail(format!("{name}: {error}")),
+        }
+    }
+    let printed = match args.format {
+        CheckFormat::Text => crate::check::output::text(
+            &report,
+            args.fail_on,
+            std::io::IsTerminal::is_terminal(&std::io::stdout())
+                && std::env::var_os("NO_COLOR").is_none(),
+        ),
+        CheckFormat::Json => crate::check::output::json(&report, args.fail_on) + "\n",
+    };
+    print!("{printed}");
+    if report.fails(args.fail_on) {
+        ExitCode::from(exit::FINDINGS)
+    } else {
+        ExitCode::from(exit::OK)
+    }
+}
+
 fn print_profiles() -> ExitCode {
     let profiles = match loaded_profiles() {
         Ok(profiles) => profiles,

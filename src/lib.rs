@@ -10,6 +10,7 @@ pub mod alert;
 pub(crate) mod assembly;
 pub mod audit;
 pub mod aws;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub(crate) mod container;

@@ -444,3 +444,37 @@ fn help_and_rules_describe_the_tool() {
     assert_eq!(stdout.lines().count(), ecs_auditor::RuleId::ALL.len());
     assert!(stdout.starts_with("embedded-database-in-use"));
 }
+
+#[test]
+fn check_fails_the_seed_passes_the_fix_and_names_an_unreadable_file() {
+    let seed = "events/task-definitions/coder-seed.json";
+    let fixed = "events/task-definitions/coder-fixed.json";
+    let (output, stdout, _) = run(auditor_command(None).args(["check", seed]));
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("database-setting-misnamed"), "{stdout}");
+    assert!(stdout.contains("ephemeral-data-directory"), "{stdout}");
+    assert!(!stdout.contains('\x1b'), "no colour when not on a terminal");
+
+    let (output, stdout, _) = run(auditor_command(None).args(["check", fixed]));
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+
+    // Only critical fails: the seed's critical misnaming still does.
+    let (output, stdout, _) = run(auditor_command(None).args([
+        "check",
+        "--format",
+        "json",
+        "--fail-on",
+        "critical",
+        seed,
+        fixed,
+    ]));
+    assert_eq!(output.status.code(), Some(1));
+    let document: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(document["checked"].as_array().unwrap().len(), 2);
+    assert_eq!(document["fails"], serde_json::json!(true));
+
+    let (output, stdout, stderr) = run(auditor_command(None).args(["check", fixed, "README.md"]));
+    assert_eq!(output.status.code(), Some(2), "{stdout}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: README.md: not JSON"), "{stderr}");
+}

@@ -48,12 +48,13 @@ impl TaskDefinition {
         mounts
     }
 
-    /// `family:revision`, the name people use.
+    /// `family:revision`, the name people use; the family alone before registration (a task
+    /// definition file, which has no revision yet).
     pub fn short_name(&self) -> String {
-        if self.family.is_empty() {
-            short_task_definition(&self.arn).to_string()
-        } else {
-            format!("{}:{}", self.family, self.revision)
+        match (self.family.as_str(), self.revision) {
+            ("", _) => short_task_definition(&self.arn).to_string(),
+            (family, 0) => family.to_string(),
+            (family, revision) => format!("{family}:{revision}"),
         }
     }
 

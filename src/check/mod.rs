@@ -1,0 +1,90 @@
+//! `ecs-auditor check PATH...`: the configuration rules on task definitions in files, before
+//! anything is deployed and with no AWS account (CI, pre-commit). The third front door to the
+//! same rules ([`crate::rules::evaluate_task`]).
+//!
+//! Inputs ([`inputs`]): an ECS task definition file (RegisterTaskDefinition input, as
+//! `aws ecs register-task-definition --cli-input-json` takes it, or DescribeTaskDefinition
+//! output, `{"taskDefinition": {...}}`) and a Terraform plan (`terraform show -json`,
+//! [`terraform`]). What cannot be known before apply is never called clean: it is reported as
+//! not checked, with why.
+
+pub(crate) mod inputs;
+pub(crate) mod output;
+pub(crate) mod terraform;
+
+use crate::finding::{Finding, Severity};
+use crate::model::TaskContext;
+use crate::profiles::Profiles;
+pub use inputs::InputError;
+use inputs::Resource;
+
+/// One task definition found in a file, and what the rules made of it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Checked {
+    /// The file, as given on the command line.
+    pub file: String,
+    /// The task definition's name in that file: `family:revision`, or the Terraform address.
+    pub resource: String,
+    pub findings: Vec<Finding>,
+    /// What could not be checked, and why (a value unknown until apply).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_checked: Vec<String>,
+}
+
+/// The result of checking every file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    pub checked: Vec<Checked>,
+}
+
+impl CheckReport {
+    /// Whether any finding is at or above `fail_on`, or anything could not be checked: what
+    /// was not seen is never a pass.
+    pub fn fails(&self, fail_on: Severity) -> bool {
+        self.checked.iter().any(|checked| {
+            !checked.not_checked.is_empty()
+                || checked
+                    .findings
+                    .iter()
+                    .any(|finding| finding.severity >= fail_on)
+        })
+    }
+}
+
+/// Checks the task definitions in `text`, the content of `file`.
+pub fn check_text(file: &str, text: &str, profiles: &Profiles) -> Result<Vec<Checked>, InputError> {
+    let resources = inputs::decode(text)?;
+    Ok(resources
+        .into_iter()
+        .map(|resource| check_resource(file, resource, profiles))
+        .collect())
+}
+
+fn check_resource(file: &str, resource: Resource, profiles: &Profiles) -> Checked {
+    let findings = match &resource.definition {
+        Some(definition) => {
+            let task = TaskContext {
+                task_definition_arn: definition.arn.clone(),
+                task_definition: Some(definition.clone()),
+                ..Default::default()
+            };
+            crate::rules::evaluate_task(&task, profiles)
+                .into_iter()
+                .map(|mut finding| {
+                    finding.location.task_definition = Some(resource.name.clone());
+                    finding
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    Checked {
+        file: file.to_string(),
+        resource: resource.name,
+        findings,
+        not_checked: resource.not_checked,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,204 @@
+//! `check` on the seed's task definition as a task definition file and as a Terraform plan.
+
+use super::*;
+use serde_json::{Value, json};
+
+const SEED: &str = include_str!("../../events/task-definitions/coder-seed.json");
+const FIXED: &str = include_str!("../../events/task-definitions/coder-fixed.json");
+
+fn rules_of(checked: &Checked) -> Vec<String> {
+    let mut rules: Vec<String> = checked
+        .findings
+        .iter()
+        .map(|finding| finding.rule.to_string())
+        .collect();
+    rules.sort();
+    rules
+}
+
+fn check(text: &str) -> Vec<Checked> {
+    check_text("file.json", text, &Profiles::built_in().unwrap()).unwrap()
+}
+
+/// The seed's task definition as `terraform show -json` writes a plan that creates it:
+/// `container_definitions` a JSON string, `volume` blocks in snake_case, inside a module.
+fn plan_of(definition: &str, volumes: Value, after_unknown: Value) -> String {
+    let definition: Value = serde_json::from_str(definition).unwrap();
+    json!({
+        "format_version": "1.2",
+        "terraform_version": "1.9.8",
+        "resource_changes": [
+            {
+                "address": "module.coder.aws_ecs_task_definition.coder",
+                "module_address": "module.coder",
+                "mode": "managed",
+                "type": "aws_ecs_task_definition",
+                "name": "coder",
+                "provider_name": "registry.terraform.io/hashicorp/aws",
+                "change": {
+                    "actions": ["create"],
+                    "before": null,
+                    "after": {
+                        "family": "coder",
+                        "container_definitions": definition["containerDefinitions"].to_string(),
+                        "cpu": "1024",
+                        "memory": "2048",
+                        "network_mode": "awsvpc",
+                        "requires_compatibilities": ["FARGATE"],
+                        "volume": volumes,
+                        "tags": null
+                    },
+                    "after_unknown": after_unknown,
+                    "before_sensitive": false,
+                    "after_sensitive": {"volume": [], "tags_all": {}}
+                }
+            },
+            {
+                "address": "aws_ecs_cluster.coder",
+                "mode": "managed",
+                "type": "aws_ecs_cluster",
+                "name": "coder",
+                "change": {"actions": ["create"], "before": null, "after": {"name": "coder"}, "after_unknown": {"arn": true}}
+            }
+        ]
+    })
+    .to_string()
+}
+
+#[test]
+fn the_seed_task_definition_file_fails_and_the_fixed_one_passes() {
+    let seed = check(SEED);
+    assert_eq!(seed.len(), 1);
+    assert_eq!(seed[0].resource, "coder");
+    assert_eq!(
+        rules_of(&seed[0]),
+        ["database-setting-misnamed", "ephemeral-data-directory"]
+    );
+    let report = CheckReport { checked: seed };
+    assert!(report.fails(Severity::High));
+    let fixed = CheckReport {
+        checked: check(FIXED),
+    };
+    assert_eq!(rules_of(&fixed.checked[0]), Vec::<String>::new());
+    assert!(!fixed.fails(Severity::Low));
+}
+
+#[test]
+fn describe_task_definition_output_is_read_too() {
+    let definition: Value = serde_json::from_str(SEED).unwrap();
+    let mut described = definition.clone();
+    described["taskDefinitionArn"] =
+        json!("arn:aws:ecs:us-east-1:123456789012:task-definition/coder:7");
+    described["revision"] = json!(7);
+    let checked = check(&json!({"taskDefinition": described, "tags": []}).to_string());
+    assert_eq!(checked[0].resource, "coder:7");
+    assert_eq!(
+        rules_of(&checked[0]),
+        ["database-setting-misnamed", "ephemeral-data-directory"]
+    );
+}
+
+#[test]
+fn the_seed_as_a_terraform_plan_gives_the_same_findings() {
+    let checked = check(&plan_of(
+        SEED,
+        json!([]),
+        json!({"arn": true, "revision": true}),
+    ));
+    assert_eq!(checked.len(), 1, "only the task definition is checked");
+    assert_eq!(
+        checked[0].resource,
+        "module.coder.aws_ecs_task_definition.coder"
+    );
+    assert_eq!(
+        rules_of(&checked[0]),
+        ["database-setting-misnamed", "ephemeral-data-directory"]
+    );
+    let fixed = check(&plan_of(FIXED, json!([]), json!({})));
+    assert_eq!(rules_of(&fixed[0]), Vec::<String>::new());
+}
+
+#[test]
+fn an_efs_volume_block_in_a_plan_holds_the_data() {
+    // The seed with Coder's home on EFS, the file system created by the same plan (its id
+    // unknown until apply): the data outlives the task.
+    let mut seed: Value = serde_json::from_str(SEED).unwrap();
+    seed["containerDefinitions"][0]["secrets"][0]["name"] = json!("CODER_PG_CONNECTION_URL");
+    seed["containerDefinitions"][0]["mountPoints"] =
+        json!([{"sourceVolume": "home", "containerPath": "/home/coder"}]);
+    let volumes = json!([{
+        "name": "home",
+        "host_path": null,
+        "configure_at_launch": false,
+        "docker_volume_configuration": [],
+        "efs_volume_configuration": [{"root_directory": "/", "transit_encryption": "ENABLED", "authorization_config": []}],
+        "fsx_windows_file_server_volume_configuration": []
+    }]);
+    let unknown = json!({"volume": [{"efs_volume_configuration": [{"file_system_id": true}]}]});
+    let checked = check(&plan_of(&seed.to_string(), volumes, unknown));
+    assert_eq!(rules_of(&checked[0]), Vec::<String>::new());
+}
+
+#[test]
+fn unknown_container_definitions_are_not_checked_and_never_pass() {
+    let plan: Value = serde_json::from_str(&plan_of(SEED, json!([]), json!({}))).unwrap();
+    let mut plan = plan;
+    let change = &mut plan["resource_changes"][0]["change"];
+    change["after"]
+        .as_object_mut()
+        .unwrap()
+        .remove("container_definitions");
+    change["after_unknown"] = json!({"container_definitions": true, "arn": true});
+    let checked = check(&plan.to_string());
+    assert_eq!(checked[0].findings, vec![]);
+    assert!(checked[0].not_checked[0].contains("not known until apply"));
+    let report = CheckReport { checked };
+    assert!(
+        report.fails(Severity::Critical),
+        "what was not seen never passes"
+    );
+    assert!(output::summary(&report, Severity::High).contains("1 could not be checked"));
+}
+
+#[test]
+fn a_task_definition_the_plan_only_deletes_is_not_checked() {
+    let mut plan: Value = serde_json::from_str(&plan_of(SEED, json!([]), json!({}))).unwrap();
+    plan["resource_changes"][0]["change"]["actions"] = json!(["delete"]);
+    assert_eq!(check(&plan.to_string()), vec![]);
+}
+
+#[test]
+fn unreadable_files_say_why() {
+    let profiles = Profiles::built_in().unwrap();
+    let error = check_text("x.json", "{not json", &profiles).unwrap_err();
+    assert!(matches!(error, InputError::NotJson(_)));
+    let error = check_text("x.json", r#"{"family": "coder"}"#, &profiles).unwrap_err();
+    assert_eq!(error, InputError::UnknownKind);
+    let error = check_text(
+        "x.json",
+        r#"{"containerDefinitions": [{"name": 7}]}"#,
+        &profiles,
+    )
+    .unwrap_err();
+    assert!(matches!(error, InputError::Malformed { .. }), "{error}");
+}
+
+#[test]
+fn outputs_keep_passwords_out() {
+    let password = "xR7pf7MPgZyIChIXWqwO3srnp0Gflg";
+    let mut seed: Value = serde_json::from_str(SEED).unwrap();
+    seed["containerDefinitions"][0]["environment"] = json!([{
+        "name": "CODER_PG_CONNECTION_URL",
+        "value": format!("postgres://coder:{password}@db.example.com:5432/coder")
+    }]);
+    let checked = check(&seed.to_string());
+    assert!(rules_of(&checked[0]).contains(&"plaintext-database-credentials".to_string()));
+    let report = CheckReport { checked };
+    let text = output::text(&report, Severity::High, false);
+    let json = output::json(&report, Severity::High);
+    assert!(!text.contains(password), "{text}");
+    assert!(!json.contains(password), "{json}");
+    let document: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(document["fails"], json!(true));
+    assert!(text.contains("plaintext-database-credentials"));
+}
