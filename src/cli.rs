@@ -37,6 +37,7 @@ Examples:
   ecs-auditor audit --event events/task-running-seed.json --dry-run
   ecs-auditor audit -e events/task-running-seed.json -e events/logs-built-in-postgres.json
   ecs-auditor sweep --cluster coder-cluster
+  ecs-auditor check events/task-definitions/coder-seed.json
   cat event.json | ecs-auditor audit --event - --dry-run | jq .rule";
 
 /// The command line, with its help.

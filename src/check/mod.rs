@@ -2,21 +2,23 @@
 //! anything is deployed and with no AWS account (CI, pre-commit). The third front door to the
 //! same rules ([`crate::rules::evaluate_task`]).
 //!
-//! Inputs ([`inputs`]): an ECS task definition file (RegisterTaskDefinition input, as
+//! Inputs: an ECS task definition file (`task_definition_file.rs`: (RegisterTaskDefinition input, as
 //! `aws ecs register-task-definition --cli-input-json` takes it, or DescribeTaskDefinition
 //! output, `{"taskDefinition": {...}}`) and a Terraform plan (`terraform show -json`,
-//! [`terraform`]). What cannot be known before apply is never called clean: it is reported as
+//! `terraform.rs`). What cannot be known before apply is never called clean: it is reported as
 //! not checked, with why.
 
-pub(crate) mod inputs;
 pub(crate) mod output;
-pub(crate) mod terraform;
+mod resource;
+mod task_definition_file;
+mod terraform;
 
 use crate::finding::{Finding, Severity};
 use crate::model::TaskContext;
 use crate::profiles::Profiles;
-pub use inputs::InputError;
-use inputs::Resource;
+pub use resource::InputError;
+use resource::Resource;
+use serde_json::Value;
 
 /// One task definition found in a file, and what the rules made of it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -53,11 +55,23 @@ impl CheckReport {
 
 /// Checks the task definitions in `text`, the content of `file`.
 pub fn check_text(file: &str, text: &str, profiles: &Profiles) -> Result<Vec<Checked>, InputError> {
-    let resources = inputs::decode(text)?;
+    let resources = decode(text)?;
     Ok(resources
         .into_iter()
         .map(|resource| check_resource(file, resource, profiles))
         .collect())
+}
+
+/// The task definitions in a file, by its kind: a Terraform plan (`resource_changes`) or an
+/// ECS task definition file.
+fn decode(text: &str) -> Result<Vec<Resource>, InputError> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|error| InputError::NotJson(error.to_string()))?;
+    if value.get("resource_changes").is_some() || value.get("planned_values").is_some() {
+        terraform::decode(&value)
+    } else {
+        task_definition_file::decode(&value)
+    }
 }
 
 fn check_resource(file: &str, resource: Resource, profiles: &Profiles) -> Checked {

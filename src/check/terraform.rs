@@ -3,7 +3,7 @@
 //! a JSON string in the ECS API's camelCase; `volume` blocks are snake_case lists. A value
 //! Terraform cannot know before apply (`after_unknown`) is reported as not checked.
 
-use super::inputs::{InputError, Resource};
+use super::resource::{InputError, Resource};
 use crate::model::{ContainerDefinition, TaskDefinition, Volume};
 use serde_json::{Value, json};
 
