@@ -88,10 +88,11 @@ pub enum RuleId {
     DataLostOnStop,
     TaskFailedToStart,
     AuditIncomplete,
+    PersistenceRemoved,
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 16] = [
+    pub const ALL: [RuleId; 17] = [
         RuleId::EmbeddedDatabaseInUse,
         RuleId::DatabaseSettingMisnamed,
         RuleId::DatabaseSettingInvalid,
@@ -108,6 +109,7 @@ impl RuleId {
         RuleId::DataLostOnStop,
         RuleId::TaskFailedToStart,
         RuleId::AuditIncomplete,
+        RuleId::PersistenceRemoved,
     ];
 
     /// Whether a profile's log signature may raise this rule (its `RULE` then declares
@@ -140,6 +142,7 @@ impl RuleId {
             RuleId::DataLostOnStop => "data-lost-on-stop",
             RuleId::TaskFailedToStart => "task-failed-to-start",
             RuleId::AuditIncomplete => "audit-incomplete",
+            RuleId::PersistenceRemoved => "persistence-removed",
         }
     }
 }

@@ -82,7 +82,13 @@ fn check_resource(file: &str, resource: Resource, profiles: &Profiles) -> Checke
                 task_definition: Some(definition.clone()),
                 ..Default::default()
             };
-            crate::rules::evaluate_task(&task, profiles)
+            let findings = match &resource.before {
+                Some(before) => {
+                    crate::rules::evaluate_change(before, &task, &resource.name, profiles)
+                }
+                None => crate::rules::evaluate_task(&task, profiles),
+            };
+            findings
                 .into_iter()
                 .map(|mut finding| {
                     finding.location.task_definition = Some(resource.name.clone());

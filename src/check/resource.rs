@@ -8,6 +8,8 @@ use crate::model::TaskDefinition;
 pub(crate) struct Resource {
     pub name: String,
     pub definition: Option<TaskDefinition>,
+    /// The task definition before a planned change (Terraform's `before`), if it exists.
+    pub before: Option<TaskDefinition>,
     pub not_checked: Vec<String>,
 }
 

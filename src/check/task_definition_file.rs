@@ -22,6 +22,7 @@ pub(crate) fn decode(value: &Value) -> Result<Vec<Resource>, InputError> {
     Ok(vec![Resource {
         name: definition.short_name(),
         definition: Some(definition),
+        before: None,
         not_checked: Vec::new(),
     }])
 }

@@ -73,15 +73,40 @@ fn resource(address: String, change: &Value) -> Result<Resource, InputError> {
         return Ok(Resource {
             name: address,
             definition: None,
+            before: None,
             not_checked,
         });
     };
+    let definition = definition_of(&address, after, text)?;
+    // The task definition as it is now, when the plan changes one that exists: what the change
+    // takes away is judged against it (`persistence-removed`).
+    let before = change
+        .get("before")
+        .filter(|before| before.is_object())
+        .and_then(|before| {
+            let text = before.get("container_definitions")?.as_str()?;
+            definition_of(&address, before, text).ok()
+        });
+    Ok(Resource {
+        name: address,
+        definition: Some(definition),
+        before,
+        not_checked,
+    })
+}
+
+/// A task definition from a plan's `before` or `after` values and its `container_definitions`.
+fn definition_of(
+    address: &str,
+    values: &Value,
+    containers: &str,
+) -> Result<TaskDefinition, InputError> {
     let containers: Vec<ContainerDefinition> =
-        serde_json::from_str(text).map_err(|error| InputError::Malformed {
+        serde_json::from_str(containers).map_err(|error| InputError::Malformed {
             what: format!("{address}: container_definitions"),
             problem: error.to_string(),
         })?;
-    let volumes = after
+    let volumes = values
         .get("volume")
         .and_then(Value::as_array)
         .map(|blocks| blocks.iter().map(volume).collect::<Result<Vec<_>, _>>())
@@ -91,9 +116,9 @@ fn resource(address: String, change: &Value) -> Result<Resource, InputError> {
             problem: error.to_string(),
         })?
         .unwrap_or_default();
-    let definition = TaskDefinition {
+    Ok(TaskDefinition {
         arn: String::new(),
-        family: after
+        family: values
             .get("family")
             .and_then(Value::as_str)
             .unwrap_or_default()
@@ -101,7 +126,7 @@ fn resource(address: String, change: &Value) -> Result<Resource, InputError> {
         revision: 0,
         container_definitions: containers,
         volumes,
-        requires_compatibilities: after
+        requires_compatibilities: values
             .get("requires_compatibilities")
             .and_then(Value::as_array)
             .map(|list| {
@@ -111,15 +136,10 @@ fn resource(address: String, change: &Value) -> Result<Resource, InputError> {
                     .collect()
             })
             .unwrap_or_default(),
-        network_mode: after
+        network_mode: values
             .get("network_mode")
             .and_then(Value::as_str)
             .map(str::to_string),
-    };
-    Ok(Resource {
-        name: address,
-        definition: Some(definition),
-        not_checked,
     })
 }
 

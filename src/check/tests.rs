@@ -202,3 +202,39 @@ fn outputs_keep_passwords_out() {
     assert_eq!(document["fails"], json!(true));
     assert!(text.contains("plaintext-database-credentials"));
 }
+
+#[test]
+fn a_plan_that_removes_the_efs_volume_is_persistence_removed() {
+    // Coder on its built-in PostgreSQL with its home on EFS; the change drops the volume.
+    let mut kept: Value = serde_json::from_str(SEED).unwrap();
+    kept["containerDefinitions"][0]["secrets"] = json!([]);
+    kept["containerDefinitions"][0]["mountPoints"] =
+        json!([{"sourceVolume": "home", "containerPath": "/home/coder"}]);
+    let mut dropped = kept.clone();
+    dropped["containerDefinitions"][0]["mountPoints"] = json!([]);
+    let efs = json!([{"name": "home", "efs_volume_configuration": [{"file_system_id": "fs-0123456789abcdef0"}]}]);
+    let mut plan: Value =
+        serde_json::from_str(&plan_of(&dropped.to_string(), json!([]), json!({}))).unwrap();
+    let change = &mut plan["resource_changes"][0]["change"];
+    change["actions"] = json!(["delete", "create"]);
+    change["before"] = json!({
+        "family": "coder",
+        "container_definitions": kept["containerDefinitions"].to_string(),
+        "volume": efs
+    });
+    let checked = check(&plan.to_string());
+    assert!(
+        rules_of(&checked[0]).contains(&"persistence-removed".to_string()),
+        "{:?}",
+        rules_of(&checked[0])
+    );
+    // The same change without the removal: no persistence-removed.
+    change_after_is_before(&mut plan);
+    let checked = check(&plan.to_string());
+    assert!(!rules_of(&checked[0]).contains(&"persistence-removed".to_string()));
+}
+
+fn change_after_is_before(plan: &mut Value) {
+    let change = &mut plan["resource_changes"][0]["change"];
+    change["after"] = change["before"].clone();
+}

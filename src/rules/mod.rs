@@ -21,6 +21,7 @@ pub(crate) mod endpoint_without_load_balancer;
 pub(crate) mod ephemeral_data_directory;
 pub mod logs;
 pub(crate) mod no_external_database;
+pub(crate) mod persistence_removed;
 pub(crate) mod plaintext_database_credentials;
 pub(crate) mod public_ip_changed;
 pub(crate) mod remediation;
@@ -49,7 +50,7 @@ use secret_reference_malformed::secret_reference_malformed;
 use volatile_storage_acknowledged::volatile_storage_acknowledged;
 
 /// Every rule's declaration, in the order of the README's rule catalog.
-pub const CATALOG: [&RuleInfo; 16] = [
+pub const CATALOG: [&RuleInfo; 17] = [
     &embedded_database_in_use::RULE,
     &database_setting_misnamed::RULE,
     &database_setting_invalid::RULE,
@@ -66,6 +67,7 @@ pub const CATALOG: [&RuleInfo; 16] = [
     &data_lost_on_stop::RULE,
     &task_failed_to_start::RULE,
     &audit_incomplete::RULE,
+    &persistence_removed::RULE,
 ];
 
 /// The declaration of `rule`.
@@ -103,6 +105,23 @@ pub fn evaluate_task(task: &TaskContext, profiles: &crate::profiles::Profiles) -
     }
     advise_load_balancer(task, &mut findings);
     findings.extend(endpoint_without_load_balancer(task));
+    findings
+}
+
+/// A planned change to a task definition: the configuration rules on the new one, and what
+/// the change takes away from the old one (`persistence-removed`). `resource` names it.
+pub fn evaluate_change(
+    before: &crate::model::TaskDefinition,
+    after: &TaskContext,
+    resource: &str,
+    profiles: &crate::profiles::Profiles,
+) -> Vec<Finding> {
+    let mut findings = evaluate_task(after, profiles);
+    if let Some(definition) = &after.task_definition {
+        findings.extend(persistence_removed::persistence_removed(
+            before, definition, resource, profiles,
+        ));
+    }
     findings
 }
 
