@@ -26,7 +26,7 @@ help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 $(TOOLS_STAMP): tools/requirements.txt tools/constraints.txt
-	@echo "==> Installing the Python tools into $(VENV) (moto, aws-sam-cli, cfn-lint, cargo-lambda)"
+	@echo "==> Installing the Python tools into $(VENV) (moto, aws-sam-cli, cfn-lint, cargo-lambda, pre-commit)"
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 		-r tools/requirements.txt -c tools/constraints.txt

@@ -435,6 +435,66 @@ fn task_path(rows: &mut Vec<Row>, runtime: &tokio::runtime::Runtime) {
     ));
 }
 
+/// The binary run to its exit, median of `runs`.
+fn run_to_exit(args: &[String], runs: usize) -> Duration {
+    let samples = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let status = Command::new(env!("CARGO_BIN_EXE_ecs-auditor"))
+                .args(args)
+                .env_remove("RUST_LOG")
+                .env_remove("PROFILES_FILE")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(matches!(status.code(), Some(0 | 1)), "check ran: {status}");
+            start.elapsed()
+        })
+        .collect();
+    median(samples)
+}
+
+/// `ecs-auditor check` on 1,000 task definition files (the sample task definitions, each
+/// written 50-odd times under other family names), process start to exit, against one file.
+fn check_files(rows: &mut Vec<Row>, directory: &Path) {
+    let samples: Vec<String> = std::fs::read_dir(repo("events/task-definitions"))
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    let files = directory.join("check");
+    std::fs::create_dir_all(&files).unwrap();
+    let mut paths = vec![
+        "check".to_string(),
+        "--format".to_string(),
+        "json".to_string(),
+    ];
+    for index in 0..1000 {
+        let mut definition: serde_json::Value =
+            serde_json::from_str(&samples[index % samples.len()]).unwrap();
+        definition["family"] = serde_json::json!(format!("app-{index}"));
+        let path = files.join(format!("app-{index}.json"));
+        std::fs::write(&path, definition.to_string()).unwrap();
+        paths.push(path.display().to_string());
+    }
+    let all = run_to_exit(&paths, 5);
+    let one = run_to_exit(&paths[..4], 5);
+    rows.push(row(
+        "check: 1,000 task definition files, process start to exit",
+        ms(all),
+        format!("{} (one file)", ms(one)),
+        Some(all.as_secs_f64() / one.as_secs_f64()),
+        format!(
+            "< 1 s: {}",
+            if all < Duration::from_secs(1) {
+                "met"
+            } else {
+                "NOT met"
+            }
+        ),
+    ));
+}
+
 /// Runs the binary, returning the time to its first byte of output.
 fn time_to_first_output(args: &[&str], env: &[(&str, &str)]) -> Duration {
     let start = Instant::now();
@@ -723,6 +783,8 @@ fn main() {
     task_path(&mut rows, &runtime);
     eprintln!("measuring cold starts...");
     cold_start(&mut rows, &directory);
+    eprintln!("measuring check on files...");
+    check_files(&mut rows, &directory);
     eprintln!("measuring memory and size...");
     memory_and_size(&mut rows, &directory);
     let _ = std::fs::remove_dir_all(&directory);

@@ -478,3 +478,65 @@ fn check_fails_the_seed_passes_the_fix_and_names_an_unreadable_file() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("error: README.md: not JSON"), "{stderr}");
 }
+
+/// The repository's pre-commit hook, run by pre-commit itself (`try-repo`) in a scratch git
+/// repository: it fails on the seed's task definition and passes on the fixed one.
+#[test]
+fn the_pre_commit_hook_runs_check() {
+    let pre_commit = repo_path(".venv/bin/pre-commit");
+    if !pre_commit.exists() {
+        panic!(
+            "pre-commit not found at {}: run `make test`, which installs it",
+            pre_commit.display()
+        );
+    }
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_ecs-auditor"));
+    let path = format!(
+        "{}:{}",
+        binary.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let scratch = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(scratch.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    let hook = |file: &str, contents: &str| {
+        std::fs::write(scratch.path().join(file), contents).unwrap();
+        git(&["add", file]);
+        Command::new(&pre_commit)
+            .args([
+                "try-repo",
+                repo_path(".").to_str().unwrap(),
+                "ecs-auditor-check-system",
+                "--files",
+                file,
+            ])
+            .current_dir(scratch.path())
+            .env("PATH", &path)
+            .env("PRE_COMMIT_HOME", scratch.path().join(".cache"))
+            .env_remove("PROFILES_FILE")
+            .output()
+            .unwrap()
+    };
+    let seed =
+        std::fs::read_to_string(repo_path("events/task-definitions/coder-seed.json")).unwrap();
+    let fixed =
+        std::fs::read_to_string(repo_path("events/task-definitions/coder-fixed.json")).unwrap();
+    let failed = hook("coder-taskdef.json", &seed);
+    let said = String::from_utf8_lossy(&failed.stdout);
+    assert!(!failed.status.success(), "{said}");
+    assert!(said.contains("database-setting-misnamed"), "{said}");
+    let passed = hook("coder-task-definition.json", &fixed);
+    let said = String::from_utf8_lossy(&passed.stdout);
+    assert!(passed.status.success(), "{said}");
+}
