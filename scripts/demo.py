@@ -246,7 +246,9 @@ def print_email(subject, document):
 
 
 STORY = [
-    ("The team deploys Coder: task definition coder:1 sets CODER_POSTGRES_URL from Secrets Manager, mounts no EFS, and the service gives its task a public IP without a load balancer. The task reaches RUNNING.",
+    ("The team registers task definition coder:1: it sets CODER_POSTGRES_URL from Secrets Manager and mounts no EFS. CloudTrail reports the call through EventBridge, before any task runs.",
+     "task-definition-registered-seed.json"),
+    ("The service starts its task, with a public IP and no load balancer. The task reaches RUNNING.",
      "task-running-seed.json"),
     ("Coder starts up and writes its first log lines; the subscription delivers them.",
      "logs-built-in-postgres.json"),

@@ -9,6 +9,7 @@
 mod deliver;
 mod enrich;
 mod log_batch;
+mod registration;
 mod running_task;
 mod stopped_task;
 mod sweep;
@@ -241,6 +242,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             },
             Event::Logs(batch) => self.audit_logs(batch, now).await?,
             Event::Sweep(origin) => self.sweep_findings(origin, &[]).await,
+            Event::TaskDefinitionRegistered(event) => self.audit_registration(event).await,
             // Decoded and acknowledged; no rule reads deployment or service events.
             Event::DeploymentStateChange(_) | Event::ServiceAction(_) => Vec::new(),
         };

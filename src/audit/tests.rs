@@ -815,3 +815,113 @@ async fn undecodable_input_is_a_decode_error() {
         Err(AuditError::Decode(DecodeError::Base64(_)))
     ));
 }
+
+/// CloudTrail's record of `RegisterTaskDefinition` for the seed's revision, as EventBridge
+/// delivers it (`AWS API Call via CloudTrail`), with `errorCode` when `failed`.
+fn registered_event(event_name: &str, failed: bool) -> String {
+    let mut detail = serde_json::json!({
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/deploy/terraform"},
+        "eventTime": "2026-11-24T03:00:00Z",
+        "eventSource": "ecs.amazonaws.com",
+        "eventName": event_name,
+        "awsRegion": "us-east-1",
+        "requestParameters": {"family": "coder"},
+        "responseElements": {"taskDefinition": {"taskDefinitionArn": TD_ARN, "family": "coder", "revision": 7}},
+        "eventID": "6c1c8d4e-0000-4000-8000-000000000001",
+        "eventType": "AwsApiCall"
+    });
+    if failed {
+        detail["errorCode"] = "ClientException".into();
+        detail["responseElements"] = serde_json::Value::Null;
+    }
+    serde_json::json!({
+        "version": "0", "id": "ct-1", "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.ecs", "account": "123456789012", "time": "2026-11-24T03:00:01Z",
+        "region": "us-east-1", "resources": [], "detail": detail
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_registered_revision_alerts_before_its_task_runs_and_not_again_when_it_does() {
+    let auditor = auditor(
+        seed_inventory(),
+        RecordingSink::default(),
+        Config::default(),
+    );
+    let report = auditor
+        .process(registered_event("RegisterTaskDefinition", false).as_bytes())
+        .await
+        .unwrap();
+    let rules: Vec<RuleId> = report.findings.iter().map(|f| f.rule).collect();
+    assert_eq!(
+        rules,
+        vec![
+            RuleId::DatabaseSettingMisnamed,
+            RuleId::EphemeralDataDirectory
+        ]
+    );
+    assert_eq!(report.published(), 2);
+    assert!(
+        report.findings[0]
+            .summary
+            .starts_with("coder:7 was registered: Coder ignores CODER_POSTGRES_URL"),
+        "{}",
+        report.findings[0].summary
+    );
+    assert!(
+        report.findings[0]
+            .evidence
+            .iter()
+            .any(|line| line.contains("assumed-role/deploy/terraform"))
+    );
+    // The task of that revision starts: the same findings, already alerted.
+    let running = auditor
+        .process(running_event("RUNNING").as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(running.findings.len(), 2);
+    assert_eq!(running.published(), 0, "{:?}", running.deliveries);
+    assert_eq!(running.suppressed(), 2);
+}
+
+#[tokio::test]
+async fn failed_and_other_api_calls_are_ignored_with_a_reason() {
+    let auditor = auditor(
+        seed_inventory(),
+        RecordingSink::default(),
+        Config::default(),
+    );
+    let failed = auditor
+        .process(registered_event("RegisterTaskDefinition", true).as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&failed.outcome, Outcome::Ignored(reason) if reason.contains("ClientException")),
+        "{:?}",
+        failed.outcome
+    );
+    let other = auditor
+        .process(registered_event("DeregisterTaskDefinition", false).as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&other.outcome, Outcome::Ignored(reason) if reason.contains("DeregisterTaskDefinition"))
+    );
+}
+
+#[tokio::test]
+async fn without_a_registration_a_running_task_alerts_as_before() {
+    // The revision's record is written only at registration: a task alone alerts.
+    let auditor = auditor(
+        seed_inventory(),
+        RecordingSink::default(),
+        Config::default(),
+    );
+    let running = auditor
+        .process(running_event("RUNNING").as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(running.published(), 2);
+}

@@ -4,6 +4,7 @@
 //! of a kind the auditor does not handle is *ignored with a reason*; an event of a known kind
 //! that cannot be decoded is a [`DecodeError`].
 
+pub mod cloudtrail;
 pub mod ecs;
 pub mod firelens;
 pub mod logs;
@@ -40,6 +41,8 @@ pub enum Event<'a> {
     Logs(LogBatch<'a>),
     /// The scheduled sweep: audit every service of the clusters as they stand now.
     Sweep(EventOrigin),
+    /// A task definition was registered (CloudTrail `RegisterTaskDefinition`, succeeded).
+    TaskDefinitionRegistered(Box<EcsEvent<cloudtrail::ApiCall>>),
 }
 
 /// What [`decode`] makes of an input.
@@ -153,6 +156,28 @@ pub fn decode<'a>(
         )));
     }
     let event = match detail_type.as_ref() {
+        cloudtrail::API_CALL => {
+            let call: EcsEvent<cloudtrail::ApiCall> = ecs_event(input, cloudtrail::API_CALL)?;
+            if call.detail.event_name != cloudtrail::REGISTER_TASK_DEFINITION {
+                return Ok(Decoded::Ignored(format!(
+                    "CloudTrail ecs:{} calls are not audited",
+                    crate::redact::excerpt(&call.detail.event_name, 60)
+                )));
+            }
+            if let Some(code) = &call.detail.error_code {
+                return Ok(Decoded::Ignored(format!(
+                    "CloudTrail ecs:RegisterTaskDefinition failed ({}): nothing was registered",
+                    crate::redact::excerpt(code, 60)
+                )));
+            }
+            if call.detail.registered_task_definition().is_none() {
+                return Err(DecodeError::Shape {
+                    kind: cloudtrail::API_CALL,
+                    message: "RegisterTaskDefinition without responseElements.taskDefinition.taskDefinitionArn".to_string(),
+                });
+            }
+            Event::TaskDefinitionRegistered(Box::new(call))
+        }
         ecs::TASK_STATE_CHANGE => {
             Event::TaskStateChange(Box::new(ecs_event(input, detail_type.as_ref())?))
         }
@@ -182,6 +207,7 @@ fn ecs_event<T: serde::Serialize + DeserializeOwned>(
                 ecs::TASK_STATE_CHANGE => ecs::TASK_STATE_CHANGE,
                 ecs::DEPLOYMENT_STATE_CHANGE => ecs::DEPLOYMENT_STATE_CHANGE,
                 ecs::SCHEDULED_EVENT => ecs::SCHEDULED_EVENT,
+                cloudtrail::API_CALL => cloudtrail::API_CALL,
                 _ => ecs::SERVICE_ACTION,
             },
             message: redacted_serde_error(&error),
@@ -199,6 +225,16 @@ impl Event<'_> {
     /// A short description for logs and CLI progress: "ECS Task State Change (RUNNING)".
     pub fn describe(&self) -> String {
         match self {
+            Event::TaskDefinitionRegistered(event) => format!(
+                "{} (RegisterTaskDefinition {})",
+                cloudtrail::API_CALL,
+                crate::model::short_task_definition(
+                    event
+                        .detail
+                        .registered_task_definition()
+                        .unwrap_or_default()
+                )
+            ),
             Event::TaskStateChange(event) => format!(
                 "{} ({}) for task {}",
                 ecs::TASK_STATE_CHANGE,
@@ -239,7 +275,7 @@ impl Event<'_> {
                 .and_then(|service| service.split_once(":service/"))
                 .and_then(|(_, path)| path.split_once('/'))
                 .map(|(cluster, _)| cluster),
-            Event::Logs(_) | Event::Sweep(_) => None,
+            Event::Logs(_) | Event::Sweep(_) | Event::TaskDefinitionRegistered(_) => None,
         }
     }
 
@@ -249,6 +285,7 @@ impl Event<'_> {
             Event::DeploymentStateChange(event) => Some(&event.origin),
             Event::ServiceAction(event) => Some(&event.origin),
             Event::Sweep(origin) => Some(origin),
+            Event::TaskDefinitionRegistered(event) => Some(&event.origin),
             Event::Logs(_) => None,
         }
     }

@@ -27,6 +27,8 @@ struct Alerted {
 /// The right to publish one alert, taken back if publishing fails.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct AlertClaim {
+    /// The revision's record written with a claim at registration (key, version).
+    pub(crate) revision: Option<(String, u64)>,
     pub key: String,
     pub version: u64,
 }
@@ -101,6 +103,32 @@ pub(crate) fn fingerprint(finding: &Finding) -> String {
     format!("{hash:016x}")
 }
 
+/// Where a finding about a task definition revision is remembered across its places: rule,
+/// revision ARN and container (or app).
+fn revision_key(finding: &Finding) -> Option<String> {
+    let revision = finding.location.task_definition.as_deref()?;
+    let container = match (&finding.location.container, &finding.app) {
+        (Some(container), _) => container.clone(),
+        (None, Some(app)) => format!("app/{app}"),
+        (None, None) => String::new(),
+    };
+    Some(format!(
+        "alert-revision#{}#{revision}#{container}",
+        finding.rule
+    ))
+}
+
+/// A finding of a revision's registration (`audit/registration.rs`): it names the revision and
+/// no task, cluster, service or log group, which every other audited event has.
+fn at_registration(finding: &Finding) -> bool {
+    let location = &finding.location;
+    location.task_definition.is_some()
+        && location.task.is_none()
+        && location.cluster.is_none()
+        && location.service.is_none()
+        && location.log_group.is_none()
+}
+
 fn window(rule: RuleId, suppress_for: u64) -> u64 {
     match rules::info(rule).suppression {
         Suppression::OncePerConfiguration => ONCE_PER_CONFIGURATION_SECONDS,
@@ -115,8 +143,23 @@ pub(crate) async fn claim_alert<S: StateStore>(
     suppress_for: u64,
     now: u64,
 ) -> Result<ClaimOutcome, StateError> {
-    let key = suppression_key(finding);
     let print = fingerprint(finding);
+    // The same finding on a revision that alerted when the revision was registered stays quiet
+    // when a task of it starts (its place then is a service, another suppression key).
+    let revision = revision_key(finding);
+    if let Some(revision) = &revision
+        && !at_registration(finding)
+        && let Some(registered) = Remembered::<Alerted>::load(store, revision.clone(), now)
+            .await?
+            .value
+        && registered.fingerprint == print
+        && finding.severity <= registered.severity
+    {
+        return Ok(ClaimOutcome::Suppressed {
+            alerted_at: registered.alerted_at,
+        });
+    }
+    let key = suppression_key(finding);
     let current = Remembered::<Alerted>::load(store, key, now).await?;
     if let Some(alerted) = &current.value
         && alerted.fingerprint == print
@@ -136,10 +179,21 @@ pub(crate) async fn claim_alert<S: StateStore>(
         .replace(store, &record, window(finding.rule, suppress_for), now)
         .await?
     {
-        Some(version) => Ok(ClaimOutcome::Claimed(AlertClaim {
-            key: current.key().to_string(),
-            version,
-        })),
+        Some(version) => {
+            let mut revision_claim = None;
+            if let Some(revision) = revision.filter(|_| at_registration(finding)) {
+                let registered = Remembered::<Alerted>::load(store, revision, now).await?;
+                revision_claim = registered
+                    .replace(store, &record, window(finding.rule, suppress_for), now)
+                    .await?
+                    .map(|version| (registered.key().to_string(), version));
+            }
+            Ok(ClaimOutcome::Claimed(AlertClaim {
+                key: current.key().to_string(),
+                version,
+                revision: revision_claim,
+            }))
+        }
         // A concurrent invocation claimed it first: it alerts, we do not.
         None => Ok(ClaimOutcome::Suppressed { alerted_at: now }),
     }
@@ -150,6 +204,9 @@ pub(crate) async fn release<S: StateStore>(
     store: &S,
     claim: &AlertClaim,
 ) -> Result<(), StateError> {
+    if let Some((key, version)) = &claim.revision {
+        store.remove(key, *version).await?;
+    }
     store.remove(&claim.key, claim.version).await
 }
 

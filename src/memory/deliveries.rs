@@ -53,6 +53,12 @@ pub(crate) fn delivery_key(event: &Event) -> Option<String> {
             .id
             .as_ref()
             .map(|id| format!("delivery#event#{id}")),
+        Event::TaskDefinitionRegistered(event) => event
+            .origin
+            .id
+            .as_ref()
+            .or(event.detail.event_id.as_ref())
+            .map(|id| format!("delivery#event#{id}")),
         Event::Sweep(_) => None,
     }
 }

@@ -1,0 +1,44 @@
+//! A task definition was registered (CloudTrail `RegisterTaskDefinition`): the configuration
+//! rules on the new revision, before any task runs it, so the alert comes before users create
+//! data the next deployment would destroy. The same finding on the same revision is not alerted
+//! again when a task of it starts (`memory::alerts`).
+
+use super::{Auditor, TASK_DEFINITION_CHECKS};
+use crate::events::cloudtrail::ApiCall;
+use crate::events::ecs::EcsEvent;
+use crate::finding::Finding;
+use crate::inventory::Inventory;
+use crate::memory::StateStore;
+use crate::model::{TaskContext, short_task_definition};
+use crate::publish::AlertSink;
+use crate::rules;
+
+impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
+    pub(super) async fn audit_registration(&self, event: &EcsEvent<ApiCall>) -> Vec<Finding> {
+        let arn = event
+            .detail
+            .registered_task_definition()
+            .unwrap_or_default()
+            .to_string();
+        let mut task = TaskContext {
+            origin: event.origin.clone(),
+            task_definition_arn: arn.clone(),
+            ..Default::default()
+        };
+        self.add_task_definition(&mut task, TASK_DEFINITION_CHECKS)
+            .await;
+        let revision = short_task_definition(&arn).to_string();
+        rules::evaluate_task(&task, &self.profiles)
+            .into_iter()
+            .map(|mut finding| {
+                finding.summary = format!("{revision} was registered: {}", finding.summary);
+                if let Some(caller) = event.detail.caller() {
+                    finding
+                        .evidence
+                        .push(format!("registered by {caller}, before any task of it ran"));
+                }
+                finding
+            })
+            .collect()
+    }
+}
