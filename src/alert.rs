@@ -138,12 +138,14 @@ pub fn render(finding: &Finding) -> Alert {
 /// `[CRITICAL] coder-service: Coder is running on its built-in PostgreSQL`, made safe for SNS:
 /// printable ASCII only, one line, under 100 characters.
 pub fn subject(severity: Severity, location: &Location, summary: &str) -> String {
-    let raw = format!(
-        "[{}] {}: {}",
-        severity.label(),
-        location.headline_name(),
-        summary
-    );
+    let place = location.headline_name();
+    // A summary that starts with its place ("coder:7 was registered: ...") is not prefixed
+    // with it again.
+    let raw = if !place.is_empty() && summary.starts_with(&format!("{place} ")) {
+        format!("[{}] {summary}", severity.label())
+    } else {
+        format!("[{}] {place}: {summary}", severity.label())
+    };
     let mut subject: String = raw
         .chars()
         .map(|c| {
@@ -406,6 +408,28 @@ mod tests {
         assert_eq!(
             alert.subject,
             "[CRITICAL] coder-service: Coder is running on its built-in PostgreSQL"
+        );
+    }
+
+    #[test]
+    fn a_summary_that_names_its_place_is_not_prefixed_twice() {
+        let location = Location {
+            task_definition: Some(
+                "arn:aws:ecs:us-east-1:123456789012:task-definition/coder:7".to_string(),
+            ),
+            ..Default::default()
+        };
+        assert_eq!(
+            subject(
+                Severity::Critical,
+                &location,
+                "coder:7 was registered: Coder ignores X"
+            ),
+            "[CRITICAL] coder:7 was registered: Coder ignores X"
+        );
+        assert_eq!(
+            subject(Severity::Critical, &location, "Coder ignores X"),
+            "[CRITICAL] coder:7: Coder ignores X"
         );
     }
 
