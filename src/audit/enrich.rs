@@ -37,19 +37,27 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         };
         self.add_task_definition(&mut task, TASK_DEFINITION_CHECKS)
             .await;
-        if with_service && let Some(service) = task.service_name().map(str::to_string) {
-            match self.inventory.service(&task.cluster_arn, &service).await {
-                Ok(found) => task.service = Some(found),
-                Err(error) => {
-                    tracing::warn!(%error, "service unreadable");
-                    task.gaps.push(AuditGap {
-                        error,
-                        skipped_checks: SERVICE_CHECKS,
-                    });
-                }
-            }
+        if with_service {
+            self.add_service(&mut task).await;
         }
         task
+    }
+
+    /// The service the task belongs to (`group` `service:NAME`); one that cannot be read is a gap.
+    pub(super) async fn add_service(&self, task: &mut TaskContext) {
+        let Some(service) = task.service_name().map(str::to_string) else {
+            return;
+        };
+        match self.inventory.service(&task.cluster_arn, &service).await {
+            Ok(found) => task.service = Some(found),
+            Err(error) => {
+                tracing::warn!(%error, "service unreadable");
+                task.gaps.push(AuditGap {
+                    error,
+                    skipped_checks: SERVICE_CHECKS,
+                });
+            }
+        }
     }
 
     pub(super) async fn add_task_definition(

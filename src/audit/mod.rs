@@ -243,6 +243,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             Event::Logs(batch) => self.audit_logs(batch, now).await?,
             Event::Sweep(origin) => self.sweep_findings(origin, &[]).await,
             Event::TaskDefinitionRegistered(event) => self.audit_registration(event).await,
+            Event::ServiceDeployed(event) => self.audit_service_deployed(event).await,
             // Decoded and acknowledged; no rule reads deployment or service events.
             Event::DeploymentStateChange(_) | Event::ServiceAction(_) => Vec::new(),
         };

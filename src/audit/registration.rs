@@ -42,3 +42,40 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             .collect()
     }
 }
+
+impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
+    /// A service was created or pointed at a revision (CloudTrail `CreateService` or
+    /// `UpdateService`): the configuration rules on that revision, in the service, before its
+    /// new tasks start. Their RUNNING, same service and same facts, is then suppressed as usual.
+    pub(super) async fn audit_service_deployed(&self, event: &EcsEvent<ApiCall>) -> Vec<Finding> {
+        let (cluster_arn, service, arn) = event.detail.deployed_service().unwrap_or_default();
+        let mut task = TaskContext {
+            origin: event.origin.clone(),
+            cluster_arn: cluster_arn.to_string(),
+            task_definition_arn: arn.to_string(),
+            group: Some(format!("service:{service}")),
+            ..Default::default()
+        };
+        self.add_task_definition(&mut task, TASK_DEFINITION_CHECKS)
+            .await;
+        self.add_service(&mut task).await;
+        let revision = short_task_definition(arn).to_string();
+        let action = if event.detail.event_name == crate::events::cloudtrail::CREATE_SERVICE {
+            "was created on"
+        } else {
+            "was pointed at"
+        };
+        rules::evaluate_task(&task, &self.profiles)
+            .into_iter()
+            .map(|mut finding| {
+                finding.summary = format!("{service} {action} {revision}: {}", finding.summary);
+                if let Some(caller) = event.detail.caller() {
+                    finding
+                        .evidence
+                        .push(format!("{} by {caller}", event.detail.event_name));
+                }
+                finding
+            })
+            .collect()
+    }
+}

@@ -925,3 +925,100 @@ async fn without_a_registration_a_running_task_alerts_as_before() {
         .unwrap();
     assert_eq!(running.published(), 2);
 }
+
+/// CloudTrail's `UpdateService` pointing coder-service at the seed's revision (with
+/// `taskDefinition` in the request), or only scaling it.
+fn update_service_event(names_revision: bool) -> String {
+    let mut request = serde_json::json!({"cluster": "coder-cluster", "service": "coder-service", "desiredCount": 1});
+    if names_revision {
+        request["taskDefinition"] = "coder:7".into();
+    }
+    serde_json::json!({
+        "version": "0", "id": "ct-2", "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.ecs", "account": "123456789012", "time": "2026-11-24T03:06:01Z",
+        "region": "us-east-1", "resources": [],
+        "detail": {
+            "eventVersion": "1.09",
+            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/deploy/terraform"},
+            "eventSource": "ecs.amazonaws.com", "eventName": "UpdateService", "awsRegion": "us-east-1",
+            "requestParameters": request,
+            "responseElements": {"service": {
+                "serviceArn": "arn:aws:ecs:us-east-1:123456789012:service/coder-cluster/coder-service",
+                "serviceName": "coder-service",
+                "clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/coder-cluster",
+                "taskDefinition": TD_ARN, "desiredCount": 1
+            }},
+            "eventID": "6c1c8d4e-0000-4000-8000-000000000002", "eventType": "AwsApiCall"
+        }
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_service_pointed_at_a_revision_alerts_before_its_tasks_start() {
+    let auditor = auditor(
+        seed_inventory(),
+        RecordingSink::default(),
+        Config::default(),
+    );
+    let report = auditor
+        .process(update_service_event(true).as_bytes())
+        .await
+        .unwrap();
+    let rules: Vec<RuleId> = report.findings.iter().map(|f| f.rule).collect();
+    assert_eq!(
+        rules,
+        vec![
+            RuleId::DatabaseSettingMisnamed,
+            RuleId::EphemeralDataDirectory
+        ]
+    );
+    assert_eq!(report.published(), 2);
+    let subject = auditor.sink.alerts.lock().unwrap()[0].subject.clone();
+    assert!(
+        subject.starts_with("[CRITICAL] coder-service was pointed at coder:7: Coder ignores"),
+        "{subject}"
+    );
+    // Its task starts: same service, same facts, already alerted.
+    let running = auditor
+        .process(running_event("RUNNING").as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(running.published(), 0);
+    assert_eq!(running.suppressed(), 2);
+}
+
+#[tokio::test]
+async fn a_service_update_that_only_scales_is_ignored_and_clusters_narrow_service_calls() {
+    let auditor = auditor(
+        seed_inventory(),
+        RecordingSink::default(),
+        Config::default(),
+    );
+    let scaled = auditor
+        .process(update_service_event(false).as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&scaled.outcome, Outcome::Ignored(reason) if reason.contains("names no task definition"))
+    );
+    let elsewhere = auditor_with_clusters(&["other-cluster"]);
+    let report = elsewhere
+        .process(update_service_event(true).as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&report.outcome, Outcome::Ignored(reason) if reason.contains("not in CLUSTERS"))
+    );
+}
+
+fn auditor_with_clusters(clusters: &[&str]) -> Auditor<FakeInventory, RecordingSink, MemoryStore> {
+    auditor(
+        seed_inventory(),
+        RecordingSink::default(),
+        Config {
+            clusters: clusters.iter().map(|name| name.to_string()).collect(),
+            ..Config::default()
+        },
+    )
+}

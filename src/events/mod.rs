@@ -43,6 +43,9 @@ pub enum Event<'a> {
     Sweep(EventOrigin),
     /// A task definition was registered (CloudTrail `RegisterTaskDefinition`, succeeded).
     TaskDefinitionRegistered(Box<EcsEvent<cloudtrail::ApiCall>>),
+    /// A service was created or pointed at a revision (CloudTrail `CreateService` or
+    /// `UpdateService` naming a task definition, succeeded).
+    ServiceDeployed(Box<EcsEvent<cloudtrail::ApiCall>>),
 }
 
 /// What [`decode`] makes of an input.
@@ -158,25 +161,48 @@ pub fn decode<'a>(
     let event = match detail_type.as_ref() {
         cloudtrail::API_CALL => {
             let call: EcsEvent<cloudtrail::ApiCall> = ecs_event(input, cloudtrail::API_CALL)?;
-            if call.detail.event_name != cloudtrail::REGISTER_TASK_DEFINITION {
+            let name = call.detail.event_name.clone();
+            let audited = [
+                cloudtrail::REGISTER_TASK_DEFINITION,
+                cloudtrail::CREATE_SERVICE,
+                cloudtrail::UPDATE_SERVICE,
+            ];
+            if !audited.contains(&name.as_str()) {
                 return Ok(Decoded::Ignored(format!(
                     "CloudTrail ecs:{} calls are not audited",
-                    crate::redact::excerpt(&call.detail.event_name, 60)
+                    crate::redact::excerpt(&name, 60)
                 )));
             }
             if let Some(code) = &call.detail.error_code {
                 return Ok(Decoded::Ignored(format!(
-                    "CloudTrail ecs:RegisterTaskDefinition failed ({}): nothing was registered",
+                    "CloudTrail ecs:{name} failed ({}): nothing changed",
                     crate::redact::excerpt(code, 60)
                 )));
             }
-            if call.detail.registered_task_definition().is_none() {
-                return Err(DecodeError::Shape {
-                    kind: cloudtrail::API_CALL,
-                    message: "RegisterTaskDefinition without responseElements.taskDefinition.taskDefinitionArn".to_string(),
-                });
+            if name == cloudtrail::REGISTER_TASK_DEFINITION {
+                if call.detail.registered_task_definition().is_none() {
+                    return Err(DecodeError::Shape {
+                        kind: cloudtrail::API_CALL,
+                        message: "RegisterTaskDefinition without responseElements.taskDefinition.taskDefinitionArn".to_string(),
+                    });
+                }
+                Event::TaskDefinitionRegistered(Box::new(call))
+            } else {
+                if name == cloudtrail::UPDATE_SERVICE && !call.detail.names_task_definition() {
+                    return Ok(Decoded::Ignored(
+                        "CloudTrail ecs:UpdateService names no task definition (scaling or settings): the service's revision is audited when its tasks start".to_string(),
+                    ));
+                }
+                if call.detail.deployed_service().is_none() {
+                    return Err(DecodeError::Shape {
+                        kind: cloudtrail::API_CALL,
+                        message: format!(
+                            "{name} without responseElements.service (clusterArn, serviceName, taskDefinition)"
+                        ),
+                    });
+                }
+                Event::ServiceDeployed(Box::new(call))
             }
-            Event::TaskDefinitionRegistered(Box::new(call))
         }
         ecs::TASK_STATE_CHANGE => {
             Event::TaskStateChange(Box::new(ecs_event(input, detail_type.as_ref())?))
@@ -225,6 +251,15 @@ impl Event<'_> {
     /// A short description for logs and CLI progress: "ECS Task State Change (RUNNING)".
     pub fn describe(&self) -> String {
         match self {
+            Event::ServiceDeployed(event) => {
+                let (_, service, revision) = event.detail.deployed_service().unwrap_or_default();
+                format!(
+                    "{} ({} {service} -> {})",
+                    cloudtrail::API_CALL,
+                    event.detail.event_name,
+                    crate::model::short_task_definition(revision)
+                )
+            }
             Event::TaskDefinitionRegistered(event) => format!(
                 "{} (RegisterTaskDefinition {})",
                 cloudtrail::API_CALL,
@@ -275,6 +310,10 @@ impl Event<'_> {
                 .and_then(|service| service.split_once(":service/"))
                 .and_then(|(_, path)| path.split_once('/'))
                 .map(|(cluster, _)| cluster),
+            Event::ServiceDeployed(event) => event
+                .detail
+                .deployed_service()
+                .map(|(cluster, _, _)| cluster),
             Event::Logs(_) | Event::Sweep(_) | Event::TaskDefinitionRegistered(_) => None,
         }
     }
@@ -285,7 +324,9 @@ impl Event<'_> {
             Event::DeploymentStateChange(event) => Some(&event.origin),
             Event::ServiceAction(event) => Some(&event.origin),
             Event::Sweep(origin) => Some(origin),
-            Event::TaskDefinitionRegistered(event) => Some(&event.origin),
+            Event::TaskDefinitionRegistered(event) | Event::ServiceDeployed(event) => {
+                Some(&event.origin)
+            }
             Event::Logs(_) => None,
         }
     }

@@ -53,7 +53,7 @@ pub(crate) fn delivery_key(event: &Event) -> Option<String> {
             .id
             .as_ref()
             .map(|id| format!("delivery#event#{id}")),
-        Event::TaskDefinitionRegistered(event) => event
+        Event::TaskDefinitionRegistered(event) | Event::ServiceDeployed(event) => event
             .origin
             .id
             .as_ref()
