@@ -28,18 +28,14 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         self.add_task_definition(&mut task, TASK_DEFINITION_CHECKS)
             .await;
         let revision = short_task_definition(&arn).to_string();
-        rules::evaluate_task(&task, &self.profiles)
-            .into_iter()
-            .map(|mut finding| {
-                finding.summary = format!("{revision} was registered: {}", finding.summary);
-                if let Some(caller) = event.detail.caller() {
-                    finding
-                        .evidence
-                        .push(format!("registered by {caller}, before any task of it ran"));
-                }
-                finding
-            })
-            .collect()
+        announced(
+            rules::evaluate_task(&task, &self.profiles),
+            &format!("{revision} was registered"),
+            event
+                .detail
+                .caller()
+                .map(|caller| format!("registered by {caller}, before any task of it ran")),
+        )
     }
 }
 
@@ -65,17 +61,26 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         } else {
             "was pointed at"
         };
-        rules::evaluate_task(&task, &self.profiles)
-            .into_iter()
-            .map(|mut finding| {
-                finding.summary = format!("{service} {action} {revision}: {}", finding.summary);
-                if let Some(caller) = event.detail.caller() {
-                    finding
-                        .evidence
-                        .push(format!("{} by {caller}", event.detail.event_name));
-                }
-                finding
-            })
-            .collect()
+        announced(
+            rules::evaluate_task(&task, &self.profiles),
+            &format!("{service} {action} {revision}"),
+            event
+                .detail
+                .caller()
+                .map(|caller| format!("{} by {caller}", event.detail.event_name)),
+        )
     }
+}
+
+/// Findings of an API call: each summary says what the call did (`what: ...`), and who made it
+/// joins the evidence.
+fn announced(findings: Vec<Finding>, what: &str, who: Option<String>) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .map(|mut finding| {
+            finding.summary = format!("{what}: {}", finding.summary);
+            finding.evidence.extend(who.clone());
+            finding
+        })
+        .collect()
 }

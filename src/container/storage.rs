@@ -41,18 +41,22 @@ pub(crate) fn data_directory_storage(
 ) -> Option<DataStorage> {
     let (container, profile) = container_app(definition, container_name, profiles)?;
     let task = TaskContext::default();
-    let app = AppContainer::new(&task, definition, container, profile);
-    let directory = app.data_directory()?;
-    Some(if app.persistent_data_mount().is_some() {
-        DataStorage::Persistent
-    } else if let Some(mount) = app.instance_mount_over(&directory) {
-        DataStorage::Instance { mount }
-    } else {
-        DataStorage::Task
-    })
+    AppContainer::new(&task, definition, container, profile).data_storage()
 }
 
 impl<'a> AppContainer<'a> {
+    /// Where the app keeps its data directory; `None` when the directory is not known.
+    pub(crate) fn data_storage(&self) -> Option<DataStorage> {
+        let directory = self.data_directory()?;
+        Some(if self.persistent_data_mount().is_some() {
+            DataStorage::Persistent
+        } else if let Some(mount) = self.instance_mount_over(&directory) {
+            DataStorage::Instance { mount }
+        } else {
+            DataStorage::Task
+        })
+    }
+
     pub(crate) fn data_directory(&self) -> Option<Cow<'a, str>> {
         self.facts
             .data_directory_with(|name| self.container.env(name))

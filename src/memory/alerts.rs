@@ -64,11 +64,7 @@ pub(crate) fn suppression_key(finding: &Finding) -> String {
                 .map(|group| format!("logs/{group}"))
         })
         .unwrap_or_default();
-    let container = match (&location.container, &finding.app) {
-        (Some(container), _) => container.clone(),
-        (None, Some(app)) => format!("app/{app}"),
-        (None, None) => String::new(),
-    };
+    let container = container_or_app(finding);
     format!(
         "alert#{}#{}#{}#{}#{}",
         finding.rule,
@@ -103,15 +99,20 @@ pub(crate) fn fingerprint(finding: &Finding) -> String {
     format!("{hash:016x}")
 }
 
+/// The part of a place inside the task: the container, or where it is unknown, the app.
+fn container_or_app(finding: &Finding) -> String {
+    match (&finding.location.container, &finding.app) {
+        (Some(container), _) => container.clone(),
+        (None, Some(app)) => format!("app/{app}"),
+        (None, None) => String::new(),
+    }
+}
+
 /// Where a finding about a task definition revision is remembered across its places: rule,
 /// revision ARN and container (or app).
 fn revision_key(finding: &Finding) -> Option<String> {
     let revision = finding.location.task_definition.as_deref()?;
-    let container = match (&finding.location.container, &finding.app) {
-        (Some(container), _) => container.clone(),
-        (None, Some(app)) => format!("app/{app}"),
-        (None, None) => String::new(),
-    };
+    let container = container_or_app(finding);
     Some(format!(
         "alert-revision#{}#{revision}#{container}",
         finding.rule

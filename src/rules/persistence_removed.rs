@@ -3,7 +3,7 @@
 //! its external database setting. Caught in the plan, before apply replaces the running task.
 
 use super::declaration::{ConsolePage, RuleInfo, Suppression};
-use crate::container::storage::{DataStorage, container_app, data_directory_storage};
+use crate::container::storage::{DataStorage, container_app};
 use crate::container::{AppContainer, DatabaseChoice};
 use crate::finding::{Finding, RuleId, Severity};
 use crate::model::{TaskContext, TaskDefinition};
@@ -56,8 +56,8 @@ pub(crate) fn persistence_removed(
                 new.facts.embedded_database
             ));
         }
-        let old_storage = data_directory_storage(before, &container.name, profiles);
-        let new_storage = data_directory_storage(after, &container.name, profiles);
+        let old_storage = old.data_storage();
+        let new_storage = new.data_storage();
         if old_storage == Some(DataStorage::Persistent)
             && new_storage
                 .as_ref()
