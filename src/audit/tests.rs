@@ -1022,3 +1022,25 @@ fn auditor_with_clusters(clusters: &[&str]) -> Auditor<FakeInventory, RecordingS
         },
     )
 }
+
+#[tokio::test]
+async fn an_api_call_without_the_resource_it_changed_is_a_decode_error() {
+    let auditor = auditor(
+        seed_inventory(),
+        RecordingSink::default(),
+        Config::default(),
+    );
+    let mut registered: serde_json::Value =
+        serde_json::from_str(&registered_event("RegisterTaskDefinition", false)).unwrap();
+    registered["detail"]["responseElements"] = serde_json::Value::Null;
+    let mut updated: serde_json::Value = serde_json::from_str(&update_service_event(true)).unwrap();
+    updated["detail"]["responseElements"] = serde_json::json!({});
+    for event in [registered, updated] {
+        let error = auditor
+            .process(event.to_string().as_bytes())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, AuditError::Decode(_)), "{error}");
+        assert!(auditor.sink.alerts.lock().unwrap().is_empty());
+    }
+}
