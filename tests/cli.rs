@@ -458,6 +458,16 @@ fn check_fails_the_seed_passes_the_fix_and_names_an_unreadable_file() {
     let (output, stdout, _) = run(auditor_command(None).args(["check", fixed]));
     assert_eq!(output.status.code(), Some(0), "{stdout}");
 
+    // The same service as a CloudFormation template.
+    let (output, stdout, _) =
+        run(auditor_command(None).args(["check", "events/templates/coder-seed.yaml"]));
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("database-setting-misnamed"), "{stdout}");
+    assert!(stdout.contains("ephemeral-data-directory"), "{stdout}");
+    let (output, stdout, _) =
+        run(auditor_command(None).args(["check", "events/templates/coder-fixed.yaml"]));
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+
     // Only critical fails: the seed's critical misnaming still does.
     let (output, stdout, _) = run(auditor_command(None).args([
         "check",
@@ -476,7 +486,15 @@ fn check_fails_the_seed_passes_the_fix_and_names_an_unreadable_file() {
     let (output, stdout, stderr) = run(auditor_command(None).args(["check", fixed, "README.md"]));
     assert_eq!(output.status.code(), Some(2), "{stdout}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("error: README.md: not JSON"), "{stderr}");
+    assert!(stderr.starts_with("error: README.md: not "), "{stderr}");
+    // YAML, but not a template.
+    let (output, _, stderr) = run(auditor_command(None).args(["check", ".pre-commit-hooks.yaml"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr
+            .contains("not a task definition (no containerDefinitions), a CloudFormation template"),
+        "{stderr}"
+    );
 }
 
 /// The repository's pre-commit hook, run by pre-commit itself (`try-repo`) in a scratch git

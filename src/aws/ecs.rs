@@ -161,6 +161,7 @@ fn convert_task_definition(definition: &aws_sdk_ecs::types::TaskDefinition) -> T
                     .map(|pair| EnvironmentVariable {
                         name: pair.name().unwrap_or_default().to_string(),
                         value: pair.value().unwrap_or_default().to_string(),
+                        origin: Default::default(),
                     })
                     .collect(),
                 secrets: container
@@ -169,6 +170,7 @@ fn convert_task_definition(definition: &aws_sdk_ecs::types::TaskDefinition) -> T
                     .map(|secret| SecretVariable {
                         name: secret.name().to_string(),
                         value_from: secret.value_from().to_string(),
+                        origin: Default::default(),
                     })
                     .collect(),
                 mount_points: container

@@ -8,6 +8,8 @@
 //! `terraform.rs`). What cannot be known before apply is never called clean: it is reported as
 //! not checked, with why.
 
+mod cloudformation;
+mod document;
 pub(crate) mod output;
 mod resource;
 mod task_definition_file;
@@ -16,9 +18,9 @@ mod terraform;
 use crate::finding::{Finding, Severity};
 use crate::model::TaskContext;
 use crate::profiles::Profiles;
+use document::Document;
 pub use resource::InputError;
 use resource::Resource;
-use serde_json::Value;
 
 /// One task definition found in a file, and what the rules made of it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -55,22 +57,24 @@ impl CheckReport {
 
 /// Checks the task definitions in `text`, the content of `file`.
 pub fn check_text(file: &str, text: &str, profiles: &Profiles) -> Result<Vec<Checked>, InputError> {
-    let resources = decode(text)?;
+    let resources = decode(text, profiles)?;
     Ok(resources
         .into_iter()
         .map(|resource| check_resource(file, resource, profiles))
         .collect())
 }
 
-/// The task definitions in a file, by its kind: a Terraform plan (`resource_changes`) or an
-/// ECS task definition file.
-fn decode(text: &str) -> Result<Vec<Resource>, InputError> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|error| InputError::NotJson(error.to_string()))?;
+/// The task definitions in a file, by its kind: a Terraform plan (`resource_changes`), a
+/// CloudFormation or SAM template (`Resources`), or an ECS task definition file.
+fn decode(text: &str, profiles: &Profiles) -> Result<Vec<Resource>, InputError> {
+    let document = Document::parse(text)?;
+    let value = &document.value;
     if value.get("resource_changes").is_some() || value.get("planned_values").is_some() {
-        terraform::decode(&value)
+        terraform::decode(&document)
+    } else if cloudformation::is_template(value) {
+        cloudformation::decode(&document, profiles)
     } else {
-        task_definition_file::decode(&value)
+        task_definition_file::decode(&document)
     }
 }
 
@@ -92,6 +96,19 @@ fn check_resource(file: &str, resource: Resource, profiles: &Profiles) -> Checke
                 .into_iter()
                 .map(|mut finding| {
                     finding.location.task_definition = Some(resource.name.clone());
+                    let mut parameters: Vec<&str> = Vec::new();
+                    for judged in &resource.judged_on_defaults {
+                        if judged.concerns(&finding) {
+                            parameters.extend(judged.parameters.iter().map(String::as_str));
+                        }
+                    }
+                    parameters.dedup();
+                    if !parameters.is_empty() {
+                        finding.evidence.push(format!(
+                            "judged on the Default of template parameter {}: a stack deployed with other values may differ",
+                            parameters.join(", ")
+                        ));
+                    }
                     finding
                 })
                 .collect()

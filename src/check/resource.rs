@@ -4,13 +4,42 @@ use crate::model::TaskDefinition;
 
 /// A task definition to check, by its name in the file. `definition` is `None` when nothing of
 /// it can be checked (`not_checked` says why).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Resource {
     pub name: String,
     pub definition: Option<TaskDefinition>,
     /// The task definition before a planned change (Terraform's `before`), if it exists.
     pub before: Option<TaskDefinition>,
     pub not_checked: Vec<String>,
+    /// The line (1-based) where the resource starts in its file, when the file is text.
+    pub line: Option<usize>,
+    /// The line where each container starts, by container name.
+    pub container_lines: Vec<(String, usize)>,
+    /// Values taken from template parameters' `Default`s.
+    pub judged_on_defaults: Vec<JudgedOnDefault>,
+}
+
+/// A container's value that a template takes from parameters' `Default`s (`!Ref P`): what
+/// the check judged may differ in a stack deployed with other values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct JudgedOnDefault {
+    pub container: String,
+    /// `image`, or the setting's name.
+    pub field: String,
+    pub parameters: Vec<String>,
+}
+
+impl JudgedOnDefault {
+    /// Whether a finding rests on this value: the image names the app and its version; a
+    /// setting counts where the finding's evidence names it.
+    pub(crate) fn concerns(&self, finding: &crate::finding::Finding) -> bool {
+        finding.location.container.as_deref() == Some(self.container.as_str())
+            && (self.field == "image"
+                || finding
+                    .evidence
+                    .iter()
+                    .any(|line| line.contains(self.field.as_str())))
+    }
 }
 
 /// A file that cannot be read as any input `check` knows. The message names the problem.
@@ -18,8 +47,10 @@ pub(crate) struct Resource {
 pub enum InputError {
     #[error("not JSON: {0}")]
     NotJson(String),
+    #[error("not YAML: {0}")]
+    NotYaml(String),
     #[error(
-        "not a task definition (no containerDefinitions) nor a Terraform plan (no resource_changes)"
+        "not a task definition (no containerDefinitions), a CloudFormation template (no Resources) nor a Terraform plan (no resource_changes)"
     )]
     UnknownKind,
     #[error("{what}: {problem}")]

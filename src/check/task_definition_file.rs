@@ -2,16 +2,19 @@
 //! register-task-definition --cli-input-json` and `amazon-ecs-render-task-definition` take) or
 //! DescribeTaskDefinition output (`{"taskDefinition": {...}}`), in the ECS API's camelCase.
 
+use super::document::Document;
 use super::resource::{InputError, Resource};
 use crate::model::TaskDefinition;
-use serde_json::Value;
 
 /// The task definition in an ECS task definition file (RegisterTaskDefinition input or
 /// DescribeTaskDefinition output).
-pub(crate) fn decode(value: &Value) -> Result<Vec<Resource>, InputError> {
-    let definition = match value.get("taskDefinition") {
-        Some(inner) if inner.get("containerDefinitions").is_some() => inner,
-        _ if value.get("containerDefinitions").is_some() => value,
+pub(crate) fn decode(document: &Document) -> Result<Vec<Resource>, InputError> {
+    let value = &document.value;
+    let (definition, pointer) = match value.get("taskDefinition") {
+        Some(inner) if inner.get("containerDefinitions").is_some() => {
+            (inner, "/taskDefinition/containerDefinitions")
+        }
+        _ if value.get("containerDefinitions").is_some() => (value, "/containerDefinitions"),
         _ => return Err(InputError::UnknownKind),
     };
     let definition: TaskDefinition =
@@ -19,10 +22,22 @@ pub(crate) fn decode(value: &Value) -> Result<Vec<Resource>, InputError> {
             what: "task definition".to_string(),
             problem: error.to_string(),
         })?;
+    let container_lines = definition
+        .container_definitions
+        .iter()
+        .enumerate()
+        .filter_map(|(index, container)| {
+            Some((
+                container.name.clone(),
+                document.line(&format!("{pointer}/{index}"))?,
+            ))
+        })
+        .collect();
     Ok(vec![Resource {
         name: definition.short_name(),
         definition: Some(definition),
-        before: None,
-        not_checked: Vec::new(),
+        line: Some(1),
+        container_lines,
+        ..Default::default()
     }])
 }

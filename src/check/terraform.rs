@@ -3,6 +3,7 @@
 //! a JSON string in the ECS API's camelCase; `volume` blocks are snake_case lists. A value
 //! Terraform cannot know before apply (`after_unknown`) is reported as not checked.
 
+use super::document::Document;
 use super::resource::{InputError, Resource};
 use crate::model::{ContainerDefinition, TaskDefinition, Volume};
 use serde_json::{Value, json};
@@ -10,8 +11,9 @@ use serde_json::{Value, json};
 const TASK_DEFINITION: &str = "aws_ecs_task_definition";
 
 /// The task definitions a plan creates, updates or keeps (not those it only deletes).
-pub(crate) fn decode(plan: &Value) -> Result<Vec<Resource>, InputError> {
-    let changes = plan
+pub(crate) fn decode(document: &Document) -> Result<Vec<Resource>, InputError> {
+    let changes = document
+        .value
         .get("resource_changes")
         .and_then(Value::as_array)
         .ok_or_else(|| InputError::Malformed {
@@ -20,7 +22,7 @@ pub(crate) fn decode(plan: &Value) -> Result<Vec<Resource>, InputError> {
                 .to_string(),
         })?;
     let mut resources = Vec::new();
-    for change in changes {
+    for (index, change) in changes.iter().enumerate() {
         if change.get("type").and_then(Value::as_str) != Some(TASK_DEFINITION)
             || change.get("mode").and_then(Value::as_str) == Some("data")
         {
@@ -40,7 +42,9 @@ pub(crate) fn decode(plan: &Value) -> Result<Vec<Resource>, InputError> {
         if actions == ["delete"] {
             continue;
         }
-        resources.push(resource(address, details)?);
+        let mut resource = resource(address, details)?;
+        resource.line = document.line(&format!("/resource_changes/{index}"));
+        resources.push(resource);
     }
     Ok(resources)
 }
@@ -73,8 +77,8 @@ fn resource(address: String, change: &Value) -> Result<Resource, InputError> {
         return Ok(Resource {
             name: address,
             definition: None,
-            before: None,
             not_checked,
+            ..Default::default()
         });
     };
     let definition = definition_of(&address, after, text)?;
@@ -92,6 +96,7 @@ fn resource(address: String, change: &Value) -> Result<Resource, InputError> {
         definition: Some(definition),
         before,
         not_checked,
+        ..Default::default()
     })
 }
 

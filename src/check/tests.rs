@@ -238,3 +238,192 @@ fn change_after_is_before(plan: &mut Value) {
     let change = &mut plan["resource_changes"][0]["change"];
     change["after"] = change["before"].clone();
 }
+
+// CloudFormation and SAM templates.
+
+const SEED_TEMPLATE: &str = include_str!("../../events/templates/coder-seed.yaml");
+const FIXED_TEMPLATE: &str = include_str!("../../events/templates/coder-fixed.yaml");
+
+/// A template with one Coder task definition: `container` is its one container definition
+/// (YAML, indented by 8), `extra` more properties of the task definition (indented by 6).
+fn template(parameters: &str, container: &str, extra: &str) -> String {
+    format!(
+        "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\nParameters:\n  Unused:\n    Type: String\n{parameters}Resources:\n  Td:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      Family: coder\n{extra}      ContainerDefinitions:\n        - Name: coder\n          Image: ghcr.io/coder/coder:v2.18.0\n{container}"
+    )
+}
+
+#[test]
+fn the_seed_as_a_cloudformation_template_fails_and_the_fixed_one_passes() {
+    let checked = check(SEED_TEMPLATE);
+    assert_eq!(checked.len(), 1, "one task definition among four resources");
+    assert_eq!(checked[0].resource, "CoderTaskDefinition");
+    assert_eq!(
+        rules_of(&checked[0]),
+        ["database-setting-misnamed", "ephemeral-data-directory"]
+    );
+    assert!(
+        checked[0].not_checked.is_empty(),
+        "{:?}",
+        checked[0].not_checked
+    );
+    // The image came from a parameter's Default: the findings say so.
+    assert!(
+        checked[0].findings[0]
+            .evidence
+            .iter()
+            .any(|line| line.starts_with("judged on the Default of template parameter CoderImage"))
+    );
+    let fixed = check(FIXED_TEMPLATE);
+    assert_eq!(fixed[0].findings, vec![]);
+    assert!(!CheckReport { checked: fixed }.fails(Severity::Low));
+
+    // The same template in JSON, intrinsics in their long form.
+    let as_json =
+        serde_json::to_string_pretty(&document::Document::parse(SEED_TEMPLATE).unwrap().value)
+            .unwrap();
+    assert!(as_json.contains("\"Fn::GetAtt\""));
+    assert_eq!(rules_of(&check(&as_json)[0]), rules_of(&checked[0]));
+}
+
+#[test]
+fn a_parameter_default_is_judged_and_the_finding_says_so() {
+    let text = template(
+        "  DatabaseUrl:\n    Type: String\n    Default: postgres://coder@db.example.com:5432:5432/coder\n",
+        "          Environment:\n            - Name: CODER_PG_CONNECTION_URL\n              Value: !Ref DatabaseUrl\n",
+        "",
+    );
+    let checked = check(&text);
+    assert_eq!(rules_of(&checked[0]), ["database-url-malformed"]);
+    assert!(
+        checked[0].findings[0]
+            .evidence
+            .iter()
+            .any(|line| line.contains("Default of template parameter DatabaseUrl")),
+        "{:?}",
+        checked[0].findings[0].evidence
+    );
+}
+
+#[test]
+fn a_value_known_only_at_deployment_is_not_checked_and_never_passes() {
+    // No Default: the URL is only known when the stack is deployed.
+    let text = template(
+        "  DatabaseUrl:\n    Type: String\n    NoEcho: true\n",
+        "          Environment:\n            - Name: CODER_PG_CONNECTION_URL\n              Value: !Sub 'postgres://coder@${Db.Endpoint.Address}:${DbPort}/coder'\n            - Name: CODER_TELEMETRY_ENABLE\n              Value: !Ref AWS::NoValue\n            - Name: LOG_REGION\n              Value: !Ref AWS::Region\n",
+        "",
+    );
+    let checked = check(&text);
+    assert_eq!(checked[0].findings, vec![], "no guess on an unknown URL");
+    assert_eq!(
+        checked[0].not_checked.len(),
+        1,
+        "{:?}",
+        checked[0].not_checked
+    );
+    assert!(
+        checked[0].not_checked[0].contains("CODER_PG_CONNECTION_URL")
+            && checked[0].not_checked[0].contains("${Db.Endpoint.Address}"),
+        "{:?}",
+        checked[0].not_checked
+    );
+    assert!(CheckReport { checked }.fails(Severity::Critical));
+
+    // The whole Environment chosen by a condition: nothing of the container is known.
+    let hidden = template(
+        "",
+        "          Environment: !If [IsProd, [{Name: CODER_PG_CONNECTION_URL, Value: x}], !Ref AWS::NoValue]\n",
+        "",
+    );
+    let checked = check(&hidden);
+    assert_eq!(checked[0].findings, vec![]);
+    assert!(
+        checked[0].not_checked[0]
+            .contains("ContainerDefinitions/0/Environment is chosen at deployment (Fn::If)"),
+        "{:?}",
+        checked[0].not_checked
+    );
+
+    // An image known only at deployment, with no setting that names the app.
+    let image = "AWSTemplateFormatVersion: '2010-09-09'\nParameters:\n  ImageUri:\n    Type: String\nResources:\n  Td:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      ContainerDefinitions:\n        - Name: app\n          Image: !Ref ImageUri\n";
+    let checked = check(image);
+    assert!(
+        checked[0].not_checked[0].contains("image ${ImageUri} is known only at deployment"),
+        "{:?}",
+        checked[0].not_checked
+    );
+}
+
+#[test]
+fn a_secret_resolved_into_environment_is_plaintext() {
+    for value in [
+        "'{{resolve:secretsmanager:coder/db:SecretString:url}}'",
+        "!Sub 'postgres://coder:{{resolve:secretsmanager:${DbSecret}:SecretString:password}}@${Db.Endpoint.Address}:5432/coder'",
+    ] {
+        let text = template(
+            "",
+            &format!(
+                "          Environment:\n            - Name: CODER_PG_CONNECTION_URL\n              Value: {value}\n"
+            ),
+            "",
+        );
+        let checked = check(&text);
+        assert_eq!(
+            rules_of(&checked[0]),
+            ["plaintext-database-credentials"],
+            "{value}"
+        );
+        let finding = &checked[0].findings[0];
+        assert!(
+            finding.evidence[0].contains("in clear text at deployment"),
+            "{:?}",
+            finding.evidence
+        );
+        assert!(finding.fix[0].contains("`Secrets`"), "{:?}", finding.fix);
+        assert!(
+            !finding.evidence[0].contains("password}}"),
+            "redacted: {:?}",
+            finding.evidence
+        );
+    }
+    // A secret reference in `Secrets`, from a resource of the same template: nothing to say.
+    let text = template(
+        "",
+        "          Secrets:\n            - Name: CODER_PG_CONNECTION_URL\n              ValueFrom: !Ref DatabaseUrl\n",
+        "",
+    );
+    let checked = check(&text);
+    assert_eq!(checked[0].findings, vec![]);
+    assert!(checked[0].not_checked.is_empty());
+}
+
+#[test]
+fn an_efs_volume_from_the_same_template_holds_the_data() {
+    let text = template(
+        "",
+        "          MountPoints:\n            - SourceVolume: data\n              ContainerPath: /home/coder/.config/coderv2\n              ReadOnly: false\n",
+        "      Volumes:\n        - Name: data\n          EFSVolumeConfiguration:\n            FilesystemId: !Ref FileSystem\n            TransitEncryption: ENABLED\n",
+    );
+    let checked = check(&text);
+    // EFS at the data directory: no ephemeral-data-directory; the built-in database on EFS
+    // is its own finding.
+    assert!(
+        !rules_of(&checked[0]).contains(&"ephemeral-data-directory".to_string()),
+        "{:?}",
+        rules_of(&checked[0])
+    );
+    assert!(checked[0].not_checked.is_empty());
+}
+
+#[test]
+fn templates_without_task_definitions_and_bad_yaml() {
+    let none = check("Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n");
+    assert_eq!(none, vec![]);
+    let error = check_text(
+        "t.yaml",
+        "Resources:\n  - a\n  b: c\n",
+        &Profiles::built_in().unwrap(),
+    )
+    .unwrap_err();
+    assert!(matches!(error, InputError::NotYaml(_)), "{error}");
+    assert!(error.to_string().contains("line 3"), "{error}");
+}

@@ -9,6 +9,9 @@ use crate::redact;
 pub(crate) enum SettingSource<'a> {
     /// A plain `environment` value.
     Environment(&'a str),
+    /// An `environment` value a template resolves only at deployment, as written in `!Sub`
+    /// syntax (`postgres://${Db.Endpoint.Address}/coder`): unseen until then.
+    AtDeployment(&'a str),
     /// A `secrets` entry and its `valueFrom`.
     Secret(&'a str),
     /// An `environment` value naming a file the app reads the setting from at start-up
@@ -42,6 +45,11 @@ impl Setting<'_> {
                 "environment {} = {}",
                 self.name,
                 redact::display_setting_value(self.name, value)
+            ),
+            SettingSource::AtDeployment(expression) => format!(
+                "environment {} = {} (resolved by CloudFormation at deployment)",
+                self.name,
+                redact::display_setting_value(self.name, expression)
             ),
             SettingSource::Secret(value_from) => format!(
                 "secrets {} from {}",
@@ -78,6 +86,7 @@ impl Setting<'_> {
             | SettingSource::Argument(value)
             | SettingSource::EnvironmentFile { value, .. } => Some(value),
             SettingSource::Secret(_)
+            | SettingSource::AtDeployment(_)
             | SettingSource::File(_)
             | SettingSource::Script
             | SettingSource::Host => None,

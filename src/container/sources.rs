@@ -44,14 +44,22 @@ impl<'a> AppContainer<'a> {
                 source: SettingSource::Secret(&secret.value_from),
             });
         }
-        if let Some(value) = self
+        if let Some(variable) = self
             .container
-            .env(name)
-            .filter(|value| !value.trim().is_empty())
+            .environment
+            .iter()
+            .rev()
+            .find(|variable| variable.name == name)
+            .filter(|variable| !variable.value.trim().is_empty())
         {
+            let value = variable.value.as_str();
             return Some(Setting {
                 name,
-                source: SettingSource::Environment(value),
+                source: if variable.value_known() {
+                    SettingSource::Environment(value)
+                } else {
+                    SettingSource::AtDeployment(value)
+                },
             });
         }
         // ECS agent container.go MergeEnvironmentVariablesFromEnvfiles: files in order, the

@@ -104,6 +104,7 @@ impl EnvironmentFiles {
             variables.push(EnvironmentVariable {
                 name: name.to_string(),
                 value: value.to_string(),
+                origin: Default::default(),
             });
         }
         variables

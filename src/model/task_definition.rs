@@ -156,6 +156,31 @@ pub struct EnvironmentVariable {
     pub name: String,
     #[serde(default)]
     pub value: String,
+    /// Where a template's value comes from; always `Written` in a registered task definition.
+    #[serde(skip)]
+    pub origin: ValueOrigin,
+}
+
+/// Where a value in a CloudFormation template comes from, before deployment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ValueOrigin {
+    /// Written as it is: what ECS receives.
+    #[default]
+    Written,
+    /// The `Default` of these template parameters (`!Ref P`, `${P}` in `!Sub`): a stack
+    /// deployed with other parameter values gets another value.
+    ParameterDefault(Vec<String>),
+    /// An intrinsic function or dynamic reference that CloudFormation resolves at deployment
+    /// (`!GetAtt`, `!ImportValue`, `{{resolve:...}}`, a parameter without a `Default`): the
+    /// value shows it as written, in `!Sub` syntax (`postgres://${Db.Endpoint.Address}/coder`).
+    AtDeployment,
+}
+
+impl EnvironmentVariable {
+    /// Whether the value is known before deployment (written, or a parameter's default).
+    pub fn value_known(&self) -> bool {
+        self.origin != ValueOrigin::AtDeployment
+    }
 }
 
 /// A `volumesFrom` entry.
@@ -204,6 +229,10 @@ pub struct SecretVariable {
     pub name: String,
     #[serde(default)]
     pub value_from: String,
+    /// Where a template's `ValueFrom` comes from (`!Ref DbSecret` is resolved at deployment);
+    /// always `Written` in a registered task definition.
+    #[serde(skip)]
+    pub origin: ValueOrigin,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]

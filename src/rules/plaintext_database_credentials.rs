@@ -56,16 +56,23 @@ pub(crate) fn plaintext_database_credentials(
                     true,
                 )
                 .has_password;
-            inspected || database_url::database_url_with_password(&variable.value)
+            inspected
+                || database_url::database_url_with_password(&variable.value)
+                || (resolves_secret_in_template(&variable.value)
+                    && (declared || names_a_database_secret(&variable.name)))
         })
         .map(|variable| {
+            let shown = redact::display_setting_value(&variable.name, &variable.value);
             (
                 variable.name.clone(),
-                format!(
-                    "environment {} = {}",
-                    variable.name,
-                    redact::display_setting_value(&variable.name, &variable.value)
-                ),
+                if resolves_secret_in_template(&variable.value) {
+                    format!(
+                        "environment {} = {shown} (CloudFormation writes the secret's value into the task definition in clear text at deployment)",
+                        variable.name
+                    )
+                } else {
+                    format!("environment {} = {shown}", variable.name)
+                },
             )
         })
         .collect();
@@ -135,7 +142,13 @@ pub(crate) fn plaintext_database_credentials(
     finding
         .facts
         .insert("task_definition".to_string(), definition.short_name());
-    finding.fix = if place == "plain environment" {
+    let resolved_by_template = container
+        .environment
+        .iter()
+        .any(|variable| variable.name == first && resolves_secret_in_template(&variable.value));
+    finding.fix = if resolved_by_template {
+        reference_in_secrets(&container.name, definition, &first)
+    } else if place == "plain environment" {
         move_to_secrets(&container.name, definition, &first)
     } else {
         move_argument_to_secrets(&container.name, definition, &first)
@@ -143,10 +156,43 @@ pub(crate) fn plaintext_database_credentials(
     Some(finding)
 }
 
+/// A CloudFormation dynamic reference to a secret (`{{resolve:secretsmanager:...}}`): in
+/// `Environment`, CloudFormation resolves it into the task definition as plain text, visible
+/// to `ecs:DescribeTaskDefinition` (CloudFormation user guide, "Get values stored in other
+/// services using dynamic references").
+fn resolves_secret_in_template(value: &str) -> bool {
+    value.contains("{{resolve:secretsmanager:")
+}
+
+/// A setting name that says it holds a database credential, for a container no profile
+/// recognises.
+fn names_a_database_secret(name: &str) -> bool {
+    let name = name.to_ascii_uppercase();
+    [
+        "PASSWORD", "DATABASE", "POSTGRES", "MYSQL", "_DB_", "DB_URL",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+}
+
 fn move_to_secrets(container: &str, definition: &TaskDefinition, setting: &str) -> Vec<String> {
     vec![
         format!(
             "Store the value of {setting} in AWS Secrets Manager and, in task definition {} container '{container}', replace the environment entry with a `secrets` entry whose valueFrom is the secret's ARN.",
+            definition.short_name()
+        ),
+        "Rotate the database password: it has been readable by everyone who can describe the task definition.".to_string(),
+    ]
+}
+
+fn reference_in_secrets(
+    container: &str,
+    definition: &TaskDefinition,
+    setting: &str,
+) -> Vec<String> {
+    vec![
+        format!(
+            "In task definition {} container '{container}', move {setting} from `Environment` to `Secrets`, with `ValueFrom` the same secret's ARN (`ARN:KEY::` for one key of a JSON secret): ECS then injects the value when the task starts and it never appears in the task definition.",
             definition.short_name()
         ),
         "Rotate the database password: it has been readable by everyone who can describe the task definition.".to_string(),

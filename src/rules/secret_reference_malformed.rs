@@ -4,6 +4,7 @@ use super::declaration::{ConsolePage, RuleInfo, Suppression};
 use crate::container::{AppContainer, SettingSource};
 use crate::finding::{Finding, RuleId, Severity};
 use crate::inspect::secret_reference;
+use crate::model::ValueOrigin;
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
 pub(crate) const RULE: RuleInfo = RuleInfo {
@@ -30,6 +31,15 @@ pub(crate) fn secret_reference_malformed(app: &AppContainer) -> Option<Finding> 
         let SettingSource::Secret(value_from) = setting.source else {
             continue;
         };
+        // A template's `!Ref DbSecret` becomes the secret's ARN at deployment: nothing to
+        // judge before then.
+        if app
+            .container
+            .secret(setting.name)
+            .is_some_and(|secret| secret.origin == ValueOrigin::AtDeployment)
+        {
+            continue;
+        }
         if let Err(problems) = secret_reference::check(value_from) {
             evidence.push(setting.describe());
             // "NAME: ..." would read as a password to the redactor: the problem comes first.

@@ -1,0 +1,593 @@
+//! CloudFormation and SAM templates (YAML or JSON): every `AWS::ECS::TaskDefinition` in
+//! `Resources`, its PascalCase properties read as the ECS API's camelCase (CloudFormation user
+//! guide, `AWS::ECS::TaskDefinition`).
+//!
+//! Intrinsic functions are read as CloudFormation would resolve them, as far as that is known
+//! before deployment: `!Ref P` and `${P}` in `!Sub` take parameter `P`'s `Default` (and the
+//! finding says it was judged on it); anything else (`!GetAtt`, `!ImportValue`, `!If`, a
+//! parameter without a `Default`, a `{{resolve:...}}` dynamic reference) is a value known only
+//! at deployment, kept as written in `!Sub` syntax and never judged as if it were clean.
+//! `!Ref AWS::NoValue` removes the property, as in CloudFormation.
+
+use super::document::Document;
+use super::resource::{InputError, JudgedOnDefault, Resource};
+use crate::model::{TaskDefinition, ValueOrigin};
+use crate::profiles::Profiles;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+const TASK_DEFINITION: &str = "AWS::ECS::TaskDefinition";
+
+/// Properties whose value is a list or an object: an intrinsic there (`Environment: !If
+/// [...]`) hides what the containers get, so the task definition cannot be checked.
+const STRUCTURAL: [&str; 15] = [
+    "ContainerDefinitions",
+    "Volumes",
+    "Environment",
+    "Secrets",
+    "MountPoints",
+    "EntryPoint",
+    "Command",
+    "EnvironmentFiles",
+    "VolumesFrom",
+    "Links",
+    "ExtraHosts",
+    "LogConfiguration",
+    "EFSVolumeConfiguration",
+    "DockerVolumeConfiguration",
+    "Host",
+];
+
+/// Properties of type Boolean that the rules read.
+const BOOLEAN: [&str; 3] = ["Essential", "ReadOnly", "ConfiguredAtLaunch"];
+
+/// Maps of free-form keys (log driver options, labels): their keys stay as written.
+const FREE_FORM: [&str; 4] = ["Options", "DockerLabels", "DriverOpts", "Labels"];
+
+/// Whether a document is a CloudFormation or SAM template.
+pub(crate) fn is_template(value: &Value) -> bool {
+    value.get("Resources").is_some_and(Value::is_object)
+        || value.get("AWSTemplateFormatVersion").is_some()
+}
+
+/// The task definitions of a template, in the order written.
+pub(crate) fn decode(
+    document: &Document,
+    profiles: &Profiles,
+) -> Result<Vec<Resource>, InputError> {
+    let template = &document.value;
+    let resources = template
+        .get("Resources")
+        .and_then(Value::as_object)
+        .ok_or_else(|| InputError::Malformed {
+            what: "CloudFormation template".to_string(),
+            problem: "no Resources section".to_string(),
+        })?;
+    let parameters = Parameters::of(template);
+    let mut found = Vec::new();
+    for (logical_id, resource) in resources {
+        if resource.get("Type").and_then(Value::as_str) != Some(TASK_DEFINITION) {
+            continue;
+        }
+        let pointer = format!("/Resources/{}", escape(logical_id));
+        found.push(task_definition(
+            logical_id,
+            resource.get("Properties").unwrap_or(&Value::Null),
+            &parameters,
+            profiles,
+            document,
+            &pointer,
+        )?);
+    }
+    Ok(found)
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+fn task_definition(
+    logical_id: &str,
+    properties: &Value,
+    parameters: &Parameters,
+    profiles: &Profiles,
+    document: &Document,
+    pointer: &str,
+) -> Result<Resource, InputError> {
+    let mut reading = Reading {
+        parameters,
+        origins: BTreeMap::new(),
+        hidden: Vec::new(),
+    };
+    let api = reading.property(properties, "", "");
+    let mut resource = Resource {
+        name: logical_id.to_string(),
+        line: document.line(pointer),
+        ..Default::default()
+    };
+    if !reading.hidden.is_empty() {
+        resource.not_checked = reading
+            .hidden
+            .iter()
+            .map(|(path, function)| {
+                format!(
+                    "{path} is chosen at deployment ({function}): what the containers get is not known, so none of them could be checked"
+                )
+            })
+            .collect();
+        return Ok(resource);
+    }
+    let mut api = api;
+    if api.get("family").is_none() {
+        api["family"] = Value::String(logical_id.to_string());
+    }
+    let mut definition: TaskDefinition =
+        serde_json::from_value(api).map_err(|error| InputError::Malformed {
+            what: format!("{logical_id} ({TASK_DEFINITION})"),
+            problem: error.to_string(),
+        })?;
+    reading.mark_origins(&mut definition);
+    resource.not_checked = reading.unknown_that_matters(&definition, profiles);
+    resource.container_lines = definition
+        .container_definitions
+        .iter()
+        .enumerate()
+        .filter_map(|(index, container)| {
+            let line = document.line(&format!(
+                "{pointer}/Properties/ContainerDefinitions/{index}"
+            ))?;
+            Some((container.name.clone(), line))
+        })
+        .collect();
+    resource.judged_on_defaults = reading.parameter_defaults(&definition);
+    resource.definition = Some(definition);
+    Ok(resource)
+}
+
+/// Template parameters and their `Default`s, as text.
+struct Parameters(BTreeMap<String, Option<String>>);
+
+impl Parameters {
+    fn of(template: &Value) -> Parameters {
+        let declared = template.get("Parameters").and_then(Value::as_object);
+        Parameters(
+            declared
+                .into_iter()
+                .flatten()
+                .map(|(name, parameter)| {
+                    let default = parameter.get("Default").and_then(|value| match value {
+                        Value::String(text) => Some(text.clone()),
+                        Value::Number(number) => Some(number.to_string()),
+                        Value::Bool(flag) => Some(flag.to_string()),
+                        Value::Array(items) => Some(
+                            items
+                                .iter()
+                                .map(|item| item.as_str().map_or(item.to_string(), str::to_string))
+                                .collect::<Vec<_>>()
+                                .join(","),
+                        ),
+                        _ => None,
+                    });
+                    (name.clone(), default)
+                })
+                .collect(),
+        )
+    }
+
+    /// A parameter's `Default`, if the template declares it with one.
+    fn default_of(&self, name: &str) -> Option<&str> {
+        self.0.get(name).and_then(|default| default.as_deref())
+    }
+}
+
+/// A value written with intrinsics, as text in `!Sub` syntax, and where it comes from.
+struct Rendered {
+    text: String,
+    origin: ValueOrigin,
+}
+
+impl Rendered {
+    fn written(text: String) -> Rendered {
+        let origin = if text.contains("{{resolve:") {
+            ValueOrigin::AtDeployment
+        } else {
+            ValueOrigin::Written
+        };
+        Rendered { text, origin }
+    }
+
+    fn at_deployment(text: String) -> Rendered {
+        Rendered {
+            text,
+            origin: ValueOrigin::AtDeployment,
+        }
+    }
+
+    fn absorb(&mut self, other: ValueOrigin) {
+        self.origin = match (std::mem::take(&mut self.origin), other) {
+            (ValueOrigin::AtDeployment, _) | (_, ValueOrigin::AtDeployment) => {
+                ValueOrigin::AtDeployment
+            }
+            (ValueOrigin::ParameterDefault(mut mine), ValueOrigin::ParameterDefault(theirs)) => {
+                for name in theirs {
+                    if !mine.contains(&name) {
+                        mine.push(name);
+                    }
+                }
+                ValueOrigin::ParameterDefault(mine)
+            }
+            (ValueOrigin::ParameterDefault(mine), ValueOrigin::Written)
+            | (ValueOrigin::Written, ValueOrigin::ParameterDefault(mine)) => {
+                ValueOrigin::ParameterDefault(mine)
+            }
+            (ValueOrigin::Written, ValueOrigin::Written) => ValueOrigin::Written,
+        };
+    }
+}
+
+/// One task definition being read: where each value came from, and what hides its shape.
+struct Reading<'a> {
+    parameters: &'a Parameters,
+    /// Origins of values not simply written, by API path (`containerDefinitions/0/image`).
+    origins: BTreeMap<String, ValueOrigin>,
+    /// Structural properties given by an intrinsic: (template path, function).
+    hidden: Vec<(String, String)>,
+}
+
+impl Reading<'_> {
+    /// Reads a property's value at `path` (template names, `ContainerDefinitions/0/Image`),
+    /// written in the API's camelCase; `api_path` is the same path in API names.
+    fn property(&mut self, value: &Value, path: &str, api_path: &str) -> Value {
+        let key = path.rsplit('/').next().unwrap_or_default();
+        if let Some(function) = intrinsic(value) {
+            let list_item = key.parse::<usize>().is_ok();
+            if STRUCTURAL.contains(&key) || (list_item && parent_holds_objects(path)) {
+                self.hidden.push((path.to_string(), function.to_string()));
+                return Value::Null;
+            }
+            let rendered = self.render(value);
+            if rendered.origin != ValueOrigin::Written {
+                self.origins
+                    .insert(api_path.to_string(), rendered.origin.clone());
+            }
+            if BOOLEAN.contains(&key) {
+                // Unknown: as if not set, and said when it matters.
+                return Value::Null;
+            }
+            return Value::String(rendered.text);
+        }
+        match value {
+            Value::Object(map) => {
+                let free_form = FREE_FORM.contains(&key);
+                let mut api = Map::new();
+                for (name, item) in map {
+                    if is_no_value(item) {
+                        continue;
+                    }
+                    let api_name = if free_form {
+                        name.clone()
+                    } else {
+                        api_name(name)
+                    };
+                    let item = self.property(item, &join(path, name), &join(api_path, &api_name));
+                    if !item.is_null() {
+                        api.insert(api_name, item);
+                    }
+                }
+                Value::Object(api)
+            }
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .filter(|item| !is_no_value(item))
+                    .enumerate()
+                    .map(|(index, item)| {
+                        self.property(
+                            item,
+                            &join(path, &index.to_string()),
+                            &join(api_path, &index.to_string()),
+                        )
+                    })
+                    .collect(),
+            ),
+            Value::String(text) => {
+                let rendered = Rendered::written(text.clone());
+                if rendered.origin != ValueOrigin::Written {
+                    self.origins.insert(api_path.to_string(), rendered.origin);
+                }
+                Value::String(text.clone())
+            }
+            // CloudFormation takes numbers and booleans for string properties.
+            Value::Number(number) if !BOOLEAN.contains(&key) => Value::String(number.to_string()),
+            Value::Bool(flag) if !BOOLEAN.contains(&key) => Value::String(flag.to_string()),
+            Value::Number(_) | Value::Bool(_) | Value::Null => value.clone(),
+        }
+    }
+
+    /// An intrinsic's value as text: parameter defaults substituted, the rest kept as
+    /// `${...}`.
+    fn render(&self, value: &Value) -> Rendered {
+        let Some(function) = intrinsic(value) else {
+            return match value {
+                Value::String(text) => Rendered::written(text.clone()),
+                Value::Null => Rendered::written(String::new()),
+                other => Rendered::written(other.to_string()),
+            };
+        };
+        let argument = &value[function];
+        match function {
+            "Ref" => {
+                let name = argument.as_str().unwrap_or_default();
+                self.reference(name)
+            }
+            "Fn::Sub" => {
+                let (text, variables) = match argument {
+                    Value::Array(parts) => (
+                        parts.first().and_then(Value::as_str).unwrap_or_default(),
+                        parts.get(1).and_then(Value::as_object),
+                    ),
+                    other => (other.as_str().unwrap_or_default(), None),
+                };
+                self.substitute(text, variables)
+            }
+            "Fn::Join" => {
+                let delimiter = argument.get(0).and_then(Value::as_str).unwrap_or_default();
+                let Some(parts) = argument.get(1).and_then(Value::as_array) else {
+                    return Rendered::at_deployment("${Fn::Join}".to_string());
+                };
+                let mut joined = Rendered::written(String::new());
+                let mut texts = Vec::new();
+                for part in parts {
+                    let rendered = self.render(part);
+                    joined.absorb(rendered.origin);
+                    texts.push(rendered.text);
+                }
+                joined.text = texts.join(delimiter);
+                joined
+            }
+            "Fn::GetAtt" => {
+                let name = match argument {
+                    Value::Array(parts) => parts
+                        .iter()
+                        .map(|part| part.as_str().unwrap_or("?"))
+                        .collect::<Vec<_>>()
+                        .join("."),
+                    other => other.as_str().unwrap_or("?").to_string(),
+                };
+                Rendered::at_deployment(format!("${{{name}}}"))
+            }
+            other => Rendered::at_deployment(format!("${{{other}}}")),
+        }
+    }
+
+    /// `!Ref name` or `${name}`: a parameter's default, else known only at deployment.
+    fn reference(&self, name: &str) -> Rendered {
+        match self.parameters.default_of(name) {
+            Some(default) => Rendered {
+                text: default.to_string(),
+                origin: ValueOrigin::ParameterDefault(vec![name.to_string()]),
+            },
+            None => Rendered::at_deployment(format!("${{{name}}}")),
+        }
+    }
+
+    /// `!Sub`: `${Name}` from the variables given, a parameter's default, or kept;
+    /// `${!Literal}` is `${Literal}` (CloudFormation user guide, `Fn::Sub`).
+    fn substitute(&self, text: &str, variables: Option<&Map<String, Value>>) -> Rendered {
+        let mut result = Rendered::written(String::new());
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else {
+                out.push_str(&rest[start..]);
+                rest = "";
+                break;
+            };
+            let name = &after[..end];
+            if let Some(literal) = name.strip_prefix('!') {
+                out.push_str("${");
+                out.push_str(literal);
+                out.push('}');
+            } else {
+                let rendered = match variables.and_then(|variables| variables.get(name)) {
+                    Some(value) => self.render(value),
+                    None => self.reference(name),
+                };
+                result.absorb(rendered.origin);
+                out.push_str(&rendered.text);
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        let written = Rendered::written(out);
+        result.absorb(written.origin);
+        result.text = written.text;
+        result
+    }
+
+    /// Sets `origin` on the environment and secrets entries that came from intrinsics.
+    fn mark_origins(&self, definition: &mut TaskDefinition) {
+        for (index, container) in definition.container_definitions.iter_mut().enumerate() {
+            let base = format!("containerDefinitions/{index}");
+            for (entry, variable) in container.environment.iter_mut().enumerate() {
+                if let Some(origin) = self
+                    .origins
+                    .get(&format!("{base}/environment/{entry}/value"))
+                {
+                    variable.origin = origin.clone();
+                }
+            }
+            for (entry, secret) in container.secrets.iter_mut().enumerate() {
+                if let Some(origin) = self
+                    .origins
+                    .get(&format!("{base}/secrets/{entry}/valueFrom"))
+                {
+                    secret.origin = origin.clone();
+                }
+            }
+        }
+    }
+
+    /// Values known only at deployment that the rules would have judged: a container's image
+    /// when no profile recognises it by its settings, the settings a recognised app reads,
+    /// and where volumes are mounted.
+    fn unknown_that_matters(
+        &self,
+        definition: &TaskDefinition,
+        profiles: &Profiles,
+    ) -> Vec<String> {
+        let mut not_checked = Vec::new();
+        for (index, container) in definition.container_definitions.iter().enumerate() {
+            let base = format!("containerDefinitions/{index}");
+            let at_deployment =
+                |path: &str| self.origins.get(path) == Some(&ValueOrigin::AtDeployment);
+            let names: Vec<&str> = container.setting_names().collect();
+            let profile = profiles.recognise(&container.image, &names);
+            if at_deployment(&format!("{base}/image")) && profile.is_none() {
+                not_checked.push(format!(
+                    "container '{}': image {} is known only at deployment, so which app it runs could not be decided",
+                    container.name, container.image
+                ));
+            }
+            if let Some(profile) = profile {
+                let facts = profile.facts_of(&profile.version_of(&container.image));
+                for variable in &container.environment {
+                    if variable.value_known() || !reads_setting(facts, &variable.name) {
+                        continue;
+                    }
+                    not_checked.push(format!(
+                        "container '{}': {} = {} is resolved at deployment, so its value could not be checked",
+                        container.name,
+                        variable.name,
+                        crate::redact::display_setting_value(&variable.name, &variable.value)
+                    ));
+                }
+            }
+            for (entry, mount) in container.mount_points.iter().enumerate() {
+                let mount_path = format!("{base}/mountPoints/{entry}");
+                if at_deployment(&format!("{mount_path}/containerPath"))
+                    || at_deployment(&format!("{mount_path}/sourceVolume"))
+                {
+                    not_checked.push(format!(
+                        "container '{}': mount point {} -> {} is resolved at deployment, so what it keeps could not be checked",
+                        container.name, mount.source_volume, mount.container_path
+                    ));
+                }
+            }
+        }
+        not_checked
+    }
+
+    /// Values taken from parameters' `Default`s: the container, the value (`image`, or the
+    /// setting's name) and the parameters.
+    fn parameter_defaults(&self, definition: &TaskDefinition) -> Vec<JudgedOnDefault> {
+        let mut judged = Vec::new();
+        for (index, container) in definition.container_definitions.iter().enumerate() {
+            let base = format!("containerDefinitions/{index}");
+            let mut add = |path: String, field: &str| {
+                if let Some(ValueOrigin::ParameterDefault(parameters)) = self.origins.get(&path) {
+                    judged.push(JudgedOnDefault {
+                        container: container.name.clone(),
+                        field: field.to_string(),
+                        parameters: parameters.clone(),
+                    });
+                }
+            };
+            add(format!("{base}/image"), "image");
+            for (entry, variable) in container.environment.iter().enumerate() {
+                add(format!("{base}/environment/{entry}/value"), &variable.name);
+            }
+        }
+        judged
+    }
+}
+
+/// Whether an app reads a setting that decides a rule: its database settings, its data
+/// directory setting, its volatile-storage switches.
+fn reads_setting(facts: &crate::profiles::Facts, name: &str) -> bool {
+    facts.database.as_ref().is_some_and(|database| {
+        database.all_names().any(|setting| setting == name)
+            || database
+                .password_settings
+                .iter()
+                .any(|setting| setting == name)
+    }) || facts.data_directory_setting.as_deref() == Some(name)
+        || facts
+            .volatile_switches
+            .iter()
+            .any(|switch| switch.setting == name)
+}
+
+/// The intrinsic function a value is (`{"Ref": ...}`, `{"Fn::Sub": ...}`), if it is one.
+fn intrinsic(value: &Value) -> Option<&str> {
+    let map = value.as_object()?;
+    if map.len() != 1 {
+        return None;
+    }
+    let (name, _) = map.iter().next()?;
+    (name == "Ref" || name.starts_with("Fn::")).then_some(name.as_str())
+}
+
+fn is_no_value(value: &Value) -> bool {
+    value.get("Ref").and_then(Value::as_str) == Some("AWS::NoValue")
+}
+
+/// Whether the list at the end of `path` (`.../Environment/3` -> `Environment`) holds objects.
+fn parent_holds_objects(path: &str) -> bool {
+    let mut parts = path.rsplit('/');
+    parts.next();
+    parts.next().is_some_and(|parent| {
+        [
+            "ContainerDefinitions",
+            "Volumes",
+            "Environment",
+            "Secrets",
+            "MountPoints",
+            "EnvironmentFiles",
+            "VolumesFrom",
+            "ExtraHosts",
+        ]
+        .contains(&parent)
+    })
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}/{name}")
+    }
+}
+
+/// A CloudFormation property name in the ECS API's camelCase: the leading capitals lowered
+/// (`EFSVolumeConfiguration` -> `efsVolumeConfiguration`), and the names that differ.
+fn api_name(name: &str) -> String {
+    match name {
+        "FilesystemId" => return "fileSystemId".to_string(),
+        "FSxWindowsFileServerVolumeConfiguration" => {
+            return "fsxWindowsFileServerVolumeConfiguration".to_string();
+        }
+        _ => {}
+    }
+    let chars: Vec<char> = name.chars().collect();
+    let capitals = chars.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    // Before a lower-case letter, the last capital starts the next word.
+    let lower = if capitals > 1 && capitals < chars.len() {
+        capitals - 1
+    } else {
+        capitals
+    };
+    chars
+        .iter()
+        .enumerate()
+        .map(|(index, c)| {
+            if index < lower {
+                c.to_ascii_lowercase()
+            } else {
+                *c
+            }
+        })
+        .collect()
+}
