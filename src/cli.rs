@@ -80,10 +80,11 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Files to check: an ECS task definition (RegisterTaskDefinition input or
-    /// DescribeTaskDefinition output) or a Terraform plan (`terraform show -json PLAN`)
+    /// DescribeTaskDefinition output), a CloudFormation or SAM template (YAML or JSON), or a
+    /// Terraform plan (`terraform show -json PLAN`)
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<std::path::PathBuf>,
-    /// Output: human text, or one JSON document
+    /// Output: human text, one JSON document, or SARIF 2.1.0 (GitHub code scanning)
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
     /// Exit 1 when a finding is at or above this severity (low, medium, high, critical)
@@ -96,6 +97,8 @@ pub struct CheckArgs {
 pub enum CheckFormat {
     Text,
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning
+    Sarif,
 }
 
 #[derive(Debug, Args)]
@@ -228,7 +231,6 @@ fn print_filter_pattern() -> ExitCode {
     }
 }
 
-/// One line per profile; loading them validates PROFILES_FILE.
 /// `check PATH...`: every file read and checked; an unreadable one stops with one `error:` line
 /// naming it and the problem (exit 2).
 fn check(args: CheckArgs) -> ExitCode {
@@ -256,6 +258,7 @@ fn check(args: CheckArgs) -> ExitCode {
                 && std::env::var_os("NO_COLOR").is_none(),
         ),
         CheckFormat::Json => crate::check::output::json(&report, args.fail_on) + "\n",
+        CheckFormat::Sarif => crate::check::sarif::sarif(&report) + "\n",
     };
     print!("{printed}");
     if report.fails(args.fail_on) {
@@ -265,6 +268,7 @@ fn check(args: CheckArgs) -> ExitCode {
     }
 }
 
+/// One line per profile; loading them validates PROFILES_FILE.
 fn print_profiles() -> ExitCode {
     let profiles = match loaded_profiles() {
         Ok(profiles) => profiles,

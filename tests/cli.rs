@@ -558,3 +558,160 @@ fn the_pre_commit_hook_runs_check() {
     let said = String::from_utf8_lossy(&passed.stdout);
     assert!(passed.status.success(), "{said}");
 }
+
+/// The SARIF 2.1.0 schema (OASIS), as the `serde-sarif` crate ships it from crates.io: found in
+/// cargo's registry sources at the version Cargo.lock pins.
+fn sarif_schema() -> std::path::PathBuf {
+    let lock = std::fs::read_to_string(repo_path("Cargo.lock")).unwrap();
+    let version = lock
+        .split("[[package]]")
+        .find(|package| package.contains("name = \"serde-sarif\""))
+        .and_then(|package| {
+            package
+                .lines()
+                .find_map(|line| line.strip_prefix("version = "))
+        })
+        .map(|version| version.trim_matches('"').to_string())
+        .expect("serde-sarif in Cargo.lock");
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cargo"));
+    for registry in std::fs::read_dir(home.join("registry/src")).unwrap() {
+        let schema = registry
+            .unwrap()
+            .path()
+            .join(format!("serde-sarif-{version}/src/schema.json"));
+        if schema.exists() {
+            return schema;
+        }
+    }
+    panic!(
+        "serde-sarif-{version} sources not found under {}",
+        home.display()
+    );
+}
+
+/// `check --format sarif`: valid against the SARIF 2.1.0 schema, a location (file, line of the
+/// setting or container) on every result, fingerprints that survive lines moving.
+#[test]
+fn check_writes_sarif_that_the_schema_and_code_scanning_accept() {
+    let scratch = tempfile::tempdir().unwrap();
+    let template = scratch.path().join("template.yaml");
+    let seed = std::fs::read_to_string(repo_path("events/templates/coder-seed.yaml")).unwrap();
+    std::fs::write(&template, &seed).unwrap();
+    let sarif_of = |paths: &[&str]| {
+        let (output, stdout, stderr) = run(auditor_command(None)
+            .args(["check", "--format", "sarif"])
+            .args(paths));
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        stdout
+    };
+    let template_path = template.to_str().unwrap();
+    let first = sarif_of(&[template_path, "events/task-definitions/coder-seed.json"]);
+
+    let written = scratch.path().join("out.sarif");
+    std::fs::write(&written, &first).unwrap();
+    let python = repo_path(".venv/bin/python");
+    assert!(python.exists(), "run `make test`, which installs .venv");
+    let validated = Command::new(python)
+        .args([
+            "-c",
+            "import json, sys, jsonschema\n\
+             schema = json.load(open(sys.argv[1]))\n\
+             jsonschema.Draft7Validator.check_schema(schema)\n\
+             errors = list(jsonschema.Draft7Validator(schema).iter_errors(json.load(open(sys.argv[2]))))\n\
+             [print(error.json_path, error.message) for error in errors]\n\
+             sys.exit(1 if errors else 0)",
+        ])
+        .arg(sarif_schema())
+        .arg(&written)
+        .output()
+        .unwrap();
+    assert!(
+        validated.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&validated.stdout),
+        String::from_utf8_lossy(&validated.stderr)
+    );
+
+    let log: serde_json::Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), ecs_auditor::RuleId::ALL.len());
+    for rule in rules {
+        let severity: f64 = rule["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((0.0..=10.0).contains(&severity), "{rule}");
+        assert!(!rule["help"]["text"].as_str().unwrap().is_empty());
+    }
+    let results = run["results"].as_array().unwrap();
+    let found: Vec<(&str, &str, i64)> = results
+        .iter()
+        .map(|result| {
+            let location = &result["locations"][0]["physicalLocation"];
+            let index = result["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(rules[index]["id"], result["ruleId"]);
+            (
+                result["ruleId"].as_str().unwrap(),
+                location["artifactLocation"]["uri"].as_str().unwrap(),
+                location["region"]["startLine"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    // The misnamed setting's own line; the missing volume on the container's.
+    let line_of = |text: &str, needle: &str| {
+        text.lines().position(|line| line.contains(needle)).unwrap() as i64 + 1
+    };
+    assert!(
+        found.contains(&(
+            "database-setting-misnamed",
+            template_path,
+            line_of(&seed, "- Name: CODER_POSTGRES_URL")
+        )),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(rule, uri, line)| *rule == "ephemeral-data-directory"
+                && *uri == "events/task-definitions/coder-seed.json"
+                && *line > 1),
+        "{found:?}"
+    );
+
+    // Three lines more at the top: the lines move, the fingerprints stay.
+    std::fs::write(&template, format!("# a\n# b\n# c\n{seed}")).unwrap();
+    let second: serde_json::Value = serde_json::from_str(&sarif_of(&[
+        template_path,
+        "events/task-definitions/coder-seed.json",
+    ]))
+    .unwrap();
+    let prints = |log: &serde_json::Value| -> Vec<(serde_json::Value, serde_json::Value)> {
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|result| {
+                (
+                    result["partialFingerprints"].clone(),
+                    result["locations"][0]["physicalLocation"]["region"]["startLine"].clone(),
+                )
+            })
+            .collect()
+    };
+    let (before, after) = (prints(&log), prints(&second));
+    assert_eq!(before.len(), after.len());
+    for ((print_before, line_before), (print_after, line_after)) in before.iter().zip(&after) {
+        assert_eq!(print_before, print_after);
+        let moved = line_after.as_i64().unwrap() - line_before.as_i64().unwrap();
+        assert!(moved == 0 || moved == 3, "{line_before} -> {line_after}");
+    }
+    assert!(
+        before.iter().zip(&after).any(|((_, a), (_, b))| a != b),
+        "the template's lines moved"
+    );
+}

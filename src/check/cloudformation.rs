@@ -9,8 +9,8 @@
 //! at deployment, kept as written in `!Sub` syntax and never judged as if it were clean.
 //! `!Ref AWS::NoValue` removes the property, as in CloudFormation.
 
-use super::document::Document;
-use super::resource::{InputError, JudgedOnDefault, Resource};
+use super::document::{Document, InputError};
+use super::resource::{JudgedOnDefault, Resource};
 use crate::model::{TaskDefinition, ValueOrigin};
 use crate::profiles::Profiles;
 use serde_json::{Map, Value};
@@ -102,7 +102,10 @@ fn task_definition(
     let api = reading.property(properties, "", "");
     let mut resource = Resource {
         name: logical_id.to_string(),
-        line: document.line(pointer),
+        lines: super::lines::Lines {
+            resource: document.line(pointer),
+            ..Default::default()
+        },
         ..Default::default()
     };
     if !reading.hidden.is_empty() {
@@ -128,17 +131,13 @@ fn task_definition(
         })?;
     reading.mark_origins(&mut definition);
     resource.not_checked = reading.unknown_that_matters(&definition, profiles);
-    resource.container_lines = definition
-        .container_definitions
-        .iter()
-        .enumerate()
-        .filter_map(|(index, container)| {
-            let line = document.line(&format!(
-                "{pointer}/Properties/ContainerDefinitions/{index}"
-            ))?;
-            Some((container.name.clone(), line))
-        })
-        .collect();
+    resource.lines = super::lines::Lines::of_containers(
+        resource.lines.resource,
+        document,
+        &format!("{pointer}/Properties/ContainerDefinitions"),
+        &definition,
+        ["Environment", "Secrets"],
+    );
     resource.judged_on_defaults = reading.parameter_defaults(&definition);
     resource.definition = Some(definition);
     Ok(resource)

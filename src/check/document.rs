@@ -4,10 +4,24 @@
 //! them. YAML is parsed with `saphyr` (YAML 1.2), which gives every node's line; JSON with
 //! `serde_json`, and its lines from `saphyr` (JSON is YAML 1.2) where `saphyr` reads it.
 
-use super::resource::InputError;
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 use serde_json::{Map, Number, Value};
 use std::collections::HashMap;
+
+/// A file that cannot be read as any input `check` knows. The message names the problem.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InputError {
+    #[error("not JSON: {0}")]
+    NotJson(String),
+    #[error("not YAML: {0}")]
+    NotYaml(String),
+    #[error(
+        "not a task definition (no containerDefinitions), a CloudFormation template (no Resources) nor a Terraform plan (no resource_changes)"
+    )]
+    UnknownKind,
+    #[error("{what}: {problem}")]
+    Malformed { what: String, problem: String },
+}
 
 /// Lines are kept to this depth of JSON pointer (a CloudFormation `Environment` entry is at
 /// 7: `/Resources/T/Properties/ContainerDefinitions/0/Environment/1`), so a large plan does

@@ -10,8 +10,10 @@
 
 mod cloudformation;
 mod document;
+mod lines;
 pub(crate) mod output;
 mod resource;
+pub(crate) mod sarif;
 mod task_definition_file;
 mod terraform;
 
@@ -19,7 +21,7 @@ use crate::finding::{Finding, Severity};
 use crate::model::TaskContext;
 use crate::profiles::Profiles;
 use document::Document;
-pub use resource::InputError;
+pub use document::InputError;
 use resource::Resource;
 
 /// One task definition found in a file, and what the rules made of it.
@@ -33,9 +35,38 @@ pub struct Checked {
     /// What could not be checked, and why (a value unknown until apply).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_checked: Vec<String>,
+    /// The line (1-based) where the task definition starts in the file, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// Where its containers and settings start.
+    #[serde(skip)]
+    pub lines: lines::Lines,
 }
 
-/// The result of checking every file.
+impl Checked {
+    /// The line a finding points at: its setting's (`facts["setting"]`), else its
+    /// container's, else the task definition's.
+    pub fn line_of(&self, finding: &Finding) -> Option<usize> {
+        let container = finding.location.container.as_deref();
+        let setting = finding.facts.get("setting").map(String::as_str);
+        self.lines
+            .settings
+            .iter()
+            .find(|(name, set, _)| {
+                Some(name.as_str()) == container && Some(set.as_str()) == setting
+            })
+            .map(|(_, _, line)| *line)
+            .or_else(|| {
+                self.lines
+                    .containers
+                    .iter()
+                    .find(|(name, _)| Some(name.as_str()) == container)
+                    .map(|(_, line)| *line)
+            })
+            .or(self.line)
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CheckReport {
     pub checked: Vec<Checked>,
@@ -120,6 +151,8 @@ fn check_resource(file: &str, resource: Resource, profiles: &Profiles) -> Checke
         resource: resource.name,
         findings,
         not_checked: resource.not_checked,
+        line: resource.lines.resource,
+        lines: resource.lines,
     }
 }
 

@@ -1,5 +1,6 @@
-//! What `check` finds in a file: task definitions by name, and the errors of a file it cannot read.
+//! What `check` finds in a file: task definitions by name, with their lines and what of them could not be checked.
 
+use super::lines::Lines;
 use crate::model::TaskDefinition;
 
 /// A task definition to check, by its name in the file. `definition` is `None` when nothing of
@@ -11,10 +12,8 @@ pub(crate) struct Resource {
     /// The task definition before a planned change (Terraform's `before`), if it exists.
     pub before: Option<TaskDefinition>,
     pub not_checked: Vec<String>,
-    /// The line (1-based) where the resource starts in its file, when the file is text.
-    pub line: Option<usize>,
-    /// The line where each container starts, by container name.
-    pub container_lines: Vec<(String, usize)>,
+    /// Where it is written in its file.
+    pub lines: Lines,
     /// Values taken from template parameters' `Default`s.
     pub judged_on_defaults: Vec<JudgedOnDefault>,
 }
@@ -40,19 +39,4 @@ impl JudgedOnDefault {
                     .iter()
                     .any(|line| line.contains(self.field.as_str())))
     }
-}
-
-/// A file that cannot be read as any input `check` knows. The message names the problem.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum InputError {
-    #[error("not JSON: {0}")]
-    NotJson(String),
-    #[error("not YAML: {0}")]
-    NotYaml(String),
-    #[error(
-        "not a task definition (no containerDefinitions), a CloudFormation template (no Resources) nor a Terraform plan (no resource_changes)"
-    )]
-    UnknownKind,
-    #[error("{what}: {problem}")]
-    Malformed { what: String, problem: String },
 }

@@ -2,8 +2,9 @@
 //! register-task-definition --cli-input-json` and `amazon-ecs-render-task-definition` take) or
 //! DescribeTaskDefinition output (`{"taskDefinition": {...}}`), in the ECS API's camelCase.
 
-use super::document::Document;
-use super::resource::{InputError, Resource};
+use super::document::{Document, InputError};
+use super::lines::Lines;
+use super::resource::Resource;
 use crate::model::TaskDefinition;
 
 /// The task definition in an ECS task definition file (RegisterTaskDefinition input or
@@ -22,22 +23,17 @@ pub(crate) fn decode(document: &Document) -> Result<Vec<Resource>, InputError> {
             what: "task definition".to_string(),
             problem: error.to_string(),
         })?;
-    let container_lines = definition
-        .container_definitions
-        .iter()
-        .enumerate()
-        .filter_map(|(index, container)| {
-            Some((
-                container.name.clone(),
-                document.line(&format!("{pointer}/{index}"))?,
-            ))
-        })
-        .collect();
+    let lines = Lines::of_containers(
+        Some(1),
+        document,
+        pointer,
+        &definition,
+        ["environment", "secrets"],
+    );
     Ok(vec![Resource {
         name: definition.short_name(),
         definition: Some(definition),
-        line: Some(1),
-        container_lines,
+        lines,
         ..Default::default()
     }])
 }

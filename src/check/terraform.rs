@@ -3,8 +3,8 @@
 //! a JSON string in the ECS API's camelCase; `volume` blocks are snake_case lists. A value
 //! Terraform cannot know before apply (`after_unknown`) is reported as not checked.
 
-use super::document::Document;
-use super::resource::{InputError, Resource};
+use super::document::{Document, InputError};
+use super::resource::Resource;
 use crate::model::{ContainerDefinition, TaskDefinition, Volume};
 use serde_json::{Value, json};
 
@@ -43,7 +43,7 @@ pub(crate) fn decode(document: &Document) -> Result<Vec<Resource>, InputError> {
             continue;
         }
         let mut resource = resource(address, details)?;
-        resource.line = document.line(&format!("/resource_changes/{index}"));
+        resource.lines.resource = document.line(&format!("/resource_changes/{index}"));
         resources.push(resource);
     }
     Ok(resources)
