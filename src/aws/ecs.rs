@@ -171,6 +171,7 @@ fn convert_task_definition(definition: &aws_sdk_ecs::types::TaskDefinition) -> T
                         name: secret.name().to_string(),
                         value_from: secret.value_from().to_string(),
                         origin: Default::default(),
+                        planned_value: None,
                     })
                     .collect(),
                 mount_points: container

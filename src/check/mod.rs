@@ -12,6 +12,7 @@ mod cloudformation;
 mod document;
 mod lines;
 pub(crate) mod output;
+mod planned_secrets;
 mod resource;
 pub(crate) mod sarif;
 mod task_definition_file;

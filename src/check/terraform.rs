@@ -4,6 +4,7 @@
 //! Terraform cannot know before apply (`after_unknown`) is reported as not checked.
 
 use super::document::{Document, InputError};
+use super::planned_secrets::PlannedSecrets;
 use super::resource::Resource;
 use crate::model::{ContainerDefinition, TaskDefinition, Volume};
 use serde_json::{Value, json};
@@ -21,6 +22,7 @@ pub(crate) fn decode(document: &Document) -> Result<Vec<Resource>, InputError> {
             problem: "no resource_changes list (write it with `terraform show -json PLAN`)"
                 .to_string(),
         })?;
+    let secrets = PlannedSecrets::of(changes);
     let mut resources = Vec::new();
     for (index, change) in changes.iter().enumerate() {
         if change.get("type").and_then(Value::as_str) != Some(TASK_DEFINITION)
@@ -43,6 +45,9 @@ pub(crate) fn decode(document: &Document) -> Result<Vec<Resource>, InputError> {
             continue;
         }
         let mut resource = resource(address, details)?;
+        if let Some(definition) = &mut resource.definition {
+            secrets.fill(definition);
+        }
         resource.lines.resource = document.line(&format!("/resource_changes/{index}"));
         resources.push(resource);
     }

@@ -427,3 +427,58 @@ fn templates_without_task_definitions_and_bad_yaml() {
     assert!(matches!(error, InputError::NotYaml(_)), "{error}");
     assert!(error.to_string().contains("line 3"), "{error}");
 }
+
+/// The seed's last fault: the fixed task definition takes CODER_PG_CONNECTION_URL from a secret
+/// the same plan writes, built from the RDS `endpoint` (which already ends in :5432) and
+/// `:5432` again.
+#[test]
+fn a_secret_the_plan_writes_is_judged_like_a_plain_url_and_never_shown() {
+    let mut plan: Value = serde_json::from_str(&plan_of(FIXED, json!([]), json!({}))).unwrap();
+    let url =
+        "postgres://coder:S3cretPw@coder-db.abc123.us-east-1.rds.amazonaws.com:5432:5432/coder";
+    plan["resource_changes"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({
+            "address": "aws_secretsmanager_secret_version.coder_postgres_url",
+            "mode": "managed",
+            "type": "aws_secretsmanager_secret_version",
+            "name": "coder_postgres_url",
+            "change": {
+                "actions": ["update"],
+                "before": {"secret_id": "arn:aws:secretsmanager:us-east-1:123456789012:secret:coder-postgres-url-PO7CI7", "secret_string": "{\"url\": \"old\"}"},
+                "after": {
+                    "secret_id": "arn:aws:secretsmanager:us-east-1:123456789012:secret:coder-postgres-url-PO7CI7",
+                    "secret_string": json!({"url": url}).to_string(),
+                    "version_stages": null
+                },
+                "after_unknown": {"version_id": true, "version_stages": true},
+                "after_sensitive": {"secret_string": true}
+            }
+        }));
+    let checked = check(&plan.to_string());
+    assert_eq!(rules_of(&checked[0]), ["database-url-malformed"]);
+    let finding = &checked[0].findings[0];
+    assert!(
+        finding.summary.contains("CODER_PG_CONNECTION_URL"),
+        "{}",
+        finding.summary
+    );
+    assert!(finding.fix[0].contains("`address`"), "{:?}", finding.fix);
+    let report = CheckReport { checked };
+    for shown in [
+        output::json(&report, Severity::High),
+        output::text(&report, Severity::High, false),
+        sarif::sarif(&report),
+        format!("{:?}", report.checked),
+    ] {
+        assert!(!shown.contains("S3cretPw"), "{shown}");
+        assert!(
+            !shown.contains("abc123"),
+            "the secret's host stays in it too: {shown}"
+        );
+    }
+    // Without the secret in the plan, the same task definition passes (its value unseen).
+    let plain = check(&plan_of(FIXED, json!([]), json!({})));
+    assert_eq!(plain[0].findings, vec![]);
+}

@@ -15,6 +15,6 @@ pub use service::{Service, TaskLocation};
 pub use task::{EnvironmentFiles, EventOrigin, StopFacts, StoppedContainer, TaskContext};
 pub use task_definition::{
     ContainerDefinition, DockerVolume, EfsVolume, EnvironmentFile, EnvironmentVariable, HostEntry,
-    HostVolume, LogConfiguration, MountPoint, SecretVariable, TaskDefinition, ValueOrigin, Volume,
-    VolumeDurability, VolumeFrom,
+    HostVolume, LogConfiguration, MountPoint, PlannedValue, SecretVariable, TaskDefinition,
+    ValueOrigin, Volume, VolumeDurability, VolumeFrom,
 };

@@ -233,6 +233,20 @@ pub struct SecretVariable {
     /// always `Written` in a registered task definition.
     #[serde(skip)]
     pub origin: ValueOrigin,
+    /// The secret's value where the Terraform plan that writes it is checked with the task
+    /// definition (`aws_secretsmanager_secret_version`); never read from AWS.
+    #[serde(skip)]
+    pub planned_value: Option<PlannedValue>,
+}
+
+/// A secret's value known from a plan: judged, never shown (its `Debug` hides it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PlannedValue(pub String);
+
+impl std::fmt::Debug for PlannedValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PlannedValue(<not shown>)")
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]

@@ -26,6 +26,7 @@ pub(crate) fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
     let mut evidence = Vec::new();
     let mut problems = 0;
     let mut first: Option<(&str, UrlProblem, bool)> = None;
+    let mut in_planned_secret = false;
     // URL settings, and near-misses of them (a misnamed URL is still checked as a URL).
     let url_near_misses = database
         .near_miss
@@ -43,11 +44,22 @@ pub(crate) fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
         .chain(url_near_misses)
         .collect();
     for setting in url_settings {
-        // Values the auditor sees; an environment file's value is judged but never shown.
-        let Some(value) = setting.seen_value() else {
+        // A secret's value the plan that writes it gives (`check` on a Terraform plan).
+        let planned = match setting.source {
+            SettingSource::Secret(_) => app
+                .container
+                .secret(setting.name)
+                .and_then(|secret| secret.planned_value.as_ref())
+                .map(|value| value.0.as_str()),
+            _ => None,
+        };
+        // Values the auditor sees; an environment file's or a secret's value is judged but
+        // never shown.
+        let Some(value) = setting.seen_value().or(planned) else {
             continue;
         };
-        let shown = !matches!(setting.source, SettingSource::EnvironmentFile { .. });
+        let shown =
+            planned.is_none() && !matches!(setting.source, SettingSource::EnvironmentFile { .. });
         // A scheme (or bare path) that selects the embedded database is a choice, not a mistake.
         if !database.check_urls || database.selects_embedded(value) {
             continue;
@@ -71,9 +83,17 @@ pub(crate) fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
                 setting.name,
                 redact::truncate_chars(&inspection.redacted, 300)
             )
+        } else if planned.is_some() {
+            format!(
+                "{}; its value, written by the same plan (aws_secretsmanager_secret_version), is judged but not shown",
+                setting.describe()
+            )
         } else {
             setting.describe()
         });
+        if first.is_none() {
+            in_planned_secret = planned.is_some();
+        }
         first.get_or_insert((setting.name, inspection.problems[0].clone(), shown));
     }
     let (name, problem, shown) = first?;
@@ -92,6 +112,16 @@ pub(crate) fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
         .facts
         .insert("setting".to_string(), name.to_string());
     finding.fix = fix_url(app, name, &problem);
+    if in_planned_secret && matches!(problem, UrlProblem::DuplicatePort { .. }) {
+        // The seed's cause: Terraform's aws_db_instance `endpoint` is "host:port" already;
+        // `address` is the host alone (Terraform AWS provider, aws_db_instance attributes).
+        finding.fix.insert(
+            0,
+            format!(
+                "{name} comes from a secret the plan writes: build its URL from the database's `address` (the host), not its `endpoint`, which already ends in :5432."
+            ),
+        );
+    }
     Some(finding)
 }
 
