@@ -74,7 +74,7 @@ fn fix_invalid_setting(app: &AppContainer, setting: &str) -> Vec<String> {
             app.container.name
         ));
     }
-    steps.push(remediation::export_first(&app.profile.name));
+    steps.extend(remediation::export_first_if_running(app));
     steps
 }
 

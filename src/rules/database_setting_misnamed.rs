@@ -58,14 +58,13 @@ pub(crate) fn database_setting_misnamed(app: &AppContainer) -> Option<Finding> {
 }
 
 fn rename_setting(app: &AppContainer, from: &str, to: &str) -> Vec<String> {
-    vec![
-        format!(
-            "In task definition {}, container '{}': rename {from} to {to} (keep it under `secrets`; valueFrom stays as it is). Register the revision and update the service.",
-            app.definition.short_name(),
-            app.container.name
-        ),
-        remediation::export_first(&app.profile.name),
-    ]
+    let mut steps = vec![format!(
+        "In task definition {}, container '{}': rename {from} to {to} (keep it under `secrets`; valueFrom stays as it is). Register the revision and update the service.",
+        app.definition.short_name(),
+        app.container.name
+    )];
+    steps.extend(remediation::export_first_if_running(app));
+    steps
 }
 
 #[cfg(test)]
@@ -97,6 +96,17 @@ mod tests {
         assert_eq!(misnamed.location.service.as_deref(), Some("coder-service"));
         assert_eq!(misnamed.location.container.as_deref(), Some("coder"));
         assert!(misnamed.fix[0].contains("CODER_PG_CONNECTION_URL"));
+        assert!(misnamed.fix[1].starts_with("Before the running task is replaced, export"));
+
+        // The same revision with no task yet (a file before deployment, a registration):
+        // nothing to export.
+        let revision = crate::model::TaskContext {
+            task_definition: task.task_definition.clone(),
+            ..Default::default()
+        };
+        let findings = evaluate(&revision, &Profiles::built_in().unwrap());
+        assert_eq!(findings[0].rule, RuleId::DatabaseSettingMisnamed);
+        assert_eq!(findings[0].fix.len(), 1, "{:?}", findings[0].fix);
     }
 
     #[test]

@@ -86,10 +86,17 @@ pub(super) fn efs_step(name: &str, directory: &str) -> String {
     )
 }
 
-pub(super) fn export_first(name: &str) -> String {
+fn export_first(name: &str) -> String {
     format!(
         "Before the running task is replaced, export what {name} holds now: that data exists only inside the task."
     )
+}
+
+/// `export_first` where a task may hold data: not for a file checked before deployment nor a
+/// revision just registered (no task, no service), where nothing runs yet.
+pub(super) fn export_first_if_running(app: &AppContainer) -> Option<String> {
+    (!app.task.task_arn.is_empty() || !app.task.cluster_arn.is_empty())
+        .then(|| export_first(&app.profile.name))
 }
 
 pub(crate) fn persistent_data(app: &AppContainer, directory: &str) -> Vec<String> {
