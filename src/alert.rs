@@ -173,7 +173,19 @@ fn email_text(
 ) -> String {
     let mut text = String::with_capacity(2048);
     let location = &finding.location;
-    let _ = writeln!(text, "{}", capitalise(summary));
+    // A summary that starts with a resource's name ("coder:7 was registered: ...") keeps
+    // the name as AWS spells it.
+    let place = location.headline_name();
+    let named_first = !place.is_empty() && summary.starts_with(&format!("{place} "));
+    let _ = writeln!(
+        text,
+        "{}",
+        if named_first {
+            summary.to_string()
+        } else {
+            capitalise(summary)
+        }
+    );
     let _ = writeln!(
         text,
         "Severity: {}    Rule: {}",
@@ -431,6 +443,17 @@ mod tests {
             subject(Severity::Critical, &location, "Coder ignores X"),
             "[CRITICAL] coder:7: Coder ignores X"
         );
+        // The body keeps the name as spelt, where another summary starts with a capital.
+        let mut finding = seed_finding();
+        finding.location = location;
+        finding.summary = "coder:7 was registered: Coder ignores X".to_string();
+        assert!(
+            render(&finding)
+                .text
+                .starts_with("coder:7 was registered: ")
+        );
+        finding.summary = "the app ignores X".to_string();
+        assert!(render(&finding).text.starts_with("The app ignores X"));
     }
 
     #[test]
