@@ -154,7 +154,9 @@ impl Parameters {
                 .into_iter()
                 .flatten()
                 .map(|(name, parameter)| {
+                    // An empty Default is a value left to whoever deploys, not one to judge.
                     let default = parameter.get("Default").and_then(|value| match value {
+                        Value::String(text) if text.trim().is_empty() => None,
                         Value::String(text) => Some(text.clone()),
                         Value::Number(number) => Some(number.to_string()),
                         Value::Bool(flag) => Some(flag.to_string()),
@@ -289,6 +291,14 @@ impl Reading<'_> {
                     })
                     .collect(),
             ),
+            // CloudFormation takes "true" and "false" for Boolean properties.
+            Value::String(text) if BOOLEAN.contains(&key) => {
+                match text.to_ascii_lowercase().as_str() {
+                    "true" => Value::Bool(true),
+                    "false" => Value::Bool(false),
+                    _ => Value::Null,
+                }
+            }
             Value::String(text) => {
                 let rendered = Rendered::written(text.clone());
                 if rendered.origin != ValueOrigin::Written {

@@ -128,7 +128,7 @@ fn convert(
         }
         YamlData::Alias(_) => {
             return Err(InputError::NotYaml(
-                "YAML aliases (*name) are not supported (CloudFormation does not accept them either)"
+                "a YAML alias (*name): ecs-auditor check does not follow aliases; write the value out"
                     .to_string(),
             ));
         }

@@ -482,3 +482,27 @@ fn a_secret_the_plan_writes_is_judged_like_a_plain_url_and_never_shown() {
     let plain = check(&plan_of(FIXED, json!([]), json!({})));
     assert_eq!(plain[0].findings, vec![]);
 }
+
+#[test]
+fn template_values_as_cloudformation_takes_them() {
+    // An empty Default is left to whoever deploys: not judged as "no database".
+    let text = template(
+        "  DatabaseUrl:\n    Type: String\n    Default: ''\n",
+        "          Environment:\n            - Name: CODER_PG_CONNECTION_URL\n              Value: !Ref DatabaseUrl\n          MountPoints:\n            - SourceVolume: data\n              ContainerPath: /home/coder/.config/coderv2\n              ReadOnly: 'false'\n",
+        "      Volumes:\n        - Name: data\n          EFSVolumeConfiguration:\n            FilesystemId: fs-0123456789abcdef0\n",
+    );
+    let checked = check(&text);
+    assert_eq!(checked[0].findings, vec![]);
+    assert!(
+        checked[0].not_checked[0].contains("CODER_PG_CONNECTION_URL = ${DatabaseUrl}"),
+        "{:?}",
+        checked[0].not_checked
+    );
+    // YAML anchors and aliases are followed.
+    let alias = "Resources:\n  Td:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      Family: &f coder\n      Other: *f\n";
+    let document = document::Document::parse(alias).unwrap();
+    assert_eq!(
+        document.value["Resources"]["Td"]["Properties"]["Other"],
+        "coder"
+    );
+}
