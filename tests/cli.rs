@@ -557,6 +557,12 @@ fn the_pre_commit_hook_runs_check() {
     let passed = hook("coder-task-definition.json", &fixed);
     let said = String::from_utf8_lossy(&passed.stdout);
     assert!(passed.status.success(), "{said}");
+    // A CloudFormation template matches the hook's files too.
+    let template = std::fs::read_to_string(repo_path("events/templates/coder-seed.yaml")).unwrap();
+    let failed = hook("template.yaml", &template);
+    let said = String::from_utf8_lossy(&failed.stdout);
+    assert!(!failed.status.success(), "{said}");
+    assert!(said.contains("database-setting-misnamed"), "{said}");
 }
 
 /// The SARIF 2.1.0 schema (OASIS), as the `serde-sarif` crate ships it from crates.io: found in

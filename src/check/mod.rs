@@ -2,11 +2,13 @@
 //! anything is deployed and with no AWS account (CI, pre-commit). The third front door to the
 //! same rules ([`crate::rules::evaluate_task`]).
 //!
-//! Inputs: an ECS task definition file (`task_definition_file.rs`: (RegisterTaskDefinition input, as
-//! `aws ecs register-task-definition --cli-input-json` takes it, or DescribeTaskDefinition
-//! output, `{"taskDefinition": {...}}`) and a Terraform plan (`terraform show -json`,
-//! `terraform.rs`). What cannot be known before apply is never called clean: it is reported as
-//! not checked, with why.
+//! Inputs (`document.rs` reads JSON or YAML, with lines): an ECS task definition file
+//! (`task_definition_file.rs`: RegisterTaskDefinition input, as `aws ecs
+//! register-task-definition --cli-input-json` takes it, or DescribeTaskDefinition output,
+//! `{"taskDefinition": {...}}`), a CloudFormation or SAM template (`cloudformation.rs`) and a
+//! Terraform plan (`terraform show -json`, `terraform.rs`, with the secrets it writes,
+//! `planned_secrets.rs`). What cannot be known before deployment is never called clean: it is
+//! reported as not checked, with why. Reports: `output.rs` (text, JSON), `sarif.rs`.
 
 mod cloudformation;
 mod document;
