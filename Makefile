@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 LAMBDA_TARGET := aarch64-unknown-linux-gnu
 EVENT ?=
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := decode logs_payload database_url log_scanner
+FUZZ_TARGETS := decode logs_payload database_url log_scanner check_file
 
 .PHONY: help tools test unit lint lint-template build bench demo demo-check invoke deploy events fuzz clean rust-target
 

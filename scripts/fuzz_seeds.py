@@ -29,6 +29,10 @@ for path in glob.glob(os.path.join(ROOT, "events", "*.json")):
 for path in glob.glob(os.path.join(ROOT, "events", "logs", "*.log")):
     with open(path, "rb") as source:
         seed("log_scanner", os.path.basename(path), source.read())
+for pattern in ("task-definitions/*.json", "templates/*.yaml"):
+    for path in glob.glob(os.path.join(ROOT, "events", pattern)):
+        with open(path, "rb") as source:
+            seed("check_file", os.path.basename(path), source.read())
 for path in glob.glob(os.path.join(ROOT, "fuzz", "seeds", "*", "*")):
     target = os.path.basename(os.path.dirname(path))
     os.makedirs(os.path.join(CORPUS, target), exist_ok=True)

@@ -13,10 +13,10 @@
 mod cloudformation;
 mod document;
 mod lines;
-pub(crate) mod output;
+pub mod output;
 mod planned_secrets;
 mod resource;
-pub(crate) mod sarif;
+pub mod sarif;
 mod task_definition_file;
 mod terraform;
 

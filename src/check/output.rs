@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 /// The report as text: per task definition, its findings with the fix, or why it could not be
 /// checked; then a summary line.
-pub(crate) fn text(report: &CheckReport, fail_on: Severity, colour: bool) -> String {
+pub fn text(report: &CheckReport, fail_on: Severity, colour: bool) -> String {
     let paint = |code: &str, text: &str| {
         if colour {
             format!("\x1b[{code}m{text}\x1b[0m")
@@ -60,7 +60,7 @@ pub(crate) fn text(report: &CheckReport, fail_on: Severity, colour: bool) -> Str
 
 /// One line: how many task definitions, findings by severity, what could not be checked, and
 /// whether that fails at `fail_on`.
-pub(crate) fn summary(report: &CheckReport, fail_on: Severity) -> String {
+pub fn summary(report: &CheckReport, fail_on: Severity) -> String {
     let findings: Vec<Severity> = report
         .checked
         .iter()
@@ -108,7 +108,7 @@ struct Document<'a> {
 }
 
 /// The report as one JSON document: `{"checked": [...], "fail_on", "fails", "summary"}`.
-pub(crate) fn json(report: &CheckReport, fail_on: Severity) -> String {
+pub fn json(report: &CheckReport, fail_on: Severity) -> String {
     let document = Document {
         checked: &report.checked,
         fail_on,

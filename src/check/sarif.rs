@@ -22,7 +22,7 @@ const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const FINGERPRINT: &str = "ecsAuditorFinding/v1";
 
 /// The report as a SARIF 2.1.0 log with one run.
-pub(crate) fn sarif(report: &CheckReport) -> String {
+pub fn sarif(report: &CheckReport) -> String {
     let rules: Vec<ReportingDescriptor> = crate::rules::CATALOG
         .iter()
         .map(|rule| descriptor(rule))
