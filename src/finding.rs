@@ -112,6 +112,17 @@ impl RuleId {
         RuleId::PersistenceRemoved,
     ];
 
+    /// Whether this rule's verdict rests on where a container's data is stored (its mount
+    /// points and volumes), so that it has none where those are not known.
+    pub fn judges_data_storage(self) -> bool {
+        matches!(
+            self,
+            RuleId::EphemeralDataDirectory
+                | RuleId::VolatileStorageAcknowledged
+                | RuleId::PersistenceRemoved
+        )
+    }
+
     /// Whether a profile's log signature may raise this rule (its `RULE` then declares
     /// `from_log`, which reads the match).
     pub fn raised_by_log_lines(self) -> bool {

@@ -4,7 +4,8 @@
 //! behaviour. Every case names its source (`source`) and says why (`note`); a failure prints
 //! both.
 //!
-//! Task definitions run through the configuration rules; log and event cases through the whole
+//! Task definitions run through the configuration rules, CloudFormation templates through
+//! `check`; log and event cases through the whole
 //! pipeline (`Auditor::process`, one warm function's memory per case) with an inventory that
 //! answers from the case's own task definition, as ECS would for it. Cases that still fail are
 //! listed in `OPEN_CASES` with the reason, and checked to still be cases.
@@ -54,6 +55,9 @@ struct Case {
     /// The severity of the case's first `must` finding.
     #[serde(default)]
     severity: Option<String>,
+    /// For a template: `check` must say it could not check something (and so fail).
+    #[serde(default)]
+    not_checked: bool,
     note: String,
 }
 
@@ -182,6 +186,45 @@ fn every_task_definition_case_gets_its_verdict() {
         judged += 1;
     }
     assert!(judged >= 25, "only {judged} task definition cases");
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// CloudFormation and SAM templates through `ecs-auditor check`'s reader and rules, as CI
+/// would run them before deployment.
+#[test]
+fn every_template_case_gets_its_verdict() {
+    let profiles = Profiles::built_in().unwrap();
+    let mut failures = Vec::new();
+    let mut judged = 0;
+    for case in cases().into_iter().filter(|case| case.kind == "template") {
+        let text = std::fs::read_to_string(dir().join(&case.file)).unwrap();
+        let checked = ecs_auditor::check::check_text(&case.file, &text, &profiles)
+            .unwrap_or_else(|error| panic!("{}: {error}", case.id));
+        let findings: Vec<Finding> = checked
+            .iter()
+            .flat_map(|checked| checked.findings.clone())
+            .collect();
+        failures.extend(judge(&case, &findings));
+        let not_checked: Vec<&String> = checked
+            .iter()
+            .flat_map(|checked| &checked.not_checked)
+            .collect();
+        if not_checked.is_empty() == case.not_checked {
+            failures.push(format!(
+                "{}: not checked {not_checked:?}, expected {}\n  why: {}\n  source: {}",
+                case.id,
+                if case.not_checked {
+                    "something"
+                } else {
+                    "nothing"
+                },
+                case.note,
+                case.source
+            ));
+        }
+        judged += 1;
+    }
+    assert!(judged >= 8, "only {judged} template cases");
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
@@ -340,7 +383,7 @@ async fn every_log_and_event_case_gets_its_verdict() {
     let mut judged = 0;
     for case in cases()
         .into_iter()
-        .filter(|case| case.kind != "taskdef")
+        .filter(|case| case.kind == "logs" || case.kind == "event")
         .filter(|case| OPEN_CASES.iter().all(|(id, _)| *id != case.id))
     {
         let findings = pipeline_findings(&case).await;
@@ -378,7 +421,7 @@ fn every_case_is_judged_somewhere_and_cites_its_source() {
             case.file
         );
         assert!(
-            ["taskdef", "logs", "event"].contains(&case.kind.as_str()),
+            ["taskdef", "logs", "event", "template"].contains(&case.kind.as_str()),
             "{}: unknown kind {}",
             case.id,
             case.kind

@@ -120,17 +120,27 @@ fn task_definition(
             .collect();
         return Ok(resource);
     }
-    let mut api = api;
-    if api.get("family").is_none() {
-        api["family"] = Value::String(logical_id.to_string());
-    }
+    let mut api = match api {
+        Value::Object(map) => map,
+        Value::Null => Map::new(),
+        _ => {
+            return Err(InputError::Malformed {
+                what: format!("{logical_id} ({TASK_DEFINITION})"),
+                problem: "Properties is not a mapping".to_string(),
+            });
+        }
+    };
+    api.entry("family")
+        .or_insert_with(|| Value::String(logical_id.to_string()));
+    let api = Value::Object(api);
     let mut definition: TaskDefinition =
         serde_json::from_value(api).map_err(|error| InputError::Malformed {
             what: format!("{logical_id} ({TASK_DEFINITION})"),
             problem: error.to_string(),
         })?;
     reading.mark_origins(&mut definition);
-    resource.not_checked = reading.unknown_that_matters(&definition, profiles);
+    (resource.not_checked, resource.storage_undecided) =
+        reading.unknown_that_matters(&definition, profiles);
     resource.lines = super::lines::Lines::of_containers(
         resource.lines.resource,
         document,
@@ -441,13 +451,15 @@ impl Reading<'_> {
 
     /// Values known only at deployment that the rules would have judged: a container's image
     /// when no profile recognises it by its settings, the settings a recognised app reads,
-    /// and where volumes are mounted.
+    /// and where volumes are mounted; and the containers whose data storage is therefore
+    /// undecided (a mount point or the data directory setting known only at deployment).
     fn unknown_that_matters(
         &self,
         definition: &TaskDefinition,
         profiles: &Profiles,
-    ) -> Vec<String> {
+    ) -> (Vec<String>, Vec<String>) {
         let mut not_checked = Vec::new();
+        let mut storage_undecided = Vec::new();
         for (index, container) in definition.container_definitions.iter().enumerate() {
             let base = format!("containerDefinitions/{index}");
             let at_deployment =
@@ -466,6 +478,9 @@ impl Reading<'_> {
                     if variable.value_known() || !reads_setting(facts, &variable.name) {
                         continue;
                     }
+                    if facts.data_directory_setting.as_deref() == Some(variable.name.as_str()) {
+                        storage_undecided.push(container.name.clone());
+                    }
                     not_checked.push(format!(
                         "container '{}': {} = {} is resolved at deployment, so its value could not be checked",
                         container.name,
@@ -479,6 +494,7 @@ impl Reading<'_> {
                 if at_deployment(&format!("{mount_path}/containerPath"))
                     || at_deployment(&format!("{mount_path}/sourceVolume"))
                 {
+                    storage_undecided.push(container.name.clone());
                     not_checked.push(format!(
                         "container '{}': mount point {} -> {} is resolved at deployment, so what it keeps could not be checked",
                         container.name, mount.source_volume, mount.container_path
@@ -486,7 +502,7 @@ impl Reading<'_> {
                 }
             }
         }
-        not_checked
+        (not_checked, storage_undecided)
     }
 
     /// Values taken from parameters' `Default`s: the container, the value (`image`, or the
@@ -513,15 +529,13 @@ impl Reading<'_> {
     }
 }
 
-/// Whether an app reads a setting that decides a rule: its database settings, its data
-/// directory setting, its volatile-storage switches.
+/// Whether an app reads a setting whose value decides a rule: its database URL and type
+/// settings, its data directory setting, its volatile-storage switches (a group's members and
+/// passwords count by being set, whatever their value).
 fn reads_setting(facts: &crate::profiles::Facts, name: &str) -> bool {
     facts.database.as_ref().is_some_and(|database| {
-        database.all_names().any(|setting| setting == name)
-            || database
-                .password_settings
-                .iter()
-                .any(|setting| setting == name)
+        database.settings.iter().any(|setting| setting == name)
+            || database.type_settings.iter().any(|kind| kind.name == name)
     }) || facts.data_directory_setting.as_deref() == Some(name)
         || facts
             .volatile_switches

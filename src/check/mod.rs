@@ -128,6 +128,14 @@ fn check_resource(file: &str, resource: Resource, profiles: &Profiles) -> Checke
             };
             findings
                 .into_iter()
+                // Where the data lives is undecided for such a container: say nothing rather
+                // than guess (not_checked says why).
+                .filter(|finding| {
+                    !(finding.rule.judges_data_storage()
+                        && finding.location.container.as_ref().is_some_and(|container| {
+                            resource.storage_undecided.contains(container)
+                        }))
+                })
                 .map(|mut finding| {
                     finding.location.task_definition = Some(resource.name.clone());
                     let mut parameters: Vec<&str> = Vec::new();

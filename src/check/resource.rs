@@ -16,6 +16,9 @@ pub(crate) struct Resource {
     pub lines: Lines,
     /// Values taken from template parameters' `Default`s.
     pub judged_on_defaults: Vec<JudgedOnDefault>,
+    /// Containers whose data storage is known only at deployment: no verdict on where their
+    /// data lives (`not_checked` says why).
+    pub storage_undecided: Vec<String>,
 }
 
 /// A container's value that a template takes from parameters' `Default`s (`!Ref P`): what

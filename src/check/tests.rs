@@ -498,6 +498,19 @@ fn template_values_as_cloudformation_takes_them() {
         "{:?}",
         checked[0].not_checked
     );
+    // Properties that are not a mapping: an error naming the resource, no panic.
+    let error = check_text(
+        "t.yaml",
+        "Resources:\n  Td:\n    Type: AWS::ECS::TaskDefinition\n    Properties: [1]\n",
+        &Profiles::built_in().unwrap(),
+    )
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("Td (AWS::ECS::TaskDefinition): "),
+        "{error}"
+    );
     // YAML anchors and aliases are followed.
     let alias = "Resources:\n  Td:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      Family: &f coder\n      Other: *f\n";
     let document = document::Document::parse(alias).unwrap();

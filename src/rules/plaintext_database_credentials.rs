@@ -164,15 +164,21 @@ fn resolves_secret_in_template(value: &str) -> bool {
     value.contains("{{resolve:secretsmanager:")
 }
 
-/// A setting name that says it holds a database credential, for a container no profile
-/// recognises.
+/// A setting name that says it holds a database password, or a database URL (which may carry
+/// one), for a container no profile recognises: `DB_PASSWORD`, `DATABASE_URL`, not
+/// `DB_USERNAME`.
 fn names_a_database_secret(name: &str) -> bool {
     let name = name.to_ascii_uppercase();
-    [
-        "PASSWORD", "DATABASE", "POSTGRES", "MYSQL", "_DB_", "DB_URL",
-    ]
-    .iter()
-    .any(|word| name.contains(word))
+    let password = ["PASSWORD", "PASSWD"]
+        .iter()
+        .any(|word| name.contains(word));
+    let database = ["DATABASE", "POSTGRES", "MYSQL", "DB"]
+        .iter()
+        .any(|word| name.contains(word));
+    let url = ["URL", "URI", "DSN"]
+        .iter()
+        .any(|word| name.ends_with(word));
+    password || (database && url)
 }
 
 fn move_to_secrets(container: &str, definition: &TaskDefinition, setting: &str) -> Vec<String> {
