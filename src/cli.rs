@@ -90,6 +90,14 @@ pub struct CheckArgs {
     /// Exit 1 when a finding is at or above this severity (low, medium, high, critical)
     #[arg(long, value_name = "SEVERITY", default_value = "high")]
     pub fail_on: crate::finding::Severity,
+    /// A template's parameter values, as the stack is deployed: a JSON file in the form `aws
+    /// cloudformation create-stack --parameters file://...` takes, or {"Name": "value"}.
+    /// Without it, `!Ref` takes each parameter's Default
+    #[arg(long, value_name = "FILE")]
+    pub parameters: Option<std::path::PathBuf>,
+    /// One template parameter's value (repeat for several); wins over --parameters
+    #[arg(long = "parameter", value_name = "KEY=VALUE")]
+    pub parameter: Vec<String>,
 }
 
 /// How `check` reports.
@@ -238,6 +246,25 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(profiles) => profiles,
         Err(error) => return fail(error),
     };
+    let mut parameters = match &args.parameters {
+        Some(path) => {
+            let name = path.display();
+            let text = match std::fs::read_to_string(path) {
+                Ok(text) => text,
+                Err(error) => return fail(format!("--parameters {name}: {error}")),
+            };
+            match crate::check::TemplateParameters::from_json(&text) {
+                Ok(parameters) => parameters,
+                Err(error) => return fail(format!("--parameters {name}: {error}")),
+            }
+        }
+        None => crate::check::TemplateParameters::default(),
+    };
+    for pair in &args.parameter {
+        if let Err(error) = parameters.set(pair) {
+            return fail(format!("--parameter {error}"));
+        }
+    }
     let mut report = crate::check::CheckReport::default();
     for path in &args.paths {
         let name = path.display().to_string();
@@ -245,7 +272,7 @@ fn check(args: CheckArgs) -> ExitCode {
             Ok(text) => text,
             Err(error) => return fail(format!("{name}: {error}")),
         };
-        match crate::check::check_text(&name, &text, &profiles) {
+        match crate::check::check_text_with(&name, &text, &profiles, &parameters) {
             Ok(checked) => report.checked.extend(checked),
             Err(error) => return fail(format!("{name}: {error}")),
         }

@@ -487,6 +487,25 @@ fn check_fails_the_seed_passes_the_fix_and_names_an_unreadable_file() {
     assert_eq!(output.status.code(), Some(2), "{stdout}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("error: README.md: not "), "{stderr}");
+    // A template's parameter values as deployed; a malformed one is a usage error.
+    let (output, stdout, _) = run(auditor_command(None).args([
+        "check",
+        "--parameter",
+        "CoderImage=ghcr.io/coder/coder:v2.20.0",
+        "events/templates/coder-seed.yaml",
+    ]));
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let (output, _, stderr) = run(auditor_command(None).args([
+        "check",
+        "--parameter",
+        "CoderImage",
+        "events/templates/coder-seed.yaml",
+    ]));
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr.trim(),
+        "error: --parameter `CoderImage` is not KEY=VALUE"
+    );
     // YAML, but not a template.
     let (output, _, stderr) = run(auditor_command(None).args(["check", ".pre-commit-hooks.yaml"]));
     assert_eq!(output.status.code(), Some(2));

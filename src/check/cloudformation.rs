@@ -3,13 +3,14 @@
 //! guide, `AWS::ECS::TaskDefinition`).
 //!
 //! Intrinsic functions are read as CloudFormation would resolve them, as far as that is known
-//! before deployment: `!Ref P` and `${P}` in `!Sub` take parameter `P`'s `Default` (and the
-//! finding says it was judged on it); anything else (`!GetAtt`, `!ImportValue`, `!If`, a
+//! before deployment: `!Ref P` and `${P}` in `!Sub` take the value given for `P`
+//! (`--parameter`), else its `Default` (and the finding says it was judged on it); anything else (`!GetAtt`, `!ImportValue`, `!If`, a
 //! parameter without a `Default`, a `{{resolve:...}}` dynamic reference) is a value known only
 //! at deployment, kept as written in `!Sub` syntax and never judged as if it were clean.
 //! `!Ref AWS::NoValue` removes the property, as in CloudFormation.
 
 use super::document::{Document, InputError};
+use super::parameters::TemplateParameters;
 use super::resource::{JudgedOnDefault, Resource};
 use crate::model::{TaskDefinition, ValueOrigin};
 use crate::profiles::Profiles;
@@ -54,6 +55,7 @@ pub(crate) fn is_template(value: &Value) -> bool {
 pub(crate) fn decode(
     document: &Document,
     profiles: &Profiles,
+    given: &TemplateParameters,
 ) -> Result<Vec<Resource>, InputError> {
     let template = &document.value;
     let resources = template
@@ -74,6 +76,7 @@ pub(crate) fn decode(
             logical_id,
             resource.get("Properties").unwrap_or(&Value::Null),
             &parameters,
+            given,
             profiles,
             document,
             &pointer,
@@ -90,12 +93,14 @@ fn task_definition(
     logical_id: &str,
     properties: &Value,
     parameters: &Parameters,
+    given: &TemplateParameters,
     profiles: &Profiles,
     document: &Document,
     pointer: &str,
 ) -> Result<Resource, InputError> {
     let mut reading = Reading {
         parameters,
+        given,
         origins: BTreeMap::new(),
         hidden: Vec::new(),
     };
@@ -239,6 +244,8 @@ impl Rendered {
 /// One task definition being read: where each value came from, and what hides its shape.
 struct Reading<'a> {
     parameters: &'a Parameters,
+    /// Values given for parameters (`--parameter`): they win over `Default`s.
+    given: &'a TemplateParameters,
     /// Origins of values not simply written, by API path (`containerDefinitions/0/image`).
     origins: BTreeMap<String, ValueOrigin>,
     /// Structural properties given by an intrinsic: (template path, function).
@@ -381,6 +388,9 @@ impl Reading<'_> {
 
     /// `!Ref name` or `${name}`: a parameter's default, else known only at deployment.
     fn reference(&self, name: &str) -> Rendered {
+        if let Some(given) = self.given.get(name) {
+            return Rendered::written(given.to_string());
+        }
         match self.parameters.default_of(name) {
             Some(default) => Rendered {
                 text: default.to_string(),

@@ -14,6 +14,7 @@ mod cloudformation;
 mod document;
 mod lines;
 pub mod output;
+mod parameters;
 mod planned_secrets;
 mod resource;
 pub mod sarif;
@@ -25,6 +26,7 @@ use crate::model::TaskContext;
 use crate::profiles::Profiles;
 use document::Document;
 pub use document::InputError;
+pub use parameters::TemplateParameters;
 use resource::Resource;
 
 /// One task definition found in a file, and what the rules made of it.
@@ -91,7 +93,17 @@ impl CheckReport {
 
 /// Checks the task definitions in `text`, the content of `file`.
 pub fn check_text(file: &str, text: &str, profiles: &Profiles) -> Result<Vec<Checked>, InputError> {
-    let resources = decode(text, profiles)?;
+    check_text_with(file, text, profiles, &TemplateParameters::default())
+}
+
+/// [`check_text`], with values for a template's parameters (as the stack will be deployed).
+pub fn check_text_with(
+    file: &str,
+    text: &str,
+    profiles: &Profiles,
+    parameters: &TemplateParameters,
+) -> Result<Vec<Checked>, InputError> {
+    let resources = decode(text, profiles, parameters)?;
     Ok(resources
         .into_iter()
         .map(|resource| check_resource(file, resource, profiles))
@@ -100,13 +112,17 @@ pub fn check_text(file: &str, text: &str, profiles: &Profiles) -> Result<Vec<Che
 
 /// The task definitions in a file, by its kind: a Terraform plan (`resource_changes`), a
 /// CloudFormation or SAM template (`Resources`), or an ECS task definition file.
-fn decode(text: &str, profiles: &Profiles) -> Result<Vec<Resource>, InputError> {
+fn decode(
+    text: &str,
+    profiles: &Profiles,
+    parameters: &TemplateParameters,
+) -> Result<Vec<Resource>, InputError> {
     let document = Document::parse(text)?;
     let value = &document.value;
     if value.get("resource_changes").is_some() || value.get("planned_values").is_some() {
         terraform::decode(&document)
     } else if cloudformation::is_template(value) {
-        cloudformation::decode(&document, profiles)
+        cloudformation::decode(&document, profiles, parameters)
     } else {
         task_definition_file::decode(&document)
     }

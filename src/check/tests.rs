@@ -519,3 +519,36 @@ fn template_values_as_cloudformation_takes_them() {
         "coder"
     );
 }
+
+/// Parameter values given as the stack is deployed win over Defaults and settle what only
+/// deployment would know (the n8n case's mount path, from its repository's parameters file).
+#[test]
+fn given_parameter_values_are_judged_as_written() {
+    let template =
+        include_str!("../../tests/real_world/templates/c06-n8n-efs-path-and-image-parameters.yaml");
+    let profiles = Profiles::built_in().unwrap();
+    let undecided = check_text("t.yaml", template, &profiles).unwrap();
+    assert_eq!(undecided[0].findings, vec![]);
+    assert_eq!(undecided[0].not_checked.len(), 1);
+
+    let given = TemplateParameters::from_json(
+        r#"[{"ParameterKey": "ImagePath", "ParameterValue": "docker.n8n.io/n8nio/n8n"},
+            {"ParameterKey": "EfsMountPath", "ParameterValue": "/home/node/.n8n"}]"#,
+    )
+    .unwrap();
+    let deployed = check_text_with("t.yaml", template, &profiles, &given).unwrap();
+    assert_eq!(deployed[0].findings, vec![]);
+    assert_eq!(deployed[0].not_checked, Vec::<String>::new());
+
+    let mut elsewhere = given.clone();
+    elsewhere.set("EfsMountPath=/mnt/elsewhere").unwrap();
+    let checked = check_text_with("t.yaml", template, &profiles, &elsewhere).unwrap();
+    assert_eq!(rules_of(&checked[0]), ["ephemeral-data-directory"]);
+    assert!(
+        !checked[0].findings[0]
+            .evidence
+            .iter()
+            .any(|line| line.contains("judged on the Default")),
+        "a given value is not a Default"
+    );
+}
