@@ -10,6 +10,7 @@
 //! `!Ref AWS::NoValue` removes the property, as in CloudFormation.
 
 use super::document::{Document, InputError};
+use super::intrinsics::{Parameters, Rendered, Resolver, intrinsic, is_no_value};
 use super::parameters::TemplateParameters;
 use super::resource::{JudgedOnDefault, Resource};
 use crate::model::{TaskDefinition, ValueOrigin};
@@ -99,8 +100,7 @@ fn task_definition(
     pointer: &str,
 ) -> Result<Resource, InputError> {
     let mut reading = Reading {
-        parameters,
-        given,
+        resolver: Resolver { parameters, given },
         origins: BTreeMap::new(),
         hidden: Vec::new(),
     };
@@ -158,94 +158,9 @@ fn task_definition(
     Ok(resource)
 }
 
-/// Template parameters and their `Default`s, as text.
-struct Parameters(BTreeMap<String, Option<String>>);
-
-impl Parameters {
-    fn of(template: &Value) -> Parameters {
-        let declared = template.get("Parameters").and_then(Value::as_object);
-        Parameters(
-            declared
-                .into_iter()
-                .flatten()
-                .map(|(name, parameter)| {
-                    // An empty Default is a value left to whoever deploys, not one to judge.
-                    let default = parameter.get("Default").and_then(|value| match value {
-                        Value::String(text) if text.trim().is_empty() => None,
-                        Value::String(text) => Some(text.clone()),
-                        Value::Number(number) => Some(number.to_string()),
-                        Value::Bool(flag) => Some(flag.to_string()),
-                        Value::Array(items) => Some(
-                            items
-                                .iter()
-                                .map(|item| item.as_str().map_or(item.to_string(), str::to_string))
-                                .collect::<Vec<_>>()
-                                .join(","),
-                        ),
-                        _ => None,
-                    });
-                    (name.clone(), default)
-                })
-                .collect(),
-        )
-    }
-
-    /// A parameter's `Default`, if the template declares it with one.
-    fn default_of(&self, name: &str) -> Option<&str> {
-        self.0.get(name).and_then(|default| default.as_deref())
-    }
-}
-
-/// A value written with intrinsics, as text in `!Sub` syntax, and where it comes from.
-struct Rendered {
-    text: String,
-    origin: ValueOrigin,
-}
-
-impl Rendered {
-    fn written(text: String) -> Rendered {
-        let origin = if text.contains("{{resolve:") {
-            ValueOrigin::AtDeployment
-        } else {
-            ValueOrigin::Written
-        };
-        Rendered { text, origin }
-    }
-
-    fn at_deployment(text: String) -> Rendered {
-        Rendered {
-            text,
-            origin: ValueOrigin::AtDeployment,
-        }
-    }
-
-    fn absorb(&mut self, other: ValueOrigin) {
-        self.origin = match (std::mem::take(&mut self.origin), other) {
-            (ValueOrigin::AtDeployment, _) | (_, ValueOrigin::AtDeployment) => {
-                ValueOrigin::AtDeployment
-            }
-            (ValueOrigin::ParameterDefault(mut mine), ValueOrigin::ParameterDefault(theirs)) => {
-                for name in theirs {
-                    if !mine.contains(&name) {
-                        mine.push(name);
-                    }
-                }
-                ValueOrigin::ParameterDefault(mine)
-            }
-            (ValueOrigin::ParameterDefault(mine), ValueOrigin::Written)
-            | (ValueOrigin::Written, ValueOrigin::ParameterDefault(mine)) => {
-                ValueOrigin::ParameterDefault(mine)
-            }
-            (ValueOrigin::Written, ValueOrigin::Written) => ValueOrigin::Written,
-        };
-    }
-}
-
 /// One task definition being read: where each value came from, and what hides its shape.
 struct Reading<'a> {
-    parameters: &'a Parameters,
-    /// Values given for parameters (`--parameter`): they win over `Default`s.
-    given: &'a TemplateParameters,
+    resolver: Resolver<'a>,
     /// Origins of values not simply written, by API path (`containerDefinitions/0/image`).
     origins: BTreeMap<String, ValueOrigin>,
     /// Structural properties given by an intrinsic: (template path, function).
@@ -263,7 +178,7 @@ impl Reading<'_> {
                 self.hidden.push((path.to_string(), function.to_string()));
                 return Value::Null;
             }
-            let rendered = self.render(value);
+            let rendered = self.resolver.render(value);
             if rendered.origin != ValueOrigin::Written {
                 self.origins
                     .insert(api_path.to_string(), rendered.origin.clone());
@@ -328,112 +243,6 @@ impl Reading<'_> {
             Value::Bool(flag) if !BOOLEAN.contains(&key) => Value::String(flag.to_string()),
             Value::Number(_) | Value::Bool(_) | Value::Null => value.clone(),
         }
-    }
-
-    /// An intrinsic's value as text: parameter defaults substituted, the rest kept as
-    /// `${...}`.
-    fn render(&self, value: &Value) -> Rendered {
-        let Some(function) = intrinsic(value) else {
-            return match value {
-                Value::String(text) => Rendered::written(text.clone()),
-                Value::Null => Rendered::written(String::new()),
-                other => Rendered::written(other.to_string()),
-            };
-        };
-        let argument = &value[function];
-        match function {
-            "Ref" => {
-                let name = argument.as_str().unwrap_or_default();
-                self.reference(name)
-            }
-            "Fn::Sub" => {
-                let (text, variables) = match argument {
-                    Value::Array(parts) => (
-                        parts.first().and_then(Value::as_str).unwrap_or_default(),
-                        parts.get(1).and_then(Value::as_object),
-                    ),
-                    other => (other.as_str().unwrap_or_default(), None),
-                };
-                self.substitute(text, variables)
-            }
-            "Fn::Join" => {
-                let delimiter = argument.get(0).and_then(Value::as_str).unwrap_or_default();
-                let Some(parts) = argument.get(1).and_then(Value::as_array) else {
-                    return Rendered::at_deployment("${Fn::Join}".to_string());
-                };
-                let mut joined = Rendered::written(String::new());
-                let mut texts = Vec::new();
-                for part in parts {
-                    let rendered = self.render(part);
-                    joined.absorb(rendered.origin);
-                    texts.push(rendered.text);
-                }
-                joined.text = texts.join(delimiter);
-                joined
-            }
-            "Fn::GetAtt" => {
-                let name = match argument {
-                    Value::Array(parts) => parts
-                        .iter()
-                        .map(|part| part.as_str().unwrap_or("?"))
-                        .collect::<Vec<_>>()
-                        .join("."),
-                    other => other.as_str().unwrap_or("?").to_string(),
-                };
-                Rendered::at_deployment(format!("${{{name}}}"))
-            }
-            other => Rendered::at_deployment(format!("${{{other}}}")),
-        }
-    }
-
-    /// `!Ref name` or `${name}`: a parameter's default, else known only at deployment.
-    fn reference(&self, name: &str) -> Rendered {
-        if let Some(given) = self.given.get(name) {
-            return Rendered::written(given.to_string());
-        }
-        match self.parameters.default_of(name) {
-            Some(default) => Rendered {
-                text: default.to_string(),
-                origin: ValueOrigin::ParameterDefault(vec![name.to_string()]),
-            },
-            None => Rendered::at_deployment(format!("${{{name}}}")),
-        }
-    }
-
-    /// `!Sub`: `${Name}` from the variables given, a parameter's default, or kept;
-    /// `${!Literal}` is `${Literal}` (CloudFormation user guide, `Fn::Sub`).
-    fn substitute(&self, text: &str, variables: Option<&Map<String, Value>>) -> Rendered {
-        let mut result = Rendered::written(String::new());
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(start) = rest.find("${") {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            let Some(end) = after.find('}') else {
-                out.push_str(&rest[start..]);
-                rest = "";
-                break;
-            };
-            let name = &after[..end];
-            if let Some(literal) = name.strip_prefix('!') {
-                out.push_str("${");
-                out.push_str(literal);
-                out.push('}');
-            } else {
-                let rendered = match variables.and_then(|variables| variables.get(name)) {
-                    Some(value) => self.render(value),
-                    None => self.reference(name),
-                };
-                result.absorb(rendered.origin);
-                out.push_str(&rendered.text);
-            }
-            rest = &after[end + 1..];
-        }
-        out.push_str(rest);
-        let written = Rendered::written(out);
-        result.absorb(written.origin);
-        result.text = written.text;
-        result
     }
 
     /// Sets `origin` on the environment and secrets entries that came from intrinsics.
@@ -551,20 +360,6 @@ fn reads_setting(facts: &crate::profiles::Facts, name: &str) -> bool {
             .volatile_switches
             .iter()
             .any(|switch| switch.setting == name)
-}
-
-/// The intrinsic function a value is (`{"Ref": ...}`, `{"Fn::Sub": ...}`), if it is one.
-fn intrinsic(value: &Value) -> Option<&str> {
-    let map = value.as_object()?;
-    if map.len() != 1 {
-        return None;
-    }
-    let (name, _) = map.iter().next()?;
-    (name == "Ref" || name.starts_with("Fn::")).then_some(name.as_str())
-}
-
-fn is_no_value(value: &Value) -> bool {
-    value.get("Ref").and_then(Value::as_str) == Some("AWS::NoValue")
 }
 
 /// Whether the list at the end of `path` (`.../Environment/3` -> `Environment`) holds objects.

@@ -12,6 +12,7 @@
 
 mod cloudformation;
 mod document;
+mod intrinsics;
 mod lines;
 pub mod output;
 mod parameters;

@@ -1,0 +1,222 @@
+//! CloudFormation's intrinsic functions as far as they resolve before deployment: `!Ref` and
+//! `${...}` in `!Sub` to a parameter's given value or `Default`, `!Join` of what resolves;
+//! everything else (`!GetAtt`, `!ImportValue`, `!If`, a parameter without a `Default`, a
+//! `{{resolve:...}}` dynamic reference) kept as written in `!Sub` syntax and marked
+//! `ValueOrigin::AtDeployment` (CloudFormation user guide, intrinsic function reference).
+
+use super::parameters::TemplateParameters;
+use crate::model::ValueOrigin;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Template parameters and their `Default`s, as text.
+pub(super) struct Parameters(BTreeMap<String, Option<String>>);
+
+impl Parameters {
+    pub(super) fn of(template: &Value) -> Parameters {
+        let declared = template.get("Parameters").and_then(Value::as_object);
+        Parameters(
+            declared
+                .into_iter()
+                .flatten()
+                .map(|(name, parameter)| {
+                    // An empty Default is a value left to whoever deploys, not one to judge.
+                    let default = parameter.get("Default").and_then(|value| match value {
+                        Value::String(text) if text.trim().is_empty() => None,
+                        Value::String(text) => Some(text.clone()),
+                        Value::Number(number) => Some(number.to_string()),
+                        Value::Bool(flag) => Some(flag.to_string()),
+                        Value::Array(items) => Some(
+                            items
+                                .iter()
+                                .map(|item| item.as_str().map_or(item.to_string(), str::to_string))
+                                .collect::<Vec<_>>()
+                                .join(","),
+                        ),
+                        _ => None,
+                    });
+                    (name.clone(), default)
+                })
+                .collect(),
+        )
+    }
+
+    /// A parameter's `Default`, if the template declares it with one.
+    fn default_of(&self, name: &str) -> Option<&str> {
+        self.0.get(name).and_then(|default| default.as_deref())
+    }
+}
+
+/// A value written with intrinsics, as text in `!Sub` syntax, and where it comes from.
+pub(super) struct Rendered {
+    pub text: String,
+    pub origin: ValueOrigin,
+}
+
+impl Rendered {
+    pub(super) fn written(text: String) -> Rendered {
+        let origin = if text.contains("{{resolve:") {
+            ValueOrigin::AtDeployment
+        } else {
+            ValueOrigin::Written
+        };
+        Rendered { text, origin }
+    }
+
+    fn at_deployment(text: String) -> Rendered {
+        Rendered {
+            text,
+            origin: ValueOrigin::AtDeployment,
+        }
+    }
+
+    fn absorb(&mut self, other: ValueOrigin) {
+        self.origin = match (std::mem::take(&mut self.origin), other) {
+            (ValueOrigin::AtDeployment, _) | (_, ValueOrigin::AtDeployment) => {
+                ValueOrigin::AtDeployment
+            }
+            (ValueOrigin::ParameterDefault(mut mine), ValueOrigin::ParameterDefault(theirs)) => {
+                for name in theirs {
+                    if !mine.contains(&name) {
+                        mine.push(name);
+                    }
+                }
+                ValueOrigin::ParameterDefault(mine)
+            }
+            (ValueOrigin::ParameterDefault(mine), ValueOrigin::Written)
+            | (ValueOrigin::Written, ValueOrigin::ParameterDefault(mine)) => {
+                ValueOrigin::ParameterDefault(mine)
+            }
+            (ValueOrigin::Written, ValueOrigin::Written) => ValueOrigin::Written,
+        };
+    }
+}
+
+/// Resolves intrinsics with a template's parameters and the values given for them.
+pub(super) struct Resolver<'a> {
+    pub parameters: &'a Parameters,
+    /// Values given for parameters (`--parameter`): they win over `Default`s.
+    pub given: &'a TemplateParameters,
+}
+
+impl Resolver<'_> {
+    /// An intrinsic's value as text: parameter defaults substituted, the rest kept as
+    /// `${...}`.
+    pub(super) fn render(&self, value: &Value) -> Rendered {
+        let Some(function) = intrinsic(value) else {
+            return match value {
+                Value::String(text) => Rendered::written(text.clone()),
+                Value::Null => Rendered::written(String::new()),
+                other => Rendered::written(other.to_string()),
+            };
+        };
+        let argument = &value[function];
+        match function {
+            "Ref" => {
+                let name = argument.as_str().unwrap_or_default();
+                self.reference(name)
+            }
+            "Fn::Sub" => {
+                let (text, variables) = match argument {
+                    Value::Array(parts) => (
+                        parts.first().and_then(Value::as_str).unwrap_or_default(),
+                        parts.get(1).and_then(Value::as_object),
+                    ),
+                    other => (other.as_str().unwrap_or_default(), None),
+                };
+                self.substitute(text, variables)
+            }
+            "Fn::Join" => {
+                let delimiter = argument.get(0).and_then(Value::as_str).unwrap_or_default();
+                let Some(parts) = argument.get(1).and_then(Value::as_array) else {
+                    return Rendered::at_deployment("${Fn::Join}".to_string());
+                };
+                let mut joined = Rendered::written(String::new());
+                let mut texts = Vec::new();
+                for part in parts {
+                    let rendered = self.render(part);
+                    joined.absorb(rendered.origin);
+                    texts.push(rendered.text);
+                }
+                joined.text = texts.join(delimiter);
+                joined
+            }
+            "Fn::GetAtt" => {
+                let name = match argument {
+                    Value::Array(parts) => parts
+                        .iter()
+                        .map(|part| part.as_str().unwrap_or("?"))
+                        .collect::<Vec<_>>()
+                        .join("."),
+                    other => other.as_str().unwrap_or("?").to_string(),
+                };
+                Rendered::at_deployment(format!("${{{name}}}"))
+            }
+            other => Rendered::at_deployment(format!("${{{other}}}")),
+        }
+    }
+
+    /// `!Ref name` or `${name}`: a parameter's default, else known only at deployment.
+    fn reference(&self, name: &str) -> Rendered {
+        if let Some(given) = self.given.get(name) {
+            return Rendered::written(given.to_string());
+        }
+        match self.parameters.default_of(name) {
+            Some(default) => Rendered {
+                text: default.to_string(),
+                origin: ValueOrigin::ParameterDefault(vec![name.to_string()]),
+            },
+            None => Rendered::at_deployment(format!("${{{name}}}")),
+        }
+    }
+
+    /// `!Sub`: `${Name}` from the variables given, a parameter's default, or kept;
+    /// `${!Literal}` is `${Literal}` (CloudFormation user guide, `Fn::Sub`).
+    fn substitute(&self, text: &str, variables: Option<&Map<String, Value>>) -> Rendered {
+        let mut result = Rendered::written(String::new());
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else {
+                out.push_str(&rest[start..]);
+                rest = "";
+                break;
+            };
+            let name = &after[..end];
+            if let Some(literal) = name.strip_prefix('!') {
+                out.push_str("${");
+                out.push_str(literal);
+                out.push('}');
+            } else {
+                let rendered = match variables.and_then(|variables| variables.get(name)) {
+                    Some(value) => self.render(value),
+                    None => self.reference(name),
+                };
+                result.absorb(rendered.origin);
+                out.push_str(&rendered.text);
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        let written = Rendered::written(out);
+        result.absorb(written.origin);
+        result.text = written.text;
+        result
+    }
+}
+
+/// The intrinsic function a value is (`{"Ref": ...}`, `{"Fn::Sub": ...}`), if it is one.
+pub(super) fn intrinsic(value: &Value) -> Option<&str> {
+    let map = value.as_object()?;
+    if map.len() != 1 {
+        return None;
+    }
+    let (name, _) = map.iter().next()?;
+    (name == "Ref" || name.starts_with("Fn::")).then_some(name.as_str())
+}
+
+pub(super) fn is_no_value(value: &Value) -> bool {
+    value.get("Ref").and_then(Value::as_str) == Some("AWS::NoValue")
+}
