@@ -70,7 +70,8 @@ pub enum Command {
     FilterPattern,
     /// List the application profiles (shipped, plus PROFILES_FILE, which this validates)
     Profiles,
-    /// Check task definition files and Terraform plans before deployment, with no AWS account
+    /// Check task definition files, CloudFormation/SAM templates and Terraform plans before
+    /// deployment, with no AWS account
     /// (exit 0 clean, 1 findings at or above --fail-on or not checkable, 2 unreadable input)
     Check(CheckArgs),
     /// Run as the AWS Lambda function (the default when AWS_LAMBDA_RUNTIME_API is set)
@@ -266,15 +267,22 @@ fn check(args: CheckArgs) -> ExitCode {
         }
     }
     let mut report = crate::check::CheckReport::default();
+    // Every file is checked: one that cannot be read is said (an `error:` line, and in the
+    // report) and the others are still reported, so a CI step keeps its SARIF.
     for path in &args.paths {
         let name = path.display().to_string();
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(error) => return fail(format!("{name}: {error}")),
-        };
-        match crate::check::check_text_with(&name, &text, &profiles, &parameters) {
+        let checked = std::fs::read_to_string(path)
+            .map_err(|error| error.to_string())
+            .and_then(|text| {
+                crate::check::check_text_with(&name, &text, &profiles, &parameters)
+                    .map_err(|error| error.to_string())
+            });
+        match checked {
             Ok(checked) => report.checked.extend(checked),
-            Err(error) => return fail(format!("{name}: {error}")),
+            Err(problem) => {
+                eprintln!("error: {name}: {problem}");
+                report.unreadable.push((name, problem));
+            }
         }
     }
     let printed = match args.format {
@@ -288,7 +296,9 @@ fn check(args: CheckArgs) -> ExitCode {
         CheckFormat::Sarif => crate::check::sarif::sarif(&report) + "\n",
     };
     print!("{printed}");
-    if report.fails(args.fail_on) {
+    if !report.unreadable.is_empty() {
+        ExitCode::from(exit::BAD_INPUT)
+    } else if report.fails(args.fail_on) {
         ExitCode::from(exit::FINDINGS)
     } else {
         ExitCode::from(exit::OK)

@@ -483,10 +483,26 @@ fn check_fails_the_seed_passes_the_fix_and_names_an_unreadable_file() {
     assert_eq!(document["checked"].as_array().unwrap().len(), 2);
     assert_eq!(document["fails"], serde_json::json!(true));
 
+    // An unreadable file: its `error:` line, exit 2, and the other files still reported.
     let (output, stdout, stderr) = run(auditor_command(None).args(["check", fixed, "README.md"]));
     assert_eq!(output.status.code(), Some(2), "{stdout}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("error: README.md: not "), "{stderr}");
+    assert!(stdout.contains("coder-fixed.json: coder"), "{stdout}");
+    assert!(stdout.contains("1 file(s) could not be read"), "{stdout}");
+    let (output, stdout, _) =
+        run(auditor_command(None).args(["check", "--format", "sarif", seed, "README.md"]));
+    assert_eq!(output.status.code(), Some(2));
+    let log: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let invocation = &log["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert!(
+        invocation["toolExecutionNotifications"][0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("README.md: not ")
+    );
+    assert!(!log["runs"][0]["results"].as_array().unwrap().is_empty());
     // A template's parameter values as deployed; a malformed one is a usage error.
     let (output, stdout, _) = run(auditor_command(None).args([
         "check",

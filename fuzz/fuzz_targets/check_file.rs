@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let profiles = PROFILES.get_or_init(|| Profiles::built_in().expect("built-in profiles"));
     if let Ok(checked) = check_text("fuzz.yaml", text, profiles) {
-        let report = CheckReport { checked };
+        let report = CheckReport { checked, ..Default::default() };
         let _ = output::text(&report, Severity::High, false);
         let _ = output::json(&report, Severity::High);
         let _ = sarif::sarif(&report);

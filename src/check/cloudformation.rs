@@ -144,6 +144,11 @@ fn task_definition(
             problem: error.to_string(),
         })?;
     reading.mark_origins(&mut definition);
+    // A family known only at deployment (`!Sub ${AWS::StackName}-task`): the fixes name the
+    // resource instead.
+    if reading.origins.get("family") == Some(&ValueOrigin::AtDeployment) {
+        definition.family = logical_id.to_string();
+    }
     (resource.not_checked, resource.storage_undecided) =
         reading.unknown_that_matters(&definition, profiles);
     resource.lines = super::lines::Lines::of_containers(
@@ -154,6 +159,15 @@ fn task_definition(
         ["Environment", "Secrets"],
     );
     resource.judged_on_defaults = reading.parameter_defaults(&definition);
+    for origin in reading.origins.values() {
+        if let ValueOrigin::ParameterDefault(parameters) = origin {
+            for parameter in parameters {
+                if !resource.parameter_defaults.contains(parameter) {
+                    resource.parameter_defaults.push(parameter.clone());
+                }
+            }
+        }
+    }
     resource.definition = Some(definition);
     Ok(resource)
 }
@@ -342,6 +356,13 @@ impl Reading<'_> {
             add(format!("{base}/image"), "image");
             for (entry, variable) in container.environment.iter().enumerate() {
                 add(format!("{base}/environment/{entry}/value"), &variable.name);
+            }
+            for (entry, secret) in container.secrets.iter().enumerate() {
+                add(format!("{base}/secrets/{entry}/valueFrom"), &secret.name);
+            }
+            for entry in 0..container.mount_points.len() {
+                add(format!("{base}/mountPoints/{entry}/containerPath"), "mount");
+                add(format!("{base}/mountPoints/{entry}/sourceVolume"), "mount");
             }
         }
         judged

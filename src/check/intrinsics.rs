@@ -9,41 +9,65 @@ use crate::model::ValueOrigin;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-/// Template parameters and their `Default`s, as text.
-pub(super) struct Parameters(BTreeMap<String, Option<String>>);
+/// Template parameters and their `Default`s, as text. A parameter of an SSM type
+/// (`AWS::SSM::Parameter::Value<String>`) has no `Default` here: its `Default`, like any value
+/// given for it, names an SSM parameter whose value CloudFormation reads at deployment.
+pub(super) struct Parameters {
+    defaults: BTreeMap<String, Option<String>>,
+    /// Parameters of an SSM type.
+    ssm: Vec<String>,
+}
 
 impl Parameters {
     pub(super) fn of(template: &Value) -> Parameters {
         let declared = template.get("Parameters").and_then(Value::as_object);
-        Parameters(
-            declared
-                .into_iter()
-                .flatten()
-                .map(|(name, parameter)| {
-                    // An empty Default is a value left to whoever deploys, not one to judge.
-                    let default = parameter.get("Default").and_then(|value| match value {
-                        Value::String(text) if text.trim().is_empty() => None,
-                        Value::String(text) => Some(text.clone()),
-                        Value::Number(number) => Some(number.to_string()),
-                        Value::Bool(flag) => Some(flag.to_string()),
-                        Value::Array(items) => Some(
-                            items
-                                .iter()
-                                .map(|item| item.as_str().map_or(item.to_string(), str::to_string))
-                                .collect::<Vec<_>>()
-                                .join(","),
-                        ),
-                        _ => None,
-                    });
-                    (name.clone(), default)
-                })
-                .collect(),
-        )
+        let ssm = declared
+            .into_iter()
+            .flatten()
+            .filter(|(_, parameter)| {
+                parameter
+                    .get("Type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|kind| kind.starts_with("AWS::SSM::Parameter::Value<"))
+            })
+            .map(|(name, _)| name.clone())
+            .collect::<Vec<_>>();
+        let defaults = declared
+            .into_iter()
+            .flatten()
+            .map(|(name, parameter)| {
+                // An empty Default is a value left to whoever deploys, not one to judge.
+                let default = parameter.get("Default").and_then(|value| match value {
+                    Value::String(text) if text.trim().is_empty() => None,
+                    Value::String(text) => Some(text.clone()),
+                    Value::Number(number) => Some(number.to_string()),
+                    Value::Bool(flag) => Some(flag.to_string()),
+                    Value::Array(items) => Some(
+                        items
+                            .iter()
+                            .map(|item| item.as_str().map_or(item.to_string(), str::to_string))
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    ),
+                    _ => None,
+                });
+                (name.clone(), default.filter(|_| !ssm.contains(name)))
+            })
+            .collect();
+        Parameters { defaults, ssm }
     }
 
     /// A parameter's `Default`, if the template declares it with one.
     fn default_of(&self, name: &str) -> Option<&str> {
-        self.0.get(name).and_then(|default| default.as_deref())
+        self.defaults
+            .get(name)
+            .and_then(|default| default.as_deref())
+    }
+
+    /// Whether a value given for the parameter (`--parameter`) is its value: not for an SSM
+    /// type, where it names the SSM parameter.
+    fn takes_value(&self, name: &str) -> bool {
+        !self.ssm.iter().any(|ssm| ssm == name)
     }
 }
 
@@ -158,7 +182,11 @@ impl Resolver<'_> {
 
     /// `!Ref name` or `${name}`: a parameter's default, else known only at deployment.
     fn reference(&self, name: &str) -> Rendered {
-        if let Some(given) = self.given.get(name) {
+        if let Some(given) = self
+            .given
+            .get(name)
+            .filter(|_| self.parameters.takes_value(name))
+        {
             return Rendered::written(given.to_string());
         }
         match self.parameters.default_of(name) {

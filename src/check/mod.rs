@@ -22,7 +22,7 @@ pub mod sarif;
 mod task_definition_file;
 mod terraform;
 
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, RuleId, Severity};
 use crate::model::TaskContext;
 use crate::profiles::Profiles;
 use document::Document;
@@ -44,6 +44,10 @@ pub struct Checked {
     /// The line (1-based) where the task definition starts in the file, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// The template parameters whose `Default`s it was read with, when no value was given
+    /// (`--parameter`): another stack's values may give another verdict, a pass included.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parameter_defaults: Vec<String>,
     /// Where its containers and settings start.
     #[serde(skip)]
     pub lines: lines::Lines,
@@ -76,19 +80,22 @@ impl Checked {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CheckReport {
     pub checked: Vec<Checked>,
+    /// Files that could not be read, and why: the run exits 2, the others still reported.
+    pub unreadable: Vec<(String, String)>,
 }
 
 impl CheckReport {
-    /// Whether any finding is at or above `fail_on`, or anything could not be checked: what
-    /// was not seen is never a pass.
+    /// Whether any finding is at or above `fail_on`, or anything could not be checked (a file
+    /// not read, what `not_checked` lists, an `audit-incomplete` finding at any severity):
+    /// what was not seen is never a pass.
     pub fn fails(&self, fail_on: Severity) -> bool {
-        self.checked.iter().any(|checked| {
-            !checked.not_checked.is_empty()
-                || checked
-                    .findings
-                    .iter()
-                    .any(|finding| finding.severity >= fail_on)
-        })
+        !self.unreadable.is_empty()
+            || self.checked.iter().any(|checked| {
+                !checked.not_checked.is_empty()
+                    || checked.findings.iter().any(|finding| {
+                        finding.severity >= fail_on || finding.rule == RuleId::AuditIncomplete
+                    })
+            })
     }
 }
 
@@ -149,9 +156,13 @@ fn check_resource(file: &str, resource: Resource, profiles: &Profiles) -> Checke
                 // than guess (not_checked says why).
                 .filter(|finding| {
                     !(finding.rule.judges_data_storage()
-                        && finding.location.container.as_ref().is_some_and(|container| {
-                            resource.storage_undecided.contains(container)
-                        }))
+                        && finding
+                            .location
+                            .container
+                            .as_ref()
+                            .is_some_and(|container| {
+                                resource.storage_undecided.contains(container)
+                            }))
                 })
                 .map(|mut finding| {
                     finding.location.task_definition = Some(resource.name.clone());
@@ -163,10 +174,7 @@ fn check_resource(file: &str, resource: Resource, profiles: &Profiles) -> Checke
                     }
                     parameters.dedup();
                     if !parameters.is_empty() {
-                        finding.evidence.push(format!(
-                            "judged on the Default of template parameter {}: a stack deployed with other values may differ",
-                            parameters.join(", ")
-                        ));
+                        finding.evidence.push(judged_on(&parameters));
                     }
                     finding
                 })
@@ -180,8 +188,17 @@ fn check_resource(file: &str, resource: Resource, profiles: &Profiles) -> Checke
         findings,
         not_checked: resource.not_checked,
         line: resource.lines.resource,
+        parameter_defaults: resource.parameter_defaults,
         lines: resource.lines,
     }
+}
+
+/// The evidence line of a finding judged on parameters' `Default`s.
+pub(crate) fn judged_on(parameters: &[&str]) -> String {
+    format!(
+        "judged on the Defaults of template parameters {}; a stack deployed with other values may differ",
+        parameters.join(", ")
+    )
 }
 
 #[cfg(test)]

@@ -31,6 +31,14 @@ pub fn text(report: &CheckReport, fail_on: Severity, colour: bool) -> String {
         if checked.findings.is_empty() && checked.not_checked.is_empty() {
             let _ = writeln!(out, "  no finding");
         }
+        if !checked.parameter_defaults.is_empty() {
+            let parameters: Vec<&str> = checked
+                .parameter_defaults
+                .iter()
+                .map(String::as_str)
+                .collect();
+            let _ = writeln!(out, "  {}", redact_text(&super::judged_on(&parameters)));
+        }
         for finding in &checked.findings {
             let severity = format!("{:<8}", finding.severity.as_str());
             let severity = match finding.severity {
@@ -49,6 +57,9 @@ pub fn text(report: &CheckReport, fail_on: Severity, colour: bool) -> String {
                 finding.rule,
                 redact_text(&finding.summary)
             );
+            for line in &finding.evidence {
+                let _ = writeln!(out, "           seen: {}", redact_text(line));
+            }
             for step in &finding.fix {
                 let _ = writeln!(out, "           fix: {}", redact_text(step));
             }
@@ -78,8 +89,13 @@ pub fn summary(report: &CheckReport, fail_on: Severity) -> String {
         .iter()
         .filter(|checked| !checked.not_checked.is_empty())
         .count();
+    let unreadable = if report.unreadable.is_empty() {
+        String::new()
+    } else {
+        format!(", {} file(s) could not be read", report.unreadable.len())
+    };
     format!(
-        "{} task definition(s) checked: {}{}; {}",
+        "{} task definition(s) checked: {}{}{unreadable}; {}",
         report.checked.len(),
         if counts.is_empty() {
             "no finding".to_string()
@@ -100,8 +116,16 @@ pub fn summary(report: &CheckReport, fail_on: Severity) -> String {
 }
 
 #[derive(Serialize)]
+struct Unreadable<'a> {
+    file: &'a str,
+    problem: &'a str,
+}
+
+#[derive(Serialize)]
 struct Document<'a> {
     checked: &'a [Checked],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unreadable: Vec<Unreadable<'a>>,
     fail_on: Severity,
     fails: bool,
     summary: String,
@@ -111,10 +135,31 @@ struct Document<'a> {
 pub fn json(report: &CheckReport, fail_on: Severity) -> String {
     let document = Document {
         checked: &report.checked,
+        unreadable: report
+            .unreadable
+            .iter()
+            .map(|(file, problem)| Unreadable { file, problem })
+            .collect(),
         fail_on,
         fails: report.fails(fail_on),
         summary: summary(report, fail_on),
     };
-    let text = serde_json::to_string_pretty(&document).unwrap_or_default();
-    redact_text(&text).into_owned()
+    let mut value = serde_json::to_value(&document).unwrap_or_default();
+    redact_strings(&mut value);
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
+/// Every string in a JSON value through the redactor, once more on its way out. String by
+/// string: redacting the serialized text could take a closing quote with a password.
+pub(crate) fn redact_strings(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) => {
+            if let std::borrow::Cow::Owned(redacted) = redact_text(text) {
+                *text = redacted;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_strings),
+        serde_json::Value::Object(map) => map.values_mut().for_each(redact_strings),
+        _ => {}
+    }
 }

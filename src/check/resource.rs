@@ -16,6 +16,8 @@ pub(crate) struct Resource {
     pub lines: Lines,
     /// Values taken from template parameters' `Default`s.
     pub judged_on_defaults: Vec<JudgedOnDefault>,
+    /// Every template parameter whose `Default` the task definition was read with.
+    pub parameter_defaults: Vec<String>,
     /// Containers whose data storage is known only at deployment: no verdict on where their
     /// data lives (`not_checked` says why).
     pub storage_undecided: Vec<String>,
@@ -26,20 +28,21 @@ pub(crate) struct Resource {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct JudgedOnDefault {
     pub container: String,
-    /// `image`, or the setting's name.
+    /// `image`, `mount` (a mount point), or the setting's name.
     pub field: String,
     pub parameters: Vec<String>,
 }
 
 impl JudgedOnDefault {
     /// Whether a finding rests on this value: the image names the app and its version; a
-    /// setting counts where the finding's evidence names it.
+    /// mount point decides where data is stored; a setting counts where the finding's
+    /// evidence names it.
     pub(crate) fn concerns(&self, finding: &crate::finding::Finding) -> bool {
         finding.location.container.as_deref() == Some(self.container.as_str())
-            && (self.field == "image"
-                || finding
-                    .evidence
-                    .iter()
-                    .any(|line| line.contains(self.field.as_str())))
+            && match self.field.as_str() {
+                "image" => true,
+                "mount" => finding.rule.judges_data_storage(),
+                setting => finding.evidence.iter().any(|line| line.contains(setting)),
+            }
     }
 }

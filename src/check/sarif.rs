@@ -10,9 +10,9 @@ use super::{CheckReport, Checked};
 use crate::finding::{Finding, RuleId, Severity};
 use crate::redact::redact_text;
 use serde_sarif::sarif::{
-    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
-    Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run,
-    Sarif, Tool, ToolComponent,
+    ArtifactLocation, Invocation, Location, Message, MultiformatMessageString, Notification,
+    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
+    Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
 };
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -65,18 +65,38 @@ pub fn sarif(report: &CheckReport) -> String {
         .semantic_version(env!("CARGO_PKG_VERSION"))
         .rules(rules)
         .build();
+    // Files that could not be read: the run did not complete, and says which.
+    let notifications: Vec<Notification> = report
+        .unreadable
+        .iter()
+        .map(|(file, problem)| {
+            Notification::builder()
+                .level(serde_json::json!("error"))
+                .message(message(format!("{file}: {problem}")))
+                .locations(vec![location(file, None)])
+                .build()
+        })
+        .collect();
+    let mut invocation = Invocation::builder()
+        .execution_successful(report.unreadable.is_empty())
+        .build();
+    if !notifications.is_empty() {
+        invocation.tool_execution_notifications = Some(notifications);
+    }
     let log = Sarif::builder()
         .schema(SCHEMA)
         .version(serde_json::json!("2.1.0"))
         .runs(vec![
             Run::builder()
                 .tool(Tool::builder().driver(driver).build())
+                .invocations(vec![invocation])
                 .results(results)
                 .build(),
         ])
         .build();
-    let text = serde_json::to_string_pretty(&log).unwrap_or_default();
-    redact_text(&text).into_owned()
+    let mut value = serde_json::to_value(&log).unwrap_or_default();
+    super::output::redact_strings(&mut value);
+    serde_json::to_string_pretty(&value).unwrap_or_default()
 }
 
 /// A rule as SARIF describes it: id, name, texts, default level and `security-severity`.
@@ -159,7 +179,8 @@ fn location(file: &str, line: Option<usize>) -> Location {
 }
 
 /// A path as given on the command line as a relative URI reference (`./deploy/a b.json` ->
-/// `deploy/a%20b.json`): GitHub resolves it from the repository's root.
+/// `deploy/a%20b.json`, `$PWD/deploy/a.json` -> `deploy/a.json`): GitHub resolves it from the
+/// repository's root.
 fn artifact_uri(file: &str) -> String {
     const PATH: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
         .add(b' ')
@@ -172,7 +193,18 @@ fn artifact_uri(file: &str) -> String {
         .add(b'`')
         .add(b'{')
         .add(b'}');
-    let path = file.replace('\\', "/");
+    // An absolute path inside the working directory (the repository's root in CI) is given
+    // relative to it, as code scanning resolves it.
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|root| {
+            std::path::Path::new(file)
+                .strip_prefix(root)
+                .ok()
+                .map(|path| path.display().to_string())
+        })
+        .unwrap_or_else(|| file.to_string());
+    let path = relative.replace('\\', "/");
     let path = path.trim_start_matches("./");
     percent_encoding::utf8_percent_encode(path, PATH).to_string()
 }

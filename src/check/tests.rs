@@ -74,9 +74,13 @@ fn the_seed_task_definition_file_fails_and_the_fixed_one_passes() {
         rules_of(&seed[0]),
         ["database-setting-misnamed", "ephemeral-data-directory"]
     );
-    let report = CheckReport { checked: seed };
+    let report = CheckReport {
+        checked: seed,
+        ..Default::default()
+    };
     assert!(report.fails(Severity::High));
     let fixed = CheckReport {
+        unreadable: Vec::new(),
         checked: check(FIXED),
     };
     assert_eq!(rules_of(&fixed.checked[0]), Vec::<String>::new());
@@ -152,7 +156,10 @@ fn unknown_container_definitions_are_not_checked_and_never_pass() {
     let checked = check(&plan.to_string());
     assert_eq!(checked[0].findings, vec![]);
     assert!(checked[0].not_checked[0].contains("not known until apply"));
-    let report = CheckReport { checked };
+    let report = CheckReport {
+        checked,
+        ..Default::default()
+    };
     assert!(
         report.fails(Severity::Critical),
         "what was not seen never passes"
@@ -193,7 +200,10 @@ fn outputs_keep_passwords_out() {
     }]);
     let checked = check(&seed.to_string());
     assert!(rules_of(&checked[0]).contains(&"plaintext-database-credentials".to_string()));
-    let report = CheckReport { checked };
+    let report = CheckReport {
+        checked,
+        ..Default::default()
+    };
     let text = output::text(&report, Severity::High, false);
     let json = output::json(&report, Severity::High);
     assert!(!text.contains(password), "{text}");
@@ -271,11 +281,17 @@ fn the_seed_as_a_cloudformation_template_fails_and_the_fixed_one_passes() {
         checked[0].findings[0]
             .evidence
             .iter()
-            .any(|line| line.starts_with("judged on the Default of template parameter CoderImage"))
+            .any(|line| line.starts_with("judged on the Defaults of template parameters CoderImage"))
     );
     let fixed = check(FIXED_TEMPLATE);
     assert_eq!(fixed[0].findings, vec![]);
-    assert!(!CheckReport { checked: fixed }.fails(Severity::Low));
+    assert!(
+        !CheckReport {
+            checked: fixed,
+            ..Default::default()
+        }
+        .fails(Severity::Low)
+    );
 
     // The same template in JSON, intrinsics in their long form.
     let as_json =
@@ -298,7 +314,7 @@ fn a_parameter_default_is_judged_and_the_finding_says_so() {
         checked[0].findings[0]
             .evidence
             .iter()
-            .any(|line| line.contains("Default of template parameter DatabaseUrl")),
+            .any(|line| line.contains("Defaults of template parameters DatabaseUrl")),
         "{:?}",
         checked[0].findings[0].evidence
     );
@@ -326,7 +342,13 @@ fn a_value_known_only_at_deployment_is_not_checked_and_never_passes() {
         "{:?}",
         checked[0].not_checked
     );
-    assert!(CheckReport { checked }.fails(Severity::Critical));
+    assert!(
+        CheckReport {
+            checked,
+            ..Default::default()
+        }
+        .fails(Severity::Critical)
+    );
 
     // The whole Environment chosen by a condition: nothing of the container is known.
     let hidden = template(
@@ -379,6 +401,13 @@ fn a_secret_resolved_into_environment_is_plaintext() {
             finding.evidence
         );
         assert!(finding.fix[0].contains("`Secrets`"), "{:?}", finding.fix);
+        // A secret inside a URL is one part of it: the whole URL goes into a secret.
+        assert_eq!(
+            finding.fix[0].contains("store the whole value"),
+            value.starts_with("!Sub"),
+            "{:?}",
+            finding.fix
+        );
         assert!(
             !finding.evidence[0].contains("password}}"),
             "redacted: {:?}",
@@ -465,7 +494,10 @@ fn a_secret_the_plan_writes_is_judged_like_a_plain_url_and_never_shown() {
         finding.summary
     );
     assert!(finding.fix[0].contains("`address`"), "{:?}", finding.fix);
-    let report = CheckReport { checked };
+    let report = CheckReport {
+        checked,
+        ..Default::default()
+    };
     for shown in [
         output::json(&report, Severity::High),
         output::text(&report, Severity::High, false),
@@ -548,7 +580,78 @@ fn given_parameter_values_are_judged_as_written() {
         !checked[0].findings[0]
             .evidence
             .iter()
-            .any(|line| line.contains("judged on the Default")),
+            .any(|line| line.contains("judged on the Defaults")),
         "a given value is not a Default"
+    );
+}
+
+/// Found by trying `check` as a new user: a value with `password=` in it broke the JSON report
+/// (the redactor ran over the serialized text and took the closing quote).
+#[test]
+fn reports_stay_valid_json_whatever_the_values() {
+    for url in [
+        "jdbc:postgresql://db:5432/kc?password=TopSecret99",
+        "jdbc:postgresql://db:5432/kc?ssl=true&password=TopSecret99",
+        "jdbc:sqlserver://db:1433;password=TopSecret99",
+        "postgres://kc:TopSecret99@db/kc\"",
+    ] {
+        let definition = json!({
+            "family": "keycloak",
+            "containerDefinitions": [{"name": "keycloak", "image": "quay.io/keycloak/keycloak:26.0",
+                "command": ["start"],
+                "environment": [{"name": "KC_DB", "value": "postgres"}, {"name": "KC_DB_URL", "value": url}]}]
+        });
+        let report = CheckReport {
+            checked: check(&definition.to_string()),
+            ..Default::default()
+        };
+        for shown in [output::json(&report, Severity::High), sarif::sarif(&report)] {
+            let parsed: Result<Value, _> = serde_json::from_str(&shown);
+            assert!(parsed.is_ok(), "{url}: {shown}");
+            assert!(!shown.contains("TopSecret99"), "{shown}");
+        }
+    }
+}
+
+/// A parameter of an SSM type names an SSM parameter: its Default is not the value.
+#[test]
+fn an_ssm_parameter_default_is_not_its_value() {
+    let text = template(
+        "  CoderDbUrl:\n    Type: AWS::SSM::Parameter::Value<String>\n    Default: /coder/db-url\n",
+        "          Environment:\n            - Name: CODER_PG_CONNECTION_URL\n              Value: !Ref CoderDbUrl\n",
+        "",
+    );
+    let checked = check(&text);
+    assert_eq!(checked[0].findings, vec![], "not a malformed URL");
+    assert!(
+        checked[0].not_checked[0].contains("CODER_PG_CONNECTION_URL"),
+        "{:?}",
+        checked[0].not_checked
+    );
+    // Nor is a value given for it.
+    let mut given = TemplateParameters::default();
+    given.set("CoderDbUrl=/coder/other").unwrap();
+    let checked = check_text_with("t.yaml", &text, &Profiles::built_in().unwrap(), &given).unwrap();
+    assert_eq!(checked[0].findings, vec![]);
+    assert_eq!(checked[0].not_checked.len(), 1);
+}
+
+/// `audit-incomplete` says a check did not run: whatever its severity, the run fails.
+#[test]
+fn an_incomplete_audit_never_passes() {
+    let text = template(
+        "",
+        "          EntryPoint: [sh, -c]\n          Command: ['. /config/env.sh && exec /opt/coder server']\n",
+        "",
+    );
+    let checked = check(&text);
+    assert_eq!(rules_of(&checked[0]), ["audit-incomplete"]);
+    assert!(checked[0].findings[0].severity < Severity::High);
+    assert!(
+        CheckReport {
+            checked,
+            ..Default::default()
+        }
+        .fails(Severity::Critical)
     );
 }

@@ -145,9 +145,14 @@ pub(crate) fn plaintext_database_credentials(
     let resolved_by_template = container
         .environment
         .iter()
-        .any(|variable| variable.name == first && resolves_secret_in_template(&variable.value));
-    finding.fix = if resolved_by_template {
-        reference_in_secrets(&container.name, definition, &first)
+        .rev()
+        .find(|variable| variable.name == first && resolves_secret_in_template(&variable.value));
+    finding.fix = if let Some(variable) = resolved_by_template {
+        // `{{resolve:...}}` alone is the secret's value; inside a URL it is one part of it.
+        let whole = variable.value.trim().starts_with("{{resolve:")
+            && variable.value.trim().ends_with("}}")
+            && variable.value.matches("{{resolve:").count() == 1;
+        reference_in_secrets(&container.name, definition, &first, whole)
     } else if place == "plain environment" {
         move_to_secrets(&container.name, definition, &first)
     } else {
@@ -187,7 +192,7 @@ fn move_to_secrets(container: &str, definition: &TaskDefinition, setting: &str) 
             "Store the value of {setting} in AWS Secrets Manager and, in task definition {} container '{container}', replace the environment entry with a `secrets` entry whose valueFrom is the secret's ARN.",
             definition.short_name()
         ),
-        "Rotate the database password: it has been readable by everyone who can describe the task definition.".to_string(),
+        rotate_password(),
     ]
 }
 
@@ -195,14 +200,25 @@ fn reference_in_secrets(
     container: &str,
     definition: &TaskDefinition,
     setting: &str,
+    whole: bool,
 ) -> Vec<String> {
-    vec![
+    let first = if whole {
         format!(
             "In task definition {} container '{container}', move {setting} from `Environment` to `Secrets`, with `ValueFrom` the same secret's ARN (`ARN:KEY::` for one key of a JSON secret): ECS then injects the value when the task starts and it never appears in the task definition.",
             definition.short_name()
-        ),
-        "Rotate the database password: it has been readable by everyone who can describe the task definition.".to_string(),
-    ]
+        )
+    } else {
+        format!(
+            "In task definition {} container '{container}', {setting} builds its value around a secret: store the whole value (the full URL, password included) in AWS Secrets Manager, as a secret or one key of a JSON secret, and give {setting} under `Secrets` with `ValueFrom` its ARN (`ARN:KEY::`); ECS then injects it when the task starts.",
+            definition.short_name()
+        )
+    };
+    vec![first, rotate_password()]
+}
+
+/// Rotating is due wherever the value reached a registered task definition.
+fn rotate_password() -> String {
+    "Rotate the database password if a revision with it was ever registered: everyone who can describe the task definition could read it.".to_string()
 }
 
 fn move_argument_to_secrets(
@@ -215,7 +231,7 @@ fn move_argument_to_secrets(
             "In task definition {} container '{container}', take the password out of the command line ({argument}): store it (or the whole URL) in AWS Secrets Manager and pass it through a `secrets` entry, as the environment variable the app reads for the same setting.",
             definition.short_name()
         ),
-        "Rotate the database password: it has been readable by everyone who can describe the task definition.".to_string(),
+        rotate_password(),
     ]
 }
 
