@@ -278,10 +278,9 @@ fn the_seed_as_a_cloudformation_template_fails_and_the_fixed_one_passes() {
     );
     // The image came from a parameter's Default: the findings say so.
     assert!(
-        checked[0].findings[0]
-            .evidence
-            .iter()
-            .any(|line| line.starts_with("judged on the Defaults of template parameters CoderImage"))
+        checked[0].findings[0].evidence.iter().any(
+            |line| line.starts_with("judged on the Defaults of template parameters CoderImage")
+        )
     );
     let fixed = check(FIXED_TEMPLATE);
     assert_eq!(fixed[0].findings, vec![]);

@@ -2,7 +2,7 @@
 
 use super::declaration::{ConsolePage, RuleInfo, Suppression};
 use super::remediation;
-use crate::container::{AppContainer, Setting};
+use crate::container::{AppContainer, Setting, SettingSource};
 use crate::finding::{Finding, RuleId, Severity};
 use crate::profiles::NearMiss;
 
@@ -53,16 +53,61 @@ pub(crate) fn database_setting_misnamed(app: &AppContainer) -> Option<Finding> {
     finding
         .facts
         .insert("expected".to_string(), expected.to_string());
-    finding.fix = rename_setting(app, first.name, expected);
+    finding.fix = fix_steps(app, &misses);
     Some(finding)
 }
 
-fn rename_setting(app: &AppContainer, from: &str, to: &str) -> Vec<String> {
-    let mut steps = vec![format!(
-        "In task definition {}, container '{}': rename {from} to {to} (keep it under `secrets`; valueFrom stays as it is). Register the revision and update the service.",
+/// One step per near miss: rename it to the setting it stands for, or, where it stands for a
+/// type setting its own value cannot fill (`KC_DB_URL` for `KC_DB`, `GF_DATABASE_HOST` for
+/// `GF_DATABASE_TYPE`), set the type, without which the app ignores it.
+fn fix_steps(app: &AppContainer, misses: &[Setting]) -> Vec<String> {
+    let Some(database) = app.database() else {
+        return Vec::new();
+    };
+    let place = format!(
+        "In task definition {}, container '{}'",
         app.definition.short_name(),
         app.container.name
-    )];
+    );
+    let mut steps: Vec<String> = Vec::new();
+    for miss in misses {
+        let meant = database
+            .near_miss
+            .iter()
+            .find(|near| near.name() == miss.name)
+            .and_then(NearMiss::means)
+            .unwrap_or(database.primary_setting());
+        let kind = database
+            .type_settings
+            .iter()
+            .find(|kind| kind.name == meant);
+        let value_fits_type = kind.is_some_and(|kind| {
+            miss.seen_value()
+                .is_some_and(|value| kind.is_external(value) || kind.is_embedded(value))
+        });
+        let step = match kind {
+            Some(kind) if !value_fits_type => format!(
+                "{place}: set {meant} to the database you run ({}): without it {} ignores {} and uses its {}.",
+                kind.external.join(", "),
+                app.profile.name,
+                miss.name,
+                app.facts.embedded_database
+            ),
+            _ => {
+                let keep = match miss.source {
+                    SettingSource::Secret(_) => "keep it under `secrets`; valueFrom stays as it is",
+                    _ => "the value stays as it is",
+                };
+                format!("{place}: rename {} to {meant} ({keep}).", miss.name)
+            }
+        };
+        if !steps.contains(&step) {
+            steps.push(step);
+        }
+    }
+    if let Some(last) = steps.last_mut() {
+        last.push_str(" Register the revision and update the service.");
+    }
     steps.extend(remediation::export_first_if_running(app));
     steps
 }
@@ -107,6 +152,70 @@ mod tests {
         let findings = evaluate(&revision, &Profiles::built_in().unwrap());
         assert_eq!(findings[0].rule, RuleId::DatabaseSettingMisnamed);
         assert_eq!(findings[0].fix.len(), 1, "{:?}", findings[0].fix);
+    }
+
+    /// Found by a new user's trial: the fix renamed a setting into the type setting it needs
+    /// (GF_DATABASE_HOST to GF_DATABASE_TYPE), said `secrets` for an `environment` entry, and
+    /// fixed one of several misnamed settings.
+    #[test]
+    fn the_fix_sets_the_missing_type_and_renames_each_misnamed_setting() {
+        let fix_of = |image: &str, environment: serde_json::Value| {
+            // Keycloak's image runs `start` only when told to.
+            let command: Vec<&str> = if image.contains("keycloak") {
+                vec!["start"]
+            } else {
+                vec![]
+            };
+            let task = task_with(serde_json::json!({
+                "family": "app", "revision": 1,
+                "containerDefinitions": [{"name": "app", "image": image,
+                    "command": command, "environment": environment}]
+            }));
+            let findings = evaluate(&task, &Profiles::built_in().unwrap());
+            let misnamed = findings
+                .iter()
+                .find(|finding| finding.rule == RuleId::DatabaseSettingMisnamed)
+                .unwrap_or_else(|| panic!("{findings:?}"));
+            misnamed.fix.clone()
+        };
+        let grafana = fix_of(
+            "grafana/grafana:11.3.0",
+            serde_json::json!([{"name": "GF_DATABASE_HOST", "value": "db.example.com:5432"}]),
+        );
+        assert!(
+            grafana[0].contains("set GF_DATABASE_TYPE to the database you run"),
+            "{grafana:?}"
+        );
+        assert!(!grafana[0].contains("rename"), "{grafana:?}");
+
+        let keycloak = fix_of(
+            "quay.io/keycloak/keycloak:26.0",
+            serde_json::json!([{"name": "DB_VENDOR", "value": "postgres"}]),
+        );
+        assert!(
+            keycloak[0].contains("rename DB_VENDOR to KC_DB (the value stays as it is)"),
+            "{keycloak:?}"
+        );
+
+        let metabase = fix_of(
+            "metabase/metabase:v0.50.0",
+            serde_json::json!([
+                {"name": "MD_DB_TYPE", "value": "postgres"},
+                {"name": "MD_DB_CONNECTION_URI", "value": "postgres://db/metabase"}
+            ]),
+        );
+        assert!(
+            metabase
+                .iter()
+                .any(|step| step.contains("rename MD_DB_TYPE to MB_DB_TYPE")),
+            "{metabase:?}"
+        );
+        assert!(
+            metabase
+                .iter()
+                .any(|step| step.contains("rename MD_DB_CONNECTION_URI to MB_DB_CONNECTION_URI")),
+            "{metabase:?}"
+        );
     }
 
     #[test]

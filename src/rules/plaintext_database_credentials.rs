@@ -142,11 +142,10 @@ pub(crate) fn plaintext_database_credentials(
     finding
         .facts
         .insert("task_definition".to_string(), definition.short_name());
-    let resolved_by_template = container
-        .environment
-        .iter()
-        .rev()
-        .find(|variable| variable.name == first && resolves_secret_in_template(&variable.value));
+    let resolved_by_template =
+        container.environment.iter().rev().find(|variable| {
+            variable.name == first && resolves_secret_in_template(&variable.value)
+        });
     finding.fix = if let Some(variable) = resolved_by_template {
         // `{{resolve:...}}` alone is the secret's value; inside a URL it is one part of it.
         let whole = variable.value.trim().starts_with("{{resolve:")
