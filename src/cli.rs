@@ -82,7 +82,7 @@ pub enum Command {
 pub struct CheckArgs {
     /// Files to check: an ECS task definition (RegisterTaskDefinition input or
     /// DescribeTaskDefinition output), a CloudFormation or SAM template (YAML or JSON), or a
-    /// Terraform plan (`terraform show -json PLAN`)
+    /// Terraform plan (`terraform show -json PLAN`); `-` reads standard input
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<std::path::PathBuf>,
     /// Output: human text, one JSON document, or SARIF 2.1.0 (GitHub code scanning)
@@ -271,13 +271,19 @@ fn check(args: CheckArgs) -> ExitCode {
     // report) and the others are still reported, so a CI step keeps its SARIF.
     for path in &args.paths {
         let name = path.display().to_string();
-        let checked = std::fs::read_to_string(path)
-            .map_err(|error| error.to_string())
-            .and_then(|text| {
-                crate::check::check_text_with(&name, &text, &profiles, &parameters)
-                    .map_err(|error| error.to_string())
-            });
+        // `-` is standard input (`terraform show -json plan.out | ecs-auditor check -`).
+        let text = if name == "-" {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map(|_| text)
+        } else {
+            std::fs::read_to_string(path)
+        };
+        let checked = text.map_err(|error| error.to_string()).and_then(|text| {
+            crate::check::check_text_with(&name, &text, &profiles, &parameters)
+                .map_err(|error| error.to_string())
+        });
         match checked {
+            Ok(checked) if checked.is_empty() => report.without_task_definitions.push(name),
             Ok(checked) => report.checked.extend(checked),
             Err(problem) => {
                 eprintln!("error: {name}: {problem}");

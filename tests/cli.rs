@@ -522,6 +522,22 @@ fn check_fails_the_seed_passes_the_fix_and_names_an_unreadable_file() {
         stderr.trim(),
         "error: --parameter `CoderImage` is not KEY=VALUE"
     );
+    // Standard input, and a template with no task definition said so.
+    let mut child = auditor_command(None)
+        .args(["check", "-", "events/templates/coder-fixed.yaml"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        b"Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n",
+    )
+    .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("-: no task definition in it"), "{stdout}");
     // YAML, but not a template.
     let (output, _, stderr) = run(auditor_command(None).args(["check", ".pre-commit-hooks.yaml"]));
     assert_eq!(output.status.code(), Some(2));

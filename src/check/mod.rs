@@ -82,6 +82,9 @@ pub struct CheckReport {
     pub checked: Vec<Checked>,
     /// Files that could not be read, and why: the run exits 2, the others still reported.
     pub unreadable: Vec<(String, String)>,
+    /// Files read that hold no task definition (a template of other resources, a plan that
+    /// changes none): nothing to check there, said so.
+    pub without_task_definitions: Vec<String>,
 }
 
 impl CheckReport {

@@ -65,6 +65,9 @@ pub fn text(report: &CheckReport, fail_on: Severity, colour: bool) -> String {
             }
         }
     }
+    for file in &report.without_task_definitions {
+        let _ = writeln!(out, "{file}: no task definition in it");
+    }
     let _ = writeln!(out, "{}", summary(report, fail_on));
     out
 }
@@ -126,6 +129,8 @@ struct Document<'a> {
     checked: &'a [Checked],
     #[serde(skip_serializing_if = "Vec::is_empty")]
     unreadable: Vec<Unreadable<'a>>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    without_task_definitions: &'a [String],
     fail_on: Severity,
     fails: bool,
     summary: String,
@@ -140,6 +145,7 @@ pub fn json(report: &CheckReport, fail_on: Severity) -> String {
             .iter()
             .map(|(file, problem)| Unreadable { file, problem })
             .collect(),
+        without_task_definitions: &report.without_task_definitions,
         fail_on,
         fails: report.fails(fail_on),
         summary: summary(report, fail_on),

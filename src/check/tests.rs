@@ -80,8 +80,8 @@ fn the_seed_task_definition_file_fails_and_the_fixed_one_passes() {
     };
     assert!(report.fails(Severity::High));
     let fixed = CheckReport {
-        unreadable: Vec::new(),
         checked: check(FIXED),
+        ..Default::default()
     };
     assert_eq!(rules_of(&fixed.checked[0]), Vec::<String>::new());
     assert!(!fixed.fails(Severity::Low));
