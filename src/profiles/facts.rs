@@ -294,6 +294,15 @@ impl DatabaseSettings {
             .unwrap_or("the database setting")
     }
 
+    /// The setting a near-miss name stands for: its `means`, else the primary setting.
+    pub fn meant_by(&self, near_miss: &str) -> &str {
+        self.near_miss
+            .iter()
+            .find(|near| near.name() == near_miss)
+            .and_then(NearMiss::means)
+            .unwrap_or(self.primary_setting())
+    }
+
     /// Whether a URL setting's value selects the embedded database by its scheme.
     pub fn selects_embedded(&self, value: &str) -> bool {
         let scheme = value

@@ -6,7 +6,6 @@ use crate::container::{AppContainer, DatabaseChoice};
 use crate::finding::{Finding, Location, RuleId, Severity};
 use crate::model::TaskContext;
 use crate::model::{ReadError, ReadFailure};
-use crate::profiles::NearMiss;
 use crate::redact;
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
@@ -44,12 +43,7 @@ pub(crate) fn database_undecided(app: &AppContainer) -> Option<Finding> {
         .collect();
     // What is set by mistake stays a mistake, whatever else decides.
     for miss in app.near_misses() {
-        let meant = database
-            .near_miss
-            .iter()
-            .find(|near| near.name() == miss.name)
-            .and_then(NearMiss::means)
-            .unwrap_or(database.primary_setting());
+        let meant = database.meant_by(miss.name);
         finding.evidence.push(format!(
             "{}: {} does not use it without {meant}",
             miss.describe(),

@@ -4,7 +4,6 @@ use super::declaration::{ConsolePage, RuleInfo, Suppression};
 use super::remediation;
 use crate::container::{AppContainer, Setting, SettingSource};
 use crate::finding::{Finding, RuleId, Severity};
-use crate::profiles::NearMiss;
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
 pub(crate) const RULE: RuleInfo = RuleInfo {
@@ -28,12 +27,7 @@ pub(crate) fn database_setting_misnamed(app: &AppContainer) -> Option<Finding> {
     }
     let misses = app.near_misses();
     let first = misses.first()?;
-    let expected = database
-        .near_miss
-        .iter()
-        .find(|miss| miss.name() == first.name)
-        .and_then(NearMiss::means)
-        .unwrap_or(database.primary_setting());
+    let expected = database.meant_by(first.name);
     let names: Vec<&str> = misses.iter().map(|setting| setting.name).collect();
     let mut finding = app.finding(
         RuleId::DatabaseSettingMisnamed,
@@ -71,12 +65,7 @@ fn fix_steps(app: &AppContainer, misses: &[Setting]) -> Vec<String> {
     );
     let mut steps: Vec<String> = Vec::new();
     for miss in misses {
-        let meant = database
-            .near_miss
-            .iter()
-            .find(|near| near.name() == miss.name)
-            .and_then(NearMiss::means)
-            .unwrap_or(database.primary_setting());
+        let meant = database.meant_by(miss.name);
         let kind = database
             .type_settings
             .iter()
