@@ -4,9 +4,12 @@
 //!
 //! Intrinsic functions are read as CloudFormation would resolve them, as far as that is known
 //! before deployment: `!Ref P` and `${P}` in `!Sub` take the value given for `P`
-//! (`--parameter`), else its `Default` (and the finding says it was judged on it); anything else (`!GetAtt`, `!ImportValue`, `!If`, a
-//! parameter without a `Default`, a `{{resolve:...}}` dynamic reference) is a value known only
+//! (`--parameter`), else its `Default` (and the finding says it was judged on it); anything
+//! else (`!GetAtt`, `!ImportValue`, an `!If` on an unknown condition, a parameter without a
+//! `Default`, a `{{resolve:...}}` dynamic reference) is a value known only
 //! at deployment, kept as written in `!Sub` syntax and never judged as if it were clean.
+//! Conditions over parameters are decided the same way (`intrinsics.rs`): `!If` takes its
+//! branch, and a task definition whose `Condition` is false is skipped.
 //! `!Ref AWS::NoValue` removes the property, as in CloudFormation.
 
 use super::document::{Document, InputError};
@@ -67,17 +70,27 @@ pub(crate) fn decode(
             problem: "no Resources section".to_string(),
         })?;
     let parameters = Parameters::of(template);
+    let resolver = Resolver {
+        parameters: &parameters,
+        given,
+        conditions: template.get("Conditions").and_then(Value::as_object),
+    };
     let mut found = Vec::new();
     for (logical_id, resource) in resources {
         if resource.get("Type").and_then(Value::as_str) != Some(TASK_DEFINITION) {
+            continue;
+        }
+        // A resource whose `Condition` is false is not created.
+        if let Some(condition) = resource.get("Condition").and_then(Value::as_str)
+            && resolver.condition(condition).value == Some(false)
+        {
             continue;
         }
         let pointer = format!("/Resources/{}", escape(logical_id));
         found.push(task_definition(
             logical_id,
             resource.get("Properties").unwrap_or(&Value::Null),
-            &parameters,
-            given,
+            &resolver,
             profiles,
             document,
             &pointer,
@@ -93,14 +106,13 @@ fn escape(key: &str) -> String {
 fn task_definition(
     logical_id: &str,
     properties: &Value,
-    parameters: &Parameters,
-    given: &TemplateParameters,
+    resolver: &Resolver,
     profiles: &Profiles,
     document: &Document,
     pointer: &str,
 ) -> Result<Resource, InputError> {
     let mut reading = Reading {
-        resolver: Resolver { parameters, given },
+        resolver,
         origins: BTreeMap::new(),
         hidden: Vec::new(),
     };
@@ -174,7 +186,7 @@ fn task_definition(
 
 /// One task definition being read: where each value came from, and what hides its shape.
 struct Reading<'a> {
-    resolver: Resolver<'a>,
+    resolver: &'a Resolver<'a>,
     /// Origins of values not simply written, by API path (`containerDefinitions/0/image`).
     origins: BTreeMap<String, ValueOrigin>,
     /// Structural properties given by an intrinsic: (template path, function).
@@ -186,6 +198,20 @@ impl Reading<'_> {
     /// written in the API's camelCase; `api_path` is the same path in API names.
     fn property(&mut self, value: &Value, path: &str, api_path: &str) -> Value {
         let key = path.rsplit('/').next().unwrap_or_default();
+        // `Fn::If` on a condition known before deployment: the branch it takes, read in its
+        // place (its parameters' Defaults noted).
+        if let Some((chosen, defaults)) = self.resolver.branch(value) {
+            if !defaults.is_empty() {
+                self.origins.insert(
+                    format!("{api_path}#condition"),
+                    ValueOrigin::ParameterDefault(defaults),
+                );
+            }
+            if is_no_value(chosen) {
+                return Value::Null;
+            }
+            return self.property(chosen, path, api_path);
+        }
         if let Some(function) = intrinsic(value) {
             let list_item = key.parse::<usize>().is_ok();
             if STRUCTURAL.contains(&key) || (list_item && parent_holds_objects(path)) {
@@ -226,7 +252,13 @@ impl Reading<'_> {
             Value::Array(items) => Value::Array(
                 items
                     .iter()
-                    .filter(|item| !is_no_value(item))
+                    .filter(|item| {
+                        !is_no_value(item)
+                            && !self
+                                .resolver
+                                .branch(item)
+                                .is_some_and(|(chosen, _)| is_no_value(chosen))
+                    })
                     .enumerate()
                     .map(|(index, item)| {
                         self.property(

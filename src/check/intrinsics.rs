@@ -94,7 +94,7 @@ impl Rendered {
         }
     }
 
-    fn absorb(&mut self, other: ValueOrigin) {
+    pub(super) fn absorb(&mut self, other: ValueOrigin) {
         self.origin = match (std::mem::take(&mut self.origin), other) {
             (ValueOrigin::AtDeployment, _) | (_, ValueOrigin::AtDeployment) => {
                 ValueOrigin::AtDeployment
@@ -121,9 +121,121 @@ pub(super) struct Resolver<'a> {
     pub parameters: &'a Parameters,
     /// Values given for parameters (`--parameter`): they win over `Default`s.
     pub given: &'a TemplateParameters,
+    /// The template's `Conditions`, by name.
+    pub conditions: Option<&'a Map<String, Value>>,
 }
 
+/// A condition's value where it is known before deployment, and the parameters whose
+/// `Default` it rests on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct Decided {
+    pub value: Option<bool>,
+    pub defaults: Vec<String>,
+}
+
+impl Decided {
+    fn unknown() -> Decided {
+        Decided::default()
+    }
+
+    fn known(value: bool, defaults: Vec<String>) -> Decided {
+        Decided {
+            value: Some(value),
+            defaults,
+        }
+    }
+}
+
+/// Conditions that refer to conditions: deeper than this is a loop (CloudFormation rejects
+/// those) and stays unknown.
+const CONDITION_DEPTH: usize = 16;
+
 impl Resolver<'_> {
+    /// A named condition of the template (`Conditions: {IsProd: !Equals [...]}`).
+    pub(super) fn condition(&self, name: &str) -> Decided {
+        self.condition_at(name, 0)
+    }
+
+    fn condition_at(&self, name: &str, depth: usize) -> Decided {
+        match self.conditions.and_then(|conditions| conditions.get(name)) {
+            Some(expression) if depth < CONDITION_DEPTH => self.decide(expression, depth + 1),
+            _ => Decided::unknown(),
+        }
+    }
+
+    /// `Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or` and `{"Condition": name}` over values
+    /// known before deployment (CloudFormation user guide, condition functions); anything
+    /// else is unknown.
+    fn decide(&self, expression: &Value, depth: usize) -> Decided {
+        if let Some(name) = expression.get("Condition").and_then(Value::as_str) {
+            return self.condition_at(name, depth);
+        }
+        let Some(function) = intrinsic(expression) else {
+            return Decided::unknown();
+        };
+        let arguments: Vec<&Value> = expression[function]
+            .as_array()
+            .map(|items| items.iter().collect())
+            .unwrap_or_default();
+        let mut defaults = Vec::new();
+        let mut note = |origin: &ValueOrigin| {
+            if let ValueOrigin::ParameterDefault(names) = origin {
+                defaults.extend(names.iter().cloned());
+            }
+        };
+        match function {
+            "Fn::Equals" if arguments.len() == 2 => {
+                let (left, right) = (self.render(arguments[0]), self.render(arguments[1]));
+                if left.origin == ValueOrigin::AtDeployment
+                    || right.origin == ValueOrigin::AtDeployment
+                {
+                    return Decided::unknown();
+                }
+                note(&left.origin);
+                note(&right.origin);
+                Decided::known(left.text == right.text, defaults)
+            }
+            "Fn::Not" if arguments.len() == 1 => {
+                let inner = self.decide(arguments[0], depth + 1);
+                Decided {
+                    value: inner.value.map(|value| !value),
+                    defaults: inner.defaults,
+                }
+            }
+            "Fn::And" | "Fn::Or" => {
+                let and = function == "Fn::And";
+                let mut unknown = false;
+                for argument in arguments {
+                    let decided = self.decide(argument, depth + 1);
+                    defaults.extend(decided.defaults);
+                    match decided.value {
+                        // One false decides an And, one true an Or.
+                        Some(value) if value != and => return Decided::known(value, defaults),
+                        Some(_) => {}
+                        None => unknown = true,
+                    }
+                }
+                if unknown {
+                    Decided::unknown()
+                } else {
+                    Decided::known(and, defaults)
+                }
+            }
+            _ => Decided::unknown(),
+        }
+    }
+
+    /// The branch `Fn::If [condition, then, else]` takes, where its condition is known.
+    pub(super) fn branch<'v>(&self, value: &'v Value) -> Option<(&'v Value, Vec<String>)> {
+        let arguments = value.get("Fn::If")?.as_array()?;
+        let [name, then, otherwise] = arguments.as_slice() else {
+            return None;
+        };
+        let decided = self.condition(name.as_str()?);
+        let chosen = if decided.value? { then } else { otherwise };
+        Some((chosen, decided.defaults))
+    }
+
     /// An intrinsic's value as text: parameter defaults substituted, the rest kept as
     /// `${...}`.
     pub(super) fn render(&self, value: &Value) -> Rendered {
@@ -176,6 +288,16 @@ impl Resolver<'_> {
                 };
                 Rendered::at_deployment(format!("${{{name}}}"))
             }
+            "Fn::If" => match self.branch(value) {
+                Some((chosen, defaults)) => {
+                    let mut rendered = self.render(chosen);
+                    if !defaults.is_empty() {
+                        rendered.absorb(ValueOrigin::ParameterDefault(defaults));
+                    }
+                    rendered
+                }
+                None => Rendered::at_deployment("${Fn::If}".to_string()),
+            },
             other => Rendered::at_deployment(format!("${{{other}}}")),
         }
     }

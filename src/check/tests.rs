@@ -654,3 +654,43 @@ fn an_incomplete_audit_never_passes() {
         .fails(Severity::Critical)
     );
 }
+
+/// Conditions over parameters known before deployment choose their branch (the Defaults said);
+/// over anything else they stay unknown.
+#[test]
+fn conditions_on_parameter_defaults_choose_their_branch() {
+    let with = |use_efs: &str, condition: &str| {
+        format!(
+            "Parameters:\n  UseEfs:\n    Type: String\n    Default: '{use_efs}'\nConditions:\n  HasEfs: {condition}\n  NoEfs: !Not [!Condition HasEfs]\nResources:\n  Td:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      ContainerDefinitions:\n        - Name: coder\n          Image: ghcr.io/coder/coder:v2.18.0\n          Environment:\n            - Name: CODER_PG_CONNECTION_URL\n              Value: !If [NoEfs, !Ref AWS::NoValue, postgres://coder@db.example.com/coder]\n          MountPoints: !If\n            - HasEfs\n            - [{{SourceVolume: data, ContainerPath: /home/coder/.config/coderv2}}]\n            - !Ref AWS::NoValue\n      Volumes:\n        - !If [HasEfs, {{Name: data, EFSVolumeConfiguration: {{FilesystemId: fs-1}}}}, !Ref AWS::NoValue]\n  Unused:\n    Type: AWS::ECS::TaskDefinition\n    Condition: NoEfs\n    Properties:\n      ContainerDefinitions: [{{Name: x, Image: grafana/grafana}}]\n"
+        )
+    };
+    let equals = "!Equals [!Ref UseEfs, 'true']";
+    let on = check(&with("true", equals));
+    assert_eq!(
+        on.len(),
+        1,
+        "the resource whose condition is false is not created"
+    );
+    assert_eq!(on[0].findings, vec![]);
+    assert!(on[0].not_checked.is_empty(), "{:?}", on[0].not_checked);
+    assert_eq!(on[0].parameter_defaults, ["UseEfs"]);
+
+    let off = check(&with("false", equals));
+    assert_eq!(off.len(), 2);
+    assert!(
+        rules_of(&off[0]).contains(&"ephemeral-data-directory".to_string()),
+        "{:?}",
+        rules_of(&off[0])
+    );
+    assert_eq!(off[0].parameter_defaults, ["UseEfs"]);
+
+    // A condition on the region is decided only at deployment.
+    let unknown = check(&with("true", "!Equals [!Ref 'AWS::Region', us-east-1]"));
+    assert_eq!(unknown.len(), 2);
+    assert_eq!(unknown[0].findings, vec![]);
+    assert!(
+        unknown[0].not_checked[0].contains("MountPoints is chosen at deployment (Fn::If)"),
+        "{:?}",
+        unknown[0].not_checked
+    );
+}
