@@ -291,6 +291,21 @@ fn check(args: CheckArgs) -> ExitCode {
             }
         }
     }
+    // A value given for a parameter no template declares is a typo or the wrong file: the
+    // check ran on the Default instead, so say so.
+    for name in parameters.names() {
+        let declared = report.checked.iter().any(|checked| {
+            checked
+                .declared_parameters
+                .iter()
+                .any(|declared| declared == name)
+        });
+        if !declared {
+            eprintln!(
+                "warning: parameter {name} is declared by no template checked: its value was not used"
+            );
+        }
+    }
     let printed = match args.format {
         CheckFormat::Text => crate::check::output::text(
             &report,

@@ -504,13 +504,23 @@ fn check_fails_the_seed_passes_the_fix_and_names_an_unreadable_file() {
     );
     assert!(!log["runs"][0]["results"].as_array().unwrap().is_empty());
     // A template's parameter values as deployed; a malformed one is a usage error.
-    let (output, stdout, _) = run(auditor_command(None).args([
+    let (output, stdout, stderr) = run(auditor_command(None).args([
         "check",
         "--parameter",
         "CoderImage=ghcr.io/coder/coder:v2.20.0",
+        "--parameter",
+        "CoderImag=ghcr.io/coder/coder:v2.20.0",
         "events/templates/coder-seed.yaml",
     ]));
     assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        !stdout.contains("CoderImage"),
+        "a given value is not a Default: {stdout}"
+    );
+    assert_eq!(
+        stderr.trim(),
+        "warning: parameter CoderImag is declared by no template checked: its value was not used"
+    );
     let (output, _, stderr) = run(auditor_command(None).args([
         "check",
         "--parameter",

@@ -87,14 +87,16 @@ pub(crate) fn decode(
             continue;
         }
         let pointer = format!("/Resources/{}", escape(logical_id));
-        found.push(task_definition(
+        let mut checked = task_definition(
             logical_id,
             resource.get("Properties").unwrap_or(&Value::Null),
             &resolver,
             profiles,
             document,
             &pointer,
-        )?);
+        )?;
+        checked.declared_parameters = parameters.declared();
+        found.push(checked);
     }
     Ok(found)
 }

@@ -57,6 +57,11 @@ impl Parameters {
         Parameters { defaults, ssm }
     }
 
+    /// The parameters the template declares.
+    pub(super) fn declared(&self) -> Vec<String> {
+        self.defaults.keys().cloned().collect()
+    }
+
     /// A parameter's `Default`, if the template declares it with one.
     fn default_of(&self, name: &str) -> Option<&str> {
         self.defaults

@@ -51,6 +51,9 @@ pub struct Checked {
     /// Where its containers and settings start.
     #[serde(skip)]
     pub lines: lines::Lines,
+    /// The parameters its template declares (for a value given for none of them).
+    #[serde(skip)]
+    pub declared_parameters: Vec<String>,
 }
 
 impl Checked {
@@ -192,6 +195,7 @@ fn check_resource(file: &str, resource: Resource, profiles: &Profiles) -> Checke
         not_checked: resource.not_checked,
         line: resource.lines.resource,
         parameter_defaults: resource.parameter_defaults,
+        declared_parameters: resource.declared_parameters,
         lines: resource.lines,
     }
 }

@@ -18,6 +18,8 @@ pub(crate) struct Resource {
     pub judged_on_defaults: Vec<JudgedOnDefault>,
     /// Every template parameter whose `Default` the task definition was read with.
     pub parameter_defaults: Vec<String>,
+    /// The parameters its template declares.
+    pub declared_parameters: Vec<String>,
     /// Containers whose data storage is known only at deployment: no verdict on where their
     /// data lives (`not_checked` says why).
     pub storage_undecided: Vec<String>,
