@@ -12,7 +12,7 @@
 //! branch, and a task definition whose `Condition` is false is skipped.
 //! `!Ref AWS::NoValue` removes the property, as in CloudFormation.
 
-use super::document::{Document, InputError};
+use super::document::{Document, InputError, pointer_segment};
 use super::intrinsics::{Parameters, Rendered, Resolver, intrinsic, is_no_value};
 use super::parameters::TemplateParameters;
 use super::resource::{JudgedOnDefault, Resource};
@@ -86,7 +86,7 @@ pub(crate) fn decode(
         {
             continue;
         }
-        let pointer = format!("/Resources/{}", escape(logical_id));
+        let pointer = format!("/Resources/{}", pointer_segment(logical_id));
         let mut checked = task_definition(
             logical_id,
             resource.get("Properties").unwrap_or(&Value::Null),
@@ -99,10 +99,6 @@ pub(crate) fn decode(
         found.push(checked);
     }
     Ok(found)
-}
-
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
 }
 
 fn task_definition(
@@ -121,10 +117,7 @@ fn task_definition(
     let api = reading.property(properties, "", "");
     let mut resource = Resource {
         name: logical_id.to_string(),
-        lines: super::lines::Lines {
-            resource: document.line(pointer),
-            ..Default::default()
-        },
+        line: document.line(pointer),
         ..Default::default()
     };
     if !reading.hidden.is_empty() {
@@ -166,7 +159,6 @@ fn task_definition(
     (resource.not_checked, resource.storage_undecided) =
         reading.unknown_that_matters(&definition, profiles);
     resource.lines = super::lines::Lines::of_containers(
-        resource.lines.resource,
         document,
         &format!("{pointer}/Properties/ContainerDefinitions"),
         &definition,

@@ -69,6 +69,11 @@ impl Document {
     }
 }
 
+/// A key as one segment of a JSON pointer (RFC 6901: `~` is `~0`, `/` is `~1`).
+pub(super) fn pointer_segment(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
 /// Converts a YAML node to JSON, recording lines by pointer.
 fn convert(
     node: &MarkedYaml,
@@ -103,7 +108,7 @@ fn convert(
                 };
                 let length = pointer.len();
                 pointer.push('/');
-                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                pointer.push_str(&pointer_segment(&key));
                 let value = convert(item, pointer, depth + 1, lines)?;
                 pointer.truncate(length);
                 map.insert(key, value);

@@ -4,7 +4,7 @@
 //! `{{resolve:...}}` dynamic reference) kept as written in `!Sub` syntax and marked
 //! `ValueOrigin::AtDeployment` (CloudFormation user guide, intrinsic function reference).
 
-use super::parameters::TemplateParameters;
+use super::parameters::{TemplateParameters, text_of};
 use crate::model::ValueOrigin;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -37,20 +37,13 @@ impl Parameters {
             .flatten()
             .map(|(name, parameter)| {
                 // An empty Default is a value left to whoever deploys, not one to judge.
-                let default = parameter.get("Default").and_then(|value| match value {
-                    Value::String(text) if text.trim().is_empty() => None,
-                    Value::String(text) => Some(text.clone()),
-                    Value::Number(number) => Some(number.to_string()),
-                    Value::Bool(flag) => Some(flag.to_string()),
-                    Value::Array(items) => Some(
-                        items
-                            .iter()
-                            .map(|item| item.as_str().map_or(item.to_string(), str::to_string))
-                            .collect::<Vec<_>>()
-                            .join(","),
-                    ),
-                    _ => None,
-                });
+                let default = parameter
+                    .get("Default")
+                    .filter(|value| {
+                        !matches!(value, Value::Null | Value::Object(_))
+                            && !value.as_str().is_some_and(|text| text.trim().is_empty())
+                    })
+                    .map(text_of);
                 (name.clone(), default.filter(|_| !ssm.contains(name)))
             })
             .collect();

@@ -1,14 +1,13 @@
-//! Where things are written in a file `check` read: the lines of a task definition, its
-//! containers and their settings, for SARIF results and the JSON report.
+//! Where things are written in a file `check` read: the lines of a task definition's
+//! containers and their settings, for SARIF results.
 
 use super::document::Document;
 use crate::model::TaskDefinition;
 
-/// Where a task definition, its containers and their settings start in a file (1-based
-/// lines), where the file is text a person edits.
+/// Where a task definition's containers and their settings start in a file (1-based lines),
+/// where the file is text a person edits.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Lines {
-    pub resource: Option<usize>,
     /// By container name.
     pub containers: Vec<(String, usize)>,
     /// By container and setting name (`environment` and `secrets` entries).
@@ -20,16 +19,12 @@ impl Lines {
     /// (`/containerDefinitions`), with their `environment` and `secrets` entries under
     /// `keys` (`["environment", "secrets"]`, or CloudFormation's `Environment`, `Secrets`).
     pub(crate) fn of_containers(
-        resource: Option<usize>,
         document: &Document,
         pointer: &str,
         definition: &TaskDefinition,
         keys: [&str; 2],
     ) -> Lines {
-        let mut lines = Lines {
-            resource,
-            ..Lines::default()
-        };
+        let mut lines = Lines::default();
         for (index, container) in definition.container_definitions.iter().enumerate() {
             let at = format!("{pointer}/{index}");
             if let Some(line) = document.line(&at) {

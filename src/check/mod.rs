@@ -193,7 +193,7 @@ fn check_resource(file: &str, resource: Resource, profiles: &Profiles) -> Checke
         resource: resource.name,
         findings,
         not_checked: resource.not_checked,
-        line: resource.lines.resource,
+        line: resource.line,
         parameter_defaults: resource.parameter_defaults,
         declared_parameters: resource.declared_parameters,
         lines: resource.lines,

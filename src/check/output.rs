@@ -150,14 +150,19 @@ pub fn json(report: &CheckReport, fail_on: Severity) -> String {
         fails: report.fails(fail_on),
         summary: summary(report, fail_on),
     };
-    let mut value = serde_json::to_value(&document).unwrap_or_default();
+    redacted_json(&document)
+}
+
+/// A report as pretty JSON, every string redacted once more on its way out.
+pub(crate) fn redacted_json(report: &impl Serialize) -> String {
+    let mut value = serde_json::to_value(report).unwrap_or_default();
     redact_strings(&mut value);
     serde_json::to_string_pretty(&value).unwrap_or_default()
 }
 
 /// Every string in a JSON value through the redactor, once more on its way out. String by
 /// string: redacting the serialized text could take a closing quote with a password.
-pub(crate) fn redact_strings(value: &mut serde_json::Value) {
+fn redact_strings(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::String(text) => {
             if let std::borrow::Cow::Owned(redacted) = redact_text(text) {

@@ -67,7 +67,9 @@ impl TemplateParameters {
     }
 }
 
-fn text_of(value: &serde_json::Value) -> String {
+/// A parameter value as CloudFormation passes it: text, a number or Boolean as written, a
+/// list (CommaDelimitedList) joined with commas.
+pub(super) fn text_of(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(text) => text.clone(),
         // A CommaDelimitedList's value as a list.

@@ -12,7 +12,9 @@ pub(crate) struct Resource {
     /// The task definition before a planned change (Terraform's `before`), if it exists.
     pub before: Option<TaskDefinition>,
     pub not_checked: Vec<String>,
-    /// Where it is written in its file.
+    /// The line (1-based) where it starts in its file, when the file is text.
+    pub line: Option<usize>,
+    /// Where its containers and settings are written.
     pub lines: Lines,
     /// Values taken from template parameters' `Default`s.
     pub judged_on_defaults: Vec<JudgedOnDefault>,

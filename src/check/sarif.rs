@@ -94,9 +94,7 @@ pub fn sarif(report: &CheckReport) -> String {
                 .build(),
         ])
         .build();
-    let mut value = serde_json::to_value(&log).unwrap_or_default();
-    super::output::redact_strings(&mut value);
-    serde_json::to_string_pretty(&value).unwrap_or_default()
+    super::output::redacted_json(&log)
 }
 
 /// A rule as SARIF describes it: id, name, texts, default level and `security-severity`.

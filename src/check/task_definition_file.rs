@@ -23,16 +23,11 @@ pub(crate) fn decode(document: &Document) -> Result<Vec<Resource>, InputError> {
             what: "task definition".to_string(),
             problem: error.to_string(),
         })?;
-    let lines = Lines::of_containers(
-        Some(1),
-        document,
-        pointer,
-        &definition,
-        ["environment", "secrets"],
-    );
+    let lines = Lines::of_containers(document, pointer, &definition, ["environment", "secrets"]);
     Ok(vec![Resource {
         name: definition.short_name(),
         definition: Some(definition),
+        line: Some(1),
         lines,
         ..Default::default()
     }])

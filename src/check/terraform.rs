@@ -48,7 +48,7 @@ pub(crate) fn decode(document: &Document) -> Result<Vec<Resource>, InputError> {
         if let Some(definition) = &mut resource.definition {
             secrets.fill(definition);
         }
-        resource.lines.resource = document.line(&format!("/resource_changes/{index}"));
+        resource.line = document.line(&format!("/resource_changes/{index}"));
         resources.push(resource);
     }
     Ok(resources)
