@@ -14,6 +14,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub(crate) mod container;
+pub mod doctor;
 pub mod events;
 pub mod finding;
 pub mod inspect;
