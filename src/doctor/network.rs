@@ -15,7 +15,6 @@
 //!   to the other through a peering connection or a transit gateway ("Route tables").
 
 use ipnet::Ipv4Net;
-use std::net::Ipv4Addr;
 
 /// An IP protocol as the EC2 API names it (`-1` all, `6` or `tcp`, ...).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,7 +96,10 @@ pub struct Route {
 pub struct Endpoint {
     /// What it is, for the alert ("task 0123...", "RDS instance coder-postgres").
     pub name: String,
-    pub address: Ipv4Addr,
+    /// Its address as a /32, or the range it takes one from: an RDS instance's address is
+    /// only in DNS and moves within its DB subnet group, so its subnets' ranges stand for it.
+    /// A rule must cover the whole range to count.
+    pub address: Ipv4Net,
     pub subnet_id: String,
     pub vpc_id: String,
     pub security_groups: Vec<SecurityGroup>,
@@ -120,7 +122,7 @@ pub enum Blocker {
         what: String,
     },
     /// No route between the two VPCs.
-    Route { from_subnet: String, to: Ipv4Addr },
+    Route { from_subnet: String, to: Ipv4Net },
 }
 
 impl Blocker {
@@ -289,7 +291,15 @@ fn group_allows(side: &Endpoint, peer: &Endpoint, port: u16, direction: Directio
                 continue;
             }
             let matched = match &rule.peer {
-                Peer::Cidr(cidr) => cidr.contains(&peer.address).then(|| format!("{cidr}")),
+                Peer::Cidr(cidr) if cidr.contains(&peer.address) => Some(format!("{cidr}")),
+                Peer::Cidr(cidr) if overlaps(cidr, &peer.address) => {
+                    unknown.get_or_insert(format!(
+                        "security group {} allows {cidr}, which covers only part of {} ({})",
+                        group.id, peer.address, peer.name
+                    ));
+                    None
+                }
+                Peer::Cidr(_) => None,
                 Peer::Group(id) => peer
                     .security_groups
                     .iter()
@@ -332,13 +342,15 @@ fn covers(ports: Option<(u16, u16)>, port: u16) -> bool {
 fn acl_allows(
     acl: &NetworkAcl,
     egress: bool,
-    peer: Ipv4Addr,
+    peer: Ipv4Net,
     ports: (u16, u16),
 ) -> Result<u32, Option<u32>> {
+    // An entry for part of the peer's range decides for part of it: taken as deciding (the
+    // stricter reading for a deny, a pass only when it covers the whole range).
     let mut entries: Vec<&AclEntry> = acl
         .entries
         .iter()
-        .filter(|entry| entry.egress == egress && entry.cidr.contains(&peer))
+        .filter(|entry| entry.egress == egress && overlaps(&entry.cidr, &peer))
         .collect();
     entries.sort_by_key(|entry| entry.rule_number);
     for entry in entries {
@@ -357,19 +369,24 @@ fn acl_allows(
         if !entry.allow {
             return Err(Some(entry.rule_number));
         }
-        if whole {
+        if whole && entry.cidr.contains(&peer) {
             return Ok(entry.rule_number);
         }
     }
     Err(None)
 }
 
-/// The most specific route covering `address`.
-fn route_to(routes: &[Route], address: Ipv4Addr) -> Option<&Route> {
+/// The most specific route covering all of `address`.
+fn route_to(routes: &[Route], address: Ipv4Net) -> Option<&Route> {
     routes
         .iter()
         .filter(|route| route.destination.contains(&address))
         .max_by_key(|route| route.destination.prefix_len())
+}
+
+/// Whether two ranges share an address.
+fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
 }
 
 fn ids(groups: &[SecurityGroup]) -> Vec<String> {
@@ -415,7 +432,7 @@ mod tests {
     fn seed() -> (Endpoint, Endpoint) {
         let task = Endpoint {
             name: "task".to_string(),
-            address: "10.0.1.25".parse().unwrap(),
+            address: net("10.0.1.25/32"),
             subnet_id: "subnet-task".to_string(),
             vpc_id: "vpc-1".to_string(),
             security_groups: vec![SecurityGroup {
@@ -431,7 +448,7 @@ mod tests {
         };
         let database = Endpoint {
             name: "RDS instance coder-postgres".to_string(),
-            address: "10.0.2.40".parse().unwrap(),
+            address: net("10.0.2.40/32"),
             subnet_id: "subnet-db".to_string(),
             vpc_id: "vpc-1".to_string(),
             security_groups: vec![SecurityGroup {
@@ -509,6 +526,31 @@ mod tests {
     }
 
     #[test]
+    fn a_database_known_by_its_subnets_needs_rules_for_all_of_them() {
+        let (task, mut database) = seed();
+        // The DB subnet group's range stands for the instance's address.
+        database.address = net("10.0.2.0/24");
+        database.security_groups[0].ingress.push(SecurityGroupRule {
+            protocol: Protocol::Tcp,
+            ports: Some((5432, 5432)),
+            peer: Peer::Group("sg-coder-task".to_string()),
+        });
+        let mut task = task;
+        // Egress to one address of the range only: not decided.
+        task.security_groups[0].egress = vec![SecurityGroupRule {
+            protocol: Protocol::Tcp,
+            ports: Some((5432, 5432)),
+            peer: Peer::Cidr(net("10.0.2.40/32")),
+        }];
+        assert!(matches!(
+            tcp_path(&task, &database, 5432),
+            Path::Undecided(_)
+        ));
+        task.security_groups[0].egress[0].peer = Peer::Cidr(net("10.0.0.0/16"));
+        assert!(matches!(tcp_path(&task, &database, 5432), Path::Open(_)));
+    }
+
+    #[test]
     fn network_acls_are_stateless_and_first_match_wins() {
         let (task, mut database) = seed();
         database.security_groups[0].ingress.push(SecurityGroupRule {
@@ -579,7 +621,7 @@ mod tests {
             peer: Peer::Cidr(net("10.0.0.0/16")),
         });
         database.vpc_id = "vpc-2".to_string();
-        database.address = "10.1.2.40".parse().unwrap();
+        database.address = net("10.1.2.40/32");
         database.routes = vec![Route {
             destination: net("10.1.0.0/16"),
             target: "local".to_string(),
