@@ -10,7 +10,7 @@ pub(crate) mod logs;
 pub(crate) mod s3;
 pub(crate) mod signed_http;
 pub mod sns;
-#[allow(dead_code)] // issue 16 in progress: the doctor reads these; not wired yet.
+
 pub(crate) mod vpc;
 
 use crate::inventory::{Inventory, RecentLine};

@@ -3,13 +3,141 @@
 //! `DescribeNetworkAcls`, `DescribeRouteTables`, `DescribeSubnets`; EC2 API reference,
 //! response elements). Parsed with `roxmltree` into [`crate::doctor::network`]'s types.
 //!
-//! Only the parsing so far; the signed requests reuse `signed_http.rs` as `ec2.rs` does.
+//! Signed Query API requests as `ec2.rs` makes them (the SDK's connector and signer, the
+//! shared credentials and endpoint settings, retries), no `aws-sdk-ec2` crate.
 
+use super::signed_http::{AttemptError, SignedHttp, failure_of, first_element, with_retries};
 use crate::doctor::network::{
     AclEntry, NetworkAcl, Peer, Protocol, Route, SecurityGroup, SecurityGroupRule,
 };
+use crate::model::{ReadError, ReadFailure};
 use ipnet::Ipv4Net;
 use roxmltree::{Document, Node};
+
+/// Reads a VPC's network configuration through the EC2 Query API.
+#[derive(Debug)]
+pub(crate) struct VpcReader {
+    http: SignedHttp,
+    endpoint: String,
+}
+
+impl VpcReader {
+    pub(crate) fn new(sdk: &aws_config::SdkConfig) -> Self {
+        let http = SignedHttp::new(sdk);
+        VpcReader {
+            endpoint: super::ec2::endpoint(sdk, http.region()),
+            http,
+        }
+    }
+
+    /// `ec2:DescribeSecurityGroups` for these groups.
+    pub(crate) async fn security_groups(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<SecurityGroup>, ReadError> {
+        let operation = "ec2:DescribeSecurityGroups";
+        let xml = self
+            .query(operation, &ids.join(","), &numbered("GroupId", ids))
+            .await?;
+        security_groups(&xml).map_err(|problem| malformed(operation, problem))
+    }
+
+    /// `ec2:DescribeNetworkAcls` of a VPC (its default ACL and every associated one).
+    pub(crate) async fn network_acls(&self, vpc: &str) -> Result<Vec<AclAssociation>, ReadError> {
+        let operation = "ec2:DescribeNetworkAcls";
+        let xml = self.query(operation, vpc, &vpc_filter(vpc)).await?;
+        network_acls(&xml).map_err(|problem| malformed(operation, problem))
+    }
+
+    /// `ec2:DescribeRouteTables` of a VPC (its main table and every associated one).
+    pub(crate) async fn route_tables(&self, vpc: &str) -> Result<Vec<RouteTable>, ReadError> {
+        let operation = "ec2:DescribeRouteTables";
+        let xml = self.query(operation, vpc, &vpc_filter(vpc)).await?;
+        route_tables(&xml).map_err(|problem| malformed(operation, problem))
+    }
+
+    /// `ec2:DescribeSubnets` for these subnets.
+    pub(crate) async fn subnets(&self, ids: &[String]) -> Result<Vec<Subnet>, ReadError> {
+        let operation = "ec2:DescribeSubnets";
+        let xml = self
+            .query(operation, &ids.join(","), &numbered("SubnetId", ids))
+            .await?;
+        subnets(&xml).map_err(|problem| malformed(operation, problem))
+    }
+
+    /// One Query API call (`operation` is `ec2:Action`), retried as every read is.
+    async fn query(
+        &self,
+        operation: &'static str,
+        resource: &str,
+        params: &[(String, String)],
+    ) -> Result<String, ReadError> {
+        let action = operation.trim_start_matches("ec2:");
+        with_retries(operation, resource, || self.attempt(action, params)).await
+    }
+
+    async fn attempt(
+        &self,
+        action: &str,
+        params: &[(String, String)],
+    ) -> Result<String, AttemptError> {
+        let mut body = format!("Action={action}&Version=2016-11-15");
+        for (name, value) in params {
+            let value =
+                percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC);
+            body.push_str(&format!("&{name}={value}"));
+        }
+        let answer = self
+            .http
+            .send(
+                "ec2",
+                "POST",
+                &format!("{}/", self.endpoint.trim_end_matches('/')),
+                &[(
+                    "content-type",
+                    "application/x-www-form-urlencoded; charset=utf-8",
+                )],
+                body.into_bytes(),
+                8 << 20,
+            )
+            .await?;
+        let text = String::from_utf8_lossy(&answer.body).into_owned();
+        if (200..300).contains(&answer.status) {
+            return Ok(text);
+        }
+        let code = first_element(&text, "Code").unwrap_or("");
+        let message = first_element(&text, "Message").unwrap_or("");
+        Err((
+            failure_of(answer.status, code, message),
+            format!("HTTP {} {code}: {message}", answer.status),
+        ))
+    }
+}
+
+/// `Name.1=a&Name.2=b`, as the Query API lists values.
+fn numbered(name: &str, values: &[String]) -> Vec<(String, String)> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(index, value)| (format!("{name}.{}", index + 1), value.clone()))
+        .collect()
+}
+
+fn vpc_filter(vpc: &str) -> Vec<(String, String)> {
+    vec![
+        ("Filter.1.Name".to_string(), "vpc-id".to_string()),
+        ("Filter.1.Value.1".to_string(), vpc.to_string()),
+    ]
+}
+
+fn malformed(operation: &'static str, problem: String) -> ReadError {
+    ReadError {
+        operation,
+        resource: String::new(),
+        failure: ReadFailure::Other,
+        message: problem,
+    }
+}
 
 /// A network ACL and the subnets it is associated with.
 #[derive(Clone, Debug, PartialEq, Eq)]

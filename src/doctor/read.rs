@@ -1,0 +1,71 @@
+//! The network facts of a path's two ends, read from EC2 (`aws/vpc.rs`): each end's subnet and
+//! VPC, its security groups, the network ACL and route table its subnet uses.
+
+use super::network::{Endpoint, Path, tcp_path};
+use crate::aws::vpc::{VpcReader, acl_of, table_of};
+use crate::model::{ReadError, ReadFailure};
+use ipnet::Ipv4Net;
+
+/// One end of a path as the caller knows it: a task's ENI (address, subnet, groups) or a
+/// database (its subnet group's range, a subnet, its VPC security groups).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Side {
+    /// For the alert ("task 0123", "RDS instance coder-postgres").
+    pub name: String,
+    pub address: Ipv4Net,
+    pub subnet_id: String,
+    pub security_groups: Vec<String>,
+}
+
+/// Reads both ends' network configuration and evaluates the TCP path to `port`. A read that
+/// fails is an error, never a pass.
+pub async fn database_path(
+    sdk: &aws_config::SdkConfig,
+    task: &Side,
+    database: &Side,
+    port: u16,
+) -> Result<Path, ReadError> {
+    let reader = VpcReader::new(sdk);
+    let task = endpoint(&reader, task).await?;
+    let database = endpoint(&reader, database).await?;
+    Ok(tcp_path(&task, &database, port))
+}
+
+async fn endpoint(reader: &VpcReader, side: &Side) -> Result<Endpoint, ReadError> {
+    let subnets = reader
+        .subnets(std::slice::from_ref(&side.subnet_id))
+        .await?;
+    let subnet = subnets
+        .iter()
+        .find(|subnet| subnet.id == side.subnet_id)
+        .ok_or_else(|| missing("ec2:DescribeSubnets", &side.subnet_id))?;
+    let security_groups = reader.security_groups(&side.security_groups).await?;
+    let acls = reader.network_acls(&subnet.vpc_id).await?;
+    let acl = acl_of(&acls, subnet)
+        .ok_or_else(|| missing("ec2:DescribeNetworkAcls", &subnet.id))?
+        .acl
+        .clone();
+    let tables = reader.route_tables(&subnet.vpc_id).await?;
+    let routes = table_of(&tables, subnet)
+        .ok_or_else(|| missing("ec2:DescribeRouteTables", &subnet.id))?
+        .routes
+        .clone();
+    Ok(Endpoint {
+        name: side.name.clone(),
+        address: side.address,
+        subnet_id: subnet.id.clone(),
+        vpc_id: subnet.vpc_id.clone(),
+        security_groups,
+        acl,
+        routes,
+    })
+}
+
+fn missing(operation: &'static str, resource: &str) -> ReadError {
+    ReadError {
+        operation,
+        resource: resource.to_string(),
+        failure: ReadFailure::NotFound,
+        message: "not in the answer".to_string(),
+    }
+}
