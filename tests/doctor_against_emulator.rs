@@ -5,7 +5,7 @@
 mod support;
 
 use ecs_auditor::doctor::network::{Blocker, Path};
-use ecs_auditor::doctor::read::{Side, database_path};
+use ecs_auditor::doctor::read::{Side, database_path, rds_path};
 use support::*;
 
 #[tokio::test]
@@ -73,10 +73,33 @@ async fn the_database_group_without_the_ingress_rule_is_named_then_the_path_open
         "{why:?}"
     );
 
+    // The same by the database URL's host: the RDS instance in a DB subnet group of two
+    // subnets, its group the one just opened.
+    let other_subnet = subnet("10.0.3.0/24");
+    let rds = |params: &str| moto.query_call("rds", &format!("Version=2014-10-31&{params}"));
+    rds(&format!(
+        "Action=CreateDBSubnetGroup&DBSubnetGroupName=coder&DBSubnetGroupDescription=coder&SubnetIds.SubnetIdentifier.1={}&SubnetIds.SubnetIdentifier.2={other_subnet}",
+        database.subnet_id
+    ));
+    let created = rds(&format!(
+        "Action=CreateDBInstance&DBInstanceIdentifier=coder-postgres&Engine=postgres&DBInstanceClass=db.t3.micro&MasterUsername=coder&MasterUserPassword=not-a-real-one&AllocatedStorage=20&DBSubnetGroupName=coder&VpcSecurityGroupIds.VpcSecurityGroupId.1={database_group}"
+    ));
+    let host = xml_value(&created, "Address");
+    let path = rds_path(&sdk, &task, &host).await.unwrap();
+    assert!(matches!(path, Path::Open(_)), "{path:?}");
+    let path = rds_path(&sdk, &task, "elsewhere.example.com")
+        .await
+        .unwrap();
+    assert!(matches!(path, Path::Undecided(_)), "{path:?}");
+
     // A subnet that does not exist is a read error, never a pass.
     let nowhere = Side {
         subnet_id: "subnet-0000000000000000".to_string(),
         ..task.clone()
     };
-    assert!(database_path(&sdk, &nowhere, &database, 5432).await.is_err());
+    assert!(
+        database_path(&sdk, &nowhere, &database, 5432)
+            .await
+            .is_err()
+    );
 }

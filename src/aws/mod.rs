@@ -11,6 +11,7 @@ pub(crate) mod s3;
 pub(crate) mod signed_http;
 pub mod sns;
 
+pub(crate) mod rds;
 pub(crate) mod vpc;
 
 use crate::inventory::{Inventory, RecentLine};

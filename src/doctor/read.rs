@@ -69,3 +69,51 @@ fn missing(operation: &'static str, resource: &str) -> ReadError {
         message: "not in the answer".to_string(),
     }
 }
+
+/// The path from a task to the RDS instance whose endpoint is `host` (the database URL's
+/// host), on the instance's port: checked into every subnet of its DB subnet group, since its
+/// address is only in DNS and moves between them (failover, Multi-AZ). Blocked into any
+/// subnet is blocked; a host no instance has is undecided (an Aurora cluster, a proxy or a
+/// database outside RDS is not read yet).
+pub async fn rds_path(
+    sdk: &aws_config::SdkConfig,
+    task: &Side,
+    host: &str,
+) -> Result<Path, ReadError> {
+    let instances = crate::aws::rds::RdsReader::new(sdk).instances().await?;
+    let Some(instance) = instances
+        .iter()
+        .find(|instance| instance.address.eq_ignore_ascii_case(host))
+    else {
+        return Ok(Path::Undecided(format!(
+            "no RDS instance in this account and region has the endpoint {host}"
+        )));
+    };
+    let port = instance.port.unwrap_or(5432);
+    let reader = VpcReader::new(sdk);
+    let subnets = reader.subnets(&instance.subnets).await?;
+    let task = endpoint(&reader, task).await?;
+    let mut open = Vec::new();
+    let mut undecided = None;
+    for subnet in &subnets {
+        let side = Side {
+            name: format!("RDS instance {} (subnet {})", instance.id, subnet.id),
+            address: subnet.cidr,
+            subnet_id: subnet.id.clone(),
+            security_groups: instance.security_groups.clone(),
+        };
+        match tcp_path(&task, &endpoint(&reader, &side).await?, port) {
+            Path::Blocked(blocker) => return Ok(Path::Blocked(blocker)),
+            Path::Undecided(why) => undecided = undecided.or(Some(why)),
+            Path::Open(why) => open.extend(why),
+        }
+    }
+    Ok(match undecided {
+        Some(why) => Path::Undecided(why),
+        None if subnets.is_empty() => Path::Undecided(format!(
+            "RDS instance {} names no subnet the account has",
+            instance.id
+        )),
+        None => Path::Open(open),
+    })
+}
