@@ -173,7 +173,13 @@ fn wildcard_resources_only_where_aws_allows_nothing_narrower() {
                         "ecs:DescribeTaskDefinition",
                         "ecs:ListClusters",
                         "ecs:ListServices",
-                        "ec2:DescribeNetworkInterfaces"
+                        "ec2:DescribeNetworkInterfaces",
+                        // Service Authorization Reference: EC2's Describe actions list no
+                        // resource types.
+                        "ec2:DescribeSecurityGroups",
+                        "ec2:DescribeNetworkAcls",
+                        "ec2:DescribeRouteTables",
+                        "ec2:DescribeSubnets",
                     ]
                     .contains(&action),
                     "{action} is granted on Resource \"*\" but supports narrower resources"

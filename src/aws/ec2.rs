@@ -1,12 +1,15 @@
-//! The EC2 read of [`super::AwsInventory`]: a task ENI's public IP.
+//! The EC2 reads: a task ENI's public IP for [`super::AwsInventory`], and a VPC's network
+//! configuration for the doctor (issue 16; parsed by `vpc.rs`).
 //!
-//! This is the only EC2 call the auditor makes, so instead of the 1.2-million-line
-//! `aws-sdk-ec2` crate (minutes of compile time and megabytes of binary for one operation)
-//! it is one signed Query API request: the SDK's own HTTPS connector and SigV4 signer, the
+//! Five read operations do not justify the 1.2-million-line `aws-sdk-ec2` crate (minutes of
+//! compile time and megabytes of binary), so each is one signed Query API request: the SDK's
+//! own HTTPS connector and SigV4 signer, the
 //! shared credentials, `AWS_ENDPOINT_URL_EC2` / `AWS_ENDPOINT_URL` like every SDK client, and
 //! retries with backoff on throttling and 5xx answers.
 
 use super::signed_http::{AttemptError, SignedHttp, failure_of, first_element, with_retries};
+use super::vpc::{self, AclAssociation, RouteTable, Subnet};
+use crate::doctor::network::SecurityGroup;
 use crate::model::{ReadError, ReadFailure};
 
 const OPERATION: &str = "ec2:DescribeNetworkInterfaces";
@@ -94,6 +97,122 @@ impl Ec2Reader {
 
     fn url(&self) -> String {
         format!("{}/", self.endpoint.trim_end_matches('/'))
+    }
+}
+
+/// The doctor's reads of a VPC's network configuration (issue 16): one Query request each,
+/// parsed by `vpc.rs`.
+impl Ec2Reader {
+    /// `ec2:DescribeSecurityGroups` for these groups.
+    pub(crate) async fn security_groups(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<SecurityGroup>, ReadError> {
+        let body = format!(
+            "Action=DescribeSecurityGroups&Version=2016-11-15{}",
+            numbered("GroupId", ids)
+        );
+        let xml = self
+            .query("ec2:DescribeSecurityGroups", &ids.join(","), body)
+            .await?;
+        vpc::security_groups(&xml)
+            .map_err(|problem| malformed("ec2:DescribeSecurityGroups", problem))
+    }
+
+    /// `ec2:DescribeNetworkAcls` of a VPC (its default ACL and every associated one).
+    pub(crate) async fn network_acls(&self, vpc: &str) -> Result<Vec<AclAssociation>, ReadError> {
+        let body = format!(
+            "Action=DescribeNetworkAcls&Version=2016-11-15{}",
+            vpc_filter(vpc)
+        );
+        let xml = self.query("ec2:DescribeNetworkAcls", vpc, body).await?;
+        vpc::network_acls(&xml).map_err(|problem| malformed("ec2:DescribeNetworkAcls", problem))
+    }
+
+    /// `ec2:DescribeRouteTables` of a VPC (its main table and every associated one).
+    pub(crate) async fn route_tables(&self, vpc: &str) -> Result<Vec<RouteTable>, ReadError> {
+        let body = format!(
+            "Action=DescribeRouteTables&Version=2016-11-15{}",
+            vpc_filter(vpc)
+        );
+        let xml = self.query("ec2:DescribeRouteTables", vpc, body).await?;
+        vpc::route_tables(&xml).map_err(|problem| malformed("ec2:DescribeRouteTables", problem))
+    }
+
+    /// `ec2:DescribeSubnets` for these subnets.
+    pub(crate) async fn subnets(&self, ids: &[String]) -> Result<Vec<Subnet>, ReadError> {
+        let body = format!(
+            "Action=DescribeSubnets&Version=2016-11-15{}",
+            numbered("SubnetId", ids)
+        );
+        let xml = self
+            .query("ec2:DescribeSubnets", &ids.join(","), body)
+            .await?;
+        vpc::subnets(&xml).map_err(|problem| malformed("ec2:DescribeSubnets", problem))
+    }
+
+    /// One Query request, retried as every read is; the answer's XML.
+    async fn query(
+        &self,
+        operation: &'static str,
+        resource: &str,
+        body: String,
+    ) -> Result<String, ReadError> {
+        with_retries(operation, resource, || self.send(body.clone())).await
+    }
+
+    async fn send(&self, body: String) -> Result<String, AttemptError> {
+        let answer = self
+            .http
+            .send(
+                "ec2",
+                "POST",
+                &self.url(),
+                &[(
+                    "content-type",
+                    "application/x-www-form-urlencoded; charset=utf-8",
+                )],
+                body.into_bytes(),
+                8 << 20,
+            )
+            .await?;
+        let text = String::from_utf8_lossy(&answer.body).into_owned();
+        if (200..300).contains(&answer.status) {
+            return Ok(text);
+        }
+        let code = first_element(&text, "Code").unwrap_or("");
+        let message = first_element(&text, "Message").unwrap_or("");
+        Err((
+            failure_of(answer.status, code, message),
+            format!("HTTP {} {code}: {message}", answer.status),
+        ))
+    }
+}
+
+/// `&Name.1=a&Name.2=b`, as the Query API lists values (ids need no encoding; others are
+/// percent-encoded anyway).
+fn numbered(name: &str, values: &[String]) -> String {
+    values
+        .iter()
+        .enumerate()
+        .map(|(index, value)| format!("&{name}.{}={}", index + 1, encoded(value)))
+        .collect()
+}
+
+fn vpc_filter(vpc: &str) -> String {
+    format!("&Filter.1.Name=vpc-id&Filter.1.Value.1={}", encoded(vpc))
+}
+
+fn encoded(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+fn malformed(operation: &'static str, problem: String) -> ReadError {
+    ReadError {
+        operation,
+        resource: String::new(),
+        failure: ReadFailure::Other,
+        message: problem,
     }
 }
 

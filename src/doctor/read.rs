@@ -2,7 +2,8 @@
 //! VPC, its security groups, the network ACL and route table its subnet uses.
 
 use super::network::{Endpoint, Path, tcp_path};
-use crate::aws::vpc::{VpcReader, acl_of, table_of};
+use crate::aws::ec2::Ec2Reader;
+use crate::aws::vpc::{acl_of, table_of};
 use crate::model::{ReadError, ReadFailure};
 use ipnet::Ipv4Net;
 
@@ -25,13 +26,13 @@ pub async fn database_path(
     database: &Side,
     port: u16,
 ) -> Result<Path, ReadError> {
-    let reader = VpcReader::new(sdk);
+    let reader = Ec2Reader::new(sdk);
     let task = endpoint(&reader, task).await?;
     let database = endpoint(&reader, database).await?;
     Ok(tcp_path(&task, &database, port))
 }
 
-async fn endpoint(reader: &VpcReader, side: &Side) -> Result<Endpoint, ReadError> {
+async fn endpoint(reader: &Ec2Reader, side: &Side) -> Result<Endpoint, ReadError> {
     let subnets = reader
         .subnets(std::slice::from_ref(&side.subnet_id))
         .await?;
@@ -90,7 +91,7 @@ pub async fn rds_path(
         )));
     };
     let port = instance.port.unwrap_or(5432);
-    let reader = VpcReader::new(sdk);
+    let reader = Ec2Reader::new(sdk);
     let subnets = reader.subnets(&instance.subnets).await?;
     let task = endpoint(&reader, task).await?;
     let mut open = Vec::new();
