@@ -5,7 +5,7 @@
 mod support;
 
 use ecs_auditor::doctor::network::{Blocker, Path};
-use ecs_auditor::doctor::read::{Side, database_path, rds_path};
+use ecs_auditor::doctor::read::{Side, database_path, rds_path, task_side};
 use support::*;
 
 #[tokio::test]
@@ -85,6 +85,22 @@ async fn the_database_group_without_the_ingress_rule_is_named_then_the_path_open
         "Action=CreateDBInstance&DBInstanceIdentifier=coder-postgres&Engine=postgres&DBInstanceClass=db.t3.micro&MasterUsername=coder&MasterUserPassword=not-a-real-one&AllocatedStorage=20&DBSubnetGroupName=coder&VpcSecurityGroupIds.VpcSecurityGroupId.1={database_group}"
     ));
     let host = xml_value(&created, "Address");
+    // The task's side from its network interface, as its ENI attachment names it.
+    let interface = xml_value(
+        &ec2(&format!(
+            "Action=CreateNetworkInterface&SubnetId={}&PrivateIpAddress=10.0.1.25&SecurityGroupId.1={task_group}",
+            task.subnet_id
+        )),
+        "networkInterfaceId",
+    );
+    let from_interface = task_side(&sdk, "task", &interface).await.unwrap().unwrap();
+    assert_eq!(from_interface, task);
+    assert_eq!(
+        task_side(&sdk, "task", "eni-0000000000000000")
+            .await
+            .unwrap(),
+        None
+    );
     let path = rds_path(&sdk, &task, &host).await.unwrap();
     assert!(matches!(path, Path::Open(_)), "{path:?}");
     let path = rds_path(&sdk, &task, "elsewhere.example.com")

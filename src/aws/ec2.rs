@@ -8,7 +8,7 @@
 //! retries with backoff on throttling and 5xx answers.
 
 use super::signed_http::{AttemptError, SignedHttp, failure_of, first_element, with_retries};
-use super::vpc::{self, AclAssociation, RouteTable, Subnet};
+use super::vpc::{self, AclAssociation, NetworkInterface, RouteTable, Subnet};
 use crate::doctor::network::SecurityGroup;
 use crate::model::{ReadError, ReadFailure};
 
@@ -137,6 +137,26 @@ impl Ec2Reader {
         );
         let xml = self.query("ec2:DescribeRouteTables", vpc, body).await?;
         vpc::route_tables(&xml).map_err(|problem| malformed("ec2:DescribeRouteTables", problem))
+    }
+
+    /// `ec2:DescribeNetworkInterfaces` for one interface: its subnet, address and groups.
+    pub(crate) async fn network_interface(
+        &self,
+        id: &str,
+    ) -> Result<Option<NetworkInterface>, ReadError> {
+        let body = format!(
+            "Action=DescribeNetworkInterfaces&Version=2016-11-15&NetworkInterfaceId.1={}",
+            encoded(id)
+        );
+        // EC2 answers an interface that no longer exists (a stopped task's) with
+        // InvalidNetworkInterfaceID.NotFound.
+        let xml = match self.query(OPERATION, id, body).await {
+            Err(error) if error.failure == ReadFailure::NotFound => return Ok(None),
+            answer => answer?,
+        };
+        let interfaces =
+            vpc::network_interfaces(&xml).map_err(|problem| malformed(OPERATION, problem))?;
+        Ok(interfaces.into_iter().find(|interface| interface.id == id))
     }
 
     /// `ec2:DescribeSubnets` for these subnets.

@@ -213,6 +213,37 @@ pub(crate) fn subnets(xml: &str) -> Result<Vec<Subnet>, String> {
         .collect())
 }
 
+/// A network interface's place: its subnet, private address and security groups.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NetworkInterface {
+    pub id: String,
+    pub subnet_id: String,
+    pub private_ip: String,
+    pub security_groups: Vec<String>,
+}
+
+/// `DescribeNetworkInterfaces`: each interface's subnet, primary private address and groups.
+pub(crate) fn network_interfaces(xml: &str) -> Result<Vec<NetworkInterface>, String> {
+    let document = parse(xml)?;
+    let root = document.root_element();
+    Ok(items(root, "networkInterfaceSet")
+        .into_iter()
+        .map(|interface| NetworkInterface {
+            id: text(interface, "networkInterfaceId")
+                .unwrap_or_default()
+                .to_string(),
+            subnet_id: text(interface, "subnetId").unwrap_or_default().to_string(),
+            private_ip: text(interface, "privateIpAddress")
+                .unwrap_or_default()
+                .to_string(),
+            security_groups: items(interface, "groupSet")
+                .into_iter()
+                .filter_map(|group| text(group, "groupId").map(str::to_string))
+                .collect(),
+        })
+        .collect())
+}
+
 /// The route table a subnet uses: the one associated with it, else its VPC's main table.
 pub(crate) fn table_of<'a>(tables: &'a [RouteTable], subnet: &Subnet) -> Option<&'a RouteTable> {
     tables
@@ -313,6 +344,27 @@ mod tests {
             Peer::PrefixList("pl-0123".to_string())
         );
         assert!(security_groups("not xml").is_err());
+    }
+
+    #[test]
+    fn a_network_interface_its_subnet_address_and_groups() {
+        let interfaces = network_interfaces(r#"<DescribeNetworkInterfacesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <networkInterfaceSet><item>
+    <networkInterfaceId>eni-1</networkInterfaceId><subnetId>subnet-task</subnetId><vpcId>vpc-1</vpcId>
+    <privateIpAddress>10.0.1.25</privateIpAddress>
+    <groupSet><item><groupId>sg-coder-task</groupId><groupName>coder-task</groupName></item></groupSet>
+    <privateIpAddressesSet><item><privateIpAddress>10.0.1.25</privateIpAddress><primary>true</primary></item></privateIpAddressesSet>
+  </item></networkInterfaceSet>
+</DescribeNetworkInterfacesResponse>"#).unwrap();
+        assert_eq!(
+            interfaces,
+            [NetworkInterface {
+                id: "eni-1".to_string(),
+                subnet_id: "subnet-task".to_string(),
+                private_ip: "10.0.1.25".to_string(),
+                security_groups: vec!["sg-coder-task".to_string()],
+            }]
+        );
     }
 
     #[test]

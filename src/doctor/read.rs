@@ -18,6 +18,39 @@ pub struct Side {
     pub security_groups: Vec<String>,
 }
 
+/// A task's end of the path, from its network interface (the `networkInterfaceId` of its
+/// ENI attachment): subnet, private address, security groups. `None`: no such interface
+/// (the task has stopped and its interface is gone).
+pub async fn task_side(
+    sdk: &aws_config::SdkConfig,
+    name: &str,
+    network_interface: &str,
+) -> Result<Option<Side>, ReadError> {
+    let Some(interface) = Ec2Reader::new(sdk)
+        .network_interface(network_interface)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let address = match interface.private_ip.parse::<std::net::Ipv4Addr>() {
+        Ok(address) => Ipv4Net::from(address),
+        Err(_) => {
+            return Err(ReadError {
+                operation: "ec2:DescribeNetworkInterfaces",
+                resource: network_interface.to_string(),
+                failure: ReadFailure::Other,
+                message: format!("no IPv4 address: {:?}", interface.private_ip),
+            });
+        }
+    };
+    Ok(Some(Side {
+        name: name.to_string(),
+        address,
+        subnet_id: interface.subnet_id,
+        security_groups: interface.security_groups,
+    }))
+}
+
 /// Reads both ends' network configuration and evaluates the TCP path to `port`. A read that
 /// fails is an error, never a pass.
 pub async fn database_path(
