@@ -89,10 +89,11 @@ pub enum RuleId {
     TaskFailedToStart,
     AuditIncomplete,
     PersistenceRemoved,
+    DatabaseUnreachable,
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 17] = [
+    pub const ALL: [RuleId; 18] = [
         RuleId::EmbeddedDatabaseInUse,
         RuleId::DatabaseSettingMisnamed,
         RuleId::DatabaseSettingInvalid,
@@ -110,6 +111,7 @@ impl RuleId {
         RuleId::TaskFailedToStart,
         RuleId::AuditIncomplete,
         RuleId::PersistenceRemoved,
+        RuleId::DatabaseUnreachable,
     ];
 
     /// Whether this rule's verdict rests on where a container's data is stored (its mount
@@ -154,6 +156,7 @@ impl RuleId {
             RuleId::TaskFailedToStart => "task-failed-to-start",
             RuleId::AuditIncomplete => "audit-incomplete",
             RuleId::PersistenceRemoved => "persistence-removed",
+            RuleId::DatabaseUnreachable => "database-unreachable",
         }
     }
 }

@@ -12,7 +12,9 @@ pub mod task_definition;
 pub use arn::{arn_field, resource_name, service_name_from_group, short_task_definition};
 pub use read_error::{AuditGap, ReadError, ReadFailure};
 pub use service::{Service, TaskLocation};
-pub use task::{EnvironmentFiles, EventOrigin, StopFacts, StoppedContainer, TaskContext};
+pub use task::{
+    DatabasePath, EnvironmentFiles, EventOrigin, StopFacts, StoppedContainer, TaskContext,
+};
 pub use task_definition::{
     ContainerDefinition, DockerVolume, EfsVolume, EnvironmentFile, EnvironmentVariable, HostEntry,
     HostVolume, LogConfiguration, MountPoint, PlannedValue, SecretVariable, TaskDefinition,

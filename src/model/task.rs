@@ -69,6 +69,9 @@ pub struct TaskContext {
     pub task_definition: Option<TaskDefinition>,
     pub service: Option<Service>,
     pub gaps: Vec<AuditGap>,
+    /// The network paths from this task to its apps' databases, where the doctor evaluated
+    /// them (issue 16).
+    pub database_paths: Vec<DatabasePath>,
     /// The `environmentFiles` read (with `READ_ENVIRONMENT_FILES`), by object ARN, in
     /// memory only: their values never leave.
     pub environment_files: EnvironmentFiles,
@@ -150,4 +153,15 @@ impl TaskContext {
 
 fn non_empty(value: &str) -> Option<String> {
     (!value.is_empty()).then(|| value.to_string())
+}
+
+/// A network path the doctor evaluated: from a task's container to its database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatabasePath {
+    /// The container whose database setting names the database.
+    pub container: String,
+    /// The database, for the alert ("RDS instance coder-postgres").
+    pub database: String,
+    pub port: u16,
+    pub path: crate::doctor::network::Path,
 }

@@ -14,6 +14,7 @@ pub(crate) mod data_lost_on_stop;
 pub(crate) mod database_connection_failing;
 pub(crate) mod database_setting_invalid;
 pub(crate) mod database_setting_misnamed;
+pub(crate) mod database_unreachable;
 pub(crate) mod database_url_malformed;
 pub mod declaration;
 pub(crate) mod embedded_database_in_use;
@@ -50,7 +51,7 @@ use secret_reference_malformed::secret_reference_malformed;
 use volatile_storage_acknowledged::volatile_storage_acknowledged;
 
 /// Every rule's declaration, in the order of the README's rule catalog.
-pub const CATALOG: [&RuleInfo; 17] = [
+pub const CATALOG: [&RuleInfo; 18] = [
     &embedded_database_in_use::RULE,
     &database_setting_misnamed::RULE,
     &database_setting_invalid::RULE,
@@ -68,6 +69,7 @@ pub const CATALOG: [&RuleInfo; 17] = [
     &task_failed_to_start::RULE,
     &audit_incomplete::RULE,
     &persistence_removed::RULE,
+    &database_unreachable::RULE,
 ];
 
 /// The declaration of `rule`.
@@ -103,6 +105,7 @@ pub fn evaluate_task(task: &TaskContext, profiles: &crate::profiles::Profiles) -
         let Some(app) = app else { continue };
         findings.extend(evaluate_app(&app));
     }
+    findings.extend(database_unreachable::database_unreachable(task));
     advise_load_balancer(task, &mut findings);
     findings.extend(endpoint_without_load_balancer(task));
     findings

@@ -1,0 +1,123 @@
+//! `database-unreachable`: no network path from the task to its database's port (issue 16):
+//! the doctor's evaluation of security groups, network ACLs and routes
+//! ([`crate::doctor::network`]) names what blocks it. A path the doctor could not decide is no
+//! finding here (never a pass either: it is not in `TaskContext::database_paths` as open).
+
+use super::declaration::{ConsolePage, RuleInfo, Suppression};
+use crate::doctor::network::{Blocker, Path};
+use crate::finding::{Finding, Location, RuleId, Severity};
+use crate::model::TaskContext;
+
+/// The rule's declaration: id, severities, texts, console links, suppression.
+pub(crate) const RULE: RuleInfo = RuleInfo {
+    id: RuleId::DatabaseUnreachable,
+    severity: Severity::High,
+    other_severities: &[],
+    fires_when: "no network path leads from the task to its database's port: a security group, a network ACL or a missing route between VPCs blocks it (the doctor's evaluation, which names the blocking rule)",
+    why: "The app cannot open a connection to its external database: it fails to start, or \
+          retries and serves errors, or (for an app that falls back) runs on its embedded \
+          database, whose data goes with the task.",
+    console: &[ConsolePage::Databases],
+    suppression: Suppression::Window,
+    from_log: None,
+};
+
+/// One finding per blocked path the doctor evaluated for the task.
+pub(crate) fn database_unreachable(task: &TaskContext) -> Vec<Finding> {
+    task.database_paths
+        .iter()
+        .filter_map(|evaluated| {
+            let Path::Blocked(blocker) = &evaluated.path else {
+                return None;
+            };
+            let mut finding = Finding::new(
+                RuleId::DatabaseUnreachable,
+                RULE.severity,
+                format!(
+                    "container {} cannot reach {} on port {}: {}",
+                    evaluated.container,
+                    evaluated.database,
+                    evaluated.port,
+                    blocker.describe()
+                ),
+            );
+            finding.location = Location {
+                container: Some(evaluated.container.clone()),
+                ..task.location()
+            };
+            finding.evidence = vec![blocker.describe()];
+            finding
+                .facts
+                .insert("database".to_string(), evaluated.database.clone());
+            finding.fix = vec![fix(blocker, evaluated.port)];
+            Some(finding)
+        })
+        .collect()
+}
+
+fn fix(blocker: &Blocker, port: u16) -> String {
+    match blocker {
+        Blocker::DatabaseIngress { groups, .. } => format!(
+            "Add an inbound rule to security group {}: TCP {port} from the task's security group (a group reference keeps working when the task's address changes).",
+            groups
+                .first()
+                .map(String::as_str)
+                .unwrap_or("of the database")
+        ),
+        Blocker::TaskEgress { groups, .. } => format!(
+            "Add an outbound rule to security group {}: TCP {port} to the database's security group.",
+            groups.first().map(String::as_str).unwrap_or("of the task")
+        ),
+        Blocker::Acl { acl, subnet, .. } => format!(
+            "In network ACL {acl} (subnet {subnet}), allow TCP {port} towards the database and the replies on ports 1024-65535, with a rule number below the one that denies them."
+        ),
+        Blocker::Route { from_subnet, to } => format!(
+            "Give the route table of subnet {from_subnet} a route to {to}, and the other side one back, through a VPC peering connection or a transit gateway."
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DatabasePath;
+    use crate::rules::testing::*;
+
+    #[test]
+    fn a_blocked_path_names_the_group_and_its_fix_an_undecided_one_says_nothing() {
+        let mut task = task_with(serde_json::json!({
+            "family": "coder", "revision": 1,
+            "containerDefinitions": [{"name": "coder", "image": "ghcr.io/coder/coder:v2.18.0"}]
+        }));
+        task.database_paths = vec![
+            DatabasePath {
+                container: "coder".to_string(),
+                database: "RDS instance coder-postgres".to_string(),
+                port: 5432,
+                path: Path::Blocked(Blocker::DatabaseIngress {
+                    groups: vec!["sg-coder-db".to_string()],
+                    port: 5432,
+                }),
+            },
+            DatabasePath {
+                container: "coder".to_string(),
+                database: "RDS instance other".to_string(),
+                port: 5432,
+                path: Path::Undecided("a prefix list".to_string()),
+            },
+        ];
+        let findings = database_unreachable(&task);
+        assert_eq!(findings.len(), 1);
+        assert!(
+            findings[0].summary.contains("sg-coder-db"),
+            "{}",
+            findings[0].summary
+        );
+        assert!(
+            findings[0].fix[0]
+                .starts_with("Add an inbound rule to security group sg-coder-db: TCP 5432")
+        );
+        assert!(crate::rules::severity_declared(&findings[0]));
+        assert!(rules_fired(&task).contains(&RuleId::DatabaseUnreachable));
+    }
+}
