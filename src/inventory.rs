@@ -53,6 +53,18 @@ pub trait Inventory: Send + Sync {
         object_arn: &str,
     ) -> impl Future<Output = Result<String, ReadError>> + Send;
 
+    /// The doctor's network path from a task's network interface to the RDS instance whose
+    /// endpoint is `host` (issue 16): the database's name, its port and the path. `None`: not
+    /// evaluated (an inventory that cannot tell, or a task whose interface is gone).
+    fn database_path(
+        &self,
+        _network_interface: &str,
+        _host: &str,
+    ) -> impl Future<Output = Result<Option<(String, u16, crate::doctor::network::Path)>, ReadError>>
+    + Send {
+        async { Ok(None) }
+    }
+
     /// Recent lines of a log group (`logs:FilterLogEvents`), at most `limit`.
     fn recent_log_lines(
         &self,

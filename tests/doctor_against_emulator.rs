@@ -4,6 +4,7 @@
 
 mod support;
 
+use ecs_auditor::aws::network::AwsNetwork;
 use ecs_auditor::doctor::network::{Blocker, Path};
 use ecs_auditor::doctor::read::{Side, database_path, rds_path, task_side};
 use support::*;
@@ -45,8 +46,11 @@ async fn the_database_group_without_the_ingress_rule_is_named_then_the_path_open
         security_groups: vec![database_group.clone()],
     };
     let sdk = moto.sdk_config().await;
+    let doctor = AwsNetwork::new(&sdk);
 
-    let path = database_path(&sdk, &task, &database, 5432).await.unwrap();
+    let path = database_path(&doctor, &task, &database, 5432)
+        .await
+        .unwrap();
     let Path::Blocked(blocker) = path else {
         panic!("{path:?}")
     };
@@ -63,7 +67,9 @@ async fn the_database_group_without_the_ingress_rule_is_named_then_the_path_open
     ec2(&format!(
         "Action=AuthorizeSecurityGroupIngress&GroupId={database_group}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=5432&IpPermissions.1.ToPort=5432&IpPermissions.1.Groups.1.GroupId={task_group}"
     ));
-    let path = database_path(&sdk, &task, &database, 5432).await.unwrap();
+    let path = database_path(&doctor, &task, &database, 5432)
+        .await
+        .unwrap();
     let Path::Open(why) = path else {
         panic!("{path:?}")
     };
@@ -93,20 +99,24 @@ async fn the_database_group_without_the_ingress_rule_is_named_then_the_path_open
         )),
         "networkInterfaceId",
     );
-    let from_interface = task_side(&sdk, "task", &interface).await.unwrap().unwrap();
+    let from_interface = task_side(&doctor, "task", &interface)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(from_interface, task);
     assert_eq!(
-        task_side(&sdk, "task", "eni-0000000000000000")
+        task_side(&doctor, "task", "eni-0000000000000000")
             .await
             .unwrap(),
         None
     );
-    let path = rds_path(&sdk, &task, &host).await.unwrap();
-    assert!(matches!(path, Path::Open(_)), "{path:?}");
-    let path = rds_path(&sdk, &task, "elsewhere.example.com")
+    let path = rds_path(&doctor, &task, &host).await.unwrap();
+    assert_eq!(path.database, "RDS instance coder-postgres");
+    assert!(matches!(path.path, Path::Open(_)), "{path:?}");
+    let path = rds_path(&doctor, &task, "elsewhere.example.com")
         .await
         .unwrap();
-    assert!(matches!(path, Path::Undecided(_)), "{path:?}");
+    assert!(matches!(path.path, Path::Undecided(_)), "{path:?}");
 
     // A subnet that does not exist is a read error, never a pass.
     let nowhere = Side {
@@ -114,7 +124,7 @@ async fn the_database_group_without_the_ingress_rule_is_named_then_the_path_open
         ..task.clone()
     };
     assert!(
-        database_path(&sdk, &nowhere, &database, 5432)
+        database_path(&doctor, &nowhere, &database, 5432)
             .await
             .is_err()
     );

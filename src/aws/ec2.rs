@@ -8,7 +8,8 @@
 //! retries with backoff on throttling and 5xx answers.
 
 use super::signed_http::{AttemptError, SignedHttp, failure_of, first_element, with_retries};
-use super::vpc::{self, AclAssociation, NetworkInterface, RouteTable, Subnet};
+use super::vpc;
+use crate::doctor::facts::{AclAssociation, NetworkInterface, RouteTable, Subnet};
 use crate::doctor::network::SecurityGroup;
 use crate::model::{ReadError, ReadFailure};
 

@@ -11,6 +11,7 @@ pub(crate) mod s3;
 pub(crate) mod signed_http;
 pub mod sns;
 
+pub mod network;
 pub(crate) mod rds;
 pub(crate) mod vpc;
 
@@ -45,6 +46,7 @@ pub struct AwsInventory {
     ec2: ec2::Ec2Reader,
     s3: s3::S3Reader,
     logs: aws_sdk_cloudwatchlogs::Client,
+    network: network::AwsNetwork,
     clusters: Vec<String>,
 }
 
@@ -55,6 +57,7 @@ impl AwsInventory {
             ec2: ec2::Ec2Reader::new(sdk),
             s3: s3::S3Reader::new(sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
+            network: network::AwsNetwork::new(sdk),
             clusters,
         }
     }
@@ -92,6 +95,19 @@ impl Inventory for AwsInventory {
 
     async fn environment_file(&self, object_arn: &str) -> Result<String, ReadError> {
         self.s3.environment_file(object_arn).await
+    }
+
+    async fn database_path(
+        &self,
+        network_interface: &str,
+        host: &str,
+    ) -> Result<Option<(String, u16, crate::doctor::network::Path)>, ReadError> {
+        use crate::doctor::read::{rds_path, task_side};
+        let Some(task) = task_side(&self.network, "the task", network_interface).await? else {
+            return Ok(None);
+        };
+        let path = rds_path(&self.network, &task, host).await?;
+        Ok(Some((path.database, path.port, path.path)))
     }
 
     async fn recent_log_lines(

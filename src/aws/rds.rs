@@ -4,24 +4,11 @@
 //! `aws-sdk-rds` crate for a read the SDK's signer makes as well.
 
 use super::signed_http::{AttemptError, SignedHttp, failure_of, first_element, with_retries};
+use crate::doctor::facts::DbInstance;
 use crate::model::{ReadError, ReadFailure};
 use roxmltree::{Document, Node};
 
 const OPERATION: &str = "rds:DescribeDBInstances";
-
-/// An RDS instance as the network path needs it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct DbInstance {
-    pub id: String,
-    /// The endpoint's host name (`coder-postgres.abc.us-east-1.rds.amazonaws.com`).
-    pub address: String,
-    pub port: Option<u16>,
-    /// Active VPC security groups.
-    pub security_groups: Vec<String>,
-    /// The subnets of its DB subnet group: its address is in one of them.
-    pub subnets: Vec<String>,
-    pub vpc_id: String,
-}
 
 /// Reads RDS instances through the RDS Query API.
 #[derive(Debug)]

@@ -5,39 +5,11 @@
 //!
 //! The requests are `ec2.rs`'s (`Ec2Reader`), signed like its other read.
 
+use crate::doctor::facts::{AclAssociation, NetworkInterface, RouteTable, Subnet};
 use crate::doctor::network::{
     AclEntry, NetworkAcl, Peer, Protocol, Route, SecurityGroup, SecurityGroupRule,
 };
-use ipnet::Ipv4Net;
 use roxmltree::{Document, Node};
-
-/// A network ACL and the subnets it is associated with.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct AclAssociation {
-    pub acl: NetworkAcl,
-    pub subnets: Vec<String>,
-    pub default: bool,
-    pub vpc_id: String,
-}
-
-/// A route table, its explicit subnet associations, and whether it is its VPC's main table
-/// (the one a subnet without an association uses).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct RouteTable {
-    pub id: String,
-    pub vpc_id: String,
-    pub routes: Vec<Route>,
-    pub subnets: Vec<String>,
-    pub main: bool,
-}
-
-/// A subnet: its VPC and its IPv4 range.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Subnet {
-    pub id: String,
-    pub vpc_id: String,
-    pub cidr: Ipv4Net,
-}
 
 fn child<'a, 'i>(node: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
     node.children().find(|child| child.has_tag_name(name))
@@ -213,15 +185,6 @@ pub(crate) fn subnets(xml: &str) -> Result<Vec<Subnet>, String> {
         .collect())
 }
 
-/// A network interface's place: its subnet, private address and security groups.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct NetworkInterface {
-    pub id: String,
-    pub subnet_id: String,
-    pub private_ip: String,
-    pub security_groups: Vec<String>,
-}
-
 /// `DescribeNetworkInterfaces`: each interface's subnet, primary private address and groups.
 pub(crate) fn network_interfaces(xml: &str) -> Result<Vec<NetworkInterface>, String> {
     let document = parse(xml)?;
@@ -244,34 +207,10 @@ pub(crate) fn network_interfaces(xml: &str) -> Result<Vec<NetworkInterface>, Str
         .collect())
 }
 
-/// The route table a subnet uses: the one associated with it, else its VPC's main table.
-pub(crate) fn table_of<'a>(tables: &'a [RouteTable], subnet: &Subnet) -> Option<&'a RouteTable> {
-    tables
-        .iter()
-        .find(|table| table.subnets.contains(&subnet.id))
-        .or_else(|| {
-            tables
-                .iter()
-                .find(|table| table.main && table.vpc_id == subnet.vpc_id)
-        })
-}
-
-/// The network ACL a subnet uses: the one associated with it, else its VPC's default.
-pub(crate) fn acl_of<'a>(
-    acls: &'a [AclAssociation],
-    subnet: &Subnet,
-) -> Option<&'a AclAssociation> {
-    acls.iter()
-        .find(|acl| acl.subnets.contains(&subnet.id))
-        .or_else(|| {
-            acls.iter()
-                .find(|acl| acl.default && acl.vpc_id == subnet.vpc_id)
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::doctor::facts::{acl_of, table_of};
 
     // Shapes as the EC2 API reference's examples answer (DescribeSecurityGroups,
     // DescribeNetworkAcls, DescribeRouteTables, DescribeSubnets), trimmed to what is read.
@@ -415,7 +354,7 @@ mod tests {
         let subnets = subnets(r#"<DescribeSubnetsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
   <subnetSet><item><subnetId>subnet-task</subnetId><vpcId>vpc-1</vpcId><cidrBlock>10.0.1.0/24</cidrBlock></item></subnetSet>
 </DescribeSubnetsResponse>"#).unwrap();
-        assert_eq!(subnets[0].cidr, "10.0.1.0/24".parse::<Ipv4Net>().unwrap());
+        assert_eq!(subnets[0].cidr, "10.0.1.0/24".parse::<ipnet::Ipv4Net>().unwrap());
         // A subnet without its own table uses its VPC's main one; without its own ACL, the
         // VPC's default (none here: not decided).
         assert_eq!(

@@ -1,11 +1,51 @@
-//! The network facts of a path's two ends, read from EC2 (`aws/vpc.rs`): each end's subnet and
-//! VPC, its security groups, the network ACL and route table its subnet uses.
+//! The network facts of a path's two ends, read through [`NetworkReads`] (the AWS adapter:
+//! `aws/network.rs`): each end's subnet and VPC, its security groups, the network ACL and route
+//! table its subnet uses; and the RDS instance a database URL's host names.
 
+use super::facts::{
+    AclAssociation, DbInstance, NetworkInterface, RouteTable, Subnet, acl_of, table_of,
+};
+use super::network::SecurityGroup;
 use super::network::{Endpoint, Path, tcp_path};
-use crate::aws::ec2::Ec2Reader;
-use crate::aws::vpc::{acl_of, table_of};
 use crate::model::{ReadError, ReadFailure};
 use ipnet::Ipv4Net;
+use std::future::Future;
+
+/// The read-only calls the doctor's network checks make (EC2 and RDS `Describe*`), owned
+/// here and implemented for AWS in `aws/network.rs`.
+pub trait NetworkReads: Send + Sync {
+    fn security_groups(
+        &self,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<SecurityGroup>, ReadError>> + Send;
+    fn network_acls(
+        &self,
+        vpc: &str,
+    ) -> impl Future<Output = Result<Vec<AclAssociation>, ReadError>> + Send;
+    fn route_tables(
+        &self,
+        vpc: &str,
+    ) -> impl Future<Output = Result<Vec<RouteTable>, ReadError>> + Send;
+    fn subnets(
+        &self,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<Subnet>, ReadError>> + Send;
+    /// `None`: no such interface (it is gone with its task).
+    fn network_interface(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<NetworkInterface>, ReadError>> + Send;
+    fn db_instances(&self) -> impl Future<Output = Result<Vec<DbInstance>, ReadError>> + Send;
+}
+
+/// The path to an RDS instance: which instance (or the host, when none has it), its port and
+/// the path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RdsPath {
+    pub database: String,
+    pub port: u16,
+    pub path: Path,
+}
 
 /// One end of a path as the caller knows it: a task's ENI (address, subnet, groups) or a
 /// database (its subnet group's range, a subnet, its VPC security groups).
@@ -22,14 +62,11 @@ pub struct Side {
 /// ENI attachment): subnet, private address, security groups. `None`: no such interface
 /// (the task has stopped and its interface is gone).
 pub async fn task_side(
-    sdk: &aws_config::SdkConfig,
+    doctor: &impl NetworkReads,
     name: &str,
     network_interface: &str,
 ) -> Result<Option<Side>, ReadError> {
-    let Some(interface) = Ec2Reader::new(sdk)
-        .network_interface(network_interface)
-        .await?
-    else {
+    let Some(interface) = doctor.network_interface(network_interface).await? else {
         return Ok(None);
     };
     let address = match interface.private_ip.parse::<std::net::Ipv4Addr>() {
@@ -54,18 +91,17 @@ pub async fn task_side(
 /// Reads both ends' network configuration and evaluates the TCP path to `port`. A read that
 /// fails is an error, never a pass.
 pub async fn database_path(
-    sdk: &aws_config::SdkConfig,
+    doctor: &impl NetworkReads,
     task: &Side,
     database: &Side,
     port: u16,
 ) -> Result<Path, ReadError> {
-    let reader = Ec2Reader::new(sdk);
-    let task = endpoint(&reader, task).await?;
-    let database = endpoint(&reader, database).await?;
+    let task = endpoint(doctor, task).await?;
+    let database = endpoint(doctor, database).await?;
     Ok(tcp_path(&task, &database, port))
 }
 
-async fn endpoint(reader: &Ec2Reader, side: &Side) -> Result<Endpoint, ReadError> {
+async fn endpoint(reader: &impl NetworkReads, side: &Side) -> Result<Endpoint, ReadError> {
     let subnets = reader
         .subnets(std::slice::from_ref(&side.subnet_id))
         .await?;
@@ -110,23 +146,27 @@ fn missing(operation: &'static str, resource: &str) -> ReadError {
 /// subnet is blocked; a host no instance has is undecided (an Aurora cluster, a proxy or a
 /// database outside RDS is not read yet).
 pub async fn rds_path(
-    sdk: &aws_config::SdkConfig,
+    doctor: &impl NetworkReads,
     task: &Side,
     host: &str,
-) -> Result<Path, ReadError> {
-    let instances = crate::aws::rds::RdsReader::new(sdk).instances().await?;
+) -> Result<RdsPath, ReadError> {
+    let instances = doctor.db_instances().await?;
     let Some(instance) = instances
         .iter()
         .find(|instance| instance.address.eq_ignore_ascii_case(host))
     else {
-        return Ok(Path::Undecided(format!(
-            "no RDS instance in this account and region has the endpoint {host}"
-        )));
+        return Ok(RdsPath {
+            database: host.to_string(),
+            port: 5432,
+            path: Path::Undecided(format!(
+                "no RDS instance in this account and region has the endpoint {host} (an Aurora cluster or an RDS proxy is not read yet)"
+            )),
+        });
     };
     let port = instance.port.unwrap_or(5432);
-    let reader = Ec2Reader::new(sdk);
+    let reader = doctor;
     let subnets = reader.subnets(&instance.subnets).await?;
-    let task = endpoint(&reader, task).await?;
+    let task = endpoint(reader, task).await?;
     let mut open = Vec::new();
     let mut undecided = None;
     for subnet in &subnets {
@@ -136,18 +176,29 @@ pub async fn rds_path(
             subnet_id: subnet.id.clone(),
             security_groups: instance.security_groups.clone(),
         };
-        match tcp_path(&task, &endpoint(&reader, &side).await?, port) {
-            Path::Blocked(blocker) => return Ok(Path::Blocked(blocker)),
+        match tcp_path(&task, &endpoint(reader, &side).await?, port) {
+            Path::Blocked(blocker) => {
+                return Ok(RdsPath {
+                    database: format!("RDS instance {}", instance.id),
+                    port,
+                    path: Path::Blocked(blocker),
+                });
+            }
             Path::Undecided(why) => undecided = undecided.or(Some(why)),
             Path::Open(why) => open.extend(why),
         }
     }
-    Ok(match undecided {
+    let path = match undecided {
         Some(why) => Path::Undecided(why),
         None if subnets.is_empty() => Path::Undecided(format!(
             "RDS instance {} names no subnet the account has",
             instance.id
         )),
         None => Path::Open(open),
+    };
+    Ok(RdsPath {
+        database: format!("RDS instance {}", instance.id),
+        port,
+        path,
     })
 }

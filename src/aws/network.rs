@@ -1,0 +1,46 @@
+//! The doctor's network reads ([`crate::doctor::read::NetworkReads`]) for AWS: EC2's
+//! `Describe*` through `ec2.rs`, RDS's `DescribeDBInstances` through `rds.rs`. Built once.
+
+use super::ec2::Ec2Reader;
+use super::rds::RdsReader;
+use crate::doctor::facts::{AclAssociation, DbInstance, NetworkInterface, RouteTable, Subnet};
+use crate::doctor::network::SecurityGroup;
+use crate::doctor::read::NetworkReads;
+use crate::model::ReadError;
+
+/// The AWS side of the doctor's network checks.
+#[derive(Debug)]
+pub struct AwsNetwork {
+    ec2: Ec2Reader,
+    rds: RdsReader,
+}
+
+impl AwsNetwork {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        AwsNetwork {
+            ec2: Ec2Reader::new(sdk),
+            rds: RdsReader::new(sdk),
+        }
+    }
+}
+
+impl NetworkReads for AwsNetwork {
+    async fn security_groups(&self, ids: &[String]) -> Result<Vec<SecurityGroup>, ReadError> {
+        self.ec2.security_groups(ids).await
+    }
+    async fn network_acls(&self, vpc: &str) -> Result<Vec<AclAssociation>, ReadError> {
+        self.ec2.network_acls(vpc).await
+    }
+    async fn route_tables(&self, vpc: &str) -> Result<Vec<RouteTable>, ReadError> {
+        self.ec2.route_tables(vpc).await
+    }
+    async fn subnets(&self, ids: &[String]) -> Result<Vec<Subnet>, ReadError> {
+        self.ec2.subnets(ids).await
+    }
+    async fn network_interface(&self, id: &str) -> Result<Option<NetworkInterface>, ReadError> {
+        self.ec2.network_interface(id).await
+    }
+    async fn db_instances(&self) -> Result<Vec<DbInstance>, ReadError> {
+        self.rds.instances().await
+    }
+}

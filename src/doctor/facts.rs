@@ -1,0 +1,79 @@
+//! What the doctor reads of an account's network and databases (issue 16): subnets, their
+//! network ACLs and route tables, network interfaces, RDS instances. The AWS adapters
+//! (`aws/vpc.rs`, `aws/rds.rs`) parse EC2's and RDS's answers into these.
+
+use super::network::{NetworkAcl, Route};
+use ipnet::Ipv4Net;
+
+/// A network ACL and the subnets it is associated with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AclAssociation {
+    pub acl: NetworkAcl,
+    pub subnets: Vec<String>,
+    pub default: bool,
+    pub vpc_id: String,
+}
+
+/// A route table, its explicit subnet associations, and whether it is its VPC's main table
+/// (the one a subnet without an association uses).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteTable {
+    pub id: String,
+    pub vpc_id: String,
+    pub routes: Vec<Route>,
+    pub subnets: Vec<String>,
+    pub main: bool,
+}
+
+/// A subnet: its VPC and its IPv4 range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subnet {
+    pub id: String,
+    pub vpc_id: String,
+    pub cidr: Ipv4Net,
+}
+
+/// A network interface's place: its subnet, private address and security groups.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkInterface {
+    pub id: String,
+    pub subnet_id: String,
+    pub private_ip: String,
+    pub security_groups: Vec<String>,
+}
+
+/// An RDS instance as the network path needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DbInstance {
+    pub id: String,
+    /// The endpoint's host name (`coder-postgres.abc.us-east-1.rds.amazonaws.com`).
+    pub address: String,
+    pub port: Option<u16>,
+    /// Active VPC security groups.
+    pub security_groups: Vec<String>,
+    /// The subnets of its DB subnet group: its address is in one of them.
+    pub subnets: Vec<String>,
+    pub vpc_id: String,
+}
+
+/// The route table a subnet uses: the one associated with it, else its VPC's main table.
+pub fn table_of<'a>(tables: &'a [RouteTable], subnet: &Subnet) -> Option<&'a RouteTable> {
+    tables
+        .iter()
+        .find(|table| table.subnets.contains(&subnet.id))
+        .or_else(|| {
+            tables
+                .iter()
+                .find(|table| table.main && table.vpc_id == subnet.vpc_id)
+        })
+}
+
+/// The network ACL a subnet uses: the one associated with it, else its VPC's default.
+pub fn acl_of<'a>(acls: &'a [AclAssociation], subnet: &Subnet) -> Option<&'a AclAssociation> {
+    acls.iter()
+        .find(|acl| acl.subnets.contains(&subnet.id))
+        .or_else(|| {
+            acls.iter()
+                .find(|acl| acl.default && acl.vpc_id == subnet.vpc_id)
+        })
+}
