@@ -210,6 +210,15 @@ impl<I: Inventory> Inventory for CachedInventory<I> {
         self.inner.environment_file(object_arn).await
     }
 
+    // Not cached yet: issue 16 caches per revision and service.
+    async fn database_path(
+        &self,
+        network_interface: &str,
+        host: &str,
+    ) -> Result<Option<(String, u16, crate::doctor::network::Path)>, ReadError> {
+        self.inner.database_path(network_interface, host).await
+    }
+
     async fn recent_log_lines(
         &self,
         group: &str,

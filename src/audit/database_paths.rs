@@ -43,7 +43,14 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                 };
                 let inspection =
                     database_url::inspect(value, &database.url_schemes, database.key_value_dsn);
-                if let Some(host) = inspection.host.filter(|host| rds_host(host)) {
+                // The inspection's host keeps its port (`host:5432`).
+                let host = inspection.host.map(|host| match host.rsplit_once(':') {
+                    Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => {
+                        name.to_string()
+                    }
+                    _ => host,
+                });
+                if let Some(host) = host.filter(|host| rds_host(host)) {
                     wanted.push((container.name.clone(), host));
                 }
             }

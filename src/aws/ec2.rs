@@ -224,8 +224,14 @@ fn vpc_filter(vpc: &str) -> String {
     format!("&Filter.1.Name=vpc-id&Filter.1.Value.1={}", encoded(vpc))
 }
 
+/// Form encoding that keeps RFC 3986's unreserved characters (`eni-0a1b`, `vpc-1`) as they are.
 fn encoded(value: &str) -> String {
-    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+    const FORM: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(value, FORM).to_string()
 }
 
 fn malformed(operation: &'static str, problem: String) -> ReadError {

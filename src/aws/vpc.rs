@@ -354,7 +354,10 @@ mod tests {
         let subnets = subnets(r#"<DescribeSubnetsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
   <subnetSet><item><subnetId>subnet-task</subnetId><vpcId>vpc-1</vpcId><cidrBlock>10.0.1.0/24</cidrBlock></item></subnetSet>
 </DescribeSubnetsResponse>"#).unwrap();
-        assert_eq!(subnets[0].cidr, "10.0.1.0/24".parse::<ipnet::Ipv4Net>().unwrap());
+        assert_eq!(
+            subnets[0].cidr,
+            "10.0.1.0/24".parse::<ipnet::Ipv4Net>().unwrap()
+        );
         // A subnet without its own table uses its VPC's main one; without its own ACL, the
         // VPC's default (none here: not decided).
         assert_eq!(
