@@ -104,6 +104,14 @@ impl Inventory for InProcessAws {
             message: "not used by the bench".to_string(),
         })
     }
+    /// The cases hold no VPC: no network path is evaluated.
+    async fn database_path(
+        &self,
+        _network_interface: &str,
+        _host: &str,
+    ) -> Result<Option<(String, u16, ecs_auditor::doctor::network::Path)>, ReadError> {
+        Ok(None)
+    }
     async fn recent_log_lines(
         &self,
         group: &str,

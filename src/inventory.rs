@@ -58,12 +58,10 @@ pub trait Inventory: Send + Sync {
     /// evaluated (an inventory that cannot tell, or a task whose interface is gone).
     fn database_path(
         &self,
-        _network_interface: &str,
-        _host: &str,
+        network_interface: &str,
+        host: &str,
     ) -> impl Future<Output = Result<Option<(String, u16, crate::doctor::network::Path)>, ReadError>>
-    + Send {
-        async { Ok(None) }
-    }
+    + Send;
 
     /// Recent lines of a log group (`logs:FilterLogEvents`), at most `limit`.
     fn recent_log_lines(
@@ -379,6 +377,14 @@ pub(crate) mod tests {
                 .get(object_arn)
                 .cloned()
                 .ok_or_else(|| Self::missing("s3:GetObject", object_arn))
+        }
+
+        async fn database_path(
+            &self,
+            _network_interface: &str,
+            _host: &str,
+        ) -> Result<Option<(String, u16, crate::doctor::network::Path)>, ReadError> {
+            Ok(None)
         }
 
         async fn recent_log_lines(

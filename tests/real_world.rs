@@ -293,6 +293,14 @@ impl Inventory for CaseInventory {
     async fn environment_file(&self, arn: &str) -> Result<String, ReadError> {
         Err(not_found("s3:GetObject", arn))
     }
+    /// The cases hold no VPC: no network path is evaluated.
+    async fn database_path(
+        &self,
+        _network_interface: &str,
+        _host: &str,
+    ) -> Result<Option<(String, u16, ecs_auditor::doctor::network::Path)>, ReadError> {
+        Ok(None)
+    }
     async fn recent_log_lines(
         &self,
         _group: &str,

@@ -124,6 +124,44 @@ pub(crate) fn audit_incomplete(task: &TaskContext) -> Vec<Finding> {
         .collect()
 }
 
+/// `audit-incomplete` for each network path to a database the doctor could not decide (a
+/// security group rule by prefix list, a database known only by part of its subnets, an
+/// instance no `DescribeDBInstances` answer has): "could not decide", never a pass.
+pub(crate) fn database_path_undecided(task: &TaskContext) -> Vec<Finding> {
+    task.database_paths
+        .iter()
+        .filter_map(|evaluated| {
+            let crate::doctor::network::Path::Undecided(why) = &evaluated.path else {
+                return None;
+            };
+            let mut finding = Finding::new(
+                RuleId::AuditIncomplete,
+                RULE.severity,
+                format!(
+                    "could not decide whether container {} reaches {} on port {}: {why}; the database-unreachable check gave no verdict",
+                    evaluated.container, evaluated.database, evaluated.port
+                ),
+            );
+            finding.location = Location {
+                container: Some(evaluated.container.clone()),
+                ..task.location()
+            };
+            finding.evidence = vec![why.clone()];
+            finding
+                .facts
+                .insert("database".to_string(), evaluated.database.clone());
+            finding
+                .facts
+                .insert("skipped_checks".to_string(), "database-unreachable".to_string());
+            finding.fix = vec![format!(
+                "Check the path by hand: the security groups of the task and of {}, their subnets' network ACLs and route tables (VPC Reachability Analyzer answers it, at a cost per analysis).",
+                evaluated.database
+            )];
+            Some(finding)
+        })
+        .collect()
+}
+
 /// Steps for a database choice the auditor could not see.
 fn undecided(app: &AppContainer, unseen: &[Unseen]) -> Vec<String> {
     let mut steps = Vec::new();

@@ -1,7 +1,7 @@
 //! `database-unreachable`: no network path from the task to its database's port (issue 16):
 //! the doctor's evaluation of security groups, network ACLs and routes
-//! ([`crate::doctor::network`]) names what blocks it. A path the doctor could not decide is no
-//! finding here (never a pass either: it is not in `TaskContext::database_paths` as open).
+//! ([`crate::doctor::network`]) names what blocks it. A path the doctor could not decide is
+//! `audit-incomplete` (`audit_incomplete::database_path_undecided`), never a pass.
 
 use super::declaration::{ConsolePage, RuleInfo, Suppression};
 use crate::doctor::network::{Blocker, Path};
@@ -84,7 +84,7 @@ mod tests {
     use crate::rules::testing::*;
 
     #[test]
-    fn a_blocked_path_names_the_group_and_its_fix_an_undecided_one_says_nothing() {
+    fn a_blocked_path_names_the_group_and_its_fix_an_undecided_one_could_not_be_decided() {
         let mut task = task_with(serde_json::json!({
             "family": "coder", "revision": 1,
             "containerDefinitions": [{"name": "coder", "image": "ghcr.io/coder/coder:v2.18.0"}]
@@ -119,5 +119,20 @@ mod tests {
         );
         assert!(crate::rules::severity_declared(&findings[0]));
         assert!(rules_fired(&task).contains(&RuleId::DatabaseUnreachable));
+        // The undecided path is said, not passed.
+        let all =
+            crate::rules::evaluate_task(&task, &crate::profiles::Profiles::built_in().unwrap());
+        let undecided: Vec<_> = all
+            .iter()
+            .filter(|finding| finding.rule == RuleId::AuditIncomplete)
+            .collect();
+        assert_eq!(undecided.len(), 1, "{all:#?}");
+        assert!(
+            undecided[0].summary.starts_with(
+                "could not decide whether container coder reaches RDS instance other on port 5432: a prefix list"
+            ),
+            "{}",
+            undecided[0].summary
+        );
     }
 }

@@ -106,6 +106,7 @@ pub fn evaluate_task(task: &TaskContext, profiles: &crate::profiles::Profiles) -
         findings.extend(evaluate_app(&app));
     }
     findings.extend(database_unreachable::database_unreachable(task));
+    findings.extend(audit_incomplete::database_path_undecided(task));
     advise_load_balancer(task, &mut findings);
     findings.extend(endpoint_without_load_balancer(task));
     findings
