@@ -112,6 +112,16 @@ impl Inventory for InProcessAws {
     ) -> Result<Option<(String, u16, ecs_auditor::doctor::network::Path)>, ReadError> {
         Ok(None)
     }
+    /// Nor any secret.
+    async fn diagnose_secret(
+        &self,
+        _execution_role: Option<&str>,
+        _container: &str,
+        _setting: &str,
+        _value_from: &str,
+    ) -> Result<Option<ecs_auditor::doctor::secrets::SecretDiagnosis>, ReadError> {
+        Ok(None)
+    }
     async fn recent_log_lines(
         &self,
         group: &str,

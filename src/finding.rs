@@ -90,10 +90,12 @@ pub enum RuleId {
     AuditIncomplete,
     PersistenceRemoved,
     DatabaseUnreachable,
+    SecretNotReadable,
+    SecretReferenceBroken,
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 18] = [
+    pub const ALL: [RuleId; 20] = [
         RuleId::EmbeddedDatabaseInUse,
         RuleId::DatabaseSettingMisnamed,
         RuleId::DatabaseSettingInvalid,
@@ -112,6 +114,8 @@ impl RuleId {
         RuleId::AuditIncomplete,
         RuleId::PersistenceRemoved,
         RuleId::DatabaseUnreachable,
+        RuleId::SecretNotReadable,
+        RuleId::SecretReferenceBroken,
     ];
 
     /// Whether this rule's verdict rests on where a container's data is stored (its mount
@@ -157,6 +161,8 @@ impl RuleId {
             RuleId::AuditIncomplete => "audit-incomplete",
             RuleId::PersistenceRemoved => "persistence-removed",
             RuleId::DatabaseUnreachable => "database-unreachable",
+            RuleId::SecretNotReadable => "secret-not-readable",
+            RuleId::SecretReferenceBroken => "secret-reference-broken",
         }
     }
 }

@@ -63,6 +63,18 @@ pub trait Inventory: Send + Sync {
     ) -> impl Future<Output = Result<Option<(String, u16, crate::doctor::network::Path)>, ReadError>>
     + Send;
 
+    /// The doctor's answer for one secret reference (issue 16): does it resolve, may the
+    /// execution role read it (`secretsmanager:DescribeSecret`, `iam:SimulatePrincipalPolicy`;
+    /// no secret value is read). `None`: not evaluated (a malformed reference, or an inventory
+    /// that cannot tell).
+    fn diagnose_secret(
+        &self,
+        execution_role: Option<&str>,
+        container: &str,
+        setting: &str,
+        value_from: &str,
+    ) -> impl Future<Output = Result<Option<crate::doctor::secrets::SecretDiagnosis>, ReadError>> + Send;
+
     /// Recent lines of a log group (`logs:FilterLogEvents`), at most `limit`.
     fn recent_log_lines(
         &self,
@@ -215,6 +227,18 @@ impl<I: Inventory> Inventory for CachedInventory<I> {
         host: &str,
     ) -> Result<Option<(String, u16, crate::doctor::network::Path)>, ReadError> {
         self.inner.database_path(network_interface, host).await
+    }
+
+    async fn diagnose_secret(
+        &self,
+        execution_role: Option<&str>,
+        container: &str,
+        setting: &str,
+        value_from: &str,
+    ) -> Result<Option<crate::doctor::secrets::SecretDiagnosis>, ReadError> {
+        self.inner
+            .diagnose_secret(execution_role, container, setting, value_from)
+            .await
     }
 
     async fn recent_log_lines(
@@ -384,6 +408,16 @@ pub(crate) mod tests {
             _network_interface: &str,
             _host: &str,
         ) -> Result<Option<(String, u16, crate::doctor::network::Path)>, ReadError> {
+            Ok(None)
+        }
+
+        async fn diagnose_secret(
+            &self,
+            _execution_role: Option<&str>,
+            _container: &str,
+            _setting: &str,
+            _value_from: &str,
+        ) -> Result<Option<crate::doctor::secrets::SecretDiagnosis>, ReadError> {
             Ok(None)
         }
 

@@ -73,12 +73,12 @@ fn the_default_log_filter_pattern_is_the_profiles_pattern() {
 }
 
 /// `service:Operation` for every `client.operation()` call in the SDK adapters, every
-/// `Action=Operation` of a hand-signed Query API request, and the `OPERATION` a hand-signed
-/// request declares (`s3:GetObject`).
+/// `Action=Operation` of a hand-signed Query API request, and the `service:Operation`
+/// constants a hand-signed request declares (`s3:GetObject`).
 fn calls_in_code() -> BTreeSet<String> {
     let call = Regex::new(r"\bclient\s*\.\s*([a-z_]+)\(\)").unwrap();
     let query = Regex::new(r"Action=([A-Z][A-Za-z]+)&").unwrap();
-    let declared = Regex::new(r#"const OPERATION: &str = "([a-z0-9]+:[A-Za-z]+)";"#).unwrap();
+    let declared = Regex::new(r#"const [A-Z_]+: &str = "([a-z0-9]+:[A-Z][A-Za-z]+)";"#).unwrap();
     let mut calls = BTreeSet::new();
     for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/aws")).unwrap() {
         let path = entry.unwrap().path();

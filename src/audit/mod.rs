@@ -12,6 +12,7 @@ mod enrich;
 mod log_batch;
 mod registration;
 mod running_task;
+mod secret_diagnoses;
 mod stopped_task;
 mod sweep;
 #[cfg(test)]

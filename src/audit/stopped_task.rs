@@ -58,17 +58,22 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             };
         }
         task.gaps.retain(|gap| !gap.skipped_checks.is_empty());
+        // A start that failed over a secret: the doctor says which and why, in the same alert.
+        if failure.as_ref().is_some_and(|failure| failure.class.concerns_secrets()) {
+            self.add_secret_diagnoses(&mut task).await;
+        }
         let mut findings = rules::audit_incomplete::audit_incomplete(&task);
 
         // A task that never ran (or crashed at once) kept nothing: say why it did not start.
         if let Some(failure) = failure {
             let failures = self.count_failed_start(&task, &failure, now).await?;
-            findings.push(rules::task_failed_to_start::finding(
-                &task,
-                &failure,
-                &self.profiles,
-                failures,
-            ));
+            let mut finding =
+                rules::task_failed_to_start::finding(&task, &failure, &self.profiles, failures);
+            rules::task_failed_to_start::attach_diagnosis(
+                &mut finding,
+                &rules::secret_diagnoses(&task),
+            );
+            findings.push(finding);
             return Ok(findings);
         }
         // Stopped before it ever ran (a person, a deployment or a Spot reclaim stopped it while

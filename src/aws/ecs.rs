@@ -149,6 +149,7 @@ fn convert_task_definition(definition: &aws_sdk_ecs::types::TaskDefinition) -> T
             .to_string(),
         family: definition.family().unwrap_or_default().to_string(),
         revision: i64::from(definition.revision()),
+        execution_role_arn: definition.execution_role_arn().map(str::to_string),
         container_definitions: definition
             .container_definitions()
             .iter()

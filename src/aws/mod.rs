@@ -6,8 +6,11 @@
 pub mod dynamodb;
 pub(crate) mod ec2;
 pub(crate) mod ecs;
+pub(crate) mod iam;
 pub(crate) mod logs;
 pub(crate) mod s3;
+pub mod secrets;
+pub(crate) mod secretsmanager;
 pub(crate) mod signed_http;
 pub mod sns;
 
@@ -47,6 +50,7 @@ pub struct AwsInventory {
     s3: s3::S3Reader,
     logs: aws_sdk_cloudwatchlogs::Client,
     network: network::AwsNetwork,
+    secrets: secrets::AwsSecrets,
     clusters: Vec<String>,
 }
 
@@ -58,6 +62,7 @@ impl AwsInventory {
             s3: s3::S3Reader::new(sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
             network: network::AwsNetwork::new(sdk),
+            secrets: secrets::AwsSecrets::new(sdk),
             clusters,
         }
     }
@@ -108,6 +113,23 @@ impl Inventory for AwsInventory {
         };
         let path = rds_path(&self.network, &task, host).await?;
         Ok(Some((path.database, path.port, path.path)))
+    }
+
+    async fn diagnose_secret(
+        &self,
+        execution_role: Option<&str>,
+        container: &str,
+        setting: &str,
+        value_from: &str,
+    ) -> Result<Option<crate::doctor::secrets::SecretDiagnosis>, ReadError> {
+        crate::doctor::secrets::diagnose(
+            &self.secrets,
+            execution_role,
+            container,
+            setting,
+            value_from,
+        )
+        .await
     }
 
     async fn recent_log_lines(

@@ -71,6 +71,13 @@ impl SignedHttp {
         &self.region
     }
 
+    /// Signs for `region` instead of the SDK's: a global service's signing region (IAM signs
+    /// in `us-east-1`, in `cn-north-1` in China).
+    pub(crate) fn signing_in(mut self, region: &str) -> Self {
+        self.region = region.to_string();
+        self
+    }
+
     /// The endpoint as every SDK client resolves it: `AWS_ENDPOINT_URL_<ENV_NAME>`, then the
     /// shared `AWS_ENDPOINT_URL` (or one configured in code); `None` for AWS's own.
     pub(crate) fn custom_endpoint(sdk: &aws_config::SdkConfig, env_name: &str) -> Option<String> {

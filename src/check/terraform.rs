@@ -134,6 +134,10 @@ fn definition_of(
             .unwrap_or_default()
             .to_string(),
         revision: 0,
+        execution_role_arn: values
+            .get("execution_role_arn")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         container_definitions: containers,
         volumes,
         requires_compatibilities: values

@@ -1,8 +1,10 @@
 //! The doctor: why a profiled app cannot reach its external database, answered from read-only
 //! AWS calls (issue 16). `network.rs`: the path from a task to the database's port, a pure
 //! evaluation; `facts.rs`: what is read; `read.rs`: the reads (a trait the AWS adapter
-//! implements) and the paths they give.
+//! implements) and the paths they give; `secrets.rs`: whether a secret reference resolves and
+//! the execution role may read it.
 
 pub mod facts;
 pub mod network;
 pub mod read;
+pub mod secrets;

@@ -109,8 +109,14 @@ impl fmt::Display for SecretReferenceProblem {
 pub(crate) enum SecretReference<'a> {
     SecretsManager {
         region: &'a str,
+        account: &'a str,
+        /// `arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME`: what `DescribeSecret`
+        /// and the execution role's policy see.
+        secret_id: &'a str,
         name: &'a str,
         json_key: Option<&'a str>,
+        version_stage: Option<&'a str>,
+        version_id: Option<&'a str>,
     },
     SsmParameter {
         /// `None` for a bare name: the task's own region.
@@ -172,10 +178,17 @@ pub(crate) fn check(value_from: &str) -> Result<SecretReference<'_>, Vec<SecretR
             if !problems.is_empty() {
                 return Err(problems);
             }
+            let field = |index: usize| fields.get(index).copied().filter(|part| !part.is_empty());
+            // The secret itself: the ARN up to its name, without the key, stage and id.
+            let secret_id_length = value.len() - resource.len() + "secret:".len() + name.len();
             Ok(SecretReference::SecretsManager {
                 region,
+                account,
+                secret_id: &value[..secret_id_length],
                 name,
-                json_key: fields.get(2).copied().filter(|key| !key.is_empty()),
+                json_key: field(2),
+                version_stage: field(3),
+                version_id: field(4),
             })
         }
         "ssm" => {
@@ -265,8 +278,24 @@ mod tests {
             check("arn:aws:secretsmanager:us-east-1:132880019009:secret:db-AbCdEf:url::"),
             Ok(SecretReference::SecretsManager {
                 region: "us-east-1",
+                account: "132880019009",
+                secret_id: "arn:aws:secretsmanager:us-east-1:132880019009:secret:db-AbCdEf",
                 name: "db-AbCdEf",
-                json_key: Some("url")
+                json_key: Some("url"),
+                version_stage: None,
+                version_id: None,
+            })
+        );
+        assert_eq!(
+            check(" arn:aws:secretsmanager:us-east-1:132880019009:secret:db-AbCdEf::AWSPREVIOUS:"),
+            Ok(SecretReference::SecretsManager {
+                region: "us-east-1",
+                account: "132880019009",
+                secret_id: "arn:aws:secretsmanager:us-east-1:132880019009:secret:db-AbCdEf",
+                name: "db-AbCdEf",
+                json_key: None,
+                version_stage: Some("AWSPREVIOUS"),
+                version_id: None,
             })
         );
         assert_eq!(

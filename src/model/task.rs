@@ -72,6 +72,9 @@ pub struct TaskContext {
     /// The network paths from this task to its apps' databases, where the doctor evaluated
     /// them (issue 16).
     pub database_paths: Vec<DatabasePath>,
+    /// Whether each secret the task references resolves and its execution role may read it,
+    /// where the doctor checked (issue 16).
+    pub secret_diagnoses: Vec<crate::doctor::secrets::SecretDiagnosis>,
     /// The `environmentFiles` read (with `READ_ENVIRONMENT_FILES`), by object ARN, in
     /// memory only: their values never leave.
     pub environment_files: EnvironmentFiles,

@@ -24,6 +24,10 @@ pub struct TaskDefinition {
     pub requires_compatibilities: Vec<String>,
     #[serde(default)]
     pub network_mode: Option<String>,
+    /// The role ECS uses to pull the image and the `secrets` before the app starts: the one
+    /// that must be allowed to read them.
+    #[serde(default)]
+    pub execution_role_arn: Option<String>,
 }
 
 impl TaskDefinition {

@@ -162,6 +162,45 @@ pub(crate) fn database_path_undecided(task: &TaskContext) -> Vec<Finding> {
         .collect()
 }
 
+/// `audit-incomplete` for each secret whose readability the doctor could not decide (another
+/// account's secret, a key policy it does not read, condition keys it could not give, an SSM
+/// parameter): said, never passed. A broken reference is its own finding instead.
+pub(crate) fn secret_undecided(task: &TaskContext) -> Vec<Finding> {
+    task.secret_diagnoses
+        .iter()
+        .filter(|diagnosis| diagnosis.reference.is_none())
+        .filter_map(|diagnosis| {
+            let crate::doctor::secrets::Readable::Undecided(why) = &diagnosis.readable else {
+                return None;
+            };
+            let mut finding = Finding::new(
+                RuleId::AuditIncomplete,
+                RULE.severity,
+                format!(
+                    "could not decide whether the execution role may read secret {} ({} of container {}): {why}; the secret-not-readable check gave no verdict",
+                    diagnosis.secret, diagnosis.setting, diagnosis.container
+                ),
+            );
+            finding.location = Location {
+                container: Some(diagnosis.container.clone()),
+                ..task.location()
+            };
+            finding.evidence = vec![why.clone()];
+            finding
+                .facts
+                .insert("secret".to_string(), diagnosis.secret.clone());
+            finding
+                .facts
+                .insert("skipped_checks".to_string(), "secret-not-readable".to_string());
+            finding.fix = vec![format!(
+                "Check by hand: aws iam simulate-principal-policy --policy-source-arn <execution role> --action-names secretsmanager:GetSecretValue kms:Decrypt --resource-arns {}, and the secret's and key's resource policies.",
+                diagnosis.secret
+            )];
+            Some(finding)
+        })
+        .collect()
+}
+
 /// Steps for a database choice the auditor could not see.
 fn undecided(app: &AppContainer, unseen: &[Unseen]) -> Vec<String> {
     let mut steps = Vec::new();

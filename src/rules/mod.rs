@@ -26,6 +26,8 @@ pub(crate) mod persistence_removed;
 pub(crate) mod plaintext_database_credentials;
 pub(crate) mod public_ip_changed;
 pub(crate) mod remediation;
+pub(crate) mod secret_not_readable;
+pub(crate) mod secret_reference_broken;
 pub(crate) mod secret_reference_malformed;
 pub(crate) mod task_failed_to_start;
 #[cfg(test)]
@@ -51,7 +53,7 @@ use secret_reference_malformed::secret_reference_malformed;
 use volatile_storage_acknowledged::volatile_storage_acknowledged;
 
 /// Every rule's declaration, in the order of the README's rule catalog.
-pub const CATALOG: [&RuleInfo; 18] = [
+pub const CATALOG: [&RuleInfo; 20] = [
     &embedded_database_in_use::RULE,
     &database_setting_misnamed::RULE,
     &database_setting_invalid::RULE,
@@ -70,6 +72,8 @@ pub const CATALOG: [&RuleInfo; 18] = [
     &audit_incomplete::RULE,
     &persistence_removed::RULE,
     &database_unreachable::RULE,
+    &secret_not_readable::RULE,
+    &secret_reference_broken::RULE,
 ];
 
 /// The declaration of `rule`.
@@ -83,6 +87,15 @@ pub fn info(rule: RuleId) -> &'static RuleInfo {
 /// Whether `finding` carries its rule's declared severity or a declared other one.
 pub fn severity_declared(finding: &Finding) -> bool {
     info(finding.rule).allows(finding.severity)
+}
+
+/// The doctor's secret verdicts for a task (`TaskContext::secret_diagnoses`): broken
+/// references, reads the execution role may not make, and what it could not decide.
+pub fn secret_diagnoses(task: &TaskContext) -> Vec<Finding> {
+    let mut findings = secret_reference_broken::secret_reference_broken(task);
+    findings.extend(secret_not_readable::secret_not_readable(task));
+    findings.extend(audit_incomplete::secret_undecided(task));
+    findings
 }
 
 /// All configuration rules for one task.
@@ -107,6 +120,7 @@ pub fn evaluate_task(task: &TaskContext, profiles: &crate::profiles::Profiles) -
     }
     findings.extend(database_unreachable::database_unreachable(task));
     findings.extend(audit_incomplete::database_path_undecided(task));
+    findings.extend(secret_diagnoses(task));
     advise_load_balancer(task, &mut findings);
     findings.extend(endpoint_without_load_balancer(task));
     findings

@@ -60,6 +60,17 @@ pub(crate) enum FailureClass {
 }
 
 impl FailureClass {
+    /// Whether the failure is over a secret or parameter, which the doctor can diagnose.
+    pub(crate) fn concerns_secrets(self) -> bool {
+        matches!(
+            self,
+            FailureClass::SecretAccessDenied
+                | FailureClass::ParameterAccessDenied
+                | FailureClass::KmsDenied
+                | FailureClass::SecretNotFound
+        )
+    }
+
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             FailureClass::SecretAccessDenied => "secret-access-denied",
@@ -157,6 +168,31 @@ fn seconds(time: &str) -> Option<i64> {
 }
 
 /// Whether the stopped task failed to start, and why. `None` for a task that ran.
+/// Puts the doctor's diagnosis of the failure (`secret-not-readable`, `secret-reference-broken`,
+/// or what it could not decide) into the failed start's alert: its summaries as evidence, its
+/// fixes first.
+pub(crate) fn attach_diagnosis(finding: &mut Finding, diagnosis: &[Finding]) {
+    let mut fixes: Vec<String> = Vec::new();
+    for found in diagnosis {
+        finding
+            .evidence
+            .push(format!("diagnosis ({}): {}", found.rule, found.summary));
+        for fix in &found.fix {
+            if !fixes.contains(fix) {
+                fixes.push(fix.clone());
+            }
+        }
+    }
+    if !diagnosis.is_empty() {
+        let rules: Vec<&str> = diagnosis.iter().map(|found| found.rule.as_str()).collect();
+        finding
+            .facts
+            .insert("diagnosis".to_string(), rules.join(", "));
+    }
+    fixes.append(&mut finding.fix);
+    finding.fix = fixes;
+}
+
 pub(crate) fn failed_start(stop: &StopFacts) -> Option<FailedStart> {
     let code = stop.stop_code.as_deref().unwrap_or_default();
     // Without startedAt a task never ran; that is a failure only when ECS says so or an

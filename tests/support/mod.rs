@@ -92,6 +92,14 @@ impl Moto {
     /// Calls an AWS JSON-protocol API directly (used to register task definitions from the
     /// JSON files in `events/task-definitions`, which are RegisterTaskDefinition inputs).
     pub fn json_call(&self, target: &str, body: &str) -> String {
+        // moto_server routes by the credential scope's service.
+        let service = match target.split_once('.') {
+            Some(("secretsmanager", _)) => "secretsmanager",
+            _ => "ecs",
+        };
+        let authorization = format!(
+            "AWS4-HMAC-SHA256 Credential=testing/20261124/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+        );
         let (status, response) = http(
             self.port,
             "POST",
@@ -99,10 +107,7 @@ impl Moto {
             &[
                 ("X-Amz-Target", target),
                 ("Content-Type", "application/x-amz-json-1.1"),
-                (
-                    "Authorization",
-                    "AWS4-HMAC-SHA256 Credential=testing/20261124/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=0",
-                ),
+                ("Authorization", &authorization),
             ],
             body,
         )
@@ -586,4 +591,97 @@ pub fn encode_logs(json: &str) -> String {
 
 pub fn read_event(name: &str) -> Vec<u8> {
     std::fs::read(repo_path(&format!("events/{name}"))).expect("event file")
+}
+
+/// A local HTTP endpoint standing in for an AWS API the emulator lacks: it answers each request
+/// with the next scripted `(status, body)` (the last one again once they run out) and records
+/// every request body, to assert what was asked.
+pub struct ScriptedEndpoint {
+    pub endpoint: String,
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl ScriptedEndpoint {
+    pub fn start(answers: Vec<(u16, String)>) -> ScriptedEndpoint {
+        use std::io::BufRead;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        std::thread::spawn(move || {
+            let mut answers = answers.into_iter().peekable();
+            let mut last = (500, String::new());
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                seen.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&body).to_string());
+                if let Some(next) = answers.next() {
+                    last = next;
+                }
+                let (status, text) = &last;
+                let response = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                    text.len()
+                );
+                let _ = stream.write_all(response.as_bytes());
+            }
+        });
+        ScriptedEndpoint { endpoint, requests }
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+/// `iam:SimulatePrincipalPolicy`'s answer in AWS's recorded shape (the IAM API reference's
+/// example, with this decision, resource and matched statements).
+pub fn simulation_answer(decision: &str, resource: &str, matched: &[(&str, u32)]) -> String {
+    let statements: String = matched
+        .iter()
+        .map(|(policy, line)| {
+            format!(
+                "<member><SourcePolicyId>{policy}</SourcePolicyId><SourcePolicyType>IAM Policy</SourcePolicyType><EndPosition><Column>6</Column><Line>{}</Line></EndPosition><StartPosition><Column>5</Column><Line>{line}</Line></StartPosition></member>",
+                line + 8
+            )
+        })
+        .collect();
+    format!(
+        r#"<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
+  <SimulatePrincipalPolicyResult>
+    <IsTruncated>false</IsTruncated>
+    <EvaluationResults>
+      <member>
+        <MatchedStatements>{statements}</MatchedStatements>
+        <MissingContextValues/>
+        <EvalResourceName>{resource}</EvalResourceName>
+        <EvalDecision>{decision}</EvalDecision>
+        <EvalDecisionDetails/>
+        <EvalActionName>secretsmanager:GetSecretValue</EvalActionName>
+        <ResourceSpecificResults>
+          <member><EvalResourceName>{resource}</EvalResourceName><EvalResourceDecision>{decision}</EvalResourceDecision><MatchedStatements>{statements}</MatchedStatements><MissingContextValues/></member>
+        </ResourceSpecificResults>
+      </member>
+    </EvaluationResults>
+  </SimulatePrincipalPolicyResult>
+  <ResponseMetadata><RequestId>004d7059-4c14-11e5-b121-bd8c7EXAMPLE</RequestId></ResponseMetadata>
+</SimulatePrincipalPolicyResponse>"#
+    )
 }

@@ -1,0 +1,50 @@
+//! The doctor's secret checks in the audit (issue 16): for each secret the task definition
+//! references, whether it resolves and the execution role may read it
+//! (`Inventory::diagnose_secret`). Run for a task that failed to start over a secret, where
+//! they say why; a running task got its secrets when it started. A failed read is an audit
+//! gap, never a pass.
+
+use super::Auditor;
+use crate::inventory::Inventory;
+use crate::memory::StateStore;
+use crate::model::{AuditGap, TaskContext};
+use crate::publish::AlertSink;
+
+const SECRET_CHECKS: &str = "the doctor's secret checks";
+/// At most this many distinct references are diagnosed per task: each costs up to four
+/// read calls.
+const MOST_SECRETS: usize = 20;
+
+impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
+    /// Fills `task.secret_diagnoses`.
+    pub(crate) async fn add_secret_diagnoses(&self, task: &mut TaskContext) {
+        let Some(definition) = task.task_definition.clone() else {
+            return;
+        };
+        let role = definition.execution_role_arn.as_deref();
+        let mut seen: Vec<&str> = Vec::new();
+        for container in &definition.container_definitions {
+            for secret in &container.secrets {
+                if seen.contains(&secret.value_from.as_str()) || seen.len() == MOST_SECRETS {
+                    continue;
+                }
+                seen.push(&secret.value_from);
+                match self
+                    .inventory
+                    .diagnose_secret(role, &container.name, &secret.name, &secret.value_from)
+                    .await
+                {
+                    Ok(Some(diagnosis)) => task.secret_diagnoses.push(diagnosis),
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "secret diagnosis unreadable");
+                        task.gaps.push(AuditGap {
+                            error,
+                            skipped_checks: SECRET_CHECKS,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! The doctor's secret reads ([`crate::doctor::secrets::SecretReads`]) for AWS: Secrets
+//! Manager's metadata through `secretsmanager.rs`, IAM's policy simulator through `iam.rs`.
+//! Built once.
+
+use super::iam::IamReader;
+use super::secretsmanager::SecretsManagerReader;
+use crate::doctor::secrets::{SecretMetadata, SecretReads, Simulation, SimulationRequest};
+use crate::model::ReadError;
+
+/// The AWS side of the doctor's secret checks.
+#[derive(Debug)]
+pub struct AwsSecrets {
+    secrets: SecretsManagerReader,
+    iam: IamReader,
+}
+
+impl AwsSecrets {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        AwsSecrets {
+            secrets: SecretsManagerReader::new(sdk),
+            iam: IamReader::new(sdk),
+        }
+    }
+}
+
+impl SecretReads for AwsSecrets {
+    async fn describe_secret(&self, secret_id: &str) -> Result<Option<SecretMetadata>, ReadError> {
+        self.secrets.describe_secret(secret_id).await
+    }
+    async fn secret_policy(&self, secret_arn: &str) -> Result<Option<String>, ReadError> {
+        self.secrets.resource_policy(secret_arn).await
+    }
+    async fn simulate(&self, request: &SimulationRequest) -> Result<Simulation, ReadError> {
+        self.iam.simulate(request).await
+    }
+}

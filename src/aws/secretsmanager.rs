@@ -1,0 +1,192 @@
+//! The doctor's Secrets Manager reads (issue 16): `DescribeSecret` (the secret's ARN, deletion
+//! date, KMS key, versions and their stages) and `GetResourcePolicy`, as signed JSON requests
+//! (Secrets Manager API reference; `X-Amz-Target: secretsmanager.<Operation>`). No secret value
+//! is ever asked for. No `aws-sdk-secretsmanager` crate for two metadata reads.
+
+use super::signed_http::{AttemptError, SignedHttp, failure_of, with_retries};
+use crate::doctor::secrets::SecretMetadata;
+use crate::model::{ReadError, ReadFailure};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+const DESCRIBE_SECRET: &str = "secretsmanager:DescribeSecret";
+const GET_RESOURCE_POLICY: &str = "secretsmanager:GetResourcePolicy";
+
+/// Reads secrets' metadata through the Secrets Manager JSON API.
+#[derive(Debug)]
+pub(crate) struct SecretsManagerReader {
+    http: SignedHttp,
+    endpoint: String,
+}
+
+/// `DescribeSecret`'s answer, the fields the doctor uses.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeSecretAnswer {
+    #[serde(rename = "ARN", default)]
+    arn: String,
+    #[serde(default)]
+    name: String,
+    /// Epoch seconds (a JSON number).
+    #[serde(default)]
+    deleted_date: Option<f64>,
+    #[serde(default)]
+    kms_key_id: Option<String>,
+    #[serde(default)]
+    version_ids_to_stages: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ResourcePolicyAnswer {
+    #[serde(default)]
+    resource_policy: Option<String>,
+}
+
+/// An error answer: `{"__type": "ResourceNotFoundException", "message": "..."}`.
+#[derive(Deserialize)]
+struct ErrorAnswer {
+    #[serde(rename = "__type", default)]
+    kind: String,
+    #[serde(alias = "Message", default)]
+    message: String,
+}
+
+impl SecretsManagerReader {
+    pub(crate) fn new(sdk: &aws_config::SdkConfig) -> Self {
+        let http = SignedHttp::new(sdk);
+        let region = http.region().to_string();
+        SecretsManagerReader {
+            endpoint: SignedHttp::custom_endpoint(sdk, "SECRETS_MANAGER").unwrap_or_else(|| {
+                let suffix = if region.starts_with("cn-") {
+                    "amazonaws.com.cn"
+                } else {
+                    "amazonaws.com"
+                };
+                format!("https://secretsmanager.{region}.{suffix}")
+            }),
+            http,
+        }
+    }
+
+    /// The secret's metadata; `None`: no such secret.
+    pub(crate) async fn describe_secret(
+        &self,
+        secret_id: &str,
+    ) -> Result<Option<SecretMetadata>, ReadError> {
+        let body = serde_json::json!({ "SecretId": secret_id }).to_string();
+        let answer = match with_retries(DESCRIBE_SECRET, secret_id, || {
+            self.attempt("DescribeSecret", body.clone())
+        })
+        .await
+        {
+            Ok(answer) => answer,
+            Err(error) if error.failure == ReadFailure::NotFound => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let answer: DescribeSecretAnswer =
+            serde_json::from_str(&answer).map_err(|error| ReadError {
+                operation: DESCRIBE_SECRET,
+                resource: secret_id.to_string(),
+                failure: ReadFailure::Other,
+                message: format!("not the answer expected: {error}"),
+            })?;
+        Ok(Some(SecretMetadata {
+            arn: answer.arn,
+            name: answer.name,
+            deleted_date: answer.deleted_date.map(epoch_text),
+            kms_key_id: answer.kms_key_id,
+            versions: answer.version_ids_to_stages,
+        }))
+    }
+
+    /// The secret's resource policy (JSON text), if it has one.
+    pub(crate) async fn resource_policy(
+        &self,
+        secret_arn: &str,
+    ) -> Result<Option<String>, ReadError> {
+        let body = serde_json::json!({ "SecretId": secret_arn }).to_string();
+        let answer = with_retries(GET_RESOURCE_POLICY, secret_arn, || {
+            self.attempt("GetResourcePolicy", body.clone())
+        })
+        .await?;
+        let answer: ResourcePolicyAnswer =
+            serde_json::from_str(&answer).map_err(|error| ReadError {
+                operation: GET_RESOURCE_POLICY,
+                resource: secret_arn.to_string(),
+                failure: ReadFailure::Other,
+                message: format!("not the answer expected: {error}"),
+            })?;
+        Ok(answer.resource_policy.filter(|policy| !policy.is_empty()))
+    }
+
+    async fn attempt(&self, operation: &str, body: String) -> Result<String, AttemptError> {
+        let target = format!("secretsmanager.{operation}");
+        let answer = self
+            .http
+            .send(
+                "secretsmanager",
+                "POST",
+                &format!("{}/", self.endpoint.trim_end_matches('/')),
+                &[
+                    ("content-type", "application/x-amz-json-1.1"),
+                    ("x-amz-target", &target),
+                ],
+                body.into_bytes(),
+                1 << 20,
+            )
+            .await?;
+        let text = String::from_utf8_lossy(&answer.body).into_owned();
+        if (200..300).contains(&answer.status) {
+            return Ok(text);
+        }
+        let error: ErrorAnswer = serde_json::from_str(&text).unwrap_or(ErrorAnswer {
+            kind: String::new(),
+            message: crate::redact::excerpt(&text, 200),
+        });
+        // `__type` may carry a namespace: `com.amazonaws...#ResourceNotFoundException`.
+        let code = error.kind.rsplit('#').next().unwrap_or_default();
+        Err((
+            failure_of(answer.status, code, &error.message),
+            format!("HTTP {} {code}: {}", answer.status, error.message),
+        ))
+    }
+}
+
+/// Epoch seconds as RFC 3339 UTC (the deletion date in an alert).
+fn epoch_text(seconds: f64) -> String {
+    let time = aws_smithy_types::DateTime::from_secs(seconds as i64);
+    time.fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_else(|_| format!("{seconds} seconds after 1970"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deletion_date_is_written_as_utc() {
+        assert_eq!(epoch_text(0.0), "1970-01-01T00:00:00Z");
+        assert_eq!(epoch_text(1_796_036_400.5), "2026-11-30T11:00:00Z");
+    }
+
+    #[test]
+    fn an_answer_in_the_api_references_shape_is_read() {
+        // The Secrets Manager API reference's DescribeSecret example, trimmed.
+        let answer: DescribeSecretAnswer = serde_json::from_str(
+            r#"{
+  "ARN": "arn:aws:secretsmanager:us-west-2:123456789012:secret:MyTestSecret-Ca8JGt",
+  "Name": "MyTestSecret",
+  "KmsKeyId": "arn:aws:kms:us-west-2:123456789012:key/EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE",
+  "RotationEnabled": true,
+  "LastChangedDate": 1523477145.729,
+  "DeletedDate": 1523477145.729,
+  "VersionIdsToStages": {"a1": ["AWSPREVIOUS"], "a2": ["AWSCURRENT"]}
+}"#,
+        )
+        .unwrap();
+        assert_eq!(answer.name, "MyTestSecret");
+        assert_eq!(answer.version_ids_to_stages["a2"], vec!["AWSCURRENT"]);
+        assert!(answer.deleted_date.is_some());
+    }
+}

@@ -1,0 +1,455 @@
+//! The doctor's secret checks (issue 16): does the secret a task's `valueFrom` names exist
+//! with the version it names (`secretsmanager:DescribeSecret`, no value read), and may the
+//! task's execution role read it (`iam:SimulatePrincipalPolicy` on the secret's ARN, with the
+//! secret's resource policy, and `kms:Decrypt` on its customer managed key).
+//!
+//! What ECS does, from the ECS container agent (aws/amazon-ecs-agent,
+//! `agent/taskresource/asmsecret/asmsecret.go`): with the execution role's credentials it calls
+//! `GetSecretValue` with `SecretId` = the ARN up to the name and the reference's
+//! `VersionStage` or `VersionId`; Secrets Manager decrypts with the secret's KMS key through
+//! `kms:ViaService` = `secretsmanager.REGION.amazonaws.com`. So the role needs
+//! `secretsmanager:GetSecretValue` on the secret and, for a customer managed key,
+//! `kms:Decrypt` on the key (AWS docs: "Required IAM permissions for Amazon ECS secrets").
+//!
+//! A verdict is only given for what was evaluated: another account's secret (its resource
+//! policy decides with the role's), a key whose key policy was not read, context keys the
+//! simulator asked for and we could not give, are "could not decide", with the reason.
+
+use crate::inspect::secret_reference::{self, SecretReference};
+use crate::model::ReadError;
+use std::collections::BTreeMap;
+use std::future::Future;
+
+/// What `secretsmanager:DescribeSecret` says of a secret; no value is read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SecretMetadata {
+    /// The full ARN, with its `-AbCdEf` suffix.
+    pub arn: String,
+    pub name: String,
+    /// Set when the secret is scheduled for deletion (`DeletedDate`, as AWS wrote it).
+    pub deleted_date: Option<String>,
+    /// `KmsKeyId`: absent for the AWS managed key `aws/secretsmanager`.
+    pub kms_key_id: Option<String>,
+    /// `VersionIdsToStages`: each version id with its stages.
+    pub versions: BTreeMap<String, Vec<String>>,
+}
+
+/// How IAM decided one action on one resource (`EvalDecision`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allowed,
+    ExplicitDeny,
+    ImplicitDeny,
+}
+
+/// A statement the simulator matched (`MatchedStatements`): the policy and where in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    /// `SourcePolicyId`: an inline policy's name, a managed policy's name or ARN, or
+    /// `ResourcePolicy`.
+    pub policy: String,
+    /// `SourcePolicyType`: `IAM Policy`, `resource`, `user`, `group`, `role`, `aws-managed`...
+    pub policy_type: String,
+    /// `StartPosition.Line`: the statement's first line in the policy document.
+    pub line: Option<u32>,
+}
+
+impl Statement {
+    pub fn describe(&self) -> String {
+        match self.line {
+            Some(line) => format!("the statement at line {line} of policy {}", self.policy),
+            None => format!("a statement of policy {}", self.policy),
+        }
+    }
+}
+
+/// One result of `iam:SimulatePrincipalPolicy`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Simulation {
+    pub action: String,
+    pub resource: String,
+    pub decision: Decision,
+    pub matched: Vec<Statement>,
+    /// `MissingContextValues`: condition keys the policies use that were not given.
+    pub missing_context: Vec<String>,
+    /// `OrganizationsDecisionDetail.AllowedByOrganizations = false`: an SCP denies it.
+    pub denied_by_organizations: bool,
+    /// `PermissionsBoundaryDecisionDetail.AllowedByPermissionsBoundary = false`.
+    pub denied_by_boundary: bool,
+}
+
+/// One question for the simulator: may `principal` do `action` on `resource`?
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimulationRequest {
+    pub principal: String,
+    pub action: &'static str,
+    pub resource: String,
+    /// The resource's own policy (the secret's), evaluated with the principal's.
+    pub resource_policy: Option<String>,
+    /// Condition keys as the real call would carry them: `(key, value)`.
+    pub context: Vec<(&'static str, String)>,
+}
+
+/// The read-only calls the secret checks make, owned here and implemented for AWS in
+/// `aws/secretsmanager.rs` and `aws/iam.rs`.
+pub trait SecretReads: Send + Sync {
+    /// `secretsmanager:DescribeSecret`; `None`: no such secret.
+    fn describe_secret(
+        &self,
+        secret_id: &str,
+    ) -> impl Future<Output = Result<Option<SecretMetadata>, ReadError>> + Send;
+    /// `secretsmanager:GetResourcePolicy`; `None`: the secret has none.
+    fn secret_policy(
+        &self,
+        secret_arn: &str,
+    ) -> impl Future<Output = Result<Option<String>, ReadError>> + Send;
+    /// `iam:SimulatePrincipalPolicy` for one action on one resource.
+    fn simulate(
+        &self,
+        request: &SimulationRequest,
+    ) -> impl Future<Output = Result<Simulation, ReadError>> + Send;
+}
+
+/// What is wrong with the secret a reference names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReferenceProblem {
+    NotFound,
+    ScheduledForDeletion { deleted_date: String },
+    NoSuchStage { stage: String },
+    NoSuchVersion { version_id: String },
+}
+
+impl ReferenceProblem {
+    pub fn describe(&self, secret: &str) -> String {
+        match self {
+            ReferenceProblem::NotFound => format!("secret {secret} does not exist"),
+            ReferenceProblem::ScheduledForDeletion { deleted_date } => {
+                format!("secret {secret} is scheduled for deletion ({deleted_date})")
+            }
+            ReferenceProblem::NoSuchStage { stage } => {
+                format!("secret {secret} has no version labelled {stage}")
+            }
+            ReferenceProblem::NoSuchVersion { version_id } => {
+                format!("secret {secret} has no version {version_id}")
+            }
+        }
+    }
+}
+
+/// Whether the execution role may read the secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Readable {
+    Yes,
+    No {
+        action: String,
+        resource: String,
+        /// The deciding statement or cause, for the alert.
+        deciding: String,
+    },
+    /// Could not decide, and why.
+    Undecided(String),
+}
+
+/// The doctor's answer for one secret reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretDiagnosis {
+    /// The container and the variable the secret is injected as.
+    pub container: String,
+    pub setting: String,
+    /// The secret as the alert names it: its ARN up to the name.
+    pub secret: String,
+    /// `None`: the reference resolves (or was not checked: then `readable` says why).
+    pub reference: Option<ReferenceProblem>,
+    pub readable: Readable,
+}
+
+/// Whether `metadata` (or its absence) has what `reference` names.
+pub fn reference_problem(
+    metadata: Option<&SecretMetadata>,
+    version_stage: Option<&str>,
+    version_id: Option<&str>,
+) -> Option<ReferenceProblem> {
+    let Some(metadata) = metadata else {
+        return Some(ReferenceProblem::NotFound);
+    };
+    if let Some(deleted_date) = &metadata.deleted_date {
+        return Some(ReferenceProblem::ScheduledForDeletion {
+            deleted_date: deleted_date.clone(),
+        });
+    }
+    if let Some(version_id) = version_id
+        && !metadata.versions.contains_key(version_id)
+    {
+        return Some(ReferenceProblem::NoSuchVersion {
+            version_id: version_id.to_string(),
+        });
+    }
+    // ECS asks for AWSCURRENT when the reference names neither.
+    let stage = version_stage.unwrap_or("AWSCURRENT");
+    let labelled = metadata
+        .versions
+        .values()
+        .any(|stages| stages.iter().any(|label| label == stage));
+    if version_id.is_none() && !labelled && !metadata.versions.is_empty() {
+        return Some(ReferenceProblem::NoSuchStage {
+            stage: stage.to_string(),
+        });
+    }
+    None
+}
+
+/// The verdict of one simulation: a deny names its statement (explicit), the SCP or
+/// permissions boundary, or says that no statement allows it (implicit).
+pub fn simulated(simulation: &Simulation, role: &str) -> Readable {
+    match simulation.decision {
+        Decision::Allowed => Readable::Yes,
+        _ if !simulation.missing_context.is_empty() => Readable::Undecided(format!(
+            "the policies for {} on {} test condition keys the simulation was not given: {}",
+            simulation.action,
+            simulation.resource,
+            simulation.missing_context.join(", ")
+        )),
+        Decision::ExplicitDeny => Readable::No {
+            action: simulation.action.clone(),
+            resource: simulation.resource.clone(),
+            deciding: match simulation.matched.first() {
+                Some(statement) => format!("{} denies it", statement.describe()),
+                None if simulation.denied_by_organizations => {
+                    "a service control policy of the organization denies it".to_string()
+                }
+                None => "an explicit deny".to_string(),
+            },
+        },
+        Decision::ImplicitDeny => Readable::No {
+            action: simulation.action.clone(),
+            resource: simulation.resource.clone(),
+            deciding: if simulation.denied_by_organizations {
+                "a service control policy of the organization does not allow it".to_string()
+            } else if simulation.denied_by_boundary {
+                format!("the permissions boundary of {role} does not allow it")
+            } else {
+                format!("no statement in the policies of {role} allows it")
+            },
+        },
+    }
+}
+
+/// The account of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`).
+fn account_of(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|account| !account.is_empty())
+}
+
+/// Diagnoses one `valueFrom` for the task's execution role. SSM parameters are "could not
+/// decide" for now (their reads are not implemented); a malformed reference is left to
+/// `secret-reference-malformed`.
+pub async fn diagnose(
+    reads: &impl SecretReads,
+    execution_role: Option<&str>,
+    container: &str,
+    setting: &str,
+    value_from: &str,
+) -> Result<Option<SecretDiagnosis>, ReadError> {
+    let Ok(reference) = secret_reference::check(value_from) else {
+        return Ok(None);
+    };
+    let SecretReference::SecretsManager {
+        region,
+        account,
+        secret_id,
+        version_stage,
+        version_id,
+        ..
+    } = reference
+    else {
+        return Ok(Some(SecretDiagnosis {
+            container: container.to_string(),
+            setting: setting.to_string(),
+            secret: value_from.to_string(),
+            reference: None,
+            readable: Readable::Undecided(
+                "an SSM parameter: the doctor does not read Parameter Store yet".to_string(),
+            ),
+        }));
+    };
+    let mut diagnosis = SecretDiagnosis {
+        container: container.to_string(),
+        setting: setting.to_string(),
+        secret: secret_id.to_string(),
+        reference: None,
+        readable: Readable::Undecided(String::new()),
+    };
+    let Some(role) = execution_role else {
+        diagnosis.readable = Readable::No {
+            action: "secretsmanager:GetSecretValue".to_string(),
+            resource: secret_id.to_string(),
+            deciding: "the task definition has no execution role, which ECS needs to read secrets"
+                .to_string(),
+        };
+        return Ok(Some(diagnosis));
+    };
+    if account_of(role) != Some(account) {
+        diagnosis.readable = Readable::Undecided(format!(
+            "the secret is in account {account}, the execution role in another: the secret's resource policy and its key's policy decide there, where the doctor does not read"
+        ));
+        return Ok(Some(diagnosis));
+    }
+    let metadata = reads.describe_secret(secret_id).await?;
+    diagnosis.reference = reference_problem(metadata.as_ref(), version_stage, version_id);
+    let Some(metadata) = metadata else {
+        diagnosis.readable = Readable::Undecided("the secret does not exist".to_string());
+        return Ok(Some(diagnosis));
+    };
+    let resource_policy = reads.secret_policy(&metadata.arn).await?;
+    let mut context = vec![
+        ("aws:RequestedRegion", region.to_string()),
+        ("secretsmanager:SecretId", metadata.arn.clone()),
+    ];
+    if version_id.is_none() {
+        context.push((
+            "secretsmanager:VersionStage",
+            version_stage.unwrap_or("AWSCURRENT").to_string(),
+        ));
+    }
+    let read = reads
+        .simulate(&SimulationRequest {
+            principal: role.to_string(),
+            action: "secretsmanager:GetSecretValue",
+            resource: metadata.arn.clone(),
+            resource_policy,
+            context,
+        })
+        .await?;
+    diagnosis.readable = simulated(&read, role);
+    if diagnosis.readable != Readable::Yes {
+        return Ok(Some(diagnosis));
+    }
+    // A customer managed key: the role needs kms:Decrypt through Secrets Manager too.
+    if let Some(key) = metadata
+        .kms_key_id
+        .as_deref()
+        .filter(|key| !key.ends_with("alias/aws/secretsmanager"))
+    {
+        let decrypt = reads
+            .simulate(&SimulationRequest {
+                principal: role.to_string(),
+                action: "kms:Decrypt",
+                resource: key.to_string(),
+                resource_policy: None,
+                context: vec![
+                    (
+                        "kms:ViaService",
+                        format!("secretsmanager.{region}.amazonaws.com"),
+                    ),
+                    ("aws:RequestedRegion", region.to_string()),
+                ],
+            })
+            .await?;
+        diagnosis.readable = match simulated(&decrypt, role) {
+            // The key policy decides too, and the doctor does not read it.
+            Readable::Yes => Readable::Undecided(format!(
+                "the role's policies allow kms:Decrypt on {key}, but that key's key policy decides too and the doctor does not read key policies"
+            )),
+            other => other,
+        };
+    }
+    Ok(Some(diagnosis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata() -> SecretMetadata {
+        SecretMetadata {
+            arn: "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url-PO7CI7"
+                .to_string(),
+            name: "coder-postgres-url".to_string(),
+            deleted_date: None,
+            kms_key_id: None,
+            versions: BTreeMap::from([("v1".to_string(), vec!["AWSCURRENT".to_string()])]),
+        }
+    }
+
+    #[test]
+    fn a_reference_resolves_or_says_what_it_lacks() {
+        assert_eq!(reference_problem(Some(&metadata()), None, None), None);
+        assert_eq!(
+            reference_problem(None, None, None),
+            Some(ReferenceProblem::NotFound)
+        );
+        assert_eq!(
+            reference_problem(Some(&metadata()), Some("AWSPREVIOUS"), None),
+            Some(ReferenceProblem::NoSuchStage {
+                stage: "AWSPREVIOUS".to_string()
+            })
+        );
+        assert_eq!(
+            reference_problem(Some(&metadata()), None, Some("v2")),
+            Some(ReferenceProblem::NoSuchVersion {
+                version_id: "v2".to_string()
+            })
+        );
+        assert_eq!(reference_problem(Some(&metadata()), None, Some("v1")), None);
+        let deleted = SecretMetadata {
+            deleted_date: Some("2026-11-29T10:00:00Z".to_string()),
+            ..metadata()
+        };
+        assert!(matches!(
+            reference_problem(Some(&deleted), None, None),
+            Some(ReferenceProblem::ScheduledForDeletion { .. })
+        ));
+    }
+
+    fn simulation(decision: Decision) -> Simulation {
+        Simulation {
+            action: "secretsmanager:GetSecretValue".to_string(),
+            resource: metadata().arn,
+            decision,
+            matched: Vec::new(),
+            missing_context: Vec::new(),
+            denied_by_organizations: false,
+            denied_by_boundary: false,
+        }
+    }
+
+    #[test]
+    fn a_deny_names_what_decided_it() {
+        let role = "arn:aws:iam::132880019009:role/coder-ecs-task-execution-role";
+        assert_eq!(
+            simulated(&simulation(Decision::Allowed), role),
+            Readable::Yes
+        );
+        let Readable::No { deciding, .. } = simulated(&simulation(Decision::ImplicitDeny), role)
+        else {
+            panic!()
+        };
+        assert_eq!(
+            deciding,
+            format!("no statement in the policies of {role} allows it")
+        );
+        let mut explicit = simulation(Decision::ExplicitDeny);
+        explicit.matched.push(Statement {
+            policy: "coder-ecs-secrets-policy".to_string(),
+            policy_type: "IAM Policy".to_string(),
+            line: Some(4),
+        });
+        let Readable::No { deciding, .. } = simulated(&explicit, role) else {
+            panic!()
+        };
+        assert_eq!(
+            deciding,
+            "the statement at line 4 of policy coder-ecs-secrets-policy denies it"
+        );
+        let mut scp = simulation(Decision::ImplicitDeny);
+        scp.denied_by_organizations = true;
+        assert!(
+            matches!(simulated(&scp, role), Readable::No { deciding, .. } if deciding.contains("service control policy"))
+        );
+        // A deny that hangs on a condition key we did not give is not a verdict.
+        let mut missing = simulation(Decision::ImplicitDeny);
+        missing.missing_context.push("aws:SourceVpce".to_string());
+        assert!(
+            matches!(simulated(&missing, role), Readable::Undecided(why) if why.contains("aws:SourceVpce"))
+        );
+    }
+}

@@ -1,0 +1,129 @@
+//! `secret-not-readable`: the task's execution role may not read a secret the task references
+//! (issue 16): IAM's policy simulator, asked with the secret's resource policy and the context
+//! keys ECS's call carries, names the deciding statement ([`crate::doctor::secrets`]). What
+//! the doctor could not decide is `audit-incomplete`, never a pass.
+
+use super::declaration::{ConsolePage, RuleInfo, Suppression};
+use crate::doctor::secrets::Readable;
+use crate::finding::{Finding, Location, RuleId, Severity};
+use crate::model::TaskContext;
+
+/// The rule's declaration: id, severities, texts, console links, suppression.
+pub(crate) const RULE: RuleInfo = RuleInfo {
+    id: RuleId::SecretNotReadable,
+    severity: Severity::Critical,
+    other_severities: &[],
+    fires_when: "the task's execution role may not read a secret it references: IAM's policy simulator denies secretsmanager:GetSecretValue on the secret (with its resource policy) or kms:Decrypt on its customer managed key, or the task definition has no execution role (the doctor names the deciding statement)",
+    why: "ECS reads the task's secrets with the execution role before any container starts: \
+          when it may not, the task never starts, and an app whose database URL is that secret \
+          never reaches its database.",
+    console: &[ConsolePage::Secrets],
+    suppression: Suppression::Window,
+    from_log: None,
+};
+
+/// One finding per secret the execution role may not read.
+pub(crate) fn secret_not_readable(task: &TaskContext) -> Vec<Finding> {
+    let role = task
+        .task_definition
+        .as_ref()
+        .and_then(|definition| definition.execution_role_arn.as_deref())
+        .unwrap_or("(none)");
+    task.secret_diagnoses
+        .iter()
+        .filter(|diagnosis| diagnosis.reference.is_none())
+        .filter_map(|diagnosis| {
+            let Readable::No {
+                action,
+                resource,
+                deciding,
+            } = &diagnosis.readable
+            else {
+                return None;
+            };
+            let mut finding = Finding::new(
+                RuleId::SecretNotReadable,
+                RULE.severity,
+                format!(
+                    "the execution role may not read secret {} ({} of container {}): {deciding}",
+                    diagnosis.secret, diagnosis.setting, diagnosis.container
+                ),
+            );
+            finding.location = Location {
+                container: Some(diagnosis.container.clone()),
+                ..task.location()
+            };
+            finding.evidence = vec![
+                format!("execution role: {role}"),
+                format!("{action} on {resource}: {deciding}"),
+            ];
+            finding
+                .facts
+                .insert("setting".to_string(), diagnosis.setting.clone());
+            finding
+                .facts
+                .insert("secret".to_string(), diagnosis.secret.clone());
+            finding.fix = vec![if action.starts_with("kms:") {
+                format!(
+                    "Allow the execution role kms:Decrypt on {resource} (with the condition kms:ViaService = secretsmanager.<region>.amazonaws.com if you like), in its IAM policy and in the key policy."
+                )
+            } else if role == "(none)" {
+                "Give the task definition an executionRoleArn: a role ECS can assume (ecs-tasks.amazonaws.com) with secretsmanager:GetSecretValue on the secret.".to_string()
+            } else {
+                format!(
+                    "Allow {role} secretsmanager:GetSecretValue on {resource} (the full ARN, or the name followed by -??????), and remove or narrow the statement that denies it, if one does."
+                )
+            }];
+            Some(finding)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::secrets::{ReferenceProblem, SecretDiagnosis};
+    use crate::rules::testing::*;
+
+    #[test]
+    fn a_denied_read_names_the_role_the_secret_and_the_deciding_statement() {
+        let mut task = task_with(serde_json::json!({
+            "family": "coder", "revision": 1,
+            "executionRoleArn": "arn:aws:iam::132880019009:role/coder-ecs-task-execution-role",
+            "containerDefinitions": [{"name": "coder", "image": "ghcr.io/coder/coder:v2.18.0"}]
+        }));
+        let secret =
+            "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-postgres-url-PO7CI7";
+        let denied = SecretDiagnosis {
+            container: "coder".to_string(),
+            setting: "CODER_PG_CONNECTION_URL".to_string(),
+            secret: secret.to_string(),
+            reference: None,
+            readable: Readable::No {
+                action: "secretsmanager:GetSecretValue".to_string(),
+                resource: secret.to_string(),
+                deciding: "the statement at line 4 of policy coder-ecs-secrets-policy denies it"
+                    .to_string(),
+            },
+        };
+        // A broken reference is its own finding (secret-reference-broken), not this one.
+        let broken = SecretDiagnosis {
+            reference: Some(ReferenceProblem::NotFound),
+            ..denied.clone()
+        };
+        task.secret_diagnoses = vec![denied, broken];
+        let findings = secret_not_readable(&task);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].summary,
+            format!(
+                "the execution role may not read secret {secret} (CODER_PG_CONNECTION_URL of container coder): the statement at line 4 of policy coder-ecs-secrets-policy denies it"
+            )
+        );
+        assert!(findings[0].fix[0].starts_with(
+            "Allow arn:aws:iam::132880019009:role/coder-ecs-task-execution-role secretsmanager:GetSecretValue on arn:"
+        ));
+        assert!(crate::rules::severity_declared(&findings[0]));
+        assert!(rules_fired(&task).contains(&RuleId::SecretNotReadable));
+    }
+}
