@@ -59,7 +59,10 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         }
         task.gaps.retain(|gap| !gap.skipped_checks.is_empty());
         // A start that failed over a secret: the doctor says which and why, in the same alert.
-        if failure.as_ref().is_some_and(|failure| failure.class.concerns_secrets()) {
+        if failure
+            .as_ref()
+            .is_some_and(|failure| failure.class.concerns_secrets())
+        {
             self.add_secret_diagnoses(&mut task).await;
         }
         let mut findings = rules::audit_incomplete::audit_incomplete(&task);

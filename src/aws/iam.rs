@@ -96,9 +96,6 @@ fn form(request: &SimulationRequest) -> String {
         encode(request.action),
         encode(&request.resource)
     );
-    if let Some(policy) = &request.resource_policy {
-        body.push_str(&format!("&ResourcePolicy={}", encode(policy)));
-    }
     for (index, (key, value)) in request.context.iter().enumerate() {
         let n = index + 1;
         body.push_str(&format!(
@@ -239,16 +236,17 @@ mod tests {
     }
 
     #[test]
-    fn the_form_names_the_role_action_resource_policy_and_context() {
+    fn the_form_names_the_role_action_resource_and_context() {
         let body = form(&SimulationRequest {
             principal: "arn:aws:iam::132880019009:role/exec".to_string(),
             action: "secretsmanager:GetSecretValue",
             resource: "arn:aws:secretsmanager:us-east-1:132880019009:secret:db-AbCdEf".to_string(),
-            resource_policy: Some("{\"Version\":\"2012-10-17\"}".to_string()),
             context: vec![("aws:RequestedRegion", "us-east-1".to_string())],
         });
         assert!(body.starts_with("Action=SimulatePrincipalPolicy&Version=2010-05-08&PolicySourceArn=arn%3Aaws%3Aiam%3A%3A132880019009%3Arole%2Fexec&ActionNames.member.1=secretsmanager%3AGetSecretValue&ResourceArns.member.1=arn%3Aaws"), "{body}");
-        assert!(body.contains("&ResourcePolicy=%7B%22Version%22%3A%222012-10-17%22%7D"));
+        // No ResourcePolicy: for a role the simulator refuses one without an IAM user as
+        // CallerArn (doctor::secrets weighs the secret's policy instead).
+        assert!(!body.contains("ResourcePolicy"));
         assert!(body.ends_with("&ContextEntries.member.1.ContextKeyName=aws%3ARequestedRegion&ContextEntries.member.1.ContextKeyType=string&ContextEntries.member.1.ContextKeyValues.member.1=us-east-1"), "{body}");
     }
 }

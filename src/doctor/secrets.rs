@@ -1,7 +1,7 @@
 //! The doctor's secret checks (issue 16): does the secret a task's `valueFrom` names exist
 //! with the version it names (`secretsmanager:DescribeSecret`, no value read), and may the
 //! task's execution role read it (`iam:SimulatePrincipalPolicy` on the secret's ARN, with the
-//! secret's resource policy, and `kms:Decrypt` on its customer managed key).
+//! secret's resource policy weighed beside it, and `kms:Decrypt` on its customer managed key).
 //!
 //! What ECS does, from the ECS container agent (aws/amazon-ecs-agent,
 //! `agent/taskresource/asmsecret/asmsecret.go`): with the execution role's credentials it calls
@@ -84,8 +84,6 @@ pub struct SimulationRequest {
     pub principal: String,
     pub action: &'static str,
     pub resource: String,
-    /// The resource's own policy (the secret's), evaluated with the principal's.
-    pub resource_policy: Option<String>,
     /// Condition keys as the real call would carry them: `(key, value)`.
     pub context: Vec<(&'static str, String)>,
 }
@@ -234,6 +232,46 @@ pub fn simulated(simulation: &Simulation, role: &str) -> Readable {
     }
 }
 
+/// The simulator cannot weigh a resource policy for a role (IAM API reference,
+/// `SimulatePrincipalPolicy`: `CallerArn`, which a `ResourcePolicy` needs, must be an IAM
+/// user), so the secret's own policy is weighed here, conservatively: a Deny statement in it
+/// may deny what the role's policies allow, an Allow statement may grant what they do not
+/// (within one account a resource policy naming the role suffices). Either leaves the verdict
+/// undecided rather than guessed; an explicit deny in the role's policies stands.
+pub fn weighed_with_resource_policy(verdict: Readable, resource_policy: Option<&str>) -> Readable {
+    let Some(policy) = resource_policy else {
+        return verdict;
+    };
+    let effects: Vec<String> = serde_json::from_str::<serde_json::Value>(policy)
+        .ok()
+        .and_then(|policy| {
+            let statements = match &policy["Statement"] {
+                serde_json::Value::Array(list) => list.clone(),
+                single @ serde_json::Value::Object(_) => vec![single.clone()],
+                _ => return None,
+            };
+            Some(
+                statements
+                    .iter()
+                    .filter_map(|statement| statement["Effect"].as_str().map(str::to_string))
+                    .collect(),
+            )
+        })
+        .unwrap_or_else(|| vec!["Allow".to_string(), "Deny".to_string()]);
+    let has = |effect: &str| effects.iter().any(|found| found == effect);
+    match verdict {
+        Readable::Yes if has("Deny") => Readable::Undecided(
+            "the role's policies allow it, but the secret's resource policy has a Deny statement, which the policy simulator cannot weigh for a role".to_string(),
+        ),
+        Readable::No { ref deciding, .. } if has("Allow") && !deciding.contains(" denies it") => {
+            Readable::Undecided(
+                "no statement in the role's policies allows it, but the secret's resource policy has an Allow statement that may, which the policy simulator cannot weigh for a role".to_string(),
+            )
+        }
+        verdict => verdict,
+    }
+}
+
 /// The account of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`).
 fn account_of(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|account| !account.is_empty())
@@ -315,11 +353,11 @@ pub async fn diagnose(
             principal: role.to_string(),
             action: "secretsmanager:GetSecretValue",
             resource: metadata.arn.clone(),
-            resource_policy,
             context,
         })
         .await?;
-    diagnosis.readable = simulated(&read, role);
+    diagnosis.readable =
+        weighed_with_resource_policy(simulated(&read, role), resource_policy.as_deref());
     if diagnosis.readable != Readable::Yes {
         return Ok(Some(diagnosis));
     }
@@ -334,7 +372,6 @@ pub async fn diagnose(
                 principal: role.to_string(),
                 action: "kms:Decrypt",
                 resource: key.to_string(),
-                resource_policy: None,
                 context: vec![
                     (
                         "kms:ViaService",
@@ -410,6 +447,51 @@ mod tests {
             denied_by_organizations: false,
             denied_by_boundary: false,
         }
+    }
+
+    #[test]
+    fn a_resource_policy_the_simulator_cannot_weigh_leaves_the_verdict_undecided() {
+        let deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}"#;
+        let allow = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::132880019009:role/exec"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}}"#;
+        let implicit = Readable::No {
+            action: "secretsmanager:GetSecretValue".to_string(),
+            resource: "arn".to_string(),
+            deciding: "no statement in the policies of r allows it".to_string(),
+        };
+        let explicit = Readable::No {
+            action: "secretsmanager:GetSecretValue".to_string(),
+            resource: "arn".to_string(),
+            deciding: "the statement at line 4 of policy p denies it".to_string(),
+        };
+        assert_eq!(
+            weighed_with_resource_policy(Readable::Yes, None),
+            Readable::Yes
+        );
+        assert!(matches!(
+            weighed_with_resource_policy(Readable::Yes, Some(deny)),
+            Readable::Undecided(_)
+        ));
+        assert_eq!(
+            weighed_with_resource_policy(Readable::Yes, Some(allow)),
+            Readable::Yes
+        );
+        assert!(matches!(
+            weighed_with_resource_policy(implicit.clone(), Some(allow)),
+            Readable::Undecided(_)
+        ));
+        assert_eq!(
+            weighed_with_resource_policy(implicit.clone(), Some(deny)),
+            implicit
+        );
+        assert_eq!(
+            weighed_with_resource_policy(explicit.clone(), Some(allow)),
+            explicit
+        );
+        // A policy that cannot be read is weighed as if it had both.
+        assert!(matches!(
+            weighed_with_resource_policy(Readable::Yes, Some("{")),
+            Readable::Undecided(_)
+        ));
     }
 
     #[test]
