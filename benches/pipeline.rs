@@ -82,7 +82,15 @@ impl Inventory for InProcessAws {
             cluster_arn: CLUSTER_ARN.to_string(),
             task_definition_arn: TD_ARN.to_string(),
             group: Some("service:coder-service".to_string()),
+            network_interface: None,
         })
+    }
+    async fn service_task(
+        &self,
+        _cluster: &str,
+        _service: &str,
+    ) -> Result<Option<TaskLocation>, ReadError> {
+        Ok(None)
     }
     async fn clusters(&self) -> Result<Vec<String>, ReadError> {
         self.count("ecs:ListClusters");
@@ -120,6 +128,12 @@ impl Inventory for InProcessAws {
         _setting: &str,
         _value_from: &str,
     ) -> Result<Option<ecs_auditor::doctor::secrets::SecretDiagnosis>, ReadError> {
+        Ok(None)
+    }
+    async fn secret_value(
+        &self,
+        _value_from: &str,
+    ) -> Result<Option<ecs_auditor::model::KnownValue>, ReadError> {
         Ok(None)
     }
     async fn recent_log_lines(

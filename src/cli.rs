@@ -13,6 +13,8 @@ use clap::{Args, Parser, Subcommand};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
+mod doctor;
+
 const ABOUT: &str = "Audits ECS tasks and app logs for data that dies with the task";
 
 const LONG_ABOUT: &str = "\
@@ -70,6 +72,11 @@ pub enum Command {
     FilterPattern,
     /// List the application profiles (shipped, plus PROFILES_FILE, which this validates)
     Profiles,
+    /// Answer the seed's debugging checklist for a service: is the database setting set under
+    /// a name the app reads, can the task reach the database, may the execution role read its
+    /// secrets, do they exist, is the URL well formed, is the data kept outside the task
+    /// (exit 0 nothing failed, 1 a step failed, 2 the service could not be read)
+    Doctor(doctor::DoctorArgs),
     /// Check task definition files, CloudFormation/SAM templates and Terraform plans before
     /// deployment, with no AWS account
     /// (exit 0 clean, 1 findings at or above --fail-on or not checkable, 2 unreadable input)
@@ -152,6 +159,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             init_cli_logging();
             sweep(args).await
         }
+        Some(Command::Doctor(args)) => doctor::doctor(args).await,
         Some(Command::Rules) => {
             print_rules();
             ExitCode::SUCCESS

@@ -35,7 +35,7 @@ pub enum InTemplate {
 }
 
 /// Every environment variable the auditor reads.
-pub const SETTINGS: [Setting; 12] = [
+pub const SETTINGS: [Setting; 13] = [
     Setting {
         variable: "SNS_TOPIC_ARN",
         default: None,
@@ -91,6 +91,13 @@ pub const SETTINGS: [Setting; 12] = [
         when_unset: "",
         meaning: "true reads containers' S3 environment files (s3:GetObject); false reports a setting that may be in one as not checked",
         in_template: InTemplate::Parameter("ReadEnvironmentFiles"),
+    },
+    Setting {
+        variable: "READ_SECRET_VALUES",
+        default: Some("false"),
+        when_unset: "",
+        meaning: "true reads the value of a profiled app's database secret (secretsmanager:GetSecretValue, in memory, never shown) to judge its URL and find its database; false reports a URL inside a secret as not checked",
+        in_template: InTemplate::Parameter("ReadSecretValues"),
     },
     Setting {
         variable: "MAX_LOG_PAYLOAD_BYTES",
@@ -178,6 +185,10 @@ pub struct Config {
     /// judge them like `environment` (default false: a database setting that may be in one
     /// is reported as not checked). Their values stay in memory.
     pub read_environment_files: bool,
+    /// `READ_SECRET_VALUES`: read the value of a profiled app's database secret
+    /// (`secretsmanager:GetSecretValue`) so its URL is judged and the doctor finds its database
+    /// (default false). The value stays in memory and is never shown.
+    pub read_secret_values: bool,
     /// `MAX_LOG_PAYLOAD_BYTES`: largest inflated CloudWatch Logs payload (default 8 MiB).
     pub limits: DecodeLimits,
     /// `MAX_LINE_BYTES`: how much of each log line the rules examine (default 16 KiB).
@@ -208,6 +219,7 @@ impl Config {
             suppress_for_seconds: 0,
             sweep_log_hours: 0,
             read_environment_files: false,
+            read_secret_values: false,
             limits: DecodeLimits {
                 max_log_payload_bytes: 0,
             },
@@ -308,18 +320,18 @@ impl Config {
         }
 
         if let Some(value) = get("READ_ENVIRONMENT_FILES") {
-            config.read_environment_files = match value.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                _ => {
-                    return Err(ConfigError {
-                        variable: "READ_ENVIRONMENT_FILES",
-                        value,
-                        problem: "not true or false".to_string(),
-                        fix: "set true to read containers' S3 environment files (grant s3:GetObject on them), or false".to_string(),
-                    });
-                }
-            };
+            config.read_environment_files = switch(
+                "READ_ENVIRONMENT_FILES",
+                value,
+                "set true to read containers' S3 environment files (grant s3:GetObject on them), or false",
+            )?;
+        }
+        if let Some(value) = get("READ_SECRET_VALUES") {
+            config.read_secret_values = switch(
+                "READ_SECRET_VALUES",
+                value,
+                "set true to read the database secrets' values (the template's ReadSecretValues grants secretsmanager:GetSecretValue), or false",
+            )?;
         }
 
         if let Some(bytes) = byte_size(&get, "MAX_LOG_PAYLOAD_BYTES", 1024, 1 << 30)? {
@@ -335,6 +347,20 @@ impl Config {
             config.max_event_bytes = bytes;
         }
         Ok(config)
+    }
+}
+
+/// A true/false setting (`true`, `1`, `yes` / `false`, `0`, `no`, any case).
+fn switch(variable: &'static str, value: String, fix: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(ConfigError {
+            variable,
+            value,
+            problem: "not true or false".to_string(),
+            fix: fix.to_string(),
+        }),
     }
 }
 

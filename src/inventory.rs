@@ -31,6 +31,14 @@ pub trait Inventory: Send + Sync {
         task_id: &str,
     ) -> impl Future<Output = Result<TaskLocation, ReadError>> + Send;
 
+    /// The newest running task of a service, with its ENI (`ecs:ListTasks`,
+    /// `ecs:DescribeTasks`): what `doctor` examines. `None`: the service runs no task.
+    fn service_task(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> impl Future<Output = Result<Option<TaskLocation>, ReadError>> + Send;
+
     /// The clusters to audit: `CLUSTERS`, or every cluster (`ecs:ListClusters`).
     fn clusters(&self) -> impl Future<Output = Result<Vec<String>, ReadError>> + Send;
 
@@ -74,6 +82,15 @@ pub trait Inventory: Send + Sync {
         setting: &str,
         value_from: &str,
     ) -> impl Future<Output = Result<Option<crate::doctor::secrets::SecretDiagnosis>, ReadError>> + Send;
+
+    /// The text a secret reference names, as ECS would inject it
+    /// (`secretsmanager:GetSecretValue`), read only with `READ_SECRET_VALUES=true` or `doctor
+    /// --read-secrets`; kept in memory, never shown. `None`: not read (an SSM parameter, binary
+    /// data, a missing JSON key).
+    fn secret_value(
+        &self,
+        value_from: &str,
+    ) -> impl Future<Output = Result<Option<crate::model::KnownValue>, ReadError>> + Send;
 
     /// Recent lines of a log group (`logs:FilterLogEvents`), at most `limit`.
     fn recent_log_lines(
@@ -202,6 +219,14 @@ impl<I: Inventory> Inventory for CachedInventory<I> {
     }
 
     // Listings, IPs and log lines change from one event to the next: never cached.
+    async fn service_task(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Option<TaskLocation>, ReadError> {
+        self.inner.service_task(cluster, service).await
+    }
+
     async fn clusters(&self) -> Result<Vec<String>, ReadError> {
         self.inner.clusters().await
     }
@@ -239,6 +264,13 @@ impl<I: Inventory> Inventory for CachedInventory<I> {
         self.inner
             .diagnose_secret(execution_role, container, setting, value_from)
             .await
+    }
+
+    async fn secret_value(
+        &self,
+        value_from: &str,
+    ) -> Result<Option<crate::model::KnownValue>, ReadError> {
+        self.inner.secret_value(value_from).await
     }
 
     async fn recent_log_lines(
@@ -289,6 +321,7 @@ pub(crate) mod tests {
                     cluster_arn: "arn:aws:ecs:us-east-1:123456789012:cluster/coder-cluster".to_string(),
                     task_definition_arn: definition.arn.clone(),
                     group: Some("service:coder-service".to_string()),
+                    network_interface: None,
                 },
             );
             inventory
@@ -357,6 +390,19 @@ pub(crate) mod tests {
                 .ok_or_else(|| Self::missing("ecs:DescribeTasks", task_id))
         }
 
+        async fn service_task(
+            &self,
+            _cluster: &str,
+            service: &str,
+        ) -> Result<Option<TaskLocation>, ReadError> {
+            let group = format!("service:{service}");
+            Ok(self
+                .tasks
+                .values()
+                .find(|task| task.group.as_deref() == Some(group.as_str()))
+                .cloned())
+        }
+
         async fn clusters(&self) -> Result<Vec<String>, ReadError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             let mut clusters: Vec<String> = self
@@ -418,6 +464,13 @@ pub(crate) mod tests {
             _setting: &str,
             _value_from: &str,
         ) -> Result<Option<crate::doctor::secrets::SecretDiagnosis>, ReadError> {
+            Ok(None)
+        }
+
+        async fn secret_value(
+            &self,
+            _value_from: &str,
+        ) -> Result<Option<crate::model::KnownValue>, ReadError> {
             Ok(None)
         }
 

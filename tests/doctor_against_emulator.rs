@@ -239,3 +239,193 @@ async fn a_running_task_that_cannot_reach_its_rds_instance_is_told_which_group_b
     );
     assert!(unreachable[0].fix[0].contains(&database_group));
 }
+
+/// `ecs-auditor doctor` on the seed's account: the URL is inside the secret the seed's task
+/// definition names (under the misnamed `CODER_POSTGRES_URL`); with `--read-secrets` the doctor
+/// finds the RDS instance it names, fails the network step naming the database's security group,
+/// and passes it once the ingress rule is added. Without `--read-secrets` it could not decide.
+/// IAM's simulator (which the emulator lacks) answers from a scripted endpoint.
+#[tokio::test]
+async fn the_doctor_answers_the_seeds_checklist_and_the_network_step_passes_once_fixed() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let (task_subnet, task_group) = network(&moto).await;
+    let ec2 = |params: &str| moto.query_call("ec2", &format!("Version=2016-11-15&{params}"));
+    let vpc = xml_value(
+        &ec2(&format!("Action=DescribeSubnets&SubnetId.1={task_subnet}")),
+        "vpcId",
+    );
+    let subnet = |cidr: &str| {
+        xml_value(
+            &ec2(&format!(
+                "Action=CreateSubnet&VpcId={vpc}&CidrBlock={}",
+                cidr.replace('/', "%2F")
+            )),
+            "subnetId",
+        )
+    };
+    let (a, b) = (subnet("10.0.2.0/24"), subnet("10.0.3.0/24"));
+    let database_group = xml_value(
+        &ec2(&format!(
+            "Action=CreateSecurityGroup&GroupName=coder-db&GroupDescription=db&VpcId={vpc}"
+        )),
+        "groupId",
+    );
+    let rds = |params: &str| moto.query_call("rds", &format!("Version=2014-10-31&{params}"));
+    rds(&format!(
+        "Action=CreateDBSubnetGroup&DBSubnetGroupName=coder&DBSubnetGroupDescription=coder&SubnetIds.SubnetIdentifier.1={a}&SubnetIds.SubnetIdentifier.2={b}"
+    ));
+    let host = xml_value(
+        &rds(&format!(
+            "Action=CreateDBInstance&DBInstanceIdentifier=coder-postgres&Engine=postgres&DBInstanceClass=db.t3.micro&MasterUsername=coder&MasterUserPassword=xR7pf7MPgZyIChIX&AllocatedStorage=20&DBSubnetGroupName=coder&VpcSecurityGroupIds.VpcSecurityGroupId.1={database_group}"
+        )),
+        "Address",
+    );
+    // The seed's secret: JSON with the URL under "url" (its valueFrom ends in :url::).
+    let password = "xR7pf7MPgZyIChIXWqwO3srnp0GflgHwG7dMC7gvdHI=";
+    let secret_string = serde_json::json!({
+        "url": format!("postgresql://coder:{password}@{host}:5432/coder")
+    })
+    .to_string();
+    let created: serde_json::Value = serde_json::from_str(
+        &moto.json_call(
+            "secretsmanager.CreateSecret",
+            &serde_json::json!({"Name": "coder-postgres-url", "SecretString": secret_string})
+                .to_string(),
+        ),
+    )
+    .unwrap();
+    let secret = created["ARN"].as_str().unwrap().to_string();
+    let ecs = aws_sdk_ecs::Client::new(&config);
+    ecs.create_cluster()
+        .cluster_name("coder-cluster")
+        .send()
+        .await
+        .unwrap();
+    let definition = std::fs::read_to_string(repo_path("events/task-definitions/coder-seed.json"))
+        .unwrap()
+        .replace(
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:coder-postgres-url-PO7CI7",
+            &secret,
+        );
+    moto.json_call(
+        "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition",
+        &definition,
+    );
+    ecs.create_service()
+        .cluster("coder-cluster")
+        .service_name("coder-service")
+        .task_definition("coder:1")
+        .desired_count(1)
+        .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+        .network_configuration(awsvpc(&task_subnet, &task_group))
+        .send()
+        .await
+        .unwrap();
+    // Keep emulated tasks RUNNING however often they are described.
+    let (status, body) = http(
+        moto.port,
+        "POST",
+        "/moto-api/state-manager/set-transition",
+        &[],
+        r#"{"model_name":"ecs::task","transition":{"progression":"manual","times":1000000}}"#,
+    )
+    .unwrap();
+    assert!((200..300).contains(&status), "{body}");
+    run_service_task(
+        &moto,
+        &config,
+        "coder-cluster",
+        "coder-service",
+        "coder:1",
+        "ecs-svc/1234567890123456789",
+        &task_subnet,
+        &task_group,
+    )
+    .await;
+    let iam = ScriptedEndpoint::start(vec![(200, simulation_answer("allowed", &secret, &[]))]);
+    let doctor = |read_secrets: bool| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ecs-auditor"));
+        command
+            .args([
+                "doctor",
+                "--cluster",
+                "coder-cluster",
+                "--service",
+                "coder-service",
+                "--format",
+                "json",
+            ])
+            .envs(moto.env())
+            .env("AWS_ENDPOINT_URL_IAM", &iam.endpoint)
+            .env_remove("READ_SECRET_VALUES")
+            .env_remove("RUST_LOG");
+        if read_secrets {
+            command.arg("--read-secrets");
+        }
+        let output = command.output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        for text in [&stdout, &stderr] {
+            assert!(!text.contains(password), "the password leaked: {text}");
+        }
+        let report: serde_json::Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|error| panic!("{error}: {stdout}\n{stderr}"));
+        (output.status.code(), report)
+    };
+    let step = |report: &serde_json::Value, index: usize| report["steps"][index].clone();
+
+    // Without the secret's value the database is unknown: no verdict on the path.
+    let (code, report) = doctor(false);
+    assert_eq!(step(&report, 1)["status"], "could-not-decide", "{report:#}");
+    assert!(
+        step(&report, 1)["evidence"][0]
+            .as_str()
+            .unwrap()
+            .contains("--read-secrets"),
+        "{report:#}"
+    );
+    // The seed's own fault: Coder never reads CODER_POSTGRES_URL (exit 1: a step failed).
+    assert_eq!(code, Some(1));
+    assert_eq!(step(&report, 0)["status"], "fail", "{report:#}");
+    assert!(
+        step(&report, 0)["evidence"][0]
+            .as_str()
+            .unwrap()
+            .contains("CODER_POSTGRES_URL")
+    );
+    // The execution role may read the secret (the scripted simulator allows it), and the
+    // secret exists with AWSCURRENT.
+    assert_eq!(step(&report, 2)["status"], "pass", "{report:#}");
+    assert_eq!(step(&report, 3)["status"], "pass", "{report:#}");
+
+    // With it, the RDS instance is found and its group named.
+    let (_, report) = doctor(true);
+    assert_eq!(step(&report, 1)["status"], "fail", "{report:#}");
+    let evidence = step(&report, 1)["evidence"].to_string();
+    assert!(
+        evidence.contains(&database_group) && evidence.contains("coder-postgres"),
+        "{evidence}"
+    );
+    assert!(
+        step(&report, 1)["fix"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!(
+                "Add an inbound rule to security group {database_group}"
+            ))
+    );
+
+    // The fix the alert gives: TCP 5432 from the task's group. Then the step passes.
+    ec2(&format!(
+        "Action=AuthorizeSecurityGroupIngress&GroupId={database_group}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=5432&IpPermissions.1.ToPort=5432&IpPermissions.1.Groups.1.GroupId={task_group}"
+    ));
+    let (_, report) = doctor(true);
+    assert_eq!(step(&report, 1)["status"], "pass", "{report:#}");
+    assert!(
+        step(&report, 1)["evidence"][0]
+            .as_str()
+            .unwrap()
+            .contains("reaches RDS instance coder-postgres on port 5432")
+    );
+}

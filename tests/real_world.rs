@@ -279,7 +279,15 @@ impl Inventory for CaseInventory {
             cluster_arn: format!("{prefix}:cluster/apps"),
             task_definition_arn: format!("{prefix}:task-definition/{}:1", self.app),
             group: Some(format!("service:{}", self.app)),
+            network_interface: None,
         })
+    }
+    async fn service_task(
+        &self,
+        _cluster: &str,
+        _service: &str,
+    ) -> Result<Option<TaskLocation>, ReadError> {
+        Ok(None)
     }
     async fn clusters(&self) -> Result<Vec<String>, ReadError> {
         Ok(Vec::new())
@@ -309,6 +317,12 @@ impl Inventory for CaseInventory {
         _setting: &str,
         _value_from: &str,
     ) -> Result<Option<ecs_auditor::doctor::secrets::SecretDiagnosis>, ReadError> {
+        Ok(None)
+    }
+    async fn secret_value(
+        &self,
+        _value_from: &str,
+    ) -> Result<Option<ecs_auditor::model::KnownValue>, ReadError> {
         Ok(None)
     }
     async fn recent_log_lines(

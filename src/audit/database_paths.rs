@@ -37,8 +37,14 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             let Some(database) = app.database() else {
                 continue;
             };
-            for setting in app.database_settings_set() {
-                let Some(value) = setting.seen_value() else {
+            // A near miss (the seed's `CODER_POSTGRES_URL`) names the database meant: whether
+            // the task could reach it is worth knowing before the setting is renamed.
+            for setting in app
+                .database_settings_set()
+                .into_iter()
+                .chain(app.near_misses())
+            {
+                let Some(value) = app.known_value(&setting) else {
                     continue;
                 };
                 let inspection =

@@ -11,6 +11,7 @@ use crate::publish::AlertSink;
 
 const ENVIRONMENT_FILE_CHECKS: &str =
     "the database and storage checks of the containers that read it";
+const SECRET_VALUE_CHECKS: &str = "the checks of the database URL inside the secret";
 
 impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
     /// The task as the rules see it: the event's facts plus its task definition and, for
@@ -92,6 +93,71 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             }
         }
         self.add_environment_files(task).await;
+        self.add_secret_values(task).await;
+    }
+
+    /// With `READ_SECRET_VALUES`, the values of profiled apps' database secrets (and of near
+    /// misses, such as the seed's `CODER_POSTGRES_URL`), read into memory so the rules judge
+    /// the URL and the doctor finds its database; never shown. One that cannot be read is a gap.
+    async fn add_secret_values(&self, task: &mut TaskContext) {
+        if !self.config.read_secret_values {
+            return;
+        }
+        let Some(definition) = task.task_definition.clone() else {
+            return;
+        };
+        let mut wanted: Vec<(String, String, String)> = Vec::new();
+        for container in &definition.container_definitions {
+            let Some((container, profile)) = crate::container::storage::container_app(
+                &definition,
+                &container.name,
+                &self.profiles,
+            ) else {
+                continue;
+            };
+            let app = crate::container::AppContainer::new(task, &definition, container, profile);
+            for setting in app
+                .database_settings_set()
+                .into_iter()
+                .chain(app.near_misses())
+            {
+                if let crate::container::SettingSource::Secret(value_from) = setting.source {
+                    wanted.push((
+                        container.name.clone(),
+                        setting.name.to_string(),
+                        value_from.to_string(),
+                    ));
+                }
+            }
+        }
+        for (container, name, value_from) in wanted {
+            match self.inventory.secret_value(&value_from).await {
+                Ok(value) => {
+                    let secret = task
+                        .task_definition
+                        .as_mut()
+                        .and_then(|definition| {
+                            definition
+                                .container_definitions
+                                .iter_mut()
+                                .find(|found| found.name == container)
+                        })
+                        .and_then(|found| {
+                            found.secrets.iter_mut().find(|secret| secret.name == name)
+                        });
+                    if let Some(secret) = secret {
+                        secret.known_value = value;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "secret value unreadable");
+                    task.gaps.push(AuditGap {
+                        error,
+                        skipped_checks: SECRET_VALUE_CHECKS,
+                    });
+                }
+            }
+        }
     }
 
     /// With `READ_ENVIRONMENT_FILES`, the containers' S3 `environmentFiles`, read into memory

@@ -8,6 +8,7 @@
 
 mod database_paths;
 mod deliver;
+pub mod doctor;
 mod enrich;
 mod log_batch;
 mod registration;

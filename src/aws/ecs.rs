@@ -132,6 +132,7 @@ pub(crate) async fn locate_task(
                 cluster_arn: task.cluster_arn().unwrap_or(cluster).to_string(),
                 task_definition_arn: task.task_definition_arn().unwrap_or_default().to_string(),
                 group: task.group().map(str::to_string),
+                network_interface: network_interface(task),
             });
         }
     }
@@ -139,6 +140,64 @@ pub(crate) async fn locate_task(
         ReadFailure::NotFound,
         "no cluster holds this task (stopped tasks are kept for about an hour)".to_string(),
     )))
+}
+
+/// The `networkInterfaceId` of a task's ENI attachment.
+fn network_interface(task: &aws_sdk_ecs::types::Task) -> Option<String> {
+    task.attachments()
+        .iter()
+        .flat_map(|attachment| attachment.details())
+        .find(|detail| detail.name() == Some("networkInterfaceId"))
+        .and_then(|detail| detail.value())
+        .map(str::to_string)
+}
+
+/// A running task of a service (`ecs:ListTasks`, then `ecs:DescribeTasks`): the newest one
+/// started, with its ENI. `None`: the service runs no task.
+pub(crate) async fn service_task(
+    client: &Client,
+    cluster: &str,
+    service: &str,
+) -> Result<Option<TaskLocation>, ReadError> {
+    let listed = client
+        .list_tasks()
+        .cluster(cluster)
+        .service_name(service)
+        .desired_status(aws_sdk_ecs::types::DesiredStatus::Running)
+        .send()
+        .await
+        .map_err(|error| {
+            read_error("ecs:ListTasks", format!("service {service}"))(classify(&error))
+        })?;
+    let arns: Vec<String> = listed.task_arns().iter().take(100).cloned().collect();
+    if arns.is_empty() {
+        return Ok(None);
+    }
+    let described = client
+        .describe_tasks()
+        .cluster(cluster)
+        .set_tasks(Some(arns))
+        .send()
+        .await
+        .map_err(|error| {
+            read_error("ecs:DescribeTasks", format!("service {service}"))(classify(&error))
+        })?;
+    // A service's tasks are in the group `service:NAME` (the emulator's ListTasks ignores
+    // serviceName, so this also keeps the answer right there).
+    let group = format!("service:{service}");
+    let newest = described
+        .tasks()
+        .iter()
+        .filter(|task| task.last_status() == Some("RUNNING"))
+        .filter(|task| task.group() == Some(group.as_str()))
+        .max_by_key(|task| task.started_at().map(|time| time.secs()));
+    Ok(newest.map(|task| TaskLocation {
+        task_arn: task.task_arn().unwrap_or_default().to_string(),
+        cluster_arn: task.cluster_arn().unwrap_or(cluster).to_string(),
+        task_definition_arn: task.task_definition_arn().unwrap_or_default().to_string(),
+        group: task.group().map(str::to_string),
+        network_interface: network_interface(task),
+    }))
 }
 
 fn convert_task_definition(definition: &aws_sdk_ecs::types::TaskDefinition) -> TaskDefinition {
@@ -172,7 +231,7 @@ fn convert_task_definition(definition: &aws_sdk_ecs::types::TaskDefinition) -> T
                         name: secret.name().to_string(),
                         value_from: secret.value_from().to_string(),
                         origin: Default::default(),
-                        planned_value: None,
+                        known_value: None,
                     })
                     .collect(),
                 mount_points: container

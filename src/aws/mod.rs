@@ -82,6 +82,14 @@ impl Inventory for AwsInventory {
         ecs::locate_task(&self.ecs, &clusters, task_id).await
     }
 
+    async fn service_task(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Option<TaskLocation>, ReadError> {
+        ecs::service_task(&self.ecs, cluster, service).await
+    }
+
     async fn clusters(&self) -> Result<Vec<String>, ReadError> {
         if self.clusters.is_empty() {
             ecs::list_clusters(&self.ecs).await
@@ -130,6 +138,28 @@ impl Inventory for AwsInventory {
             value_from,
         )
         .await
+    }
+
+    async fn secret_value(
+        &self,
+        value_from: &str,
+    ) -> Result<Option<crate::model::KnownValue>, ReadError> {
+        use crate::inspect::secret_reference::{SecretReference, check};
+        let Ok(SecretReference::SecretsManager {
+            secret_id,
+            json_key,
+            version_stage,
+            version_id,
+            ..
+        }) = check(value_from)
+        else {
+            return Ok(None);
+        };
+        Ok(self
+            .secrets
+            .secret_value(secret_id, json_key, version_stage, version_id)
+            .await?
+            .map(crate::model::KnownValue))
     }
 
     async fn recent_log_lines(

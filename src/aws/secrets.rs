@@ -23,6 +23,21 @@ impl AwsSecrets {
     }
 }
 
+impl AwsSecrets {
+    /// A secret's text (`secretsmanager:GetSecretValue`), asked only when the user allows it.
+    pub(crate) async fn secret_value(
+        &self,
+        secret_id: &str,
+        json_key: Option<&str>,
+        version_stage: Option<&str>,
+        version_id: Option<&str>,
+    ) -> Result<Option<String>, ReadError> {
+        self.secrets
+            .secret_value(secret_id, json_key, version_stage, version_id)
+            .await
+    }
+}
+
 impl SecretReads for AwsSecrets {
     async fn describe_secret(&self, secret_id: &str) -> Result<Option<SecretMetadata>, ReadError> {
         self.secrets.describe_secret(secret_id).await

@@ -1,7 +1,8 @@
 //! The doctor's Secrets Manager reads (issue 16): `DescribeSecret` (the secret's ARN, deletion
 //! date, KMS key, versions and their stages) and `GetResourcePolicy`, as signed JSON requests
-//! (Secrets Manager API reference; `X-Amz-Target: secretsmanager.<Operation>`). No secret value
-//! is ever asked for. No `aws-sdk-secretsmanager` crate for two metadata reads.
+//! (Secrets Manager API reference; `X-Amz-Target: secretsmanager.<Operation>`), and a secret's
+//! value (`GetSecretValue`) only when asked (`READ_SECRET_VALUES`, `doctor --read-secrets`),
+//! kept in memory. No `aws-sdk-secretsmanager` crate for three calls.
 
 use super::signed_http::{AttemptError, SignedHttp, failure_of, with_retries};
 use crate::doctor::secrets::SecretMetadata;
@@ -11,6 +12,8 @@ use std::collections::BTreeMap;
 
 const DESCRIBE_SECRET: &str = "secretsmanager:DescribeSecret";
 const GET_RESOURCE_POLICY: &str = "secretsmanager:GetResourcePolicy";
+/// Only with `READ_SECRET_VALUES=true` or `doctor --read-secrets`.
+const GET_SECRET_VALUE: &str = "secretsmanager:GetSecretValue";
 
 /// Reads secrets' metadata through the Secrets Manager JSON API.
 #[derive(Debug)]
@@ -34,6 +37,13 @@ struct DescribeSecretAnswer {
     kms_key_id: Option<String>,
     #[serde(default)]
     version_ids_to_stages: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SecretValueAnswer {
+    #[serde(default)]
+    secret_string: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -118,6 +128,50 @@ impl SecretsManagerReader {
                 message: format!("not the answer expected: {error}"),
             })?;
         Ok(answer.resource_policy.filter(|policy| !policy.is_empty()))
+    }
+
+    /// The text a `valueFrom` names, as ECS injects it: the secret's string at the version
+    /// stage or id, or the JSON key's value (a string as is, anything else as JSON text).
+    /// `None`: the secret holds binary data or lacks the key. Never logged or shown.
+    pub(crate) async fn secret_value(
+        &self,
+        secret_id: &str,
+        json_key: Option<&str>,
+        version_stage: Option<&str>,
+        version_id: Option<&str>,
+    ) -> Result<Option<String>, ReadError> {
+        let mut request = serde_json::json!({ "SecretId": secret_id });
+        if let Some(stage) = version_stage {
+            request["VersionStage"] = stage.into();
+        }
+        if let Some(id) = version_id {
+            request["VersionId"] = id.into();
+        }
+        let body = request.to_string();
+        let answer = with_retries(GET_SECRET_VALUE, secret_id, || {
+            self.attempt("GetSecretValue", body.clone())
+        })
+        .await?;
+        let answer: SecretValueAnswer = serde_json::from_str(&answer).map_err(|_| ReadError {
+            operation: GET_SECRET_VALUE,
+            resource: secret_id.to_string(),
+            failure: ReadFailure::Other,
+            // serde's message may quote the value: not repeated.
+            message: "not the answer expected".to_string(),
+        })?;
+        let Some(text) = answer.secret_string else {
+            return Ok(None);
+        };
+        let Some(key) = json_key else {
+            return Ok(Some(text));
+        };
+        let value = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|object| object.get(key).cloned());
+        Ok(value.map(|value| match value {
+            serde_json::Value::String(text) => text,
+            other => other.to_string(),
+        }))
     }
 
     async fn attempt(&self, operation: &str, body: String) -> Result<String, AttemptError> {

@@ -36,7 +36,7 @@ pub(crate) struct Setting<'a> {
     pub source: SettingSource<'a>,
 }
 
-impl Setting<'_> {
+impl<'a> Setting<'a> {
     /// How the setting appears in evidence; plain values are redacted, values from
     /// environment files and scripts never shown.
     pub(crate) fn describe(&self) -> String {
@@ -80,7 +80,7 @@ impl Setting<'_> {
     }
 
     /// The value, where the auditor sees it and may judge it.
-    pub(crate) fn seen_value(&self) -> Option<&str> {
+    pub(crate) fn seen_value(&self) -> Option<&'a str> {
         match self.source {
             SettingSource::Environment(value)
             | SettingSource::Argument(value)

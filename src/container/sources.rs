@@ -34,6 +34,20 @@ impl<'a> AppContainer<'a> {
         )
     }
 
+    /// A setting's value where the auditor knows it: what it sees, or a secret's value known
+    /// from a plan or read when asked ([`crate::model::KnownValue`]). Judged, never shown
+    /// unless [`Setting::seen_value`] has it too.
+    pub(crate) fn known_value(&self, setting: &Setting<'a>) -> Option<&'a str> {
+        setting.seen_value().or_else(|| match setting.source {
+            SettingSource::Secret(_) => self
+                .container
+                .secret(setting.name)
+                .and_then(|secret| secret.known_value.as_ref())
+                .map(|value| value.0.as_str()),
+            _ => None,
+        })
+    }
+
     /// Finds a setting where ECS and the app would: `secrets` and `environment` (non-empty)
     /// first, then environment files read (the first file that has it), then the file the
     /// app reads it from (`X_FILE`), a command-line argument, or a shell command setting it.

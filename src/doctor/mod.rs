@@ -2,8 +2,9 @@
 //! AWS calls (issue 16). `network.rs`: the path from a task to the database's port, a pure
 //! evaluation; `facts.rs`: what is read; `read.rs`: the reads (a trait the AWS adapter
 //! implements) and the paths they give; `secrets.rs`: whether a secret reference resolves and
-//! the execution role may read it.
+//! the execution role may read it; `checklist.rs`: the seed's debugging steps, answered.
 
+pub mod checklist;
 pub mod facts;
 pub mod network;
 pub mod read;

@@ -156,8 +156,11 @@ pub struct SecretDiagnosis {
     pub setting: String,
     /// The secret as the alert names it: its ARN up to the name.
     pub secret: String,
-    /// `None`: the reference resolves (or was not checked: then `readable` says why).
+    /// `None`: the reference resolves, or was not checked (`reference_checked`).
     pub reference: Option<ReferenceProblem>,
+    /// Whether `DescribeSecret` was asked (not for an SSM parameter or another account's
+    /// secret).
+    pub reference_checked: bool,
     pub readable: Readable,
 }
 
@@ -304,6 +307,7 @@ pub async fn diagnose(
             setting: setting.to_string(),
             secret: value_from.to_string(),
             reference: None,
+            reference_checked: false,
             readable: Readable::Undecided(
                 "an SSM parameter: the doctor does not read Parameter Store yet".to_string(),
             ),
@@ -314,6 +318,7 @@ pub async fn diagnose(
         setting: setting.to_string(),
         secret: secret_id.to_string(),
         reference: None,
+        reference_checked: false,
         readable: Readable::Undecided(String::new()),
     };
     let Some(role) = execution_role else {
@@ -332,6 +337,7 @@ pub async fn diagnose(
         return Ok(Some(diagnosis));
     }
     let metadata = reads.describe_secret(secret_id).await?;
+    diagnosis.reference_checked = true;
     diagnosis.reference = reference_problem(metadata.as_ref(), version_stage, version_id);
     let Some(metadata) = metadata else {
         diagnosis.readable = Readable::Undecided("the secret does not exist".to_string());

@@ -23,4 +23,6 @@ pub struct TaskLocation {
     pub task_definition_arn: String,
     /// `service:NAME` or `family:NAME`.
     pub group: Option<String>,
+    /// The `networkInterfaceId` of its ENI attachment (`awsvpc` tasks), where it was read.
+    pub network_interface: Option<String>,
 }

@@ -237,19 +237,20 @@ pub struct SecretVariable {
     /// always `Written` in a registered task definition.
     #[serde(skip)]
     pub origin: ValueOrigin,
-    /// The secret's value where the Terraform plan that writes it is checked with the task
-    /// definition (`aws_secretsmanager_secret_version`); never read from AWS.
+    /// The secret's value where the auditor knows it: from the Terraform plan that writes it
+    /// (`check`, `aws_secretsmanager_secret_version`), or read from AWS only when asked
+    /// (`doctor --read-secrets`, `READ_SECRET_VALUES=true`). In memory only.
     #[serde(skip)]
-    pub planned_value: Option<PlannedValue>,
+    pub known_value: Option<KnownValue>,
 }
 
-/// A secret's value known from a plan: judged, never shown (its `Debug` hides it).
+/// A secret's value the auditor knows: judged, never shown (its `Debug` hides it).
 #[derive(Clone, PartialEq, Eq)]
-pub struct PlannedValue(pub String);
+pub struct KnownValue(pub String);
 
-impl std::fmt::Debug for PlannedValue {
+impl std::fmt::Debug for KnownValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PlannedValue(<not shown>)")
+        f.write_str("KnownValue(<not shown>)")
     }
 }
 

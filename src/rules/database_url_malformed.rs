@@ -44,20 +44,12 @@ pub(crate) fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
         .chain(url_near_misses)
         .collect();
     for setting in url_settings {
-        // A secret's value the plan that writes it gives (`check` on a Terraform plan).
-        let planned = match setting.source {
-            SettingSource::Secret(_) => app
-                .container
-                .secret(setting.name)
-                .and_then(|secret| secret.planned_value.as_ref())
-                .map(|value| value.0.as_str()),
-            _ => None,
-        };
-        // Values the auditor sees; an environment file's or a secret's value is judged but
-        // never shown.
-        let Some(value) = setting.seen_value().or(planned) else {
+        // A secret's value the plan that writes it gives (`check` on a Terraform plan), or
+        // read when asked: judged, never shown.
+        let Some(value) = app.known_value(&setting) else {
             continue;
         };
+        let planned = setting.seen_value().is_none().then_some(value);
         let shown =
             planned.is_none() && !matches!(setting.source, SettingSource::EnvironmentFile { .. });
         // A scheme (or bare path) that selects the embedded database is a choice, not a mistake.

@@ -99,6 +99,7 @@ mod tests {
             setting: "CODER_PG_CONNECTION_URL".to_string(),
             secret: secret.to_string(),
             reference: None,
+            reference_checked: true,
             readable: Readable::No {
                 action: "secretsmanager:GetSecretValue".to_string(),
                 resource: secret.to_string(),

@@ -84,6 +84,7 @@ mod tests {
             setting: "CODER_PG_CONNECTION_URL".to_string(),
             secret: "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-db".to_string(),
             reference,
+            reference_checked: true,
             readable: Readable::Undecided("the secret does not exist".to_string()),
         };
         task.secret_diagnoses = vec![

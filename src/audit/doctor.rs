@@ -1,0 +1,149 @@
+//! The doctor on demand (`ecs-auditor doctor --cluster C --service S`, issue 16): the service's
+//! newest running task examined as the RUNNING audit examines one (the same enrichment and
+//! rules), plus the secret diagnoses, answered as the seed's checklist
+//! ([`crate::doctor::checklist`]). Reads only; publishes nothing and remembers nothing.
+
+use super::{Auditor, TASK_DEFINITION_CHECKS};
+use crate::container::storage::container_app;
+use crate::container::{AppContainer, SettingSource};
+use crate::doctor::checklist::{self, Coverage, Step};
+use crate::finding::Finding;
+use crate::inventory::Inventory;
+use crate::memory::StateStore;
+use crate::model::{AuditGap, EventOrigin, ReadError, TaskContext, arn_field};
+use crate::publish::AlertSink;
+use crate::rules;
+
+const RUNNING_TASK_CHECKS: &str = "the checks that need a running task (the network path)";
+
+/// The doctor's examination of one service.
+#[derive(Debug)]
+pub struct Checkup {
+    pub cluster: String,
+    pub service: String,
+    /// The task examined; `None` when the service runs none (its task definition is then
+    /// examined alone).
+    pub task_arn: Option<String>,
+    pub task_definition: String,
+    pub steps: Vec<Step>,
+    /// Findings no step of the checklist covers (a missing load balancer, say).
+    pub others: Vec<Finding>,
+}
+
+impl Checkup {
+    /// Whether a step failed (the CLI then exits 1).
+    pub fn failed(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|step| step.status == checklist::Status::Fail)
+    }
+}
+
+impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
+    /// Examines `service` of `cluster`. Fails only when the service itself cannot be read;
+    /// anything else it cannot read leaves its steps "could not decide".
+    pub async fn doctor(&self, cluster: &str, service: &str) -> Result<Checkup, ReadError> {
+        let found = self.inventory.service(cluster, service).await?;
+        let mut gaps = Vec::new();
+        let running = match self.inventory.service_task(cluster, service).await {
+            Ok(running) => running,
+            Err(error) => {
+                gaps.push(AuditGap {
+                    error,
+                    skipped_checks: RUNNING_TASK_CHECKS,
+                });
+                None
+            }
+        };
+        let cluster_arn = if found.cluster_arn.is_empty() {
+            cluster.to_string()
+        } else {
+            found.cluster_arn.clone()
+        };
+        let mut task = TaskContext {
+            origin: EventOrigin {
+                region: self
+                    .region
+                    .clone()
+                    .or_else(|| arn_field(&found.arn, 3).map(str::to_string)),
+                account: arn_field(&found.arn, 4).map(str::to_string),
+                ..Default::default()
+            },
+            cluster_arn,
+            task_arn: running
+                .as_ref()
+                .map(|task| task.task_arn.clone())
+                .unwrap_or_default(),
+            task_definition_arn: running
+                .as_ref()
+                .map(|task| task.task_definition_arn.clone())
+                .filter(|arn| !arn.is_empty())
+                .unwrap_or_else(|| found.task_definition.clone()),
+            group: Some(format!("service:{}", found.name)),
+            last_status: running.as_ref().map(|_| "RUNNING".to_string()),
+            service: Some(found),
+            gaps,
+            ..Default::default()
+        };
+        self.add_task_definition(&mut task, TASK_DEFINITION_CHECKS)
+            .await;
+        let interface = running
+            .as_ref()
+            .and_then(|task| task.network_interface.clone());
+        if let Some(interface) = &interface {
+            self.add_database_paths(&mut task, interface).await;
+        }
+        self.add_secret_diagnoses(&mut task).await;
+        let findings = rules::evaluate_task(&task, &self.profiles);
+        let coverage = self.coverage(&task, interface);
+        let (steps, others) = checklist::answer(&task, &findings, &coverage);
+        let others = others.into_iter().cloned().collect();
+        Ok(Checkup {
+            cluster: crate::model::resource_name(&task.cluster_arn).to_string(),
+            service: service.to_string(),
+            task_arn: running.map(|task| task.task_arn),
+            task_definition: task.task_definition_arn.clone(),
+            steps,
+            others,
+        })
+    }
+
+    /// What the doctor could see of the task's apps and secrets.
+    fn coverage(&self, task: &TaskContext, network_interface: Option<String>) -> Coverage {
+        let mut coverage = Coverage {
+            network_interface,
+            ..Default::default()
+        };
+        let Some(definition) = &task.task_definition else {
+            return coverage;
+        };
+        coverage.secrets = definition
+            .container_definitions
+            .iter()
+            .map(|container| container.secrets.len())
+            .sum();
+        for container in &definition.container_definitions {
+            let Some((container, profile)) =
+                container_app(definition, &container.name, &self.profiles)
+            else {
+                continue;
+            };
+            coverage
+                .apps
+                .push(format!("{} ({})", container.name, profile.name));
+            let app = AppContainer::new(task, definition, container, profile);
+            for setting in app
+                .database_settings_set()
+                .into_iter()
+                .chain(app.near_misses())
+            {
+                if app.known_value(&setting).is_some() {
+                    coverage.urls_known += 1;
+                } else if matches!(setting.source, SettingSource::Secret(_)) {
+                    coverage.urls_in_secrets.push(setting.name.to_string());
+                }
+            }
+        }
+        coverage
+    }
+}

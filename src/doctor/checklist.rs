@@ -1,0 +1,449 @@
+//! The seed's debugging checklist, answered (issue 16, `ecs-auditor doctor`): the steps its
+//! team ran by hand (`../shared/seed`: "Next Steps to Debug Database Connection"), in its
+//! order, each pass, fail or could not decide, from the audit's findings and what the doctor
+//! could see. Pure: no I/O.
+//!
+//! A step passes only when its check ran on what it needs (a profiled app, a known database
+//! URL, a path from a running task, every secret diagnosed) and found nothing; a finding of its
+//! rules fails it; anything else, an `audit-incomplete` that skipped it included, is "could
+//! not decide", with the reason.
+
+use super::network::Path;
+use crate::finding::{Finding, RuleId};
+use crate::model::TaskContext;
+use serde::Serialize;
+
+/// A step's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Pass,
+    Fail,
+    CouldNotDecide,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::CouldNotDecide => "could not decide",
+        }
+    }
+}
+
+/// One step of the checklist, answered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub question: &'static str,
+    /// The seed's own steps this one answers ("steps 2 (...) and 4 (...)").
+    pub seed_steps: &'static str,
+    pub status: Status,
+    pub evidence: Vec<String>,
+    pub fix: Vec<String>,
+}
+
+/// What the doctor could see, beyond the findings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Containers a profile recognised, as "coder (Coder)".
+    pub apps: Vec<String>,
+    /// How many secret references the task definition has.
+    pub secrets: usize,
+    /// Profiled apps' database URL settings whose value the doctor knows.
+    pub urls_known: usize,
+    /// Database URL settings whose value is inside a secret that was not read.
+    pub urls_in_secrets: Vec<String>,
+    /// The running task's network interface, when one was found.
+    pub network_interface: Option<String>,
+}
+
+struct Definition {
+    question: &'static str,
+    seed_steps: &'static str,
+    rules: &'static [RuleId],
+}
+
+const STEPS: [Definition; 6] = [
+    Definition {
+        question: "Does the app get its database setting, under a name it reads?",
+        seed_steps: "steps 1 (check the environment variables in the container) and 6 (check Coder's configuration)",
+        rules: &[
+            RuleId::DatabaseSettingMisnamed,
+            RuleId::DatabaseSettingInvalid,
+            RuleId::NoExternalDatabase,
+        ],
+    },
+    Definition {
+        question: "Can the task reach its database over the network?",
+        seed_steps: "steps 2 (test database connectivity) and 4 (check the network security groups)",
+        rules: &[RuleId::DatabaseUnreachable],
+    },
+    Definition {
+        question: "May the task's execution role read its secrets?",
+        seed_steps: "step 3 (verify IAM permissions)",
+        rules: &[RuleId::SecretNotReadable],
+    },
+    Definition {
+        question: "Does each secret reference name a secret that exists, with that version?",
+        seed_steps: "step 5 (test secret retrieval with the exact ARN)",
+        rules: &[
+            RuleId::SecretReferenceBroken,
+            RuleId::SecretReferenceMalformed,
+        ],
+    },
+    Definition {
+        question: "Is the database URL in the form the app expects?",
+        seed_steps: "steps 7 (the secret's format) and 10 (check the database URL format)",
+        rules: &[RuleId::DatabaseUrlMalformed],
+    },
+    Definition {
+        question: "Does the app keep its data outside the task?",
+        seed_steps: "problem itself: \"All SQLite data is lost\" with the old container",
+        rules: &[
+            RuleId::EmbeddedDatabaseInUse,
+            RuleId::EphemeralDataDirectory,
+            RuleId::VolatileStorageAcknowledged,
+            RuleId::PersistenceRemoved,
+        ],
+    },
+];
+
+/// Whether an `audit-incomplete` finding concerns a step: it names one of the step's rules
+/// among the checks it skipped, or names none (a failed read: every step is in doubt).
+fn skips(finding: &Finding, rules: &[RuleId]) -> bool {
+    let Some(skipped) = finding.facts.get("skipped_checks") else {
+        return true;
+    };
+    let names_rules = RuleId::ALL
+        .iter()
+        .any(|rule| skipped.contains(rule.as_str()));
+    !names_rules || rules.iter().any(|rule| skipped.contains(rule.as_str()))
+}
+
+/// The checklist for one task, in the seed's order; and the findings no step covers.
+pub fn answer<'f>(
+    task: &TaskContext,
+    findings: &'f [Finding],
+    coverage: &Coverage,
+) -> (Vec<Step>, Vec<&'f Finding>) {
+    let covered: Vec<RuleId> = STEPS
+        .iter()
+        .flat_map(|definition| definition.rules.iter().copied())
+        .chain([RuleId::AuditIncomplete])
+        .collect();
+    let others: Vec<&Finding> = findings
+        .iter()
+        .filter(|finding| !covered.contains(&finding.rule))
+        .collect();
+    // A fix that belongs to another finding (the load balancer a rule's remediation adds) is
+    // said once, under that finding.
+    let elsewhere: Vec<&String> = others.iter().flat_map(|finding| &finding.fix).collect();
+    let steps = STEPS
+        .iter()
+        .enumerate()
+        .map(|(index, definition)| {
+            let failed: Vec<&Finding> = findings
+                .iter()
+                .filter(|finding| definition.rules.contains(&finding.rule))
+                .collect();
+            let undecided: Vec<&Finding> = findings
+                .iter()
+                .filter(|finding| {
+                    finding.rule == RuleId::AuditIncomplete && skips(finding, definition.rules)
+                })
+                .collect();
+            let mut step = Step {
+                question: definition.question,
+                seed_steps: definition.seed_steps,
+                status: Status::Pass,
+                evidence: Vec::new(),
+                fix: Vec::new(),
+            };
+            let shown = if failed.is_empty() {
+                &undecided
+            } else {
+                &failed
+            };
+            for finding in shown {
+                step.evidence.push(finding.summary.clone());
+                step.evidence
+                    .extend(finding.evidence.iter().take(3).cloned());
+                for fix in &finding.fix {
+                    if !step.fix.contains(fix) && !elsewhere.contains(&fix) {
+                        step.fix.push(fix.clone());
+                    }
+                }
+            }
+            step.status = if !failed.is_empty() {
+                Status::Fail
+            } else if !undecided.is_empty() {
+                Status::CouldNotDecide
+            } else {
+                match not_covered(index, task, coverage) {
+                    Some(why) => {
+                        step.evidence.push(why);
+                        Status::CouldNotDecide
+                    }
+                    None => {
+                        step.evidence.extend(passed(index, task, coverage));
+                        Status::Pass
+                    }
+                }
+            };
+            step
+        })
+        .collect();
+    (steps, others)
+}
+
+/// Why step `index` has no verdict without findings, if it lacks what it needs.
+fn not_covered(index: usize, task: &TaskContext, coverage: &Coverage) -> Option<String> {
+    let no_app = || {
+        Some(
+            "no container runs an app the auditor has a profile for (ecs-auditor profiles lists them)"
+                .to_string(),
+        )
+    };
+    match index {
+        0 | 5 if coverage.apps.is_empty() => no_app(),
+        1 => {
+            if coverage.network_interface.is_none() {
+                return Some(
+                    "no running task of the service: the path is read from a running task's network interface".to_string(),
+                );
+            }
+            if !coverage.urls_in_secrets.is_empty() && task.database_paths.is_empty() {
+                return Some(format!(
+                    "the database's address is inside a secret ({}), which was not read: run with --read-secrets to read it in memory",
+                    coverage.urls_in_secrets.join(", ")
+                ));
+            }
+            if task.database_paths.is_empty() {
+                return Some(
+                    "no database URL the doctor can see names an RDS instance it can find"
+                        .to_string(),
+                );
+            }
+            None
+        }
+        2 | 3 => {
+            if coverage.secrets == 0 {
+                return None;
+            }
+            let diagnosed = &task.secret_diagnoses;
+            if diagnosed.is_empty() {
+                return Some("the task's secrets were not diagnosed".to_string());
+            }
+            if index == 3
+                && diagnosed
+                    .iter()
+                    .any(|diagnosis| !diagnosis.reference_checked)
+            {
+                return Some(
+                    "a reference was not looked up (an SSM parameter, or a secret in another account)".to_string(),
+                );
+            }
+            None
+        }
+        4 if coverage.apps.is_empty() => no_app(),
+        4 if coverage.urls_known == 0 => Some(if coverage.urls_in_secrets.is_empty() {
+            "the app's database URL is not set where the doctor can see it".to_string()
+        } else {
+            format!(
+                "the URL is inside a secret ({}), which was not read: run with --read-secrets",
+                coverage.urls_in_secrets.join(", ")
+            )
+        }),
+        _ => None,
+    }
+}
+
+/// What a passed step rests on.
+fn passed(index: usize, task: &TaskContext, coverage: &Coverage) -> Vec<String> {
+    match index {
+        1 => task
+            .database_paths
+            .iter()
+            .map(|evaluated| {
+                // The security groups decide most often: they come first; every line once.
+                let mut reasons: Vec<&String> = Vec::new();
+                if let Path::Open(steps) = &evaluated.path {
+                    for reason in steps
+                        .iter()
+                        .filter(|reason| reason.starts_with("security group"))
+                        .chain(
+                            steps
+                                .iter()
+                                .filter(|reason| !reason.starts_with("security group")),
+                        )
+                    {
+                        if !reasons.contains(&reason) {
+                            reasons.push(reason);
+                        }
+                    }
+                }
+                let shown: Vec<&str> = reasons
+                    .iter()
+                    .take(3)
+                    .map(|reason| reason.as_str())
+                    .collect();
+                let more = match reasons.len().saturating_sub(shown.len()) {
+                    0 => String::new(),
+                    more => format!("; and {more} network ACL and route checks"),
+                };
+                let how = format!("{}{more}", shown.join("; "));
+                format!(
+                    "container {} reaches {} on port {}: {how}",
+                    evaluated.container, evaluated.database, evaluated.port
+                )
+            })
+            .collect(),
+        2 | 3 if coverage.secrets == 0 => {
+            vec!["the task definition references no secret".to_string()]
+        }
+        2 => task
+            .secret_diagnoses
+            .iter()
+            .map(|diagnosis| format!("the execution role may read {}", diagnosis.secret))
+            .collect(),
+        3 => task
+            .secret_diagnoses
+            .iter()
+            .map(|diagnosis| format!("{} exists with the version ECS asks for", diagnosis.secret))
+            .collect(),
+        4 => vec![format!(
+            "{} database URL setting(s) of {} read and well formed",
+            coverage.urls_known,
+            coverage.apps.join(", ")
+        )],
+        _ => vec![format!("checked: {}", coverage.apps.join(", "))],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::network::Blocker;
+    use crate::finding::Severity;
+    use crate::model::DatabasePath;
+
+    fn coverage() -> Coverage {
+        Coverage {
+            apps: vec!["coder (Coder)".to_string()],
+            secrets: 0,
+            urls_known: 1,
+            urls_in_secrets: Vec::new(),
+            network_interface: Some("eni-1".to_string()),
+        }
+    }
+
+    fn path(path: Path) -> DatabasePath {
+        DatabasePath {
+            container: "coder".to_string(),
+            database: "RDS instance coder-postgres".to_string(),
+            port: 5432,
+            path,
+        }
+    }
+
+    #[test]
+    fn a_step_passes_only_on_what_it_saw_and_fails_on_its_rules() {
+        let mut task = crate::rules::testing::task_with(serde_json::json!({
+            "family": "coder", "revision": 1,
+            "containerDefinitions": [{"name": "coder", "image": "ghcr.io/coder/coder:v2.18.0"}]
+        }));
+        task.database_paths = vec![path(Path::Open(vec!["sg-db lets sg-task in".to_string()]))];
+        let (steps, others) = answer(&task, &[], &coverage());
+        assert_eq!(steps.len(), 6);
+        assert!(
+            steps.iter().all(|step| step.status == Status::Pass),
+            "{steps:#?}"
+        );
+        assert!(steps[1].evidence[0].contains("sg-db lets sg-task in"));
+        assert!(others.is_empty());
+
+        // The URL inside an unread secret: no network or URL verdict.
+        task.database_paths.clear();
+        let hidden = Coverage {
+            urls_known: 0,
+            urls_in_secrets: vec!["CODER_PG_CONNECTION_URL".to_string()],
+            ..coverage()
+        };
+        let (steps, _) = answer(&task, &[], &hidden);
+        assert_eq!(steps[1].status, Status::CouldNotDecide);
+        assert!(steps[1].evidence[0].contains("--read-secrets"));
+        assert_eq!(steps[4].status, Status::CouldNotDecide);
+
+        // A blocked path fails step 2 with the rule's words; an unrelated finding is "other".
+        task.database_paths = vec![path(Path::Blocked(Blocker::DatabaseIngress {
+            groups: vec!["sg-db".to_string()],
+            port: 5432,
+        }))];
+        let findings =
+            crate::rules::evaluate_task(&task, &crate::profiles::Profiles::built_in().unwrap());
+        let mut findings = findings;
+        findings.push(Finding::new(
+            RuleId::EndpointWithoutLoadBalancer,
+            Severity::Medium,
+            "no load balancer",
+        ));
+        let (steps, others) = answer(&task, &findings, &coverage());
+        assert_eq!(steps[1].status, Status::Fail);
+        assert!(
+            steps[1].evidence[0].contains("sg-db"),
+            "{:?}",
+            steps[1].evidence
+        );
+        assert!(steps[1].fix[0].starts_with("Add an inbound rule to security group sg-db"));
+        assert_eq!(others.len(), 1);
+    }
+
+    #[test]
+    fn a_failed_read_leaves_every_step_undecided_and_no_app_no_verdict() {
+        let task = TaskContext {
+            database_paths: vec![path(Path::Open(Vec::new()))],
+            ..Default::default()
+        };
+        let mut gap = Finding::new(
+            RuleId::AuditIncomplete,
+            Severity::Medium,
+            "could not read coder:1",
+        );
+        gap.facts.insert(
+            "operation".to_string(),
+            "ecs:DescribeTaskDefinition".to_string(),
+        );
+        let (steps, _) = answer(&task, &[gap], &coverage());
+        assert!(
+            steps
+                .iter()
+                .all(|step| step.status == Status::CouldNotDecide),
+            "{steps:#?}"
+        );
+
+        let (steps, _) = answer(
+            &task,
+            &[],
+            &Coverage {
+                apps: Vec::new(),
+                ..coverage()
+            },
+        );
+        assert_eq!(steps[0].status, Status::CouldNotDecide);
+        assert_eq!(steps[5].status, Status::CouldNotDecide);
+        // An undecided check names itself: only its step is in doubt.
+        let mut skipped = Finding::new(
+            RuleId::AuditIncomplete,
+            Severity::Medium,
+            "could not decide the path",
+        );
+        skipped.facts.insert(
+            "skipped_checks".to_string(),
+            "database-unreachable".to_string(),
+        );
+        let (steps, _) = answer(&task, &[skipped], &coverage());
+        assert_eq!(steps[1].status, Status::CouldNotDecide);
+        assert_eq!(steps[0].status, Status::Pass);
+    }
+}
