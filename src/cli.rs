@@ -72,10 +72,11 @@ pub enum Command {
     FilterPattern,
     /// List the application profiles (shipped, plus PROFILES_FILE, which this validates)
     Profiles,
-    /// Answer the seed's debugging checklist for a service: is the database setting set under
-    /// a name the app reads, can the task reach the database, may the execution role read its
-    /// secrets, do they exist, is the URL well formed, is the data kept outside the task
-    /// (exit 0 nothing failed, 1 a step failed, 2 the service could not be read)
+    /// Diagnose a service's app and its database, read-only: is the database setting set
+    /// under a name the app reads, can the task reach the database, may the execution role
+    /// read its secrets, do they exist, is the URL well formed, is the data kept outside the
+    /// task. Each step pass, FAIL or could not decide (exit 0 nothing failed, 1 a step
+    /// failed, 2 the service could not be read)
     Doctor(doctor::DoctorArgs),
     /// Check task definition files, CloudFormation/SAM templates and Terraform plans before
     /// deployment, with no AWS account

@@ -93,10 +93,10 @@ fn text(checkup: &Checkup) -> String {
             Status::CouldNotDecide => "COULD NOT DECIDE",
         };
         out.push_str(&format!(
-            "{:>2}. {label}  {}\n      (the seed's {})\n",
+            "{:>2}. {label}  {}\n      (instead of: {})\n",
             index + 1,
             step.question,
-            step.seed_steps
+            step.replaces
         ));
         // Every line through the redactor once more on its way out.
         for line in &step.evidence {
@@ -142,7 +142,7 @@ fn json(checkup: &Checkup) -> String {
             serde_json::json!({
                 "step": index + 1,
                 "question": step.question,
-                "seed_steps": step.seed_steps,
+                "replaces": step.replaces,
                 "status": step.status,
                 "evidence": step.evidence,
                 "fix": step.fix,

@@ -1,6 +1,7 @@
 //! The seed's debugging checklist, answered (issue 16, `ecs-auditor doctor`): the steps its
-//! team ran by hand (`../shared/seed`: "Next Steps to Debug Database Connection"), in its
-//! order, each pass, fail or could not decide, from the audit's findings and what the doctor
+//! team ran by hand (`../shared/seed`: "Next Steps to Debug Database Connection": 1 and 6 the
+//! environment and Coder's options, 2 and 4 connectivity and security groups, 3 IAM, 5 the
+//! secret's ARN, 7 and 10 the secret's and URL's format), in its order, each pass, fail or could not decide, from the audit's findings and what the doctor
 //! could see. Pure: no I/O.
 //!
 //! A step passes only when its check ran on what it needs (a profiled app, a known database
@@ -36,8 +37,8 @@ impl Status {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Step {
     pub question: &'static str,
-    /// The seed's own steps this one answers ("steps 2 (...) and 4 (...)").
-    pub seed_steps: &'static str,
+    /// The manual check this step replaces (the seed's steps, in its words where it has them).
+    pub replaces: &'static str,
     pub status: Status,
     pub evidence: Vec<String>,
     pub fix: Vec<String>,
@@ -60,14 +61,14 @@ pub struct Coverage {
 
 struct Definition {
     question: &'static str,
-    seed_steps: &'static str,
+    replaces: &'static str,
     rules: &'static [RuleId],
 }
 
 const STEPS: [Definition; 6] = [
     Definition {
         question: "Does the app get its database setting, under a name it reads?",
-        seed_steps: "steps 1 (check the environment variables in the container) and 6 (check Coder's configuration)",
+        replaces: "exec into the container and look at its environment; read the app's --help for its database options",
         rules: &[
             RuleId::DatabaseSettingMisnamed,
             RuleId::DatabaseSettingInvalid,
@@ -76,17 +77,17 @@ const STEPS: [Definition; 6] = [
     },
     Definition {
         question: "Can the task reach its database over the network?",
-        seed_steps: "steps 2 (test database connectivity) and 4 (check the network security groups)",
+        replaces: "connect with psql from inside the container; read both security groups' rules",
         rules: &[RuleId::DatabaseUnreachable],
     },
     Definition {
         question: "May the task's execution role read its secrets?",
-        seed_steps: "step 3 (verify IAM permissions)",
+        replaces: "read the execution role's policies",
         rules: &[RuleId::SecretNotReadable],
     },
     Definition {
         question: "Does each secret reference name a secret that exists, with that version?",
-        seed_steps: "step 5 (test secret retrieval with the exact ARN)",
+        replaces: "aws secretsmanager get-secret-value with the exact ARN",
         rules: &[
             RuleId::SecretReferenceBroken,
             RuleId::SecretReferenceMalformed,
@@ -94,12 +95,12 @@ const STEPS: [Definition; 6] = [
     },
     Definition {
         question: "Is the database URL in the form the app expects?",
-        seed_steps: "steps 7 (the secret's format) and 10 (check the database URL format)",
+        replaces: "check the secret's format and the URL's form by hand",
         rules: &[RuleId::DatabaseUrlMalformed],
     },
     Definition {
         question: "Does the app keep its data outside the task?",
-        seed_steps: "problem itself: \"All SQLite data is lost\" with the old container",
+        replaces: "finding out after a deployment that the data went with the old task",
         rules: &[
             RuleId::EmbeddedDatabaseInUse,
             RuleId::EphemeralDataDirectory,
@@ -155,7 +156,7 @@ pub fn answer<'f>(
                 .collect();
             let mut step = Step {
                 question: definition.question,
-                seed_steps: definition.seed_steps,
+                replaces: definition.replaces,
                 status: Status::Pass,
                 evidence: Vec::new(),
                 fix: Vec::new(),
