@@ -142,8 +142,8 @@ fn missing(operation: &'static str, resource: &str) -> ReadError {
 
 /// The path from a task to the RDS instance whose endpoint is `host` (the database URL's
 /// host), on the instance's port: checked into every subnet of its DB subnet group, since its
-/// address is only in DNS and moves between them (failover, Multi-AZ). Blocked into any
-/// subnet is blocked; a host no instance has is undecided (an Aurora cluster, a proxy or a
+/// address is only in DNS and moves between them (failover, Multi-AZ). Blocked into every
+/// subnet is blocked, into some only undecided; a host no instance has is undecided (an Aurora cluster, a proxy or a
 /// database outside RDS is not read yet).
 pub async fn rds_path(
     doctor: &impl NetworkReads,
@@ -167,7 +167,10 @@ pub async fn rds_path(
     let reader = doctor;
     let subnets = reader.subnets(&instance.subnets).await?;
     let task = endpoint(reader, task).await?;
+    // The instance is in one subnet of its group (a failover moves it): blocked only when
+    // blocked from every one; blocked from some and open to others is undecided.
     let mut open = Vec::new();
+    let mut blocked = Vec::new();
     let mut undecided = None;
     for subnet in &subnets {
         let side = Side {
@@ -177,28 +180,176 @@ pub async fn rds_path(
             security_groups: instance.security_groups.clone(),
         };
         match tcp_path(&task, &endpoint(reader, &side).await?, port) {
-            Path::Blocked(blocker) => {
-                return Ok(RdsPath {
-                    database: format!("RDS instance {}", instance.id),
-                    port,
-                    path: Path::Blocked(blocker),
-                });
-            }
+            Path::Blocked(blocker) => blocked.push((subnet.id.clone(), blocker)),
             Path::Undecided(why) => undecided = undecided.or(Some(why)),
             Path::Open(why) => open.extend(why),
         }
     }
-    let path = match undecided {
-        Some(why) => Path::Undecided(why),
-        None if subnets.is_empty() => Path::Undecided(format!(
+    let path = match (blocked.first(), undecided) {
+        (Some((_, blocker)), None) if open.is_empty() => Path::Blocked(blocker.clone()),
+        (Some((subnet, blocker)), None) => Path::Undecided(format!(
+            "{} (subnet {subnet} of its DB subnet group), while its other subnets are reachable: the subnet it is in now decides (a failover moves it)",
+            blocker.describe()
+        )),
+        (_, Some(why)) => Path::Undecided(why),
+        (None, None) if subnets.is_empty() => Path::Undecided(format!(
             "RDS instance {} names no subnet the account has",
             instance.id
         )),
-        None => Path::Open(open),
+        (None, None) => Path::Open(open),
     };
     Ok(RdsPath {
         database: format!("RDS instance {}", instance.id),
         port,
         path,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::network::{
+        AclEntry, Blocker, NetworkAcl, Peer, Protocol, Route, SecurityGroupRule,
+    };
+
+    /// One VPC: the task in 10.0.1.0/24; the database's group lets the task's group in; the
+    /// database subnet 10.0.3.0/24 has its own ACL, which denies everything.
+    struct Vpc;
+
+    fn rule(peer: Peer) -> SecurityGroupRule {
+        SecurityGroupRule {
+            protocol: Protocol::Tcp,
+            ports: None,
+            peer,
+        }
+    }
+
+    fn acl(id: &str, allow: bool) -> NetworkAcl {
+        let entry = |egress| AclEntry {
+            rule_number: 100,
+            egress,
+            protocol: Protocol::All,
+            ports: None,
+            cidr: "0.0.0.0/0".parse().unwrap(),
+            allow,
+        };
+        NetworkAcl {
+            id: id.to_string(),
+            entries: vec![entry(false), entry(true)],
+        }
+    }
+
+    impl NetworkReads for Vpc {
+        async fn security_groups(&self, ids: &[String]) -> Result<Vec<SecurityGroup>, ReadError> {
+            Ok(ids
+                .iter()
+                .map(|id| SecurityGroup {
+                    id: id.clone(),
+                    ingress: vec![rule(Peer::Group("sg-task".to_string()))],
+                    egress: vec![rule(Peer::Cidr("0.0.0.0/0".parse().unwrap()))],
+                })
+                .collect())
+        }
+        async fn network_acls(&self, _vpc: &str) -> Result<Vec<AclAssociation>, ReadError> {
+            Ok(vec![
+                AclAssociation {
+                    acl: acl("acl-open", true),
+                    subnets: Vec::new(),
+                    default: true,
+                    vpc_id: "vpc-1".to_string(),
+                },
+                AclAssociation {
+                    acl: acl("acl-closed", false),
+                    subnets: vec!["subnet-c".to_string()],
+                    default: false,
+                    vpc_id: "vpc-1".to_string(),
+                },
+            ])
+        }
+        async fn route_tables(&self, _vpc: &str) -> Result<Vec<RouteTable>, ReadError> {
+            Ok(vec![RouteTable {
+                id: "rtb-main".to_string(),
+                vpc_id: "vpc-1".to_string(),
+                routes: vec![Route {
+                    destination: "10.0.0.0/16".parse().unwrap(),
+                    target: "local".to_string(),
+                }],
+                subnets: Vec::new(),
+                main: true,
+            }])
+        }
+        async fn subnets(&self, ids: &[String]) -> Result<Vec<Subnet>, ReadError> {
+            Ok(ids
+                .iter()
+                .map(|id| Subnet {
+                    id: id.clone(),
+                    vpc_id: "vpc-1".to_string(),
+                    cidr: match id.as_str() {
+                        "subnet-a" => "10.0.1.0/24",
+                        "subnet-b" => "10.0.2.0/24",
+                        _ => "10.0.3.0/24",
+                    }
+                    .parse()
+                    .unwrap(),
+                })
+                .collect())
+        }
+        async fn network_interface(
+            &self,
+            _id: &str,
+        ) -> Result<Option<NetworkInterface>, ReadError> {
+            Ok(None)
+        }
+        async fn db_instances(&self) -> Result<Vec<DbInstance>, ReadError> {
+            let instance = |id: &str, subnets: &[&str]| DbInstance {
+                id: id.to_string(),
+                address: format!("{id}.abc.us-east-1.rds.amazonaws.com"),
+                port: Some(5432),
+                security_groups: vec!["sg-db".to_string()],
+                subnets: subnets.iter().map(|subnet| subnet.to_string()).collect(),
+                vpc_id: "vpc-1".to_string(),
+            };
+            Ok(vec![
+                instance("open", &["subnet-b"]),
+                instance("half", &["subnet-b", "subnet-c"]),
+                instance("closed", &["subnet-c"]),
+            ])
+        }
+    }
+
+    #[tokio::test]
+    async fn blocked_into_every_subnet_is_blocked_into_some_undecided() {
+        let task = Side {
+            name: "task".to_string(),
+            address: "10.0.1.25/32".parse().unwrap(),
+            subnet_id: "subnet-a".to_string(),
+            security_groups: vec!["sg-task".to_string()],
+        };
+        let path = |host: &'static str| {
+            let task = task.clone();
+            async move {
+                rds_path(
+                    &Vpc,
+                    &task,
+                    &format!("{host}.abc.us-east-1.rds.amazonaws.com"),
+                )
+                .await
+                .unwrap()
+                .path
+            }
+        };
+        assert!(matches!(path("open").await, Path::Open(_)));
+        assert!(matches!(
+            path("closed").await,
+            Path::Blocked(Blocker::Acl { .. })
+        ));
+        let Path::Undecided(why) = path("half").await else {
+            panic!()
+        };
+        assert!(
+            why.contains("subnet subnet-c") && why.contains("failover"),
+            "{why}"
+        );
+        assert!(matches!(path("elsewhere").await, Path::Undecided(_)));
+    }
 }
