@@ -92,10 +92,11 @@ pub enum RuleId {
     DatabaseUnreachable,
     SecretNotReadable,
     SecretReferenceBroken,
+    DataStoreUnprotected,
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 20] = [
+    pub const ALL: [RuleId; 21] = [
         RuleId::EmbeddedDatabaseInUse,
         RuleId::DatabaseSettingMisnamed,
         RuleId::DatabaseSettingInvalid,
@@ -116,6 +117,7 @@ impl RuleId {
         RuleId::DatabaseUnreachable,
         RuleId::SecretNotReadable,
         RuleId::SecretReferenceBroken,
+        RuleId::DataStoreUnprotected,
     ];
 
     /// Whether this rule's verdict rests on where a container's data is stored (its mount
@@ -163,6 +165,7 @@ impl RuleId {
             RuleId::DatabaseUnreachable => "database-unreachable",
             RuleId::SecretNotReadable => "secret-not-readable",
             RuleId::SecretReferenceBroken => "secret-reference-broken",
+            RuleId::DataStoreUnprotected => "data-store-unprotected",
         }
     }
 }

@@ -68,8 +68,7 @@ pub trait Inventory: Send + Sync {
         &self,
         network_interface: &str,
         host: &str,
-    ) -> impl Future<Output = Result<Option<(String, u16, crate::doctor::network::Path)>, ReadError>>
-    + Send;
+    ) -> impl Future<Output = Result<Option<crate::doctor::read::RdsPath>, ReadError>> + Send;
 
     /// The doctor's answer for one secret reference (issue 16): does it resolve, may the
     /// execution role read it (`secretsmanager:DescribeSecret`, `iam:SimulatePrincipalPolicy`;
@@ -250,7 +249,7 @@ impl<I: Inventory> Inventory for CachedInventory<I> {
         &self,
         network_interface: &str,
         host: &str,
-    ) -> Result<Option<(String, u16, crate::doctor::network::Path)>, ReadError> {
+    ) -> Result<Option<crate::doctor::read::RdsPath>, ReadError> {
         self.inner.database_path(network_interface, host).await
     }
 
@@ -453,7 +452,7 @@ pub(crate) mod tests {
             &self,
             _network_interface: &str,
             _host: &str,
-        ) -> Result<Option<(String, u16, crate::doctor::network::Path)>, ReadError> {
+        ) -> Result<Option<crate::doctor::read::RdsPath>, ReadError> {
             Ok(None)
         }
 

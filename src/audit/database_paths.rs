@@ -63,11 +63,12 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         }
         for (container, host) in wanted {
             match self.inventory.database_path(interface, &host).await {
-                Ok(Some((database, port, path))) => task.database_paths.push(DatabasePath {
+                Ok(Some(found)) => task.database_paths.push(DatabasePath {
                     container,
-                    database,
-                    port,
-                    path,
+                    database: found.database,
+                    port: found.port,
+                    path: found.path,
+                    instance: found.instance,
                 }),
                 Ok(None) => {}
                 Err(error) => {

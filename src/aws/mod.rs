@@ -114,13 +114,12 @@ impl Inventory for AwsInventory {
         &self,
         network_interface: &str,
         host: &str,
-    ) -> Result<Option<(String, u16, crate::doctor::network::Path)>, ReadError> {
+    ) -> Result<Option<crate::doctor::read::RdsPath>, ReadError> {
         use crate::doctor::read::{rds_path, task_side};
         let Some(task) = task_side(&self.network, "the task", network_interface).await? else {
             return Ok(None);
         };
-        let path = rds_path(&self.network, &task, host).await?;
-        Ok(Some((path.database, path.port, path.path)))
+        Ok(Some(rds_path(&self.network, &task, host).await?))
     }
 
     async fn diagnose_secret(

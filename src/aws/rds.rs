@@ -150,6 +150,12 @@ fn instances_page(xml: &str) -> Result<(Vec<DbInstance>, Option<String>), String
                             .and_then(|group| text(group, "VpcId"))
                             .unwrap_or_default()
                             .to_string(),
+                        backup_retention_days: text(instance, "BackupRetentionPeriod")
+                            .and_then(|days| days.parse().ok()),
+                        deletion_protection: text(instance, "DeletionProtection")
+                            .and_then(|flag| flag.parse().ok()),
+                        iam_authentication: text(instance, "IAMDatabaseAuthenticationEnabled")
+                            .and_then(|flag| flag.parse().ok()),
                     }
                 })
                 .collect()
@@ -174,6 +180,9 @@ mod tests {
     <DBInstances>
       <DBInstance>
         <DBInstanceIdentifier>coder-postgres</DBInstanceIdentifier>
+        <BackupRetentionPeriod>0</BackupRetentionPeriod>
+        <DeletionProtection>false</DeletionProtection>
+        <IAMDatabaseAuthenticationEnabled>true</IAMDatabaseAuthenticationEnabled>
         <Endpoint><Address>coder-postgres.abc.us-east-1.rds.amazonaws.com</Address><Port>5432</Port></Endpoint>
         <VpcSecurityGroups>
           <VpcSecurityGroupMembership><VpcSecurityGroupId>sg-db</VpcSecurityGroupId><Status>active</Status></VpcSecurityGroupMembership>
@@ -201,6 +210,9 @@ mod tests {
                 security_groups: vec!["sg-db".to_string()],
                 subnets: vec!["subnet-a".to_string(), "subnet-b".to_string()],
                 vpc_id: "vpc-1".to_string(),
+                backup_retention_days: Some(0),
+                deletion_protection: Some(false),
+                iam_authentication: Some(true),
             }
         );
         assert!(instances_page("<x/>").is_err());

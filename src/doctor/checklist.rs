@@ -345,6 +345,7 @@ mod tests {
             database: "RDS instance coder-postgres".to_string(),
             port: 5432,
             path,
+            instance: None,
         }
     }
 

@@ -54,6 +54,12 @@ pub struct DbInstance {
     /// The subnets of its DB subnet group: its address is in one of them.
     pub subnets: Vec<String>,
     pub vpc_id: String,
+    /// `BackupRetentionPeriod`: days of automated backups; 0 turns them off.
+    pub backup_retention_days: Option<u32>,
+    /// `DeletionProtection`.
+    pub deletion_protection: Option<bool>,
+    /// `IAMDatabaseAuthenticationEnabled`.
+    pub iam_authentication: Option<bool>,
 }
 
 /// The route table a subnet uses: the one associated with it, else its VPC's main table.

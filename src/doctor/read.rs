@@ -45,6 +45,8 @@ pub struct RdsPath {
     pub database: String,
     pub port: u16,
     pub path: Path,
+    /// The instance, when one has the host as its endpoint.
+    pub instance: Option<DbInstance>,
 }
 
 /// One end of a path as the caller knows it: a task's ENI (address, subnet, groups) or a
@@ -161,6 +163,7 @@ pub async fn rds_path(
             path: Path::Undecided(format!(
                 "no RDS instance in this account and region has the endpoint {host} (an Aurora cluster or an RDS proxy is not read yet)"
             )),
+            instance: None,
         });
     };
     let port = instance.port.unwrap_or(5432);
@@ -202,6 +205,7 @@ pub async fn rds_path(
         database: format!("RDS instance {}", instance.id),
         port,
         path,
+        instance: Some(instance.clone()),
     })
 }
 
@@ -308,6 +312,9 @@ mod tests {
                 security_groups: vec!["sg-db".to_string()],
                 subnets: subnets.iter().map(|subnet| subnet.to_string()).collect(),
                 vpc_id: "vpc-1".to_string(),
+                backup_retention_days: Some(7),
+                deletion_protection: Some(true),
+                iam_authentication: Some(false),
             };
             Ok(vec![
                 instance("open", &["subnet-b"]),

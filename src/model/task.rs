@@ -167,4 +167,6 @@ pub struct DatabasePath {
     pub database: String,
     pub port: u16,
     pub path: crate::doctor::network::Path,
+    /// The RDS instance, when the doctor found one with the URL's host as its endpoint.
+    pub instance: Option<crate::doctor::facts::DbInstance>,
 }

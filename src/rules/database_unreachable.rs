@@ -98,12 +98,14 @@ mod tests {
                     groups: vec!["sg-coder-db".to_string()],
                     port: 5432,
                 }),
+                instance: None,
             },
             DatabasePath {
                 container: "coder".to_string(),
                 database: "RDS instance other".to_string(),
                 port: 5432,
                 path: Path::Undecided("a prefix list".to_string()),
+                instance: None,
             },
         ];
         let findings = database_unreachable(&task);

@@ -11,6 +11,7 @@
 pub(crate) mod audit_incomplete;
 pub(crate) mod credentials_in_logs;
 pub(crate) mod data_lost_on_stop;
+pub(crate) mod data_store_unprotected;
 pub(crate) mod database_connection_failing;
 pub(crate) mod database_setting_invalid;
 pub(crate) mod database_setting_misnamed;
@@ -53,7 +54,7 @@ use secret_reference_malformed::secret_reference_malformed;
 use volatile_storage_acknowledged::volatile_storage_acknowledged;
 
 /// Every rule's declaration, in the order of the README's rule catalog.
-pub const CATALOG: [&RuleInfo; 20] = [
+pub const CATALOG: [&RuleInfo; 21] = [
     &embedded_database_in_use::RULE,
     &database_setting_misnamed::RULE,
     &database_setting_invalid::RULE,
@@ -74,6 +75,7 @@ pub const CATALOG: [&RuleInfo; 20] = [
     &database_unreachable::RULE,
     &secret_not_readable::RULE,
     &secret_reference_broken::RULE,
+    &data_store_unprotected::RULE,
 ];
 
 /// The declaration of `rule`.
@@ -120,6 +122,7 @@ pub fn evaluate_task(task: &TaskContext, profiles: &crate::profiles::Profiles) -
     }
     findings.extend(database_unreachable::database_unreachable(task));
     findings.extend(audit_incomplete::database_path_undecided(task));
+    findings.extend(data_store_unprotected::data_store_unprotected(task));
     findings.extend(secret_diagnoses(task));
     advise_load_balancer(task, &mut findings);
     findings.extend(endpoint_without_load_balancer(task));

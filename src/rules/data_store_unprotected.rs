@@ -1,0 +1,143 @@
+//! `data-store-unprotected`: the RDS instance a profiled app's database URL names keeps no
+//! automated backups (`BackupRetentionPeriod` 0) or may be deleted without a second step
+//! (`DeletionProtection` false): one mistaken delete or `terraform destroy` and the data the
+//! external database was meant to keep is gone after all (issue 16; the seed's best practice
+//! "Set up database backups with RDS automated backups"). Read from `DescribeDBInstances`
+//! by the doctor; an instance it did not find gives no verdict.
+
+use super::declaration::{ConsolePage, RuleInfo, Suppression};
+use crate::finding::{Finding, Location, RuleId, Severity};
+use crate::model::TaskContext;
+
+/// The rule's declaration: id, severities, texts, console links, suppression.
+pub(crate) const RULE: RuleInfo = RuleInfo {
+    id: RuleId::DataStoreUnprotected,
+    severity: Severity::Medium,
+    other_severities: &[],
+    fires_when: "the RDS instance the app's database URL names has automated backups off (backup retention 0 days) or deletion protection off (read by the doctor from DescribeDBInstances)",
+    why: "The app's data lives in that database now: without automated backups a mistaken \
+          change cannot be undone, and without deletion protection one delete (or a \
+          `terraform destroy`) takes the instance and its data with it.",
+    console: &[ConsolePage::Databases],
+    suppression: Suppression::Window,
+    from_log: None,
+};
+
+/// One finding per unprotected instance the task's apps use.
+pub(crate) fn data_store_unprotected(task: &TaskContext) -> Vec<Finding> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut findings = Vec::new();
+    for evaluated in &task.database_paths {
+        let Some(instance) = &evaluated.instance else {
+            continue;
+        };
+        if seen.contains(&instance.id.as_str()) {
+            continue;
+        }
+        seen.push(&instance.id);
+        let no_backups = instance.backup_retention_days == Some(0);
+        let deletable = instance.deletion_protection == Some(false);
+        if !no_backups && !deletable {
+            continue;
+        }
+        let mut lacks = Vec::new();
+        let mut evidence = Vec::new();
+        let mut fix = Vec::new();
+        if no_backups {
+            lacks.push("automated backups");
+            evidence.push("BackupRetentionPeriod: 0 (automated backups off)".to_string());
+            fix.push(format!(
+                "Turn on automated backups: aws rds modify-db-instance --db-instance-identifier {} --backup-retention-period 7 --apply-immediately (Terraform: backup_retention_period = 7).",
+                instance.id
+            ));
+        }
+        if deletable {
+            lacks.push("deletion protection");
+            evidence.push("DeletionProtection: false".to_string());
+            fix.push(format!(
+                "Turn on deletion protection: aws rds modify-db-instance --db-instance-identifier {} --deletion-protection (Terraform: deletion_protection = true).",
+                instance.id
+            ));
+        }
+        let mut finding = Finding::new(
+            RuleId::DataStoreUnprotected,
+            RULE.severity,
+            format!(
+                "RDS instance {}, which container {} uses, has no {}",
+                instance.id,
+                evaluated.container,
+                lacks.join(" and no ")
+            ),
+        );
+        finding.location = Location {
+            container: Some(evaluated.container.clone()),
+            ..task.location()
+        };
+        finding.evidence = evidence;
+        finding
+            .facts
+            .insert("database".to_string(), instance.id.clone());
+        finding.fix = fix;
+        findings.push(finding);
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::facts::DbInstance;
+    use crate::doctor::network::Path;
+    use crate::model::DatabasePath;
+    use crate::rules::testing::*;
+
+    fn instance(backups: u32, protected: bool) -> DbInstance {
+        DbInstance {
+            id: "coder-postgres".to_string(),
+            address: "coder-postgres.abc.us-east-1.rds.amazonaws.com".to_string(),
+            port: Some(5432),
+            security_groups: Vec::new(),
+            subnets: Vec::new(),
+            vpc_id: "vpc-1".to_string(),
+            backup_retention_days: Some(backups),
+            deletion_protection: Some(protected),
+            iam_authentication: Some(false),
+        }
+    }
+
+    #[test]
+    fn an_instance_without_backups_or_deletion_protection_is_said_once() {
+        let mut task = task_with(serde_json::json!({
+            "family": "coder", "revision": 1,
+            "containerDefinitions": [{"name": "coder", "image": "ghcr.io/coder/coder:v2.18.0"}]
+        }));
+        let path = |instance| DatabasePath {
+            container: "coder".to_string(),
+            database: "RDS instance coder-postgres".to_string(),
+            port: 5432,
+            path: Path::Open(Vec::new()),
+            instance,
+        };
+        task.database_paths = vec![
+            path(Some(instance(0, false))),
+            path(Some(instance(0, false))),
+        ];
+        let findings = data_store_unprotected(&task);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].summary,
+            "RDS instance coder-postgres, which container coder uses, has no automated backups and no deletion protection"
+        );
+        assert_eq!(findings[0].fix.len(), 2);
+        assert!(crate::rules::severity_declared(&findings[0]));
+        assert!(rules_fired(&task).contains(&RuleId::DataStoreUnprotected));
+
+        task.database_paths = vec![path(Some(instance(7, true))), path(None)];
+        assert!(data_store_unprotected(&task).is_empty());
+        task.database_paths = vec![path(Some(instance(7, false)))];
+        assert_eq!(
+            data_store_unprotected(&task)[0].summary,
+            "RDS instance coder-postgres, which container coder uses, has no deletion protection"
+        );
+    }
+}
