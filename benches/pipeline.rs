@@ -117,7 +117,8 @@ impl Inventory for InProcessAws {
         &self,
         _network_interface: &str,
         _host: &str,
-    ) -> Result<Option<(String, u16, ecs_auditor::doctor::network::Path)>, ReadError> {
+        _port: Option<u16>,
+    ) -> Result<Option<ecs_auditor::doctor::read::RdsPath>, ReadError> {
         Ok(None)
     }
     /// Nor any secret.
@@ -133,8 +134,8 @@ impl Inventory for InProcessAws {
     async fn secret_value(
         &self,
         _value_from: &str,
-    ) -> Result<Option<ecs_auditor::model::KnownValue>, ReadError> {
-        Ok(None)
+    ) -> Result<ecs_auditor::model::SecretText, ReadError> {
+        Ok(ecs_auditor::model::SecretText::Unread)
     }
     async fn recent_log_lines(
         &self,

@@ -68,6 +68,7 @@ pub trait Inventory: Send + Sync {
         &self,
         network_interface: &str,
         host: &str,
+        port: Option<u16>,
     ) -> impl Future<Output = Result<Option<crate::doctor::read::RdsPath>, ReadError>> + Send;
 
     /// The doctor's answer for one secret reference (issue 16): does it resolve, may the
@@ -84,12 +85,11 @@ pub trait Inventory: Send + Sync {
 
     /// The text a secret reference names, as ECS would inject it
     /// (`secretsmanager:GetSecretValue`), read only with `READ_SECRET_VALUES=true` or `doctor
-    /// --read-secrets`; kept in memory, never shown. `None`: not read (an SSM parameter, binary
-    /// data, a missing JSON key).
+    /// --read-secrets`; kept in memory, never shown.
     fn secret_value(
         &self,
         value_from: &str,
-    ) -> impl Future<Output = Result<Option<crate::model::KnownValue>, ReadError>> + Send;
+    ) -> impl Future<Output = Result<crate::model::SecretText, ReadError>> + Send;
 
     /// Recent lines of a log group (`logs:FilterLogEvents`), at most `limit`.
     fn recent_log_lines(
@@ -249,8 +249,11 @@ impl<I: Inventory> Inventory for CachedInventory<I> {
         &self,
         network_interface: &str,
         host: &str,
+        port: Option<u16>,
     ) -> Result<Option<crate::doctor::read::RdsPath>, ReadError> {
-        self.inner.database_path(network_interface, host).await
+        self.inner
+            .database_path(network_interface, host, port)
+            .await
     }
 
     async fn diagnose_secret(
@@ -265,10 +268,7 @@ impl<I: Inventory> Inventory for CachedInventory<I> {
             .await
     }
 
-    async fn secret_value(
-        &self,
-        value_from: &str,
-    ) -> Result<Option<crate::model::KnownValue>, ReadError> {
+    async fn secret_value(&self, value_from: &str) -> Result<crate::model::SecretText, ReadError> {
         self.inner.secret_value(value_from).await
     }
 
@@ -452,6 +452,7 @@ pub(crate) mod tests {
             &self,
             _network_interface: &str,
             _host: &str,
+            _port: Option<u16>,
         ) -> Result<Option<crate::doctor::read::RdsPath>, ReadError> {
             Ok(None)
         }
@@ -469,8 +470,8 @@ pub(crate) mod tests {
         async fn secret_value(
             &self,
             _value_from: &str,
-        ) -> Result<Option<crate::model::KnownValue>, ReadError> {
-            Ok(None)
+        ) -> Result<crate::model::SecretText, ReadError> {
+            Ok(crate::model::SecretText::Unread)
         }
 
         async fn recent_log_lines(

@@ -110,10 +110,10 @@ async fn the_database_group_without_the_ingress_rule_is_named_then_the_path_open
             .unwrap(),
         None
     );
-    let path = rds_path(&doctor, &task, &host).await.unwrap();
+    let path = rds_path(&doctor, &task, &host, None).await.unwrap();
     assert_eq!(path.database, "RDS instance coder-postgres");
     assert!(matches!(path.path, Path::Open(_)), "{path:?}");
-    let path = rds_path(&doctor, &task, "elsewhere.example.com")
+    let path = rds_path(&doctor, &task, "elsewhere.example.com", None)
         .await
         .unwrap();
     assert!(matches!(path.path, Path::Undecided(_)), "{path:?}");
@@ -344,7 +344,7 @@ async fn the_doctor_answers_the_seeds_checklist_and_the_network_step_passes_once
     )
     .await;
     let iam = ScriptedEndpoint::start(vec![(200, simulation_answer("allowed", &secret, &[]))]);
-    let doctor = |read_secrets: bool| {
+    let doctor_on = |service: &str, read_secrets: bool| {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ecs-auditor"));
         command
             .args([
@@ -352,7 +352,7 @@ async fn the_doctor_answers_the_seeds_checklist_and_the_network_step_passes_once
                 "--cluster",
                 "coder-cluster",
                 "--service",
-                "coder-service",
+                service,
                 "--format",
                 "json",
             ])
@@ -373,6 +373,7 @@ async fn the_doctor_answers_the_seeds_checklist_and_the_network_step_passes_once
             .unwrap_or_else(|error| panic!("{error}: {stdout}\n{stderr}"));
         (output.status.code(), report)
     };
+    let doctor = |read_secrets: bool| doctor_on("coder-service", read_secrets);
     let step = |report: &serde_json::Value, index: usize| report["steps"][index].clone();
 
     // Without the secret's value the database is unknown: no verdict on the path.
@@ -428,4 +429,94 @@ async fn the_doctor_answers_the_seeds_checklist_and_the_network_step_passes_once
             .unwrap()
             .contains("reaches RDS instance coder-postgres on port 5432")
     );
+
+    // Faults a new user's trial found, each a service of its own on the same database (now
+    // reachable on 5432):
+    let seed: serde_json::Value = serde_json::from_str(&definition).unwrap();
+    let deploy = |service: &'static str, container: serde_json::Value| {
+        let mut definition = seed.clone();
+        definition["family"] = service.into();
+        definition["containerDefinitions"] = serde_json::json!([container]);
+        moto.json_call(
+            "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition",
+            &definition.to_string(),
+        );
+        let (ecs, config) = (ecs.clone(), config.clone());
+        let (task_subnet, task_group) = (task_subnet.clone(), task_group.clone());
+        let moto = &moto;
+        async move {
+            ecs.create_service()
+                .cluster("coder-cluster")
+                .service_name(service)
+                .task_definition(format!("{service}:1"))
+                .desired_count(1)
+                .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+                .network_configuration(awsvpc(&task_subnet, &task_group))
+                .send()
+                .await
+                .unwrap();
+            run_service_task(
+                moto,
+                &config,
+                "coder-cluster",
+                service,
+                &format!("{service}:1"),
+                "ecs-svc/1",
+                &task_subnet,
+                &task_group,
+            )
+            .await;
+        }
+    };
+    // Grafana's host in plain environment with a port the database does not listen on, the
+    // service named by its ARN: the path is checked from the host setting, on that port.
+    deploy(
+        "grafana",
+        serde_json::json!({
+            "name": "grafana", "image": "grafana/grafana:11.2.0", "essential": true, "memory": 512,
+            "environment": [
+                {"name": "GF_DATABASE_TYPE", "value": "postgres"},
+                {"name": "GF_DATABASE_HOST", "value": format!("{host}:5433")},
+                {"name": "GF_DATABASE_NAME", "value": "grafana"},
+                {"name": "GF_DATABASE_USER", "value": "grafana"}
+            ],
+            "secrets": [{"name": "GF_DATABASE_PASSWORD", "valueFrom": format!("{secret}:url::")}]
+        }),
+    )
+    .await;
+    let (code, report) = doctor_on(
+        "arn:aws:ecs:us-east-1:123456789012:service/coder-cluster/grafana",
+        false,
+    );
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(step(&report, 1)["status"], "fail", "{report:#}");
+    assert!(
+        step(&report, 1)["evidence"]
+            .to_string()
+            .contains("names port 5433, but the database listens on 5432"),
+        "{report:#}"
+    );
+    // No URL to judge: Grafana's database is set by separate settings.
+    assert_eq!(step(&report, 4)["status"], "pass", "{report:#}");
+    // A reference to a JSON key the secret lacks: ECS would fail the start; with the value
+    // read, step 4 says so.
+    deploy(
+        "keyless",
+        serde_json::json!({
+            "name": "coder", "image": "ghcr.io/coder/coder:v2.18.0", "essential": true, "memory": 512,
+            "secrets": [{"name": "CODER_PG_CONNECTION_URL", "valueFrom": format!("{secret}:uri::")}]
+        }),
+    )
+    .await;
+    let (_, report) = doctor_on("keyless", true);
+    assert_eq!(step(&report, 3)["status"], "fail", "{report:#}");
+    assert!(
+        step(&report, 3)["evidence"][0]
+            .as_str()
+            .unwrap()
+            .contains("holds no JSON key uri"),
+        "{report:#}"
+    );
+    // The IAM step does not hang on the value: it still passes.
+    assert_eq!(step(&report, 2)["status"], "pass", "{report:#}");
 }

@@ -87,7 +87,7 @@ async fn a_task_that_could_not_pull_its_secret_is_told_which_role_and_statement(
     );
     assert!(
         failed.fix[0].starts_with(&format!(
-            "Allow {ROLE} secretsmanager:GetSecretValue on {secret}"
+            "Remove or narrow the statement at line 4 of policy coder-ecs-secrets-policy, so that it no longer denies {ROLE} secretsmanager:GetSecretValue on {secret}"
         )),
         "{:#?}",
         failed.fix

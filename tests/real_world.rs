@@ -306,7 +306,8 @@ impl Inventory for CaseInventory {
         &self,
         _network_interface: &str,
         _host: &str,
-    ) -> Result<Option<(String, u16, ecs_auditor::doctor::network::Path)>, ReadError> {
+        _port: Option<u16>,
+    ) -> Result<Option<ecs_auditor::doctor::read::RdsPath>, ReadError> {
         Ok(None)
     }
     /// Nor any secret.
@@ -322,8 +323,8 @@ impl Inventory for CaseInventory {
     async fn secret_value(
         &self,
         _value_from: &str,
-    ) -> Result<Option<ecs_auditor::model::KnownValue>, ReadError> {
-        Ok(None)
+    ) -> Result<ecs_auditor::model::SecretText, ReadError> {
+        Ok(ecs_auditor::model::SecretText::Unread)
     }
     async fn recent_log_lines(
         &self,

@@ -1,24 +1,19 @@
-//! The doctor in the RUNNING audit (issue 16): for each profiled container whose database URL
-//! the auditor sees and whose host is an RDS endpoint, the network path from the task's
-//! interface to it, for `database-unreachable`. A read that fails is an audit gap, never a pass.
+//! The doctor in the RUNNING audit (issue 16): for each profiled container whose database
+//! address the auditor knows (a URL, JDBC URL, DSN or host setting, plain or read from its
+//! secret) and names an RDS endpoint, the network path from the task's interface to it on the
+//! port the setting names, for `database-unreachable`. A read that fails is an audit gap,
+//! never a pass.
 
 use super::Auditor;
 use crate::container::AppContainer;
 use crate::container::storage::container_app;
-use crate::inspect::database_url;
+use crate::doctor::endpoint::rds_endpoint;
 use crate::inventory::Inventory;
 use crate::memory::StateStore;
 use crate::model::{AuditGap, DatabasePath, TaskContext};
 use crate::publish::AlertSink;
 
-const NETWORK_CHECKS: &str = "the network path to the database";
-
-/// The RDS endpoint host of a database URL (`...rds.amazonaws.com`, the China partition's
-/// `...rds.amazonaws.com.cn` too): the hosts the doctor can find an instance for.
-fn rds_host(host: &str) -> bool {
-    let host = host.to_ascii_lowercase();
-    host.ends_with(".rds.amazonaws.com") || host.ends_with(".rds.amazonaws.com.cn")
-}
+const NETWORK_CHECKS: &str = "database-unreachable (the network path to the database)";
 
 impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
     /// Fills `task.database_paths` from the task's network interface.
@@ -26,7 +21,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         let Some(definition) = task.task_definition.clone() else {
             return;
         };
-        let mut wanted: Vec<(String, String)> = Vec::new();
+        let mut wanted: Vec<(String, String, Option<u16>)> = Vec::new();
         for container in &definition.container_definitions {
             let Some((container, profile)) =
                 container_app(&definition, &container.name, &self.profiles)
@@ -34,35 +29,23 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                 continue;
             };
             let app = AppContainer::new(task, &definition, container, profile);
-            let Some(database) = app.database() else {
-                continue;
-            };
-            // A near miss (the seed's `CODER_POSTGRES_URL`) names the database meant: whether
-            // the task could reach it is worth knowing before the setting is renamed.
-            for setting in app
-                .database_settings_set()
-                .into_iter()
-                .chain(app.near_misses())
-            {
-                let Some(value) = app.known_value(&setting) else {
+            // URL settings, host settings of a group, and near misses (the seed's
+            // `CODER_POSTGRES_URL` names the database meant: whether the task could reach it
+            // is worth knowing before the setting is renamed).
+            for setting in app.address_settings() {
+                let Some((host, port)) = app.known_value(&setting).and_then(rds_endpoint) else {
                     continue;
                 };
-                let inspection =
-                    database_url::inspect(value, &database.url_schemes, database.key_value_dsn);
-                // The inspection's host keeps its port (`host:5432`).
-                let host = inspection.host.map(|host| match host.rsplit_once(':') {
-                    Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => {
-                        name.to_string()
-                    }
-                    _ => host,
-                });
-                if let Some(host) = host.filter(|host| rds_host(host)) {
-                    wanted.push((container.name.clone(), host));
+                if !wanted
+                    .iter()
+                    .any(|(name, known, _)| *name == container.name && *known == host)
+                {
+                    wanted.push((container.name.clone(), host, port));
                 }
             }
         }
-        for (container, host) in wanted {
-            match self.inventory.database_path(interface, &host).await {
+        for (container, host, port) in wanted {
+            match self.inventory.database_path(interface, &host, port).await {
                 Ok(Some(found)) => task.database_paths.push(DatabasePath {
                     container,
                     database: found.database,

@@ -14,7 +14,7 @@ use crate::model::{AuditGap, EventOrigin, ReadError, TaskContext, arn_field};
 use crate::publish::AlertSink;
 use crate::rules;
 
-const RUNNING_TASK_CHECKS: &str = "the checks that need a running task (the network path)";
+const RUNNING_TASK_CHECKS: &str = "database-unreachable (it needs a running task)";
 
 /// The doctor's examination of one service.
 #[derive(Debug)]
@@ -100,7 +100,11 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         let others = others.into_iter().cloned().collect();
         Ok(Checkup {
             cluster: crate::model::resource_name(&task.cluster_arn).to_string(),
-            service: service.to_string(),
+            service: task
+                .service
+                .as_ref()
+                .map(|found| found.name.clone())
+                .unwrap_or_else(|| service.to_string()),
             task_arn: running.map(|task| task.task_arn),
             task_definition: task.task_definition_arn.clone(),
             steps,
@@ -112,6 +116,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
     fn coverage(&self, task: &TaskContext, network_interface: Option<String>) -> Coverage {
         let mut coverage = Coverage {
             network_interface,
+            secrets_read: self.config.read_secret_values,
             ..Default::default()
         };
         let Some(definition) = &task.task_definition else {
@@ -132,15 +137,25 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                 .apps
                 .push(format!("{} ({})", container.name, profile.name));
             let app = AppContainer::new(task, definition, container, profile);
-            for setting in app
-                .database_settings_set()
-                .into_iter()
-                .chain(app.near_misses())
-            {
-                if app.known_value(&setting).is_some() {
-                    coverage.urls_known += 1;
-                } else if matches!(setting.source, SettingSource::Secret(_)) {
-                    coverage.urls_in_secrets.push(setting.name.to_string());
+            coverage.settings.extend(
+                app.database_settings_set()
+                    .iter()
+                    .map(|setting| format!("{} of {}", setting.name, container.name)),
+            );
+            for setting in app.address_settings() {
+                let url = app.is_url_setting(setting.name);
+                match app.known_value(&setting) {
+                    Some(_) if url => coverage.urls_known += 1,
+                    Some(_) => coverage.hosts_known += 1,
+                    None if matches!(setting.source, SettingSource::Secret(_)) => {
+                        let names = if url {
+                            &mut coverage.urls_in_secrets
+                        } else {
+                            &mut coverage.hosts_in_secrets
+                        };
+                        names.push(setting.name.to_string());
+                    }
+                    None => {}
                 }
             }
         }

@@ -11,7 +11,8 @@ use crate::publish::AlertSink;
 
 const ENVIRONMENT_FILE_CHECKS: &str =
     "the database and storage checks of the containers that read it";
-const SECRET_VALUE_CHECKS: &str = "the checks of the database URL inside the secret";
+const SECRET_VALUE_CHECKS: &str =
+    "database-url-malformed and database-unreachable for the database address inside the secret";
 
 impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
     /// The task as the rules see it: the event's facts plus its task definition and, for
@@ -132,7 +133,29 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         }
         for (container, name, value_from) in wanted {
             match self.inventory.secret_value(&value_from).await {
-                Ok(value) => {
+                Ok(crate::model::SecretText::Unread) => {}
+                Ok(crate::model::SecretText::NoSuchJsonKey(key)) => {
+                    let secret = crate::inspect::secret_reference::check(&value_from)
+                        .ok()
+                        .and_then(|reference| match reference {
+                            crate::inspect::secret_reference::SecretReference::SecretsManager {
+                                secret_id,
+                                ..
+                            } => Some(secret_id.to_string()),
+                            _ => None,
+                        })
+                        .unwrap_or_else(|| value_from.clone());
+                    task.secret_value_problems
+                        .push(crate::doctor::secrets::ValueProblem {
+                            container,
+                            setting: name,
+                            secret,
+                            problem: crate::doctor::secrets::ReferenceProblem::NoSuchJsonKey {
+                                key,
+                            },
+                        });
+                }
+                Ok(crate::model::SecretText::Value(value)) => {
                     let secret = task
                         .task_definition
                         .as_mut()
@@ -146,7 +169,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                             found.secrets.iter_mut().find(|secret| secret.name == name)
                         });
                     if let Some(secret) = secret {
-                        secret.known_value = value;
+                        secret.known_value = Some(value);
                     }
                 }
                 Err(error) => {

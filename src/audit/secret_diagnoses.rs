@@ -10,7 +10,7 @@ use crate::memory::StateStore;
 use crate::model::{AuditGap, TaskContext};
 use crate::publish::AlertSink;
 
-const SECRET_CHECKS: &str = "the doctor's secret checks";
+const SECRET_CHECKS: &str = "secret-not-readable and secret-reference-broken";
 /// At most this many distinct references are diagnosed per task: each costs up to four
 /// read calls.
 const MOST_SECRETS: usize = 20;

@@ -99,12 +99,15 @@ pub(crate) async fn describe_service(
     if let Some(found) = output.services().first() {
         return Ok(convert_service(found));
     }
-    let reason = output
+    // DescribeServices answers an unknown service with a failure whose reason is `MISSING`.
+    let reason = match output
         .failures()
         .first()
         .and_then(|failure| failure.reason())
-        .unwrap_or("no such service")
-        .to_string();
+    {
+        None | Some("MISSING") => format!("the cluster has no service {service}"),
+        Some(other) => other.to_string(),
+    };
     Err(fail((ReadFailure::NotFound, reason)))
 }
 
@@ -184,7 +187,8 @@ pub(crate) async fn service_task(
         })?;
     // A service's tasks are in the group `service:NAME` (the emulator's ListTasks ignores
     // serviceName, so this also keeps the answer right there).
-    let group = format!("service:{service}");
+    // `service` may be the service's ARN; the group always has its name.
+    let group = format!("service:{}", crate::model::resource_name(service));
     let newest = described
         .tasks()
         .iter()

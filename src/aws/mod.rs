@@ -114,12 +114,13 @@ impl Inventory for AwsInventory {
         &self,
         network_interface: &str,
         host: &str,
+        port: Option<u16>,
     ) -> Result<Option<crate::doctor::read::RdsPath>, ReadError> {
         use crate::doctor::read::{rds_path, task_side};
         let Some(task) = task_side(&self.network, "the task", network_interface).await? else {
             return Ok(None);
         };
-        Ok(Some(rds_path(&self.network, &task, host).await?))
+        Ok(Some(rds_path(&self.network, &task, host, port).await?))
     }
 
     async fn diagnose_secret(
@@ -139,10 +140,7 @@ impl Inventory for AwsInventory {
         .await
     }
 
-    async fn secret_value(
-        &self,
-        value_from: &str,
-    ) -> Result<Option<crate::model::KnownValue>, ReadError> {
+    async fn secret_value(&self, value_from: &str) -> Result<crate::model::SecretText, ReadError> {
         use crate::inspect::secret_reference::{SecretReference, check};
         let Ok(SecretReference::SecretsManager {
             secret_id,
@@ -152,13 +150,11 @@ impl Inventory for AwsInventory {
             ..
         }) = check(value_from)
         else {
-            return Ok(None);
+            return Ok(crate::model::SecretText::Unread);
         };
-        Ok(self
-            .secrets
+        self.secrets
             .secret_value(secret_id, json_key, version_stage, version_id)
-            .await?
-            .map(crate::model::KnownValue))
+            .await
     }
 
     async fn recent_log_lines(

@@ -31,7 +31,7 @@ impl AwsSecrets {
         json_key: Option<&str>,
         version_stage: Option<&str>,
         version_id: Option<&str>,
-    ) -> Result<Option<String>, ReadError> {
+    ) -> Result<crate::model::SecretText, ReadError> {
         self.secrets
             .secret_value(secret_id, json_key, version_stage, version_id)
             .await

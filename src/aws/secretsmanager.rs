@@ -6,7 +6,7 @@
 
 use super::signed_http::{AttemptError, SignedHttp, failure_of, with_retries};
 use crate::doctor::secrets::SecretMetadata;
-use crate::model::{ReadError, ReadFailure};
+use crate::model::{KnownFrom, KnownValue, ReadError, ReadFailure, SecretText};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -132,14 +132,14 @@ impl SecretsManagerReader {
 
     /// The text a `valueFrom` names, as ECS injects it: the secret's string at the version
     /// stage or id, or the JSON key's value (a string as is, anything else as JSON text).
-    /// `None`: the secret holds binary data or lacks the key. Never logged or shown.
+    /// Never logged or shown.
     pub(crate) async fn secret_value(
         &self,
         secret_id: &str,
         json_key: Option<&str>,
         version_stage: Option<&str>,
         version_id: Option<&str>,
-    ) -> Result<Option<String>, ReadError> {
+    ) -> Result<SecretText, ReadError> {
         let mut request = serde_json::json!({ "SecretId": secret_id });
         if let Some(stage) = version_stage {
             request["VersionStage"] = stage.into();
@@ -160,18 +160,27 @@ impl SecretsManagerReader {
             message: "not the answer expected".to_string(),
         })?;
         let Some(text) = answer.secret_string else {
-            return Ok(None);
+            return Ok(SecretText::Unread);
         };
         let Some(key) = json_key else {
-            return Ok(Some(text));
+            return Ok(SecretText::Value(KnownValue(
+                text,
+                KnownFrom::SecretsManager,
+            )));
         };
+        // As the ECS agent does: the value must be a JSON object with that key.
         let value = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
             .and_then(|object| object.get(key).cloned());
-        Ok(value.map(|value| match value {
-            serde_json::Value::String(text) => text,
-            other => other.to_string(),
-        }))
+        Ok(match value {
+            Some(serde_json::Value::String(text)) => {
+                SecretText::Value(KnownValue(text, KnownFrom::SecretsManager))
+            }
+            Some(other) => {
+                SecretText::Value(KnownValue(other.to_string(), KnownFrom::SecretsManager))
+            }
+            None => SecretText::NoSuchJsonKey(key.to_string()),
+        })
     }
 
     async fn attempt(&self, operation: &str, body: String) -> Result<String, AttemptError> {

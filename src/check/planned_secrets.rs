@@ -4,7 +4,7 @@
 //! port, joined with `:5432` again) is caught before apply, where the running auditor, which
 //! reads no secret value, cannot see it. Values are only judged, never shown.
 
-use crate::model::{KnownValue, TaskDefinition};
+use crate::model::{KnownFrom, KnownValue, TaskDefinition};
 use serde_json::Value;
 
 const SECRET_VERSION: &str = "aws_secretsmanager_secret_version";
@@ -43,7 +43,9 @@ impl PlannedSecrets {
         }
         for container in &mut definition.container_definitions {
             for secret in &mut container.secrets {
-                secret.known_value = self.value_of(&secret.value_from).map(KnownValue);
+                secret.known_value = self
+                    .value_of(&secret.value_from)
+                    .map(|value| KnownValue(value, KnownFrom::Plan));
             }
         }
     }
@@ -126,6 +128,12 @@ mod tests {
             planned.value_of("arn:aws:ssm:us-east-1:1:parameter/x"),
             None
         );
-        assert!(!format!("{:?}", KnownValue("postgres://p@h/c".into())).contains("p@h"));
+        assert!(
+            !format!(
+                "{:?}",
+                KnownValue("postgres://p@h/c".into(), KnownFrom::Plan)
+            )
+            .contains("p@h")
+        );
     }
 }

@@ -51,10 +51,15 @@ pub(super) async fn doctor(args: DoctorArgs) -> ExitCode {
     let checkup = match auditor.doctor(&args.cluster, &args.service).await {
         Ok(checkup) => checkup,
         Err(error) => {
-            return fail(format!(
+            let message = format!(
                 "cannot read service {} of cluster {}: {error}",
                 args.service, args.cluster
-            ));
+            );
+            // A JSON reader gets a JSON document, not an empty stdout.
+            if args.format == DoctorFormat::Json {
+                println!("{}", serde_json::json!({ "error": message }));
+            }
+            return fail(message);
         }
     };
     let text = match args.format {

@@ -203,6 +203,65 @@ impl<'a> AppContainer<'a> {
             .unwrap_or_default()
     }
 
+    /// Settings that are set and may hold the database's address: URL settings, and the
+    /// host-like names among a group's settings and the near misses (`GF_DATABASE_HOST`,
+    /// `DB_POSTGRESDB_HOST`, the seed's `CODER_POSTGRES_URL`, which names the database meant);
+    /// never a password or user name.
+    pub(crate) fn address_settings(&self) -> Vec<Setting<'a>> {
+        let Some(database) = self.database() else {
+            return Vec::new();
+        };
+        let host_like = |name: &&str| {
+            [
+                "HOST",
+                "URL",
+                "ADDR",
+                "SERVER",
+                "DSN",
+                "ENDPOINT",
+                "CONNECTION",
+            ]
+            .iter()
+            .any(|word| name.to_ascii_uppercase().contains(word))
+        };
+        let mut names: Vec<&str> = database.settings.iter().map(String::as_str).collect();
+        for name in database
+            .groups
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .chain(database.near_miss.iter().map(|miss| miss.name()))
+            .filter(host_like)
+        {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+            .into_iter()
+            .filter(|name| {
+                !database
+                    .password_settings
+                    .iter()
+                    .any(|password| password == name)
+            })
+            .filter_map(|name| self.setting(name))
+            .collect()
+    }
+
+    /// Whether `name` is one of the app's database URL settings (or a near miss of one).
+    pub(crate) fn is_url_setting(&self, name: &str) -> bool {
+        self.database().is_some_and(|database| {
+            database.settings.iter().any(|setting| setting == name)
+                || database.near_miss.iter().any(|miss| {
+                    miss.name() == name
+                        && miss.means().is_none_or(|meant| {
+                            database.settings.iter().any(|setting| setting == meant)
+                        })
+                })
+        })
+    }
+
     /// Near-miss settings that are set.
     pub(crate) fn near_misses(&self) -> Vec<Setting<'a>> {
         self.database()

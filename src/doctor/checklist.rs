@@ -49,12 +49,20 @@ pub struct Step {
 pub struct Coverage {
     /// Containers a profile recognised, as "coder (Coder)".
     pub apps: Vec<String>,
+    /// The database settings those containers set, as "CODER_PG_CONNECTION_URL of coder".
+    pub settings: Vec<String>,
     /// How many secret references the task definition has.
     pub secrets: usize,
     /// Profiled apps' database URL settings whose value the doctor knows.
     pub urls_known: usize,
-    /// Database URL settings whose value is inside a secret that was not read.
+    /// Host settings (`GF_DATABASE_HOST`) whose value the doctor knows.
+    pub hosts_known: usize,
+    /// URL settings inside a secret whose value is unknown.
     pub urls_in_secrets: Vec<String>,
+    /// Host settings inside a secret whose value is unknown.
+    pub hosts_in_secrets: Vec<String>,
+    /// Whether secret values were read (`--read-secrets`, `READ_SECRET_VALUES`).
+    pub secrets_read: bool,
     /// The running task's network interface, when one was found.
     pub network_interface: Option<String>,
 }
@@ -100,7 +108,7 @@ const STEPS: [Definition; 6] = [
     },
     Definition {
         question: "Does the app keep its data outside the task?",
-        replaces: "finding out after a deployment that the data went with the old task",
+        replaces: "waiting for the next deployment to see what survives it",
         rules: &[
             RuleId::EmbeddedDatabaseInUse,
             RuleId::EphemeralDataDirectory,
@@ -168,8 +176,15 @@ pub fn answer<'f>(
             };
             for finding in shown {
                 step.evidence.push(finding.summary.clone());
-                step.evidence
-                    .extend(finding.evidence.iter().take(3).cloned());
+                // Evidence the summary already says is not repeated.
+                step.evidence.extend(
+                    finding
+                        .evidence
+                        .iter()
+                        .filter(|line| !finding.summary.contains(line.as_str()))
+                        .take(3)
+                        .cloned(),
+                );
                 for fix in &finding.fix {
                     if !step.fix.contains(fix) && !elsewhere.contains(&fix) {
                         step.fix.push(fix.clone());
@@ -214,19 +229,22 @@ fn not_covered(index: usize, task: &TaskContext, coverage: &Coverage) -> Option<
                     "no running task of the service: the path is read from a running task's network interface".to_string(),
                 );
             }
-            if !coverage.urls_in_secrets.is_empty() && task.database_paths.is_empty() {
-                return Some(format!(
-                    "the database's address is inside a secret ({}), which was not read: run with --read-secrets to read it in memory",
-                    coverage.urls_in_secrets.join(", ")
-                ));
+            if !task.database_paths.is_empty() {
+                return None;
             }
-            if task.database_paths.is_empty() {
-                return Some(
-                    "no database URL the doctor can see names an RDS instance it can find"
-                        .to_string(),
-                );
-            }
-            None
+            let hidden: Vec<&str> = coverage
+                .urls_in_secrets
+                .iter()
+                .chain(&coverage.hosts_in_secrets)
+                .map(String::as_str)
+                .collect();
+            Some(if !hidden.is_empty() {
+                unread(&hidden, coverage.secrets_read, "the database's address")
+            } else if coverage.urls_known + coverage.hosts_known > 0 {
+                "the database's address names no RDS instance endpoint (an Aurora cluster, an RDS proxy or a database outside RDS is not checked yet)".to_string()
+            } else {
+                "no database address is set where the doctor can see it".to_string()
+            })
         }
         2 | 3 => {
             if coverage.secrets == 0 {
@@ -236,27 +254,49 @@ fn not_covered(index: usize, task: &TaskContext, coverage: &Coverage) -> Option<
             if diagnosed.is_empty() {
                 return Some("the task's secrets were not diagnosed".to_string());
             }
-            if index == 3
-                && diagnosed
-                    .iter()
-                    .any(|diagnosis| !diagnosis.reference_checked)
-            {
-                return Some(
-                    "a reference was not looked up (an SSM parameter, or a secret in another account)".to_string(),
-                );
+            let unchecked: Vec<&str> = diagnosed
+                .iter()
+                .filter(|diagnosis| !diagnosis.reference_checked)
+                .map(|diagnosis| diagnosis.secret.as_str())
+                .collect();
+            if index == 3 && !unchecked.is_empty() {
+                return Some(format!(
+                    "not looked up: {} (an SSM parameter, or a secret in another account or without an execution role to read it)",
+                    unchecked.join(", ")
+                ));
             }
             None
         }
         4 if coverage.apps.is_empty() => no_app(),
-        4 if coverage.urls_known == 0 => Some(if coverage.urls_in_secrets.is_empty() {
-            "the app's database URL is not set where the doctor can see it".to_string()
-        } else {
-            format!(
-                "the URL is inside a secret ({}), which was not read: run with --read-secrets",
-                coverage.urls_in_secrets.join(", ")
-            )
-        }),
+        4 if coverage.urls_known > 0 => None,
+        4 if !coverage.urls_in_secrets.is_empty() => Some(unread(
+            &coverage
+                .urls_in_secrets
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            coverage.secrets_read,
+            "the URL",
+        )),
+        // Separate host and user settings, no URL: step 1 judges them.
+        4 if coverage.hosts_known > 0 => None,
+        4 => Some("the app's database URL is not set where the doctor can see it".to_string()),
         _ => None,
+    }
+}
+
+/// Why `what` is unknown: inside secrets that were not read, or could not be.
+fn unread(settings: &[&str], read: bool, what: &str) -> String {
+    if read {
+        format!(
+            "{what} is inside a secret ({}) whose value the doctor could not read (an SSM parameter is not read yet; a missing key or a failed read is said in step 4 or above)",
+            settings.join(", ")
+        )
+    } else {
+        format!(
+            "{what} is inside a secret ({}), which was not read: run with --read-secrets to read it in memory (never shown)",
+            settings.join(", ")
+        )
     }
 }
 
@@ -313,12 +353,20 @@ fn passed(index: usize, task: &TaskContext, coverage: &Coverage) -> Vec<String> 
             .iter()
             .map(|diagnosis| format!("{} exists with the version ECS asks for", diagnosis.secret))
             .collect(),
+        4 if coverage.urls_known == 0 => vec![format!(
+            "no URL: the database of {} is set by separate settings, which step 1 judges",
+            coverage.apps.join(", ")
+        )],
         4 => vec![format!(
-            "{} database URL setting(s) of {} read and well formed",
+            "{} database URL setting(s) of {} known and well formed",
             coverage.urls_known,
             coverage.apps.join(", ")
         )],
-        _ => vec![format!("checked: {}", coverage.apps.join(", "))],
+        0 => vec![format!("set and read: {}", coverage.settings.join(", "))],
+        _ => vec![format!(
+            "no sign that {} keeps its data inside the task",
+            coverage.apps.join(", ")
+        )],
     }
 }
 
@@ -334,8 +382,8 @@ mod tests {
             apps: vec!["coder (Coder)".to_string()],
             secrets: 0,
             urls_known: 1,
-            urls_in_secrets: Vec::new(),
             network_interface: Some("eni-1".to_string()),
+            ..Default::default()
         }
     }
 

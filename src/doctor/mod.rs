@@ -5,6 +5,7 @@
 //! the execution role may read it; `checklist.rs`: the seed's debugging steps, answered.
 
 pub mod checklist;
+pub mod endpoint;
 pub mod facts;
 pub mod network;
 pub mod read;

@@ -123,6 +123,8 @@ pub enum Blocker {
     },
     /// No route between the two VPCs.
     Route { from_subnet: String, to: Ipv4Net },
+    /// The setting names a port the database does not listen on.
+    Port { named: u16, listens: u16 },
 }
 
 impl Blocker {
@@ -152,6 +154,9 @@ impl Blocker {
             },
             Blocker::Route { from_subnet, to } => format!(
                 "the route table of subnet {from_subnet} has no route to {to} (the VPCs are not peered or joined by a transit gateway)"
+            ),
+            Blocker::Port { named, listens } => format!(
+                "the database setting names port {named}, but the database listens on {listens}"
             ),
         }
     }

@@ -6,7 +6,7 @@ use super::facts::{
     AclAssociation, DbInstance, NetworkInterface, RouteTable, Subnet, acl_of, table_of,
 };
 use super::network::SecurityGroup;
-use super::network::{Endpoint, Path, tcp_path};
+use super::network::{Blocker, Endpoint, Path, tcp_path};
 use crate::model::{ReadError, ReadFailure};
 use ipnet::Ipv4Net;
 use std::future::Future;
@@ -151,6 +151,7 @@ pub async fn rds_path(
     doctor: &impl NetworkReads,
     task: &Side,
     host: &str,
+    named_port: Option<u16>,
 ) -> Result<RdsPath, ReadError> {
     let instances = doctor.db_instances().await?;
     let Some(instance) = instances
@@ -167,6 +168,17 @@ pub async fn rds_path(
         });
     };
     let port = instance.port.unwrap_or(5432);
+    if let Some(named) = named_port.filter(|named| *named != port) {
+        return Ok(RdsPath {
+            database: format!("RDS instance {}", instance.id),
+            port: named,
+            path: Path::Blocked(Blocker::Port {
+                named,
+                listens: port,
+            }),
+            instance: Some(instance.clone()),
+        });
+    }
     let reader = doctor;
     let subnets = reader.subnets(&instance.subnets).await?;
     let task = endpoint(reader, task).await?;
@@ -212,9 +224,7 @@ pub async fn rds_path(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doctor::network::{
-        AclEntry, Blocker, NetworkAcl, Peer, Protocol, Route, SecurityGroupRule,
-    };
+    use crate::doctor::network::{AclEntry, NetworkAcl, Peer, Protocol, Route, SecurityGroupRule};
 
     /// One VPC: the task in 10.0.1.0/24; the database's group lets the task's group in; the
     /// database subnet 10.0.3.0/24 has its own ACL, which denies everything.
@@ -339,6 +349,7 @@ mod tests {
                     &Vpc,
                     &task,
                     &format!("{host}.abc.us-east-1.rds.amazonaws.com"),
+                    None,
                 )
                 .await
                 .unwrap()
@@ -358,5 +369,21 @@ mod tests {
             "{why}"
         );
         assert!(matches!(path("elsewhere").await, Path::Undecided(_)));
+        // A port the instance does not listen on is no path at all.
+        let wrong = rds_path(
+            &Vpc,
+            &task,
+            "open.abc.us-east-1.rds.amazonaws.com",
+            Some(5433),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            wrong.path,
+            Path::Blocked(Blocker::Port {
+                named: 5433,
+                listens: 5432
+            })
+        );
     }
 }

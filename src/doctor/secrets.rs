@@ -112,9 +112,30 @@ pub trait SecretReads: Send + Sync {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReferenceProblem {
     NotFound,
-    ScheduledForDeletion { deleted_date: String },
-    NoSuchStage { stage: String },
-    NoSuchVersion { version_id: String },
+    ScheduledForDeletion {
+        deleted_date: String,
+    },
+    NoSuchStage {
+        stage: String,
+    },
+    NoSuchVersion {
+        version_id: String,
+    },
+    /// The value (read when allowed) has no such JSON key, or is not a JSON object.
+    NoSuchJsonKey {
+        key: String,
+    },
+}
+
+/// A problem found in a secret's value, read only when allowed (`--read-secrets`,
+/// `READ_SECRET_VALUES`): ECS would fail the same way when it injects it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValueProblem {
+    pub container: String,
+    pub setting: String,
+    /// The secret as the alert names it: its ARN up to the name.
+    pub secret: String,
+    pub problem: ReferenceProblem,
 }
 
 impl ReferenceProblem {
@@ -130,6 +151,9 @@ impl ReferenceProblem {
             ReferenceProblem::NoSuchVersion { version_id } => {
                 format!("secret {secret} has no version {version_id}")
             }
+            ReferenceProblem::NoSuchJsonKey { key } => format!(
+                "secret {secret} holds no JSON key {key} (its value is not a JSON object with that key), so ECS cannot inject it"
+            ),
         }
     }
 }

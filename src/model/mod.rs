@@ -17,6 +17,6 @@ pub use task::{
 };
 pub use task_definition::{
     ContainerDefinition, DockerVolume, EfsVolume, EnvironmentFile, EnvironmentVariable, HostEntry,
-    HostVolume, KnownValue, LogConfiguration, MountPoint, SecretVariable, TaskDefinition,
-    ValueOrigin, Volume, VolumeDurability, VolumeFrom,
+    HostVolume, KnownFrom, KnownValue, LogConfiguration, MountPoint, SecretText, SecretVariable,
+    TaskDefinition, ValueOrigin, Volume, VolumeDurability, VolumeFrom,
 };

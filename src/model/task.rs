@@ -75,6 +75,8 @@ pub struct TaskContext {
     /// Whether each secret the task references resolves and its execution role may read it,
     /// where the doctor checked (issue 16).
     pub secret_diagnoses: Vec<crate::doctor::secrets::SecretDiagnosis>,
+    /// Problems in secret values read when allowed (a missing JSON key).
+    pub secret_value_problems: Vec<crate::doctor::secrets::ValueProblem>,
     /// The `environmentFiles` read (with `READ_ENVIRONMENT_FILES`), by object ARN, in
     /// memory only: their values never leave.
     pub environment_files: EnvironmentFiles,

@@ -244,13 +244,34 @@ pub struct SecretVariable {
     pub known_value: Option<KnownValue>,
 }
 
+/// What reading a secret's value gave (`secretsmanager:GetSecretValue`, only when allowed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretText {
+    /// The text ECS would inject.
+    Value(KnownValue),
+    /// The reference names a JSON key the value does not have (or the value is no JSON
+    /// object): ECS fails the task's start the same way.
+    NoSuchJsonKey(String),
+    /// Not read: an SSM parameter, or binary data.
+    Unread,
+}
+
 /// A secret's value the auditor knows: judged, never shown (its `Debug` hides it).
 #[derive(Clone, PartialEq, Eq)]
-pub struct KnownValue(pub String);
+pub struct KnownValue(pub String, pub KnownFrom);
+
+/// Where the auditor learnt a secret's value, for the evidence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KnownFrom {
+    /// The Terraform plan that writes it (`check`, `aws_secretsmanager_secret_version`).
+    Plan,
+    /// Read from Secrets Manager when allowed (`READ_SECRET_VALUES`, `doctor --read-secrets`).
+    SecretsManager,
+}
 
 impl std::fmt::Debug for KnownValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("KnownValue(<not shown>)")
+        write!(f, "KnownValue(<not shown>, {:?})", self.1)
     }
 }
 

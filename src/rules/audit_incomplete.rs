@@ -118,6 +118,9 @@ pub(crate) fn audit_incomplete(task: &TaskContext) -> Vec<Finding> {
             finding
                 .facts
                 .insert("reason".to_string(), error.failure.describe().to_string());
+            finding
+                .facts
+                .insert("skipped_checks".to_string(), gap.skipped_checks.to_string());
             finding.fix = read_failure(error);
             finding
         })
@@ -177,7 +180,7 @@ pub(crate) fn secret_undecided(task: &TaskContext) -> Vec<Finding> {
                 RuleId::AuditIncomplete,
                 RULE.severity,
                 format!(
-                    "could not decide whether the execution role may read secret {} ({} of container {}): {why}; the secret-not-readable check gave no verdict",
+                    "could not decide whether the execution role may read {} ({} of container {}): {why}",
                     diagnosis.secret, diagnosis.setting, diagnosis.container
                 ),
             );
@@ -192,10 +195,17 @@ pub(crate) fn secret_undecided(task: &TaskContext) -> Vec<Finding> {
             finding
                 .facts
                 .insert("skipped_checks".to_string(), "secret-not-readable".to_string());
-            finding.fix = vec![format!(
-                "Check by hand: aws iam simulate-principal-policy --policy-source-arn <execution role> --action-names secretsmanager:GetSecretValue kms:Decrypt --resource-arns {}, and the secret's and key's resource policies.",
-                diagnosis.secret
-            )];
+            finding.fix = vec![if diagnosis.secret.contains(":secretsmanager:") {
+                format!(
+                    "Check by hand: aws iam simulate-principal-policy --policy-source-arn <execution role> --action-names secretsmanager:GetSecretValue --resource-arns {}, then kms:Decrypt on its key, and the secret's and the key's own policies.",
+                    diagnosis.secret
+                )
+            } else {
+                format!(
+                    "Check by hand: aws iam simulate-principal-policy --policy-source-arn <execution role> --action-names ssm:GetParameters --resource-arns <the ARN of parameter {}>, and kms:Decrypt on its key for a SecureString.",
+                    diagnosis.secret
+                )
+            }];
             Some(finding)
         })
         .collect()
@@ -227,6 +237,13 @@ fn undecided(app: &AppContainer, unseen: &[Unseen]) -> Vec<String> {
 }
 
 fn read_failure(error: &ReadError) -> Vec<String> {
+    if error.operation == "secretsmanager:GetSecretValue" {
+        return vec![format!(
+            "The value of {} could not be read ({}), so the database address inside it was not checked. A secret (or version) that does not exist or is scheduled for deletion is named by secret-reference-broken (ecs-auditor doctor); for access denied, allow secretsmanager:GetSecretValue on it (and kms:Decrypt on its key) to the credentials the auditor runs with.",
+            error.resource,
+            error.failure.describe()
+        )];
+    }
     let step = match error.failure {
         ReadFailure::AccessDenied => format!(
             "Allow {} to the auditor function's role (the SAM template grants it; check service control policies and permission boundaries).",

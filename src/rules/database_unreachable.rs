@@ -71,6 +71,9 @@ fn fix(blocker: &Blocker, port: u16) -> String {
         Blocker::Acl { acl, subnet, .. } => format!(
             "In network ACL {acl} (subnet {subnet}), allow TCP {port} towards the database and the replies on ports 1024-65535, with a rule number below the one that denies them."
         ),
+        Blocker::Port { listens, .. } => format!(
+            "Write port {listens} in the database setting (the endpoint's port, as the RDS console shows it)."
+        ),
         Blocker::Route { from_subnet, to } => format!(
             "Give the route table of subnet {from_subnet} a route to {to}, and the other side one back, through a VPC peering connection or a transit gateway."
         ),

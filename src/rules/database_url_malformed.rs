@@ -5,6 +5,7 @@ use super::remediation;
 use crate::container::{AppContainer, Setting, SettingSource};
 use crate::finding::{Finding, RuleId, Severity};
 use crate::inspect::database_url::{self, UrlProblem};
+use crate::model::KnownFrom;
 use crate::redact;
 
 /// The rule's declaration: id, severities, texts, console links, suppression.
@@ -49,7 +50,15 @@ pub(crate) fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
         let Some(value) = app.known_value(&setting) else {
             continue;
         };
-        let planned = setting.seen_value().is_none().then_some(value);
+        // Where a secret's value was learnt: the plan that writes it, or read when allowed.
+        let known_from = setting
+            .seen_value()
+            .is_none()
+            .then(|| app.container.secret(setting.name))
+            .flatten()
+            .and_then(|secret| secret.known_value.as_ref())
+            .map(|known| known.1);
+        let planned = known_from.map(|_| value);
         let shown =
             planned.is_none() && !matches!(setting.source, SettingSource::EnvironmentFile { .. });
         // A scheme (or bare path) that selects the embedded database is a choice, not a mistake.
@@ -75,16 +84,21 @@ pub(crate) fn database_url_malformed(app: &AppContainer) -> Option<Finding> {
                 setting.name,
                 redact::truncate_chars(&inspection.redacted, 300)
             )
-        } else if planned.is_some() {
+        } else if known_from == Some(KnownFrom::Plan) {
             format!(
                 "{}; its value, written by the same plan (aws_secretsmanager_secret_version), is judged but not shown",
+                setting.describe()
+            )
+        } else if known_from == Some(KnownFrom::SecretsManager) {
+            format!(
+                "{}; its value, read from Secrets Manager, is judged but not shown",
                 setting.describe()
             )
         } else {
             setting.describe()
         });
         if first.is_none() {
-            in_planned_secret = planned.is_some();
+            in_planned_secret = known_from == Some(KnownFrom::Plan);
         }
         first.get_or_insert((setting.name, inspection.problems[0].clone(), shown));
     }
@@ -145,12 +159,13 @@ fn fix_url(app: &AppContainer, setting: &str, problem: &UrlProblem) -> Vec<Strin
             remediation::url_example(app.facts)
         ),
     };
-    vec![
-        first,
-        format!(
-            "Keep the corrected URL in Secrets Manager and reference it from `secrets` rather than `environment`."
-        ),
-    ]
+    let in_secret = app.container.secret(setting).is_some();
+    let keep = if in_secret {
+        "Store the corrected URL in the same secret (aws secretsmanager put-secret-value), then force a new deployment so the task reads it.".to_string()
+    } else {
+        "Keep the corrected URL in Secrets Manager and reference it from `secrets` rather than `environment`.".to_string()
+    };
+    vec![first, keep]
 }
 
 #[cfg(test)]

@@ -69,9 +69,13 @@ pub(crate) fn secret_not_readable(task: &TaskContext) -> Vec<Finding> {
                 )
             } else if role == "(none)" {
                 "Give the task definition an executionRoleArn: a role ECS can assume (ecs-tasks.amazonaws.com) with secretsmanager:GetSecretValue on the secret.".to_string()
+            } else if let Some(statement) = deciding.strip_suffix(" denies it") {
+                format!(
+                    "Remove or narrow {statement}, so that it no longer denies {role} secretsmanager:GetSecretValue on {resource}; an Allow elsewhere does not override a Deny."
+                )
             } else {
                 format!(
-                    "Allow {role} secretsmanager:GetSecretValue on {resource} (the full ARN, or the name followed by -??????), and remove or narrow the statement that denies it, if one does."
+                    "Allow {role} secretsmanager:GetSecretValue on {resource} (the full ARN, or the name followed by -??????)."
                 )
             }];
             Some(finding)
@@ -122,6 +126,14 @@ mod tests {
             )
         );
         assert!(findings[0].fix[0].starts_with(
+            "Remove or narrow the statement at line 4 of policy coder-ecs-secrets-policy, so that it no longer denies arn:aws:iam::132880019009:role/coder-ecs-task-execution-role secretsmanager:GetSecretValue on arn:"
+        ), "{:?}", findings[0].fix);
+        // No statement allows it: the fix is the grant.
+        let mut implicit = task.clone();
+        if let Readable::No { deciding, .. } = &mut implicit.secret_diagnoses[0].readable {
+            *deciding = "no statement in the policies of the role allows it".to_string();
+        }
+        assert!(secret_not_readable(&implicit)[0].fix[0].starts_with(
             "Allow arn:aws:iam::132880019009:role/coder-ecs-task-execution-role secretsmanager:GetSecretValue on arn:"
         ));
         assert!(crate::rules::severity_declared(&findings[0]));

@@ -23,39 +23,55 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
 
 /// One finding per broken reference.
 pub(crate) fn secret_reference_broken(task: &TaskContext) -> Vec<Finding> {
+    let from_values = task.secret_value_problems.iter().map(|found| {
+        (
+            found.container.as_str(),
+            found.setting.as_str(),
+            found.secret.as_str(),
+            Some(&found.problem),
+        )
+    });
     task.secret_diagnoses
         .iter()
-        .filter_map(|diagnosis| {
-            let problem = diagnosis.reference.as_ref()?;
+        .map(|diagnosis| {
+            (
+                diagnosis.container.as_str(),
+                diagnosis.setting.as_str(),
+                diagnosis.secret.as_str(),
+                diagnosis.reference.as_ref(),
+            )
+        })
+        .chain(from_values)
+        .filter_map(|(container, setting, secret, problem)| {
+            let problem = problem?;
             let mut finding = Finding::new(
                 RuleId::SecretReferenceBroken,
                 RULE.severity,
                 format!(
-                    "{} ({} of container {})",
-                    problem.describe(&diagnosis.secret),
-                    diagnosis.setting,
-                    diagnosis.container
+                    "{} ({setting} of container {container})",
+                    problem.describe(secret),
                 ),
             );
             finding.location = Location {
-                container: Some(diagnosis.container.clone()),
+                container: Some(container.to_string()),
                 ..task.location()
             };
-            finding.evidence = vec![problem.describe(&diagnosis.secret)];
+            finding.evidence = vec![problem.describe(secret)];
             finding
                 .facts
-                .insert("setting".to_string(), diagnosis.setting.clone());
+                .insert("setting".to_string(), setting.to_string());
             finding
                 .facts
-                .insert("secret".to_string(), diagnosis.secret.clone());
+                .insert("secret".to_string(), secret.to_string());
             finding.fix = vec![match problem {
                 ReferenceProblem::NotFound => format!(
-                    "Create the secret, or point {}'s valueFrom at the secret that exists: same account and region as the task, its name as Secrets Manager shows it.",
-                    diagnosis.setting
+                    "Create the secret, or point {setting}'s valueFrom at the secret that exists: same account and region as the task, its name as Secrets Manager shows it."
                 ),
                 ReferenceProblem::ScheduledForDeletion { .. } => format!(
-                    "Restore it before the deletion date (aws secretsmanager restore-secret --secret-id {}), or move {} to a secret that stays.",
-                    diagnosis.secret, diagnosis.setting
+                    "Restore it before the deletion date (aws secretsmanager restore-secret --secret-id {secret}), or move {setting} to a secret that stays."
+                ),
+                ReferenceProblem::NoSuchJsonKey { key } => format!(
+                    "Store the value under the JSON key {key} ({{\"{key}\": \"...\"}}), or end {setting}'s valueFrom with the key the secret has (...:KEY::), or with nothing after the name for a plain string."
                 ),
                 ReferenceProblem::NoSuchStage { stage } => format!(
                     "Name a stage the secret has (AWSCURRENT, or leave it empty), or label a version {stage}."
