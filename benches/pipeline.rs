@@ -121,6 +121,12 @@ impl Inventory for InProcessAws {
     ) -> Result<Option<ecs_auditor::doctor::read::RdsPath>, ReadError> {
         Ok(None)
     }
+    async fn vpc_database_paths(
+        &self,
+        _network_interface: &str,
+    ) -> Result<Vec<ecs_auditor::doctor::read::RdsPath>, ReadError> {
+        Ok(Vec::new())
+    }
     /// Nor any secret.
     async fn diagnose_secret(
         &self,

@@ -71,6 +71,13 @@ pub trait Inventory: Send + Sync {
         port: Option<u16>,
     ) -> impl Future<Output = Result<Option<crate::doctor::read::RdsPath>, ReadError>> + Send;
 
+    /// The doctor's paths from a task's network interface to every RDS instance in its VPC,
+    /// for when the database's address is unknown. Empty: not evaluated.
+    fn vpc_database_paths(
+        &self,
+        network_interface: &str,
+    ) -> impl Future<Output = Result<Vec<crate::doctor::read::RdsPath>, ReadError>> + Send;
+
     /// The doctor's answer for one secret reference (issue 16): does it resolve, may the
     /// execution role read it (`secretsmanager:DescribeSecret`, `iam:SimulatePrincipalPolicy`;
     /// no secret value is read). `None`: not evaluated (a malformed reference, or an inventory
@@ -254,6 +261,13 @@ impl<I: Inventory> Inventory for CachedInventory<I> {
         self.inner
             .database_path(network_interface, host, port)
             .await
+    }
+
+    async fn vpc_database_paths(
+        &self,
+        network_interface: &str,
+    ) -> Result<Vec<crate::doctor::read::RdsPath>, ReadError> {
+        self.inner.vpc_database_paths(network_interface).await
     }
 
     async fn diagnose_secret(
@@ -455,6 +469,13 @@ pub(crate) mod tests {
             _port: Option<u16>,
         ) -> Result<Option<crate::doctor::read::RdsPath>, ReadError> {
             Ok(None)
+        }
+
+        async fn vpc_database_paths(
+            &self,
+            _network_interface: &str,
+        ) -> Result<Vec<crate::doctor::read::RdsPath>, ReadError> {
+            Ok(Vec::new())
         }
 
         async fn diagnose_secret(

@@ -386,6 +386,15 @@ async fn the_doctor_answers_the_seeds_checklist_and_the_network_step_passes_once
             .contains("--read-secrets"),
         "{report:#}"
     );
+    // ... but every RDS instance of the task's VPC is checked instead, and named.
+    let evidence = step(&report, 1)["evidence"].to_string();
+    assert!(
+        evidence.contains("every RDS instance in the task's VPC")
+            && evidence.contains(&format!(
+                "RDS instance coder-postgres on port 5432: blocked: the database's security group {database_group}"
+            )),
+        "{evidence}"
+    );
     // The seed's own fault: Coder never reads CODER_POSTGRES_URL (exit 1: a step failed).
     assert_eq!(code, Some(1));
     assert_eq!(step(&report, 0)["status"], "fail", "{report:#}");

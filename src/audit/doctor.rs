@@ -10,7 +10,7 @@ use crate::doctor::checklist::{self, Coverage, Step};
 use crate::finding::Finding;
 use crate::inventory::Inventory;
 use crate::memory::StateStore;
-use crate::model::{AuditGap, EventOrigin, ReadError, TaskContext, arn_field};
+use crate::model::{AuditGap, DatabasePath, EventOrigin, ReadError, TaskContext, arn_field};
 use crate::publish::AlertSink;
 use crate::rules;
 
@@ -94,8 +94,27 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             self.add_database_paths(&mut task, interface).await;
         }
         self.add_secret_diagnoses(&mut task).await;
+        let coverage = self.coverage(&task, interface.clone());
+        // The address is inside a secret not read: every RDS instance of the VPC instead.
+        let hidden = !coverage.urls_in_secrets.is_empty() || !coverage.hosts_in_secrets.is_empty();
+        if let Some(interface) = interface.filter(|_| hidden && task.database_paths.is_empty()) {
+            match self.inventory.vpc_database_paths(&interface).await {
+                Ok(paths) => {
+                    task.candidate_paths = paths
+                        .into_iter()
+                        .map(|found| DatabasePath {
+                            container: String::new(),
+                            database: found.database,
+                            port: found.port,
+                            path: found.path,
+                            instance: found.instance,
+                        })
+                        .collect();
+                }
+                Err(error) => tracing::warn!(%error, "the VPC's databases are unreadable"),
+            }
+        }
         let findings = rules::evaluate_task(&task, &self.profiles);
-        let coverage = self.coverage(&task, interface);
         let (steps, others) = checklist::answer(&task, &findings, &coverage);
         let others = others.into_iter().cloned().collect();
         Ok(Checkup {

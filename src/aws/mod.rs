@@ -123,6 +123,17 @@ impl Inventory for AwsInventory {
         Ok(Some(rds_path(&self.network, &task, host, port).await?))
     }
 
+    async fn vpc_database_paths(
+        &self,
+        network_interface: &str,
+    ) -> Result<Vec<crate::doctor::read::RdsPath>, ReadError> {
+        use crate::doctor::read::{task_side, vpc_rds_paths};
+        let Some(task) = task_side(&self.network, "the task", network_interface).await? else {
+            return Ok(Vec::new());
+        };
+        vpc_rds_paths(&self.network, &task).await
+    }
+
     async fn diagnose_secret(
         &self,
         execution_role: Option<&str>,

@@ -199,6 +199,9 @@ pub fn answer<'f>(
                 match not_covered(index, task, coverage) {
                     Some(why) => {
                         step.evidence.push(why);
+                        if index == 1 {
+                            step.evidence.extend(candidates(task));
+                        }
                         Status::CouldNotDecide
                     }
                     None => {
@@ -283,6 +286,29 @@ fn not_covered(index: usize, task: &TaskContext, coverage: &Coverage) -> Option<
         4 => Some("the app's database URL is not set where the doctor can see it".to_string()),
         _ => None,
     }
+}
+
+/// The paths to every RDS instance of the task's VPC, checked where the app's database is
+/// unknown: each with its verdict, none known to be the app's.
+fn candidates(task: &TaskContext) -> Vec<String> {
+    if task.candidate_paths.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![
+        "checked instead, every RDS instance in the task's VPC (which one the app uses is not known):".to_string(),
+    ];
+    for candidate in &task.candidate_paths {
+        let verdict = match &candidate.path {
+            Path::Open(_) => "reachable".to_string(),
+            Path::Blocked(blocker) => format!("blocked: {}", blocker.describe()),
+            Path::Undecided(why) => format!("could not decide: {why}"),
+        };
+        lines.push(format!(
+            "{} on port {}: {verdict}",
+            candidate.database, candidate.port
+        ));
+    }
+    lines
 }
 
 /// Why `what` is unknown: inside secrets that were not read, or could not be.

@@ -142,6 +142,28 @@ fn missing(operation: &'static str, resource: &str) -> ReadError {
     }
 }
 
+/// The paths from a task to every RDS instance in its VPC, for when the database's address
+/// is unknown (inside a secret not read): which were checked, and what blocks each. None of
+/// them is known to be the app's.
+pub async fn vpc_rds_paths(
+    doctor: &impl NetworkReads,
+    task: &Side,
+) -> Result<Vec<RdsPath>, ReadError> {
+    let subnets = doctor
+        .subnets(std::slice::from_ref(&task.subnet_id))
+        .await?;
+    let Some(vpc) = subnets.first().map(|subnet| subnet.vpc_id.clone()) else {
+        return Err(missing("ec2:DescribeSubnets", &task.subnet_id));
+    };
+    let mut paths = Vec::new();
+    for instance in doctor.db_instances().await? {
+        if instance.vpc_id == vpc && !instance.address.is_empty() {
+            paths.push(rds_path(doctor, task, &instance.address, None).await?);
+        }
+    }
+    Ok(paths)
+}
+
 /// The path from a task to the RDS instance whose endpoint is `host` (the database URL's
 /// host), on the instance's port: checked into every subnet of its DB subnet group, since its
 /// address is only in DNS and moves between them (failover, Multi-AZ). Blocked into every
@@ -369,6 +391,10 @@ mod tests {
             "{why}"
         );
         assert!(matches!(path("elsewhere").await, Path::Undecided(_)));
+        // Without an address: every instance of the VPC, each with its own verdict.
+        let all = vpc_rds_paths(&Vpc, &task).await.unwrap();
+        assert_eq!(all.len(), 3);
+        assert!(matches!(all[2].path, Path::Blocked(_)));
         // A port the instance does not listen on is no path at all.
         let wrong = rds_path(
             &Vpc,

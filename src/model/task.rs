@@ -72,6 +72,10 @@ pub struct TaskContext {
     /// The network paths from this task to its apps' databases, where the doctor evaluated
     /// them (issue 16).
     pub database_paths: Vec<DatabasePath>,
+    /// Where the database's address is unknown (inside a secret not read): the paths to every
+    /// RDS instance in the task's VPC, none known to be the app's. The doctor shows them; no
+    /// rule judges them.
+    pub candidate_paths: Vec<DatabasePath>,
     /// Whether each secret the task references resolves and its execution role may read it,
     /// where the doctor checked (issue 16).
     pub secret_diagnoses: Vec<crate::doctor::secrets::SecretDiagnosis>,
