@@ -160,6 +160,9 @@ impl<K: Eq + Hash + Clone, V: Clone> BoundedCache<K, V> {
     }
 }
 
+type SecretDiagnoses =
+    BoundedCache<[String; 4], (Instant, Option<crate::doctor::secrets::SecretDiagnosis>)>;
+
 /// Wraps an [`Inventory`]: task definitions are immutable per ARN (family:revision), so they
 /// are kept for the life of the process; services change, so they are kept briefly.
 pub struct CachedInventory<I> {
@@ -167,6 +170,9 @@ pub struct CachedInventory<I> {
     task_definitions: Mutex<BoundedCache<String, TaskDefinition>>,
     services: Mutex<BoundedCache<(String, String), (Instant, Service)>>,
     tasks: Mutex<BoundedCache<String, TaskLocation>>,
+    /// The doctor's secret diagnoses by execution role, container, setting and reference: a
+    /// crash loop of failed starts asks once a minute, not once a task.
+    secret_diagnoses: Mutex<SecretDiagnoses>,
     service_ttl: Duration,
 }
 
@@ -177,6 +183,7 @@ impl<I: Inventory> CachedInventory<I> {
             task_definitions: Mutex::new(BoundedCache::new(512)),
             services: Mutex::new(BoundedCache::new(512)),
             tasks: Mutex::new(BoundedCache::new(2048)),
+            secret_diagnoses: Mutex::new(BoundedCache::new(256)),
             service_ttl: Duration::from_secs(60),
         }
     }
@@ -277,9 +284,19 @@ impl<I: Inventory> Inventory for CachedInventory<I> {
         setting: &str,
         value_from: &str,
     ) -> Result<Option<crate::doctor::secrets::SecretDiagnosis>, ReadError> {
-        self.inner
+        let key =
+            [execution_role.unwrap_or(""), container, setting, value_from].map(str::to_string);
+        if let Some((read_at, cached)) = lock(&self.secret_diagnoses).get(&key)
+            && read_at.elapsed() < self.service_ttl
+        {
+            return Ok(cached);
+        }
+        let fresh = self
+            .inner
             .diagnose_secret(execution_role, container, setting, value_from)
-            .await
+            .await?;
+        lock(&self.secret_diagnoses).insert(key, (Instant::now(), fresh.clone()));
+        Ok(fresh)
     }
 
     async fn secret_value(&self, value_from: &str) -> Result<crate::model::SecretText, ReadError> {
@@ -485,6 +502,7 @@ pub(crate) mod tests {
             _setting: &str,
             _value_from: &str,
         ) -> Result<Option<crate::doctor::secrets::SecretDiagnosis>, ReadError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
             Ok(None)
         }
 
@@ -522,6 +540,16 @@ pub(crate) mod tests {
         cached.task_definition("td:1").await.unwrap();
         cached.task_definition("td:1").await.unwrap();
         assert_eq!(cached.inner().calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_secret_is_diagnosed_once_a_minute_per_role_and_reference() {
+        let cached = CachedInventory::new(FakeInventory::default());
+        let diagnose = |role| cached.diagnose_secret(Some(role), "coder", "URL", "arn:secret");
+        diagnose("role-a").await.unwrap();
+        diagnose("role-a").await.unwrap();
+        diagnose("role-b").await.unwrap();
+        assert_eq!(cached.inner().calls.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]

@@ -49,7 +49,7 @@ pub struct AwsInventory {
     ec2: ec2::Ec2Reader,
     s3: s3::S3Reader,
     logs: aws_sdk_cloudwatchlogs::Client,
-    network: network::AwsNetwork,
+    network: crate::doctor::cache::CachedNetwork<network::AwsNetwork>,
     secrets: secrets::AwsSecrets,
     clusters: Vec<String>,
 }
@@ -61,7 +61,7 @@ impl AwsInventory {
             ec2: ec2::Ec2Reader::new(sdk),
             s3: s3::S3Reader::new(sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
-            network: network::AwsNetwork::new(sdk),
+            network: crate::doctor::cache::CachedNetwork::new(network::AwsNetwork::new(sdk)),
             secrets: secrets::AwsSecrets::new(sdk),
             clusters,
         }

@@ -4,6 +4,7 @@
 //! implements) and the paths they give; `secrets.rs`: whether a secret reference resolves and
 //! the execution role may read it; `checklist.rs`: the seed's debugging steps, answered.
 
+pub mod cache;
 pub mod checklist;
 pub mod endpoint;
 pub mod facts;
