@@ -127,6 +127,15 @@ impl Inventory for InProcessAws {
     ) -> Result<Vec<ecs_auditor::doctor::read::RdsPath>, ReadError> {
         Ok(Vec::new())
     }
+    async fn api_paths(
+        &self,
+        _subnet: &str,
+        _security_groups: &[String],
+        _public_ip: Option<bool>,
+        _services: &[String],
+    ) -> Result<Vec<(String, ecs_auditor::doctor::egress::ApiPath)>, ReadError> {
+        Ok(Vec::new())
+    }
     /// Nor any secret.
     async fn diagnose_secret(
         &self,

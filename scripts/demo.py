@@ -34,6 +34,7 @@ SEED_TASK_ID = "4d8c3a3c9f2e4a0b8e7d6c5b4a392817"
 FIXED_TASK_ID = "b1c2d3e4f5a60718293a4b5c6d7e8f90"
 SEED_ENI = "eni-0a1b2c3d4e5f60718"
 FIXED_ENI = "eni-0f1e2d3c4b5a69788"
+SEED_SUBNET = "subnet-0a1b2c3d4e5f60718"
 COLOUR = sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
 
 
@@ -147,7 +148,7 @@ def seed_account(client, endpoint):
         return task["taskArn"].rsplit("/", 1)[1], eni, address["PublicIp"]
 
     seed = run(revisions["coder-seed"], "ecs-svc/1234567890123456789")
-    return revisions, seed, lambda: run(revisions["coder-fixed"], "ecs-svc/9876543210987654321")
+    return revisions, seed, subnet, lambda: run(revisions["coder-fixed"], "ecs-svc/9876543210987654321")
 
 
 def alert_inbox(client):
@@ -313,7 +314,7 @@ def main():
 
         say("Seeding the demo account: coder-cluster, coder-service (no load balancer), task definitions coder:1 and coder:2")
         client = aws(endpoint)
-        revisions, seed, run_fixed_task = seed_account(client, endpoint)
+        revisions, seed, subnet, run_fixed_task = seed_account(client, endpoint)
         topic, drain = alert_inbox(client)
         note(f"alert topic {topic}, read back through an SQS queue as a subscriber")
 
@@ -334,7 +335,7 @@ def main():
         fixed = run_fixed_task()
         note(f"the seed's task answers at {seed[2]}; the fixed revision's task will get {fixed[2]}")
         events = prepare_events(workdir, {SEED_TASK_ID: seed[0], FIXED_TASK_ID: fixed[0],
-                                          SEED_ENI: seed[1], FIXED_ENI: fixed[1]})
+                                          SEED_ENI: seed[1], FIXED_ENI: fixed[1], SEED_SUBNET: subnet})
         expected = expected_alerts()
         totals = []
         print()

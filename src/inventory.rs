@@ -78,6 +78,16 @@ pub trait Inventory: Send + Sync {
         network_interface: &str,
     ) -> impl Future<Output = Result<Vec<crate::doctor::read::RdsPath>, ReadError>> + Send;
 
+    /// How a task's subnet reaches the AWS APIs it needs before it starts (the doctor's
+    /// [`crate::doctor::egress`]): route table, VPC endpoints, the groups' HTTPS egress.
+    fn api_paths(
+        &self,
+        subnet: &str,
+        security_groups: &[String],
+        public_ip: Option<bool>,
+        services: &[String],
+    ) -> impl Future<Output = Result<Vec<(String, crate::doctor::egress::ApiPath)>, ReadError>> + Send;
+
     /// The doctor's answer for one secret reference (issue 16): does it resolve, may the
     /// execution role read it (`secretsmanager:DescribeSecret`, `iam:SimulatePrincipalPolicy`;
     /// no secret value is read). `None`: not evaluated (a malformed reference, or an inventory
@@ -275,6 +285,18 @@ impl<I: Inventory> Inventory for CachedInventory<I> {
         network_interface: &str,
     ) -> Result<Vec<crate::doctor::read::RdsPath>, ReadError> {
         self.inner.vpc_database_paths(network_interface).await
+    }
+
+    async fn api_paths(
+        &self,
+        subnet: &str,
+        security_groups: &[String],
+        public_ip: Option<bool>,
+        services: &[String],
+    ) -> Result<Vec<(String, crate::doctor::egress::ApiPath)>, ReadError> {
+        self.inner
+            .api_paths(subnet, security_groups, public_ip, services)
+            .await
     }
 
     async fn diagnose_secret(
@@ -492,6 +514,16 @@ pub(crate) mod tests {
             &self,
             _network_interface: &str,
         ) -> Result<Vec<crate::doctor::read::RdsPath>, ReadError> {
+            Ok(Vec::new())
+        }
+
+        async fn api_paths(
+            &self,
+            _subnet: &str,
+            _security_groups: &[String],
+            _public_ip: Option<bool>,
+            _services: &[String],
+        ) -> Result<Vec<(String, crate::doctor::egress::ApiPath)>, ReadError> {
             Ok(Vec::new())
         }
 

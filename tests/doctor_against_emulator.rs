@@ -529,3 +529,96 @@ async fn the_doctor_answers_the_seeds_checklist_and_the_network_step_passes_once
     // The IAM step does not hang on the value: it still passes.
     assert_eq!(step(&report, 2)["status"], "pass", "{report:#}");
 }
+
+/// A task that failed to start because it could not reach Secrets Manager (the sample's
+/// `context deadline exceeded`) is told why: its subnet's route table has no way out and the VPC
+/// no endpoint; once a NAT gateway route is added, the same failure says the path is there.
+#[tokio::test]
+async fn a_start_that_could_not_reach_secrets_manager_is_told_its_subnet_has_no_way_out() {
+    use ecs_auditor::aws::AwsInventory;
+    use ecs_auditor::config::Config;
+    use ecs_auditor::memory::MemoryStore;
+    use ecs_auditor::publish::DryRun;
+    use ecs_auditor::{Auditor, RuleId};
+
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let account = seed_demo_account(&moto, &config).await;
+    let failed_start = || async {
+        let auditor = Auditor::new(
+            Config::default(),
+            AwsInventory::new(&config, vec![]),
+            DryRun,
+            MemoryStore::new(),
+            Some(REGION.to_string()),
+        )
+        .unwrap();
+        let report = auditor
+            .process(&account.event("task-stopped-failed-to-start.json"))
+            .await
+            .unwrap();
+        assert_eq!(report.findings.len(), 1, "{:#?}", report.findings);
+        assert_eq!(report.findings[0].rule, RuleId::TaskFailedToStart);
+        report.findings[0].clone()
+    };
+    let finding = failed_start().await;
+    let evidence = finding.evidence.join("\n");
+    assert!(
+        evidence.contains("diagnosis: secretsmanager is not reachable: route table ")
+            && evidence.contains(&format!(
+                "of subnet {} has no route to the internet",
+                account.subnet
+            ))
+            && evidence.contains("no endpoint for com.amazonaws.us-east-1.secretsmanager"),
+        "{evidence}"
+    );
+    assert!(
+        finding.fix[0].starts_with(&format!(
+            "Give subnet {} a way to the AWS APIs: a 0.0.0.0/0 route to a NAT gateway",
+            account.subnet
+        )),
+        "{:?}",
+        finding.fix
+    );
+
+    // A NAT gateway route: the path is there (the failure was something else: DNS, an
+    // endpoint's group, an outage), and the alert no longer claims it is not.
+    let ec2 = |params: &str| moto.query_call("ec2", &format!("Version=2016-11-15&{params}"));
+    let vpc = xml_value(
+        &ec2(&format!(
+            "Action=DescribeSubnets&SubnetId.1={}",
+            account.subnet
+        )),
+        "vpcId",
+    );
+    let table = xml_value(
+        &ec2(&format!(
+            "Action=DescribeRouteTables&Filter.1.Name=vpc-id&Filter.1.Value.1={vpc}"
+        )),
+        "routeTableId",
+    );
+    let allocation = xml_value(&ec2("Action=AllocateAddress&Domain=vpc"), "allocationId");
+    let nat = xml_value(
+        &ec2(&format!(
+            "Action=CreateNatGateway&SubnetId={}&AllocationId={allocation}",
+            account.subnet
+        )),
+        "natGatewayId",
+    );
+    ec2(&format!(
+        "Action=CreateRoute&RouteTableId={table}&DestinationCidrBlock=0.0.0.0%2F0&NatGatewayId={nat}"
+    ));
+    let finding = failed_start().await;
+    let evidence = finding.evidence.join("\n");
+    assert!(
+        evidence.contains(&format!(
+            "diagnosis: secretsmanager is reachable through NAT gateway {nat}"
+        )),
+        "{evidence}"
+    );
+    assert!(
+        !finding.fix[0].starts_with("Give subnet"),
+        "{:?}",
+        finding.fix
+    );
+}

@@ -180,6 +180,7 @@ fn wildcard_resources_only_where_aws_allows_nothing_narrower() {
                         "ec2:DescribeNetworkAcls",
                         "ec2:DescribeRouteTables",
                         "ec2:DescribeSubnets",
+                        "ec2:DescribeVpcEndpoints",
                         // Narrowed by its ecs:cluster condition instead (template.yaml).
                         "ecs:ListTasks",
                     ]

@@ -15,7 +15,35 @@ const SECRET_CHECKS: &str = "secret-not-readable and secret-reference-broken";
 /// read calls.
 const MOST_SECRETS: usize = 20;
 
+const API_PATH_CHECKS: &str = "the path from the task's subnet to the AWS APIs";
+
 impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
+    /// Fills `task.api_paths`: how the task's subnet reaches the APIs its start needs.
+    pub(crate) async fn add_api_paths(&self, task: &mut TaskContext, subnet: &str) {
+        let Some(definition) = &task.task_definition else {
+            return;
+        };
+        let services = crate::doctor::egress::needed_services(definition);
+        let (groups, public_ip) = match &task.service {
+            Some(service) => (service.security_groups.clone(), service.assign_public_ip),
+            None => (Vec::new(), None),
+        };
+        match self
+            .inventory
+            .api_paths(subnet, &groups, public_ip, &services)
+            .await
+        {
+            Ok(paths) => task.api_paths = paths,
+            Err(error) => {
+                tracing::warn!(%error, "the path to the AWS APIs is unreadable");
+                task.gaps.push(AuditGap {
+                    error,
+                    skipped_checks: API_PATH_CHECKS,
+                });
+            }
+        }
+    }
+
     /// Fills `task.secret_diagnoses`.
     pub(crate) async fn add_secret_diagnoses(&self, task: &mut TaskContext) {
         let Some(definition) = task.task_definition.clone() else {

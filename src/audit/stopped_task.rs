@@ -58,12 +58,20 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             };
         }
         task.gaps.retain(|gap| !gap.skipped_checks.is_empty());
-        // A start that failed over a secret: the doctor says which and why, in the same alert.
+        // A start that failed over a secret or the network: the doctor says which and why, in
+        // the same alert.
         if failure
             .as_ref()
             .is_some_and(|failure| failure.class.concerns_secrets())
         {
             self.add_secret_diagnoses(&mut task).await;
+        }
+        if failure.as_ref().is_some_and(|failure| {
+            failure.class == rules::task_failed_to_start::FailureClass::NoNetworkPath
+        }) && let Some(subnet) = event.detail.subnet_id()
+        {
+            self.add_service(&mut task).await;
+            self.add_api_paths(&mut task, subnet).await;
         }
         let mut findings = rules::audit_incomplete::audit_incomplete(&task);
 
@@ -76,6 +84,13 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                 &mut finding,
                 &rules::secret_diagnoses(&task),
             );
+            if let Some(subnet) = event.detail.subnet_id() {
+                rules::task_failed_to_start::attach_api_paths(
+                    &mut finding,
+                    &task.api_paths,
+                    subnet,
+                );
+            }
             findings.push(finding);
             return Ok(findings);
         }

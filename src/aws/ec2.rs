@@ -9,7 +9,7 @@
 
 use super::signed_http::{AttemptError, SignedHttp, failure_of, first_element, with_retries};
 use super::vpc;
-use crate::doctor::facts::{AclAssociation, NetworkInterface, RouteTable, Subnet};
+use crate::doctor::facts::{AclAssociation, NetworkInterface, RouteTable, Subnet, VpcEndpoint};
 use crate::doctor::network::SecurityGroup;
 use crate::model::{ReadError, ReadFailure};
 
@@ -158,6 +158,16 @@ impl Ec2Reader {
         let interfaces =
             vpc::network_interfaces(&xml).map_err(|problem| malformed(OPERATION, problem))?;
         Ok(interfaces.into_iter().find(|interface| interface.id == id))
+    }
+
+    /// `ec2:DescribeVpcEndpoints` of a VPC.
+    pub(crate) async fn vpc_endpoints(&self, vpc: &str) -> Result<Vec<VpcEndpoint>, ReadError> {
+        let body = format!(
+            "Action=DescribeVpcEndpoints&Version=2016-11-15{}",
+            vpc_filter(vpc)
+        );
+        let xml = self.query("ec2:DescribeVpcEndpoints", vpc, body).await?;
+        vpc::vpc_endpoints(&xml).map_err(|problem| malformed("ec2:DescribeVpcEndpoints", problem))
     }
 
     /// `ec2:DescribeSubnets` for these subnets.

@@ -337,6 +337,11 @@ fn convert_service(service: &aws_sdk_ecs::types::Service) -> Service {
             .and_then(|network| network.awsvpc_configuration())
             .and_then(|awsvpc| awsvpc.assign_public_ip())
             .map(|assign| *assign == AssignPublicIp::Enabled),
+        security_groups: service
+            .network_configuration()
+            .and_then(|network| network.awsvpc_configuration())
+            .map(|awsvpc| awsvpc.security_groups().to_vec())
+            .unwrap_or_default(),
         desired_count: service.desired_count(),
         launch_type: service
             .launch_type()

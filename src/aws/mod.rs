@@ -51,6 +51,8 @@ pub struct AwsInventory {
     logs: aws_sdk_cloudwatchlogs::Client,
     network: crate::doctor::cache::CachedNetwork<network::AwsNetwork>,
     secrets: secrets::AwsSecrets,
+    /// The SDK's region: the AWS APIs' endpoint names (`com.amazonaws.REGION.secretsmanager`).
+    region: String,
     clusters: Vec<String>,
 }
 
@@ -63,6 +65,10 @@ impl AwsInventory {
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
             network: crate::doctor::cache::CachedNetwork::new(network::AwsNetwork::new(sdk)),
             secrets: secrets::AwsSecrets::new(sdk),
+            region: sdk
+                .region()
+                .map(|region| region.to_string())
+                .unwrap_or_else(|| "us-east-1".to_string()),
             clusters,
         }
     }
@@ -132,6 +138,24 @@ impl Inventory for AwsInventory {
             return Ok(Vec::new());
         };
         vpc_rds_paths(&self.network, &task).await
+    }
+
+    async fn api_paths(
+        &self,
+        subnet: &str,
+        security_groups: &[String],
+        public_ip: Option<bool>,
+        services: &[String],
+    ) -> Result<Vec<(String, crate::doctor::egress::ApiPath)>, ReadError> {
+        crate::doctor::read::api_paths(
+            &self.network,
+            subnet,
+            security_groups,
+            public_ip,
+            &self.region,
+            services,
+        )
+        .await
     }
 
     async fn diagnose_secret(

@@ -3,7 +3,9 @@
 
 use super::ec2::Ec2Reader;
 use super::rds::RdsReader;
-use crate::doctor::facts::{AclAssociation, DbInstance, NetworkInterface, RouteTable, Subnet};
+use crate::doctor::facts::{
+    AclAssociation, DbInstance, NetworkInterface, RouteTable, Subnet, VpcEndpoint,
+};
 use crate::doctor::network::SecurityGroup;
 use crate::doctor::read::NetworkReads;
 use crate::model::ReadError;
@@ -42,5 +44,8 @@ impl NetworkReads for AwsNetwork {
     }
     async fn db_instances(&self) -> Result<Vec<DbInstance>, ReadError> {
         self.rds.instances().await
+    }
+    async fn vpc_endpoints(&self, vpc: &str) -> Result<Vec<VpcEndpoint>, ReadError> {
+        self.ec2.vpc_endpoints(vpc).await
     }
 }

@@ -5,7 +5,7 @@
 //!
 //! The requests are `ec2.rs`'s (`Ec2Reader`), signed like its other read.
 
-use crate::doctor::facts::{AclAssociation, NetworkInterface, RouteTable, Subnet};
+use crate::doctor::facts::{AclAssociation, NetworkInterface, RouteTable, Subnet, VpcEndpoint};
 use crate::doctor::network::{
     AclEntry, NetworkAcl, Peer, Protocol, Route, SecurityGroup, SecurityGroupRule,
 };
@@ -181,6 +181,35 @@ pub(crate) fn subnets(xml: &str) -> Result<Vec<Subnet>, String> {
                 vpc_id: text(subnet, "vpcId").unwrap_or_default().to_string(),
                 cidr: text(subnet, "cidrBlock")?.parse().ok()?,
             })
+        })
+        .collect())
+}
+
+/// `DescribeVpcEndpoints`: each endpoint's service, type, state, route tables, private DNS.
+pub(crate) fn vpc_endpoints(xml: &str) -> Result<Vec<VpcEndpoint>, String> {
+    let document = parse(xml)?;
+    let root = document.root_element();
+    Ok(items(root, "vpcEndpointSet")
+        .into_iter()
+        .map(|endpoint| VpcEndpoint {
+            id: text(endpoint, "vpcEndpointId")
+                .unwrap_or_default()
+                .to_string(),
+            service_name: text(endpoint, "serviceName")
+                .unwrap_or_default()
+                .to_string(),
+            kind: text(endpoint, "vpcEndpointType")
+                .unwrap_or_default()
+                .to_string(),
+            state: text(endpoint, "state")
+                .unwrap_or_default()
+                .to_ascii_lowercase(),
+            route_tables: items(endpoint, "routeTableIdSet")
+                .into_iter()
+                .filter_map(|item| item.text())
+                .map(|id| id.trim().to_string())
+                .collect(),
+            private_dns: text(endpoint, "privateDnsEnabled") == Some("true"),
         })
         .collect())
 }

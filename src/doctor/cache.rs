@@ -5,7 +5,7 @@
 //! a fix (an ingress rule added) is seen within the minute. A task's own network interface is
 //! never cached (it is new with each task), nor is a failed read.
 
-use super::facts::{AclAssociation, DbInstance, NetworkInterface, RouteTable, Subnet};
+use super::facts::{AclAssociation, DbInstance, NetworkInterface, RouteTable, Subnet, VpcEndpoint};
 use super::network::SecurityGroup;
 use super::read::NetworkReads;
 use crate::inventory::BoundedCache;
@@ -27,6 +27,7 @@ pub struct CachedNetwork<N> {
     route_tables: Kept<Vec<RouteTable>>,
     subnets: Kept<Vec<Subnet>>,
     db_instances: Kept<Vec<DbInstance>>,
+    vpc_endpoints: Kept<Vec<VpcEndpoint>>,
 }
 
 impl<N: NetworkReads> CachedNetwork<N> {
@@ -38,6 +39,7 @@ impl<N: NetworkReads> CachedNetwork<N> {
             route_tables: kept(),
             subnets: kept(),
             db_instances: kept(),
+            vpc_endpoints: kept(),
         }
     }
 
@@ -105,6 +107,9 @@ impl<N: NetworkReads> NetworkReads for CachedNetwork<N> {
     async fn db_instances(&self) -> Result<Vec<DbInstance>, ReadError> {
         through(&self.db_instances, "", self.inner.db_instances()).await
     }
+    async fn vpc_endpoints(&self, vpc: &str) -> Result<Vec<VpcEndpoint>, ReadError> {
+        through(&self.vpc_endpoints, vpc, self.inner.vpc_endpoints(vpc)).await
+    }
 }
 
 #[cfg(test)]
@@ -152,6 +157,9 @@ mod tests {
             self.read().map(|_| None)
         }
         async fn db_instances(&self) -> Result<Vec<DbInstance>, ReadError> {
+            self.read().map(|_| Vec::new())
+        }
+        async fn vpc_endpoints(&self, _: &str) -> Result<Vec<VpcEndpoint>, ReadError> {
             self.read().map(|_| Vec::new())
         }
     }

@@ -42,6 +42,22 @@ pub struct NetworkInterface {
     pub security_groups: Vec<String>,
 }
 
+/// A VPC endpoint: how tasks without a route to the internet reach an AWS API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VpcEndpoint {
+    pub id: String,
+    /// `com.amazonaws.REGION.secretsmanager`.
+    pub service_name: String,
+    /// `Interface` or `Gateway` (S3, DynamoDB).
+    pub kind: String,
+    /// `available` when it works.
+    pub state: String,
+    /// A gateway endpoint's route tables.
+    pub route_tables: Vec<String>,
+    /// An interface endpoint's private DNS name answers for the service's own name.
+    pub private_dns: bool,
+}
+
 /// An RDS instance as the network path needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DbInstance {

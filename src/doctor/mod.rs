@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod checklist;
+pub mod egress;
 pub mod endpoint;
 pub mod facts;
 pub mod network;

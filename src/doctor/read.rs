@@ -2,8 +2,9 @@
 //! `aws/network.rs`): each end's subnet and VPC, its security groups, the network ACL and route
 //! table its subnet uses; and the RDS instance a database URL's host names.
 
+use super::egress::{ApiPath, TaskNetwork, api_path};
 use super::facts::{
-    AclAssociation, DbInstance, NetworkInterface, RouteTable, Subnet, acl_of, table_of,
+    AclAssociation, DbInstance, NetworkInterface, RouteTable, Subnet, VpcEndpoint, acl_of, table_of,
 };
 use super::network::SecurityGroup;
 use super::network::{Blocker, Endpoint, Path, tcp_path};
@@ -36,6 +37,10 @@ pub trait NetworkReads: Send + Sync {
         id: &str,
     ) -> impl Future<Output = Result<Option<NetworkInterface>, ReadError>> + Send;
     fn db_instances(&self) -> impl Future<Output = Result<Vec<DbInstance>, ReadError>> + Send;
+    fn vpc_endpoints(
+        &self,
+        vpc: &str,
+    ) -> impl Future<Output = Result<Vec<VpcEndpoint>, ReadError>> + Send;
 }
 
 /// The path to an RDS instance: which instance (or the host, when none has it), its port and
@@ -140,6 +145,45 @@ fn missing(operation: &'static str, resource: &str) -> ReadError {
         failure: ReadFailure::NotFound,
         message: "not in the answer".to_string(),
     }
+}
+
+/// How a task in `subnet` with `security_groups` reaches each AWS API in `services`
+/// ([`super::egress`]).
+pub async fn api_paths(
+    doctor: &impl NetworkReads,
+    subnet: &str,
+    security_groups: &[String],
+    public_ip: Option<bool>,
+    region: &str,
+    services: &[String],
+) -> Result<Vec<(String, ApiPath)>, ReadError> {
+    let subnets = doctor.subnets(&[subnet.to_string()]).await?;
+    let found = subnets
+        .iter()
+        .find(|found| found.id == subnet)
+        .ok_or_else(|| missing("ec2:DescribeSubnets", subnet))?;
+    let tables = doctor.route_tables(&found.vpc_id).await?;
+    let table = table_of(&tables, found)
+        .ok_or_else(|| missing("ec2:DescribeRouteTables", subnet))?
+        .clone();
+    let groups = if security_groups.is_empty() {
+        Vec::new()
+    } else {
+        doctor.security_groups(security_groups).await?
+    };
+    let endpoints = doctor.vpc_endpoints(&found.vpc_id).await?;
+    let task = TaskNetwork {
+        subnet,
+        table: &table,
+        public_ip,
+        security_groups: &groups,
+        endpoints: &endpoints,
+        region,
+    };
+    Ok(services
+        .iter()
+        .map(|service| (service.clone(), api_path(&task, service)))
+        .collect())
 }
 
 /// The paths from a task to every RDS instance in its VPC, for when the database's address
@@ -335,6 +379,9 @@ mod tests {
             _id: &str,
         ) -> Result<Option<NetworkInterface>, ReadError> {
             Ok(None)
+        }
+        async fn vpc_endpoints(&self, _vpc: &str) -> Result<Vec<VpcEndpoint>, ReadError> {
+            Ok(Vec::new())
         }
         async fn db_instances(&self) -> Result<Vec<DbInstance>, ReadError> {
             let instance = |id: &str, subnets: &[&str]| DbInstance {

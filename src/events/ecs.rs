@@ -159,6 +159,11 @@ impl TaskStateChange {
     pub fn network_interface_id(&self) -> Option<&str> {
         self.eni_detail("networkInterfaceId")
     }
+
+    /// The subnet of the task's ENI (kept in the event after the ENI is deleted).
+    pub fn subnet_id(&self) -> Option<&str> {
+        self.eni_detail("subnetId")
+    }
 }
 
 /// `detail` of `ECS Deployment State Change`; `resources[0]` is the service ARN.

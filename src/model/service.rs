@@ -11,6 +11,8 @@ pub struct Service {
     pub service_registries: usize,
     /// `awsvpcConfiguration.assignPublicIp`, when the service uses awsvpc.
     pub assign_public_ip: Option<bool>,
+    /// `awsvpcConfiguration.securityGroups`: the groups its tasks' interfaces get.
+    pub security_groups: Vec<String>,
     pub desired_count: i32,
     pub launch_type: Option<String>,
 }

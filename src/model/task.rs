@@ -76,6 +76,9 @@ pub struct TaskContext {
     /// RDS instance in the task's VPC, none known to be the app's. The doctor shows them; no
     /// rule judges them.
     pub candidate_paths: Vec<DatabasePath>,
+    /// For a task that failed to start for want of a network path: how its subnet reaches
+    /// each AWS API it needs (`secretsmanager`, `ecr.api`, ...).
+    pub api_paths: Vec<(String, crate::doctor::egress::ApiPath)>,
     /// Whether each secret the task references resolves and its execution role may read it,
     /// where the doctor checked (issue 16).
     pub secret_diagnoses: Vec<crate::doctor::secrets::SecretDiagnosis>,

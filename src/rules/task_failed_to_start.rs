@@ -193,6 +193,34 @@ pub(crate) fn attach_diagnosis(finding: &mut Finding, diagnosis: &[Finding]) {
     finding.fix = fixes;
 }
 
+/// Puts the doctor's answer for a start that found no network path into its alert: how the
+/// task's subnet reaches each AWS API it needs, and for those it cannot, the fix first.
+pub(crate) fn attach_api_paths(
+    finding: &mut Finding,
+    paths: &[(String, crate::doctor::egress::ApiPath)],
+    subnet: &str,
+) {
+    use crate::doctor::egress::{ApiPath, fix};
+    let mut blocked = Vec::new();
+    for (service, path) in paths {
+        finding.evidence.push(match path {
+            ApiPath::Through(via) => format!("diagnosis: {service} is reachable through {via}"),
+            ApiPath::Blocked(why) => {
+                blocked.push(service.clone());
+                format!("diagnosis: {service} is not reachable: {why}")
+            }
+            ApiPath::Undecided(why) => format!("diagnosis: {service}: could not decide: {why}"),
+        });
+    }
+    if !blocked.is_empty() {
+        finding.fix.insert(0, fix(subnet, &blocked));
+        finding.facts.insert(
+            "diagnosis".to_string(),
+            format!("no path to {}", blocked.join(", ")),
+        );
+    }
+}
+
 pub(crate) fn failed_start(stop: &StopFacts) -> Option<FailedStart> {
     let code = stop.stop_code.as_deref().unwrap_or_default();
     // Without startedAt a task never ran; that is a failure only when ECS says so or an

@@ -339,6 +339,8 @@ pub const SEED_TASK_ID: &str = "4d8c3a3c9f2e4a0b8e7d6c5b4a392817";
 pub const FIXED_TASK_ID: &str = "b1c2d3e4f5a60718293a4b5c6d7e8f90";
 pub const SEED_ENI: &str = "eni-0a1b2c3d4e5f60718";
 pub const FIXED_ENI: &str = "eni-0f1e2d3c4b5a69788";
+/// The subnet the sample events' ENI attachments name.
+pub const SEED_SUBNET: &str = "subnet-0a1b2c3d4e5f60718";
 
 /// The demo account, as `make demo` seeds it: cluster `coder-cluster`, service `coder-service`
 /// (public IP, no load balancer) on the seed's task definition `coder:1`, the fixed one as
@@ -549,6 +551,7 @@ impl DemoAccount {
             (SEED_TASK_ID, self.seed_task.as_str()),
             (FIXED_TASK_ID, self.fixed_task.as_str()),
             (SEED_ENI, self.seed_eni.as_str()),
+            (SEED_SUBNET, self.subnet.as_str()),
             (FIXED_ENI, self.fixed_eni.as_str()),
         ];
         rewrite_event(&read_event(name), &replacements)
