@@ -93,10 +93,11 @@ pub enum RuleId {
     SecretNotReadable,
     SecretReferenceBroken,
     DataStoreUnprotected,
+    DatabaseAuthMisconfigured,
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 21] = [
+    pub const ALL: [RuleId; 22] = [
         RuleId::EmbeddedDatabaseInUse,
         RuleId::DatabaseSettingMisnamed,
         RuleId::DatabaseSettingInvalid,
@@ -118,6 +119,7 @@ impl RuleId {
         RuleId::SecretNotReadable,
         RuleId::SecretReferenceBroken,
         RuleId::DataStoreUnprotected,
+        RuleId::DatabaseAuthMisconfigured,
     ];
 
     /// Whether this rule's verdict rests on where a container's data is stored (its mount
@@ -166,6 +168,7 @@ impl RuleId {
             RuleId::SecretNotReadable => "secret-not-readable",
             RuleId::SecretReferenceBroken => "secret-reference-broken",
             RuleId::DataStoreUnprotected => "data-store-unprotected",
+            RuleId::DatabaseAuthMisconfigured => "database-auth-misconfigured",
         }
     }
 }

@@ -73,7 +73,7 @@ struct Definition {
     rules: &'static [RuleId],
 }
 
-const STEPS: [Definition; 6] = [
+const STEPS: [Definition; 7] = [
     Definition {
         question: "Does the app get its database setting, under a name it reads?",
         replaces: "exec into the container and look at its environment; read the app's --help for its database options",
@@ -84,9 +84,12 @@ const STEPS: [Definition; 6] = [
         ],
     },
     Definition {
-        question: "Can the task reach its database over the network?",
+        question: "Can the task reach its database over the network, and sign in?",
         replaces: "connect with psql from inside the container; read both security groups' rules",
-        rules: &[RuleId::DatabaseUnreachable],
+        rules: &[
+            RuleId::DatabaseUnreachable,
+            RuleId::DatabaseAuthMisconfigured,
+        ],
     },
     Definition {
         question: "May the task's execution role read its secrets?",
@@ -115,6 +118,11 @@ const STEPS: [Definition; 6] = [
             RuleId::VolatileStorageAcknowledged,
             RuleId::PersistenceRemoved,
         ],
+    },
+    Definition {
+        question: "Is the database backed up and protected from deletion?",
+        replaces: "the seed's best practice: set up database backups with RDS automated backups",
+        rules: &[RuleId::DataStoreUnprotected],
     },
 ];
 
@@ -284,6 +292,26 @@ fn not_covered(index: usize, task: &TaskContext, coverage: &Coverage) -> Option<
         // Separate host and user settings, no URL: step 1 judges them.
         4 if coverage.hosts_known > 0 => None,
         4 => Some("the app's database URL is not set where the doctor can see it".to_string()),
+        6 if !task
+            .database_paths
+            .iter()
+            .any(|path| path.instance.is_some()) =>
+        {
+            Some("the app's RDS instance was not found (see step 2)".to_string())
+        }
+        6 if task
+            .database_paths
+            .iter()
+            .filter_map(|path| path.instance.as_ref())
+            .any(|instance| {
+                instance.backup_retention_days.is_none() || instance.deletion_protection.is_none()
+            }) =>
+        {
+            Some(
+                "DescribeDBInstances did not say whether backups or deletion protection are on"
+                    .to_string(),
+            )
+        }
         _ => None,
     }
 }
@@ -389,6 +417,21 @@ fn passed(index: usize, task: &TaskContext, coverage: &Coverage) -> Vec<String> 
             coverage.apps.join(", ")
         )],
         0 => vec![format!("set and read: {}", coverage.settings.join(", "))],
+        6 => task
+            .database_paths
+            .iter()
+            .filter_map(|path| path.instance.as_ref())
+            .map(|instance| {
+                format!(
+                    "RDS instance {}: automated backups kept {} days, deletion protection on",
+                    instance.id,
+                    instance
+                        .backup_retention_days
+                        .map(|days| days.to_string())
+                        .unwrap_or_else(|| "?".to_string())
+                )
+            })
+            .collect(),
         _ => vec![format!(
             "no sign that {} keeps its data inside the task",
             coverage.apps.join(", ")
@@ -431,11 +474,13 @@ mod tests {
         }));
         task.database_paths = vec![path(Path::Open(vec!["sg-db lets sg-task in".to_string()]))];
         let (steps, others) = answer(&task, &[], &coverage());
-        assert_eq!(steps.len(), 6);
+        assert_eq!(steps.len(), 7);
+        // No RDS instance known: the backups step cannot be decided; the others pass.
         assert!(
-            steps.iter().all(|step| step.status == Status::Pass),
+            steps[..6].iter().all(|step| step.status == Status::Pass),
             "{steps:#?}"
         );
+        assert_eq!(steps[6].status, Status::CouldNotDecide);
         assert!(steps[1].evidence[0].contains("sg-db lets sg-task in"));
         assert!(others.is_empty());
 

@@ -221,6 +221,18 @@ pub struct SettingValues {
     pub values: Vec<String>,
 }
 
+/// A setting whose value makes the app authenticate to Amazon RDS with IAM tokens instead of
+/// a password: the instance must have IAM database authentication on.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RdsIamAuthentication {
+    pub setting: String,
+    pub values: Vec<String>,
+    /// The first version that reads the setting (`2.10.0`); older images ignore it.
+    #[serde(default)]
+    pub since: Option<String>,
+}
+
 /// How an app is pointed at an external database. Any one of these selects it: a URL
 /// setting, the type setting at an external value, or every setting of a group.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -252,6 +264,8 @@ pub struct DatabaseSettings {
     pub password_settings: Vec<String>,
     /// A setting whose value means "no password in the URL, and that is fine".
     pub passwordless: Option<SettingValues>,
+    /// A setting whose value makes the app use IAM tokens with RDS (`database-auth-misconfigured`).
+    pub rds_iam_authentication: Option<RdsIamAuthentication>,
     /// Command-line arguments that set a setting (`-Dsonar.jdbc.url=` sets SONAR_JDBC_URL).
     pub arguments: Vec<ArgumentSetting>,
     /// When nothing is set, the app looks for a database by itself in a way the task

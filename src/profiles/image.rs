@@ -83,6 +83,11 @@ impl TagVersion {
 
     /// The versions a tag stands for: `1.23` is every `1.23.x`, i.e. `[1.23, 1.24)`; a full
     /// `1.23.16` is `[1.23.16, 1.23.17)`.
+    /// Whether this version comes before `other` (`2.9.4` before `2.10`).
+    pub fn before(&self, other: &TagVersion) -> bool {
+        compare(&self.numbers, &other.numbers) == Ordering::Less
+    }
+
     fn span(&self) -> (&[u64], Vec<u64>) {
         let mut next = self.numbers.clone();
         if let Some(last) = next.last_mut() {

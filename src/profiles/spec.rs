@@ -2,7 +2,8 @@
 //! [`Profile`](super::Profile)s.
 
 use super::facts::{
-    ArgumentSetting, KeptFiles, NearMiss, ProductionUse, SettingValues, TypeSetting, VolatileSwitch,
+    ArgumentSetting, KeptFiles, NearMiss, ProductionUse, RdsIamAuthentication, SettingValues,
+    TypeSetting, VolatileSwitch,
 };
 use serde::Deserialize;
 
@@ -133,6 +134,8 @@ pub(super) struct DatabaseSpec {
     #[serde(default)]
     pub(super) passwordless: Option<SettingValues>,
     #[serde(default)]
+    pub(super) rds_iam_authentication: Option<RdsIamAuthentication>,
+    #[serde(default)]
     pub(super) arguments: Vec<ArgumentSetting>,
     #[serde(default)]
     pub(super) detected_when_unset: Option<String>,
@@ -163,6 +166,7 @@ pub(super) struct DatabaseOverride {
     pub(super) near_miss: Option<Vec<NearMiss>>,
     pub(super) password_settings: Option<Vec<String>>,
     pub(super) passwordless: Option<SettingValues>,
+    pub(super) rds_iam_authentication: Option<RdsIamAuthentication>,
     pub(super) arguments: Option<Vec<ArgumentSetting>>,
     pub(super) detected_when_unset: Option<String>,
     pub(super) detected_hosts: Option<Vec<String>>,
@@ -192,6 +196,9 @@ impl DatabaseOverride {
         );
         if self.passwordless.is_some() {
             spec.passwordless = self.passwordless;
+        }
+        if self.rds_iam_authentication.is_some() {
+            spec.rds_iam_authentication = self.rds_iam_authentication;
         }
         if self.detected_when_unset.is_some() {
             spec.detected_when_unset = self.detected_when_unset;

@@ -303,6 +303,21 @@ fn database(database: DatabaseSpec) -> Result<DatabaseSettings, String> {
             kind.name
         ));
     }
+    if let Some(auth) = &database.rds_iam_authentication {
+        if auth.values.is_empty() {
+            return Err(format!(
+                "rds_iam_authentication {} lists no values",
+                auth.setting
+            ));
+        }
+        if let Some(since) = &auth.since
+            && super::image::TagVersion::parse(since).is_none()
+        {
+            return Err(format!(
+                "rds_iam_authentication since {since:?} is not a version like \"2.10.0\""
+            ));
+        }
+    }
     let settings = DatabaseSettings {
         settings: database.settings,
         url_schemes: database
@@ -323,6 +338,7 @@ fn database(database: DatabaseSpec) -> Result<DatabaseSettings, String> {
         near_miss: database.near_miss,
         password_settings: database.password_settings,
         passwordless: database.passwordless,
+        rds_iam_authentication: database.rds_iam_authentication,
         arguments: database.arguments,
         detected_when_unset: database.detected_when_unset,
         detected_hosts: database.detected_hosts,

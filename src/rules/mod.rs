@@ -12,6 +12,7 @@ pub(crate) mod audit_incomplete;
 pub(crate) mod credentials_in_logs;
 pub(crate) mod data_lost_on_stop;
 pub(crate) mod data_store_unprotected;
+pub(crate) mod database_auth_misconfigured;
 pub(crate) mod database_connection_failing;
 pub(crate) mod database_setting_invalid;
 pub(crate) mod database_setting_misnamed;
@@ -54,7 +55,7 @@ use secret_reference_malformed::secret_reference_malformed;
 use volatile_storage_acknowledged::volatile_storage_acknowledged;
 
 /// Every rule's declaration, in the order of the README's rule catalog.
-pub const CATALOG: [&RuleInfo; 21] = [
+pub const CATALOG: [&RuleInfo; 22] = [
     &embedded_database_in_use::RULE,
     &database_setting_misnamed::RULE,
     &database_setting_invalid::RULE,
@@ -76,6 +77,7 @@ pub const CATALOG: [&RuleInfo; 21] = [
     &secret_not_readable::RULE,
     &secret_reference_broken::RULE,
     &data_store_unprotected::RULE,
+    &database_auth_misconfigured::RULE,
 ];
 
 /// The declaration of `rule`.
@@ -164,6 +166,9 @@ fn evaluate_app(app: &AppContainer) -> Vec<Finding> {
         findings.extend(database_undecided(app));
         findings.extend(database_url_malformed(app));
         findings.extend(secret_reference_malformed(app));
+        findings.extend(database_auth_misconfigured::database_auth_misconfigured(
+            app,
+        ));
     }
     if runs_as.keeps_data() {
         findings.extend(ephemeral_data_directory(app));
