@@ -117,6 +117,35 @@ async fn the_database_group_without_the_ingress_rule_is_named_then_the_path_open
         .await
         .unwrap();
     assert!(matches!(path.path, Path::Undecided(_)), "{path:?}");
+    // An Aurora cluster, reached at its writer or reader endpoint, in its members' subnets,
+    // behind a group of its own that lets nothing in.
+    let cluster_group = xml_value(
+        &ec2(&format!(
+            "Action=CreateSecurityGroup&GroupName=coder-aurora&GroupDescription=aurora&VpcId={vpc}"
+        )),
+        "groupId",
+    );
+    let cluster = rds(&format!(
+        "Action=CreateDBCluster&DBClusterIdentifier=coder-aurora&Engine=aurora-postgresql&MasterUsername=coder&MasterUserPassword=not-a-real-one&DBSubnetGroupName=coder&VpcSecurityGroupIds.VpcSecurityGroupId.1={cluster_group}"
+    ));
+    rds(
+        "Action=CreateDBInstance&DBInstanceIdentifier=coder-aurora-1&Engine=aurora-postgresql&DBInstanceClass=db.t3.medium&DBClusterIdentifier=coder-aurora&DBSubnetGroupName=coder",
+    );
+    for endpoint in [
+        xml_value(&cluster, "Endpoint"),
+        xml_value(&cluster, "ReaderEndpoint"),
+    ] {
+        let path = rds_path(&doctor, &task, &endpoint, None).await.unwrap();
+        assert_eq!(path.database, "Aurora cluster coder-aurora", "{endpoint}");
+        assert_eq!(
+            path.path,
+            Path::Blocked(Blocker::DatabaseIngress {
+                groups: vec![cluster_group.clone()],
+                port: 5432
+            }),
+            "{endpoint}"
+        );
+    }
 
     // A subnet that does not exist is a read error, never a pass.
     let nowhere = Side {

@@ -42,8 +42,11 @@ impl NetworkReads for AwsNetwork {
     async fn network_interface(&self, id: &str) -> Result<Option<NetworkInterface>, ReadError> {
         self.ec2.network_interface(id).await
     }
+    /// The instances, and each Aurora cluster as one database at its endpoints.
     async fn db_instances(&self) -> Result<Vec<DbInstance>, ReadError> {
-        self.rds.instances().await
+        let instances = self.rds.instances().await?;
+        let clusters = self.rds.clusters().await?;
+        Ok(crate::doctor::facts::databases(instances, &clusters))
     }
     async fn vpc_endpoints(&self, vpc: &str) -> Result<Vec<VpcEndpoint>, ReadError> {
         self.ec2.vpc_endpoints(vpc).await

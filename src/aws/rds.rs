@@ -1,16 +1,22 @@
-//! The doctor's RDS read (issue 16, in progress): `rds:DescribeDBInstances`, for a database
-//! instance's endpoint, security groups and DB subnet group, as one signed Query request per
-//! page (RDS API reference, `DescribeDBInstances`), parsed with `roxmltree`. No
-//! `aws-sdk-rds` crate for a read the SDK's signer makes as well.
+//! The doctor's RDS reads (issue 16): `rds:DescribeDBInstances` (an instance's endpoint,
+//! security groups, DB subnet group, Aurora cluster, backups, deletion protection, IAM
+//! authentication) and `rds:DescribeDBClusters` (an Aurora cluster's writer, reader and custom
+//! endpoints, groups and members), as signed Query requests page by page (RDS API reference),
+//! parsed with `roxmltree`. No `aws-sdk-rds` crate for two reads the SDK's signer makes as
+//! well.
 
 use super::signed_http::{AttemptError, SignedHttp, failure_of, first_element, with_retries};
-use crate::doctor::facts::DbInstance;
+use crate::doctor::facts::{DbCluster, DbInstance};
 use crate::model::{ReadError, ReadFailure};
 use roxmltree::{Document, Node};
 
 const OPERATION: &str = "rds:DescribeDBInstances";
+const CLUSTERS: &str = "rds:DescribeDBClusters";
 
-/// Reads RDS instances through the RDS Query API.
+/// One page's items and the next page's marker, or why the answer was not understood.
+type PageResult<T> = Result<(Vec<T>, Option<String>), String>;
+
+/// Reads RDS instances and Aurora clusters through the RDS Query API.
 #[derive(Debug)]
 pub(crate) struct RdsReader {
     http: SignedHttp,
@@ -36,26 +42,43 @@ impl RdsReader {
 
     /// Every instance of the account in the region, page by page.
     pub(crate) async fn instances(&self) -> Result<Vec<DbInstance>, ReadError> {
-        let mut instances = Vec::new();
+        self.pages(OPERATION, "DescribeDBInstances", instances_page)
+            .await
+    }
+
+    /// Every Aurora cluster of the account in the region, page by page.
+    pub(crate) async fn clusters(&self) -> Result<Vec<DbCluster>, ReadError> {
+        self.pages(CLUSTERS, "DescribeDBClusters", clusters_page)
+            .await
+    }
+
+    async fn pages<T>(
+        &self,
+        operation: &'static str,
+        action: &str,
+        parse: fn(&str) -> PageResult<T>,
+    ) -> Result<Vec<T>, ReadError> {
+        let mut all = Vec::new();
         let mut marker: Option<String> = None;
         loop {
-            let page = with_retries(OPERATION, "", || self.attempt(marker.as_deref())).await?;
-            let (found, next) = instances_page(&page).map_err(|problem| ReadError {
-                operation: OPERATION,
+            let page =
+                with_retries(operation, "", || self.attempt(action, marker.as_deref())).await?;
+            let (found, next) = parse(&page).map_err(|problem| ReadError {
+                operation,
                 resource: String::new(),
                 failure: ReadFailure::Other,
                 message: problem,
             })?;
-            instances.extend(found);
+            all.extend(found);
             match next {
                 Some(next) => marker = Some(next),
-                None => return Ok(instances),
+                None => return Ok(all),
             }
         }
     }
 
-    async fn attempt(&self, marker: Option<&str>) -> Result<String, AttemptError> {
-        let mut body = "Action=DescribeDBInstances&Version=2014-10-31".to_string();
+    async fn attempt(&self, action: &str, marker: Option<&str>) -> Result<String, AttemptError> {
+        let mut body = format!("Action={action}&Version=2014-10-31");
         if let Some(marker) = marker {
             let marker =
                 percent_encoding::utf8_percent_encode(marker, percent_encoding::NON_ALPHANUMERIC);
@@ -104,7 +127,7 @@ fn elements<'a, 'i>(node: Node<'a, 'i>, name: &'a str) -> impl Iterator<Item = N
 }
 
 /// One page: its instances and the next page's marker.
-fn instances_page(xml: &str) -> Result<(Vec<DbInstance>, Option<String>), String> {
+fn instances_page(xml: &str) -> PageResult<DbInstance> {
     let document =
         Document::parse(xml).map_err(|error| format!("not the RDS answer expected: {error}"))?;
     let root = document.root_element();
@@ -156,6 +179,8 @@ fn instances_page(xml: &str) -> Result<(Vec<DbInstance>, Option<String>), String
                             .and_then(|flag| flag.parse().ok()),
                         iam_authentication: text(instance, "IAMDatabaseAuthenticationEnabled")
                             .and_then(|flag| flag.parse().ok()),
+                        other_addresses: Vec::new(),
+                        cluster: text(instance, "DBClusterIdentifier").map(str::to_string),
                     }
                 })
                 .collect()
@@ -165,6 +190,72 @@ fn instances_page(xml: &str) -> Result<(Vec<DbInstance>, Option<String>), String
         .filter(|marker| !marker.is_empty())
         .map(str::to_string);
     Ok((instances, marker))
+}
+
+/// One page of `DescribeDBClusters`: each cluster's endpoints, port, groups, members and
+/// protections.
+fn clusters_page(xml: &str) -> PageResult<DbCluster> {
+    let document =
+        Document::parse(xml).map_err(|error| format!("not the RDS answer expected: {error}"))?;
+    let root = document.root_element();
+    let Some(result) = child(root, "DescribeDBClustersResult") else {
+        return Err("no DescribeDBClustersResult".to_string());
+    };
+    let clusters = child(result, "DBClusters")
+        .map(|list| {
+            elements(list, "DBCluster")
+                .map(|cluster| DbCluster {
+                    id: text(cluster, "DBClusterIdentifier")
+                        .unwrap_or_default()
+                        .to_string(),
+                    endpoints: ["Endpoint", "ReaderEndpoint"]
+                        .iter()
+                        .filter_map(|name| text(cluster, name))
+                        .chain(
+                            child(cluster, "CustomEndpoints")
+                                .map(|list| {
+                                    list.children()
+                                        .filter_map(|item| item.text())
+                                        .map(str::trim)
+                                        .filter(|text| !text.is_empty())
+                                        .collect::<Vec<_>>()
+                                })
+                                .unwrap_or_default(),
+                        )
+                        .map(str::to_string)
+                        .collect(),
+                    port: text(cluster, "Port").and_then(|port| port.parse().ok()),
+                    security_groups: child(cluster, "VpcSecurityGroups")
+                        .map(|groups| {
+                            elements(groups, "VpcSecurityGroupMembership")
+                                .filter(|group| text(*group, "Status") != Some("inactive"))
+                                .filter_map(|group| text(group, "VpcSecurityGroupId"))
+                                .map(str::to_string)
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    members: child(cluster, "DBClusterMembers")
+                        .map(|members| {
+                            elements(members, "DBClusterMember")
+                                .filter_map(|member| text(member, "DBInstanceIdentifier"))
+                                .map(str::to_string)
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    backup_retention_days: text(cluster, "BackupRetentionPeriod")
+                        .and_then(|days| days.parse().ok()),
+                    deletion_protection: text(cluster, "DeletionProtection")
+                        .and_then(|flag| flag.parse().ok()),
+                    iam_authentication: text(cluster, "IAMDatabaseAuthenticationEnabled")
+                        .and_then(|flag| flag.parse().ok()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let marker = text(result, "Marker")
+        .filter(|marker| !marker.is_empty())
+        .map(str::to_string);
+    Ok((clusters, marker))
 }
 
 #[cfg(test)]
@@ -213,8 +304,62 @@ mod tests {
                 backup_retention_days: Some(0),
                 deletion_protection: Some(false),
                 iam_authentication: Some(true),
+                other_addresses: Vec::new(),
+                cluster: None,
             }
         );
         assert!(instances_page("<x/>").is_err());
+    }
+
+    #[test]
+    fn a_cluster_is_one_database_at_its_endpoints_in_its_members_subnets() {
+        // The shape of the RDS API reference's DescribeDBClusters answer, trimmed.
+        let page = r#"<DescribeDBClustersResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">
+  <DescribeDBClustersResult>
+    <DBClusters>
+      <DBCluster>
+        <DBClusterIdentifier>coder</DBClusterIdentifier>
+        <Endpoint>coder.cluster-abc.us-east-1.rds.amazonaws.com</Endpoint>
+        <ReaderEndpoint>coder.cluster-ro-abc.us-east-1.rds.amazonaws.com</ReaderEndpoint>
+        <Port>5432</Port>
+        <VpcSecurityGroups><VpcSecurityGroupMembership><VpcSecurityGroupId>sg-db</VpcSecurityGroupId><Status>active</Status></VpcSecurityGroupMembership></VpcSecurityGroups>
+        <DBClusterMembers><DBClusterMember><DBInstanceIdentifier>coder-1</DBInstanceIdentifier><IsClusterWriter>true</IsClusterWriter></DBClusterMember></DBClusterMembers>
+        <BackupRetentionPeriod>7</BackupRetentionPeriod>
+        <DeletionProtection>true</DeletionProtection>
+        <IAMDatabaseAuthenticationEnabled>false</IAMDatabaseAuthenticationEnabled>
+      </DBCluster>
+    </DBClusters>
+  </DescribeDBClustersResult>
+</DescribeDBClustersResponse>"#;
+        let (clusters, marker) = clusters_page(page).unwrap();
+        assert_eq!(marker, None);
+        let member = DbInstance {
+            id: "coder-1".to_string(),
+            address: "coder-1.abc.us-east-1.rds.amazonaws.com".to_string(),
+            port: Some(5432),
+            security_groups: vec!["sg-db".to_string()],
+            subnets: vec!["subnet-a".to_string(), "subnet-b".to_string()],
+            vpc_id: "vpc-1".to_string(),
+            backup_retention_days: Some(7),
+            deletion_protection: Some(false),
+            iam_authentication: Some(false),
+            other_addresses: Vec::new(),
+            cluster: Some("coder".to_string()),
+        };
+        let databases = crate::doctor::facts::databases(vec![member], &clusters);
+        assert_eq!(databases.len(), 2);
+        let cluster = &databases[0];
+        assert_eq!(cluster.describe(), "Aurora cluster coder");
+        assert_eq!(
+            cluster.address,
+            "coder.cluster-abc.us-east-1.rds.amazonaws.com"
+        );
+        assert_eq!(
+            cluster.other_addresses,
+            vec!["coder.cluster-ro-abc.us-east-1.rds.amazonaws.com"]
+        );
+        assert_eq!(cluster.subnets, vec!["subnet-a", "subnet-b"]);
+        assert_eq!(cluster.deletion_protection, Some(true));
+        assert_eq!(databases[1].describe(), "RDS instance coder-1");
     }
 }

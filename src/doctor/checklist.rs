@@ -423,8 +423,8 @@ fn passed(index: usize, task: &TaskContext, coverage: &Coverage) -> Vec<String> 
             .filter_map(|path| path.instance.as_ref())
             .map(|instance| {
                 format!(
-                    "RDS instance {}: automated backups kept {} days, deletion protection on",
-                    instance.id,
+                    "{}: automated backups kept {} days, deletion protection on",
+                    instance.describe(),
                     instance
                         .backup_retention_days
                         .map(|days| days.to_string())

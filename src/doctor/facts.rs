@@ -76,6 +76,78 @@ pub struct DbInstance {
     pub deletion_protection: Option<bool>,
     /// `IAMDatabaseAuthenticationEnabled`.
     pub iam_authentication: Option<bool>,
+    /// More host names that reach it (an Aurora cluster's reader and custom endpoints).
+    pub other_addresses: Vec<String>,
+    /// `DBClusterIdentifier`: the Aurora cluster it belongs to.
+    pub cluster: Option<String>,
+}
+
+impl DbInstance {
+    /// "RDS instance coder-postgres", or "Aurora cluster coder" for a cluster's entry.
+    pub fn describe(&self) -> String {
+        if self.cluster.as_deref() == Some(self.id.as_str()) {
+            format!("Aurora cluster {}", self.id)
+        } else {
+            format!("RDS instance {}", self.id)
+        }
+    }
+}
+
+/// An Aurora cluster (`DescribeDBClusters`): its endpoints reach its member instances, which
+/// sit in the subnets of its DB subnet group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DbCluster {
+    pub id: String,
+    /// The writer, reader and custom endpoints' host names.
+    pub endpoints: Vec<String>,
+    pub port: Option<u16>,
+    pub security_groups: Vec<String>,
+    /// Member instance ids.
+    pub members: Vec<String>,
+    pub backup_retention_days: Option<u32>,
+    pub deletion_protection: Option<bool>,
+    pub iam_authentication: Option<bool>,
+}
+
+/// The databases a host name may name: each instance, and each Aurora cluster as one database
+/// reached at any of its endpoints, in its members' subnets (a cluster without members has
+/// none: no address).
+pub fn databases(instances: Vec<DbInstance>, clusters: &[DbCluster]) -> Vec<DbInstance> {
+    let mut databases = Vec::new();
+    for cluster in clusters {
+        let members: Vec<&DbInstance> = instances
+            .iter()
+            .filter(|instance| cluster.members.contains(&instance.id))
+            .collect();
+        let mut subnets: Vec<String> = Vec::new();
+        for subnet in members.iter().flat_map(|member| &member.subnets) {
+            if !subnets.contains(subnet) {
+                subnets.push(subnet.clone());
+            }
+        }
+        let mut endpoints = cluster.endpoints.iter();
+        let Some(address) = endpoints.next() else {
+            continue;
+        };
+        databases.push(DbInstance {
+            id: cluster.id.clone(),
+            address: address.clone(),
+            port: cluster.port,
+            security_groups: cluster.security_groups.clone(),
+            subnets,
+            vpc_id: members
+                .first()
+                .map(|member| member.vpc_id.clone())
+                .unwrap_or_default(),
+            backup_retention_days: cluster.backup_retention_days,
+            deletion_protection: cluster.deletion_protection,
+            iam_authentication: cluster.iam_authentication,
+            other_addresses: endpoints.cloned().collect(),
+            cluster: Some(cluster.id.clone()),
+        });
+    }
+    databases.extend(instances);
+    databases
 }
 
 /// The route table a subnet uses: the one associated with it, else its VPC's main table.

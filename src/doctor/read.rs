@@ -201,7 +201,12 @@ pub async fn vpc_rds_paths(
     };
     let mut paths = Vec::new();
     for instance in doctor.db_instances().await? {
-        if instance.vpc_id == vpc && !instance.address.is_empty() {
+        // An Aurora cluster stands for its members.
+        let member = instance
+            .cluster
+            .as_ref()
+            .is_some_and(|cluster| *cluster != instance.id);
+        if instance.vpc_id == vpc && !instance.address.is_empty() && !member {
             paths.push(rds_path(doctor, task, &instance.address, None).await?);
         }
     }
@@ -220,15 +225,18 @@ pub async fn rds_path(
     named_port: Option<u16>,
 ) -> Result<RdsPath, ReadError> {
     let instances = doctor.db_instances().await?;
-    let Some(instance) = instances
-        .iter()
-        .find(|instance| instance.address.eq_ignore_ascii_case(host))
-    else {
+    let Some(instance) = instances.iter().find(|instance| {
+        instance.address.eq_ignore_ascii_case(host)
+            || instance
+                .other_addresses
+                .iter()
+                .any(|address| address.eq_ignore_ascii_case(host))
+    }) else {
         return Ok(RdsPath {
             database: host.to_string(),
             port: 5432,
             path: Path::Undecided(format!(
-                "no RDS instance in this account and region has the endpoint {host} (an Aurora cluster or an RDS proxy is not read yet)"
+                "no RDS instance or Aurora cluster in this account and region has the endpoint {host} (an RDS proxy is not read yet)"
             )),
             instance: None,
         });
@@ -236,7 +244,7 @@ pub async fn rds_path(
     let port = instance.port.unwrap_or(5432);
     if let Some(named) = named_port.filter(|named| *named != port) {
         return Ok(RdsPath {
-            database: format!("RDS instance {}", instance.id),
+            database: instance.describe(),
             port: named,
             path: Path::Blocked(Blocker::Port {
                 named,
@@ -255,7 +263,7 @@ pub async fn rds_path(
     let mut undecided = None;
     for subnet in &subnets {
         let side = Side {
-            name: format!("RDS instance {} (subnet {})", instance.id, subnet.id),
+            name: format!("{} (subnet {})", instance.describe(), subnet.id),
             address: subnet.cidr,
             subnet_id: subnet.id.clone(),
             security_groups: instance.security_groups.clone(),
@@ -274,13 +282,13 @@ pub async fn rds_path(
         )),
         (_, Some(why)) => Path::Undecided(why),
         (None, None) if subnets.is_empty() => Path::Undecided(format!(
-            "RDS instance {} names no subnet the account has",
-            instance.id
+            "{} names no subnet the account has",
+            instance.describe()
         )),
         (None, None) => Path::Open(open),
     };
     Ok(RdsPath {
-        database: format!("RDS instance {}", instance.id),
+        database: instance.describe(),
         port,
         path,
         instance: Some(instance.clone()),
@@ -394,6 +402,8 @@ mod tests {
                 backup_retention_days: Some(7),
                 deletion_protection: Some(true),
                 iam_authentication: Some(false),
+                other_addresses: Vec::new(),
+                cluster: None,
             };
             Ok(vec![
                 instance("open", &["subnet-b"]),

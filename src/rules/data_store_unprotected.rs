@@ -23,6 +23,15 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
     from_log: None,
 };
 
+/// The `aws rds` command that changes it: the cluster's for an Aurora cluster.
+fn modify(instance: &crate::doctor::facts::DbInstance) -> &'static str {
+    if instance.cluster.as_deref() == Some(instance.id.as_str()) {
+        "modify-db-cluster --db-cluster-identifier"
+    } else {
+        "modify-db-instance --db-instance-identifier"
+    }
+}
+
 /// One finding per unprotected instance the task's apps use.
 pub(crate) fn data_store_unprotected(task: &TaskContext) -> Vec<Finding> {
     let mut seen: Vec<&str> = Vec::new();
@@ -47,7 +56,8 @@ pub(crate) fn data_store_unprotected(task: &TaskContext) -> Vec<Finding> {
             lacks.push("automated backups");
             evidence.push("BackupRetentionPeriod: 0 (automated backups off)".to_string());
             fix.push(format!(
-                "Turn on automated backups: aws rds modify-db-instance --db-instance-identifier {} --backup-retention-period 7 --apply-immediately (Terraform: backup_retention_period = 7).",
+                "Turn on automated backups: aws rds {} {} --backup-retention-period 7 --apply-immediately (Terraform: backup_retention_period = 7).",
+                modify(instance),
                 instance.id
             ));
         }
@@ -55,7 +65,8 @@ pub(crate) fn data_store_unprotected(task: &TaskContext) -> Vec<Finding> {
             lacks.push("deletion protection");
             evidence.push("DeletionProtection: false".to_string());
             fix.push(format!(
-                "Turn on deletion protection: aws rds modify-db-instance --db-instance-identifier {} --deletion-protection (Terraform: deletion_protection = true).",
+                "Turn on deletion protection: aws rds {} {} --deletion-protection (Terraform: deletion_protection = true).",
+                modify(instance),
                 instance.id
             ));
         }
@@ -63,8 +74,8 @@ pub(crate) fn data_store_unprotected(task: &TaskContext) -> Vec<Finding> {
             RuleId::DataStoreUnprotected,
             RULE.severity,
             format!(
-                "RDS instance {}, which container {} uses, has no {}",
-                instance.id,
+                "{}, which container {} uses, has no {}",
+                instance.describe(),
                 evaluated.container,
                 lacks.join(" and no ")
             ),
@@ -102,6 +113,8 @@ mod tests {
             backup_retention_days: Some(backups),
             deletion_protection: Some(protected),
             iam_authentication: Some(false),
+            other_addresses: Vec::new(),
+            cluster: None,
         }
     }
 

@@ -62,13 +62,13 @@ pub(crate) fn database_auth_misconfigured(app: &AppContainer) -> Vec<Finding> {
                 RuleId::DatabaseAuthMisconfigured,
                 RULE.severity,
                 format!(
-                    "{} authenticates to RDS instance {} with IAM tokens ({}={}), but the instance has IAM database authentication off",
-                    app.profile.name, instance.id, auth.setting, value.trim()
+                    "{} authenticates to {} with IAM tokens ({}={}), but it has IAM database authentication off",
+                    app.profile.name, instance.describe(), auth.setting, value.trim()
                 ),
             );
             finding.evidence = vec![
                 setting.describe(),
-                format!("RDS instance {}: IAMDatabaseAuthenticationEnabled false", instance.id),
+                format!("{}: IAMDatabaseAuthenticationEnabled false", instance.describe()),
             ];
             finding
                 .facts
@@ -78,7 +78,8 @@ pub(crate) fn database_auth_misconfigured(app: &AppContainer) -> Vec<Finding> {
                 .insert("database".to_string(), instance.id.clone());
             finding.fix = vec![
                 format!(
-                    "Turn on IAM database authentication: aws rds modify-db-instance --db-instance-identifier {} --enable-iam-database-authentication --apply-immediately (Terraform: iam_database_authentication_enabled = true).",
+                    "Turn on IAM database authentication: aws rds {} {} --enable-iam-database-authentication --apply-immediately (Terraform: iam_database_authentication_enabled = true).",
+                    if instance.cluster.as_deref() == Some(instance.id.as_str()) { "modify-db-cluster --db-cluster-identifier" } else { "modify-db-instance --db-instance-identifier" },
                     instance.id
                 ),
                 "Let the task role (not the execution role) rds-db:connect on arn:aws:rds-db:REGION:ACCOUNT:dbuser:<the instance's DbiResourceId>/<the URL's user>, and GRANT rds_iam TO that user in the database.".to_string(),
@@ -122,6 +123,8 @@ mod tests {
                 backup_retention_days: Some(7),
                 deletion_protection: Some(true),
                 iam_authentication: Some(iam_on),
+                other_addresses: Vec::new(),
+                cluster: None,
             }),
         }];
         task
@@ -140,7 +143,7 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:#?}");
         assert_eq!(
             found[0].summary,
-            "Coder authenticates to RDS instance coder-postgres with IAM tokens (CODER_PG_AUTH=awsiamrds), but the instance has IAM database authentication off"
+            "Coder authenticates to RDS instance coder-postgres with IAM tokens (CODER_PG_AUTH=awsiamrds), but it has IAM database authentication off"
         );
         assert!(found[0].fix[0].contains("--enable-iam-database-authentication"));
         assert!(crate::rules::severity_declared(&found[0]));
