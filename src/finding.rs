@@ -279,6 +279,28 @@ impl Finding {
             && self.facts.get("storage").map(String::as_str) != Some("instance")
     }
 
+    /// Puts the doctor's diagnosis into this finding's alert: the diagnosing findings'
+    /// summaries as evidence, their fixes first (`task-failed-to-start` over a secret,
+    /// `database-connection-failing` over the network).
+    pub fn attach_diagnosis(&mut self, diagnosis: &[Finding]) {
+        let mut fixes: Vec<String> = Vec::new();
+        for found in diagnosis {
+            self.evidence
+                .push(format!("diagnosis ({}): {}", found.rule, found.summary));
+            for fix in &found.fix {
+                if !fixes.contains(fix) {
+                    fixes.push(fix.clone());
+                }
+            }
+        }
+        if !diagnosis.is_empty() {
+            let rules: Vec<&str> = diagnosis.iter().map(|found| found.rule.as_str()).collect();
+            self.facts.insert("diagnosis".to_string(), rules.join(", "));
+        }
+        fixes.append(&mut self.fix);
+        self.fix = fixes;
+    }
+
     pub fn new(rule: RuleId, severity: Severity, summary: impl Into<String>) -> Self {
         Finding {
             rule,

@@ -267,6 +267,42 @@ async fn a_running_task_that_cannot_reach_its_rds_instance_is_told_which_group_b
         unreachable[0].summary
     );
     assert!(unreachable[0].fix[0].contains(&database_group));
+
+    // CODER_PG_AUTH=awsiamrds, and the emulated instance has IAM authentication off.
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|finding| finding.rule == RuleId::DatabaseAuthMisconfigured),
+        "{:#?}",
+        report.findings
+    );
+
+    // Coder's log says it cannot connect: the alert says why, with the same fix first.
+    let logs = rewrite_event(
+        &read_event("logs-connection-failing.json"),
+        &[(FIXED_TASK_ID, task.id.as_str())],
+    );
+    let report = auditor.process(&logs).await.unwrap();
+    let failing: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|finding| finding.rule == RuleId::DatabaseConnectionFailing)
+        .collect();
+    assert!(!failing.is_empty(), "{:#?}", report.findings);
+    let evidence = failing[0].evidence.join("\n");
+    assert!(
+        evidence.contains("diagnosis (database-unreachable): container coder cannot reach RDS instance coder-postgres on port 5432")
+            && evidence.contains(&database_group),
+        "{evidence}"
+    );
+    assert!(
+        failing[0].fix[0].starts_with(&format!(
+            "Add an inbound rule to security group {database_group}"
+        )),
+        "{:?}",
+        failing[0].fix
+    );
 }
 
 /// `ecs-auditor doctor` on the seed's account: the URL is inside the secret the seed's task

@@ -16,6 +16,81 @@ use crate::publish::AlertSink;
 const NETWORK_CHECKS: &str = "database-unreachable (the network path to the database)";
 
 impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
+    /// `database-connection-failing` from the logs gets the doctor's answer in its alert: the
+    /// network path from the task's interface to the database its settings name (blocked, and
+    /// by what; open, so the cause is elsewhere; or could not decide), and IAM authentication.
+    pub(super) async fn diagnose_connection_failures(
+        &self,
+        findings: &mut [crate::finding::Finding],
+        location: &crate::finding::Location,
+        interface: Option<&str>,
+    ) {
+        use crate::finding::RuleId;
+        if !findings
+            .iter()
+            .any(|finding| finding.rule == RuleId::DatabaseConnectionFailing)
+        {
+            return;
+        }
+        let (Some(arn), Some(interface)) = (&location.task_definition, interface) else {
+            return;
+        };
+        let mut task = TaskContext {
+            task_definition_arn: arn.clone(),
+            task_arn: location.task.clone().unwrap_or_default(),
+            ..Default::default()
+        };
+        self.add_task_definition(&mut task, NETWORK_CHECKS).await;
+        if task.task_definition.is_none() {
+            return;
+        }
+        self.add_database_paths(&mut task, interface).await;
+        let diagnosis: Vec<crate::finding::Finding> =
+            crate::rules::evaluate_task(&task, &self.profiles)
+                .into_iter()
+                .filter(|found| {
+                    matches!(
+                        found.rule,
+                        RuleId::DatabaseUnreachable | RuleId::DatabaseAuthMisconfigured
+                    ) || (found.rule == RuleId::AuditIncomplete
+                        && found
+                            .facts
+                            .get("skipped_checks")
+                            .is_some_and(|skipped| skipped.contains("database-unreachable")))
+                })
+                .collect();
+        // The network first: nothing else matters while no packet gets through.
+        let mut diagnosis = diagnosis;
+        diagnosis.sort_by_key(|found| found.rule != RuleId::DatabaseUnreachable);
+        for finding in findings
+            .iter_mut()
+            .filter(|finding| finding.rule == RuleId::DatabaseConnectionFailing)
+        {
+            let container = finding.location.container.clone();
+            let mine = |found: &crate::finding::Finding| {
+                container.is_none() || found.location.container == container
+            };
+            let diagnosed: Vec<crate::finding::Finding> = diagnosis
+                .iter()
+                .filter(|found| mine(found))
+                .cloned()
+                .collect();
+            finding.attach_diagnosis(&diagnosed);
+            for path in task.database_paths.iter().filter(|path| {
+                container
+                    .as_deref()
+                    .is_none_or(|name| name == path.container)
+            }) {
+                if let crate::doctor::network::Path::Open(_) = path.path {
+                    finding.evidence.push(format!(
+                        "diagnosis: the network path to {} on port {} is open (security groups, network ACLs, routes): the cause is elsewhere (the address, credentials, database name or TLS)",
+                        path.database, path.port
+                    ));
+                }
+            }
+        }
+    }
+
     /// Fills `task.database_paths` from the task's network interface.
     pub(super) async fn add_database_paths(&self, task: &mut TaskContext, interface: &str) {
         let Some(definition) = task.task_definition.clone() else {

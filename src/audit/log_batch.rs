@@ -101,6 +101,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                 .or(location.region);
         }
         let mut lookup_note = None;
+        let mut network_interface = None;
         let task_id = source.task_id.clone().or_else(|| {
             source
                 .task_arn
@@ -117,6 +118,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                         .map(str::to_string)
                         .or(location.region);
                     location.task = Some(task.task_arn);
+                    network_interface = task.network_interface;
                     location.task_definition =
                         Some(task.task_definition_arn).filter(|arn| !arn.is_empty());
                 }
@@ -140,6 +142,8 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         }
         let mut findings = rules::logs::findings(matches, &self.profiles, &location);
         self.weigh_against_task_definition(&mut findings, &location)
+            .await;
+        self.diagnose_connection_failures(&mut findings, &location, network_interface.as_deref())
             .await;
         if let Some(note) = lookup_note {
             for finding in &mut findings {

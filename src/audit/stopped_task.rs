@@ -80,10 +80,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             let failures = self.count_failed_start(&task, &failure, now).await?;
             let mut finding =
                 rules::task_failed_to_start::finding(&task, &failure, &self.profiles, failures);
-            rules::task_failed_to_start::attach_diagnosis(
-                &mut finding,
-                &rules::secret_diagnoses(&task),
-            );
+            finding.attach_diagnosis(&rules::secret_diagnoses(&task));
             if let Some(subnet) = event.detail.subnet_id() {
                 rules::task_failed_to_start::attach_api_paths(
                     &mut finding,

@@ -168,31 +168,6 @@ fn seconds(time: &str) -> Option<i64> {
 }
 
 /// Whether the stopped task failed to start, and why. `None` for a task that ran.
-/// Puts the doctor's diagnosis of the failure (`secret-not-readable`, `secret-reference-broken`,
-/// or what it could not decide) into the failed start's alert: its summaries as evidence, its
-/// fixes first.
-pub(crate) fn attach_diagnosis(finding: &mut Finding, diagnosis: &[Finding]) {
-    let mut fixes: Vec<String> = Vec::new();
-    for found in diagnosis {
-        finding
-            .evidence
-            .push(format!("diagnosis ({}): {}", found.rule, found.summary));
-        for fix in &found.fix {
-            if !fixes.contains(fix) {
-                fixes.push(fix.clone());
-            }
-        }
-    }
-    if !diagnosis.is_empty() {
-        let rules: Vec<&str> = diagnosis.iter().map(|found| found.rule.as_str()).collect();
-        finding
-            .facts
-            .insert("diagnosis".to_string(), rules.join(", "));
-    }
-    fixes.append(&mut finding.fix);
-    finding.fix = fixes;
-}
-
 /// Puts the doctor's answer for a start that found no network path into its alert: how the
 /// task's subnet reaches each AWS API it needs, and for those it cannot, the fix first.
 pub(crate) fn attach_api_paths(
