@@ -88,6 +88,13 @@ pub trait Inventory: Send + Sync {
         services: &[String],
     ) -> impl Future<Output = Result<Vec<(String, crate::doctor::egress::ApiPath)>, ReadError>> + Send;
 
+    /// Whether an EFS file system has automatic backups on (`elasticfilesystem:
+    /// DescribeBackupPolicy`: `ENABLED`/`ENABLING`; no policy is off). `None`: not evaluated.
+    fn file_system_backup(
+        &self,
+        file_system_id: &str,
+    ) -> impl Future<Output = Result<Option<bool>, ReadError>> + Send;
+
     /// The doctor's answer for one secret reference (issue 16): does it resolve, may the
     /// execution role read it (`secretsmanager:DescribeSecret`, `iam:SimulatePrincipalPolicy`;
     /// no secret value is read). `None`: not evaluated (a malformed reference, or an inventory
@@ -285,6 +292,10 @@ impl<I: Inventory> Inventory for CachedInventory<I> {
         network_interface: &str,
     ) -> Result<Vec<crate::doctor::read::RdsPath>, ReadError> {
         self.inner.vpc_database_paths(network_interface).await
+    }
+
+    async fn file_system_backup(&self, file_system_id: &str) -> Result<Option<bool>, ReadError> {
+        self.inner.file_system_backup(file_system_id).await
     }
 
     async fn api_paths(
@@ -515,6 +526,13 @@ pub(crate) mod tests {
             _network_interface: &str,
         ) -> Result<Vec<crate::doctor::read::RdsPath>, ReadError> {
             Ok(Vec::new())
+        }
+
+        async fn file_system_backup(
+            &self,
+            _file_system_id: &str,
+        ) -> Result<Option<bool>, ReadError> {
+            Ok(None)
         }
 
         async fn api_paths(

@@ -687,3 +687,44 @@ async fn a_start_that_could_not_reach_secrets_manager_is_told_its_subnet_has_no_
         finding.fix
     );
 }
+
+/// EFS automatic backups as the emulator answers `DescribeBackupPolicy`: a file system created
+/// with them is on, one created without them has no policy (off).
+#[tokio::test]
+async fn an_efs_file_system_without_a_backup_policy_has_backups_off() {
+    use ecs_auditor::aws::AwsInventory;
+    use ecs_auditor::inventory::Inventory;
+
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let create = |token: &str, backup: bool| {
+        let (status, body) = http(
+            moto.port,
+            "POST",
+            "/2015-02-01/file-systems",
+            &[
+                ("Content-Type", "application/json"),
+                (
+                    "Authorization",
+                    "AWS4-HMAC-SHA256 Credential=testing/20261124/us-east-1/elasticfilesystem/aws4_request, SignedHeaders=host, Signature=0",
+                ),
+            ],
+            &serde_json::json!({"CreationToken": token, "Backup": backup}).to_string(),
+        )
+        .expect("moto answers");
+        assert!((200..300).contains(&status), "{body}");
+        let created: serde_json::Value = serde_json::from_str(&body).unwrap();
+        created["FileSystemId"].as_str().unwrap().to_string()
+    };
+    let (backed_up, bare) = (create("backed-up", true), create("bare", false));
+    let inventory = AwsInventory::new(&config, vec![]);
+    assert_eq!(
+        inventory.file_system_backup(&backed_up).await.unwrap(),
+        Some(true)
+    );
+    assert_eq!(
+        inventory.file_system_backup(&bare).await.unwrap(),
+        Some(false)
+    );
+    assert!(inventory.file_system_backup("fs-00000000").await.is_err());
+}

@@ -316,6 +316,9 @@ impl Inventory for CaseInventory {
     ) -> Result<Vec<ecs_auditor::doctor::read::RdsPath>, ReadError> {
         Ok(Vec::new())
     }
+    async fn file_system_backup(&self, _file_system_id: &str) -> Result<Option<bool>, ReadError> {
+        Ok(None)
+    }
     async fn api_paths(
         &self,
         _subnet: &str,

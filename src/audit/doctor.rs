@@ -94,6 +94,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             self.add_database_paths(&mut task, interface).await;
         }
         self.add_secret_diagnoses(&mut task).await;
+        self.add_file_system_backups(&mut task).await;
         let coverage = self.coverage(&task, interface.clone());
         // The address is inside a secret not read: every RDS instance of the VPC instead.
         let hidden = !coverage.urls_in_secrets.is_empty() || !coverage.hosts_in_secrets.is_empty();

@@ -6,6 +6,7 @@
 //! [`Auditor`] is built once at cold start (profiles parsed, regexes compiled, clients made)
 //! and reused for every event.
 
+mod data_stores;
 mod database_paths;
 mod deliver;
 pub mod doctor;

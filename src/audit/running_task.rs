@@ -42,6 +42,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         if let Some(interface) = event.detail.network_interface_id() {
             self.add_database_paths(&mut task, interface).await;
         }
+        self.add_file_system_backups(&mut task).await;
         let mut findings = rules::evaluate_task(&task, &self.profiles);
         let Some(service) = task.service_name().map(str::to_string) else {
             return Ok(findings);

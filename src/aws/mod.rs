@@ -6,6 +6,7 @@
 pub mod dynamodb;
 pub(crate) mod ec2;
 pub(crate) mod ecs;
+pub(crate) mod efs;
 pub(crate) mod iam;
 pub(crate) mod logs;
 pub(crate) mod s3;
@@ -51,6 +52,7 @@ pub struct AwsInventory {
     logs: aws_sdk_cloudwatchlogs::Client,
     network: crate::doctor::cache::CachedNetwork<network::AwsNetwork>,
     secrets: secrets::AwsSecrets,
+    efs: efs::EfsReader,
     /// The SDK's region: the AWS APIs' endpoint names (`com.amazonaws.REGION.secretsmanager`).
     region: String,
     clusters: Vec<String>,
@@ -65,6 +67,7 @@ impl AwsInventory {
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
             network: crate::doctor::cache::CachedNetwork::new(network::AwsNetwork::new(sdk)),
             secrets: secrets::AwsSecrets::new(sdk),
+            efs: efs::EfsReader::new(sdk),
             region: sdk
                 .region()
                 .map(|region| region.to_string())
@@ -138,6 +141,10 @@ impl Inventory for AwsInventory {
             return Ok(Vec::new());
         };
         vpc_rds_paths(&self.network, &task).await
+    }
+
+    async fn file_system_backup(&self, file_system_id: &str) -> Result<Option<bool>, ReadError> {
+        self.efs.backups_on(file_system_id).await.map(Some)
     }
 
     async fn api_paths(

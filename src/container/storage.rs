@@ -152,6 +152,20 @@ impl<'a> AppContainer<'a> {
             })
     }
 
+    /// The EFS file system mounted at or above the app's data directory, when one is.
+    pub(crate) fn data_file_system(&self) -> Option<String> {
+        let directory = self.data_directory()?;
+        self.definition
+            .mounts_of(self.container)
+            .into_iter()
+            .find_map(|mount| {
+                let volume = self.definition.volume(&mount.source_volume)?;
+                let efs = volume.efs_volume_configuration.as_ref()?;
+                (path_contains(&mount.container_path, &directory) && !efs.file_system_id.is_empty())
+                    .then(|| efs.file_system_id.clone())
+            })
+    }
+
     pub(crate) fn mounts_description(&self) -> String {
         let mounts = self.definition.mounts_of(self.container);
         if mounts.is_empty() {

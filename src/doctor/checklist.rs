@@ -295,9 +295,13 @@ fn not_covered(index: usize, task: &TaskContext, coverage: &Coverage) -> Option<
         6 if !task
             .database_paths
             .iter()
-            .any(|path| path.instance.is_some()) =>
+            .any(|path| path.instance.is_some())
+            && task.file_system_backups.is_empty() =>
         {
-            Some("the app's RDS instance was not found (see step 2)".to_string())
+            Some(
+                "neither the app's RDS instance nor an EFS file system holding its database was found (see step 2)"
+                    .to_string(),
+            )
         }
         6 if task
             .database_paths
@@ -417,21 +421,25 @@ fn passed(index: usize, task: &TaskContext, coverage: &Coverage) -> Vec<String> 
             coverage.apps.join(", ")
         )],
         0 => vec![format!("set and read: {}", coverage.settings.join(", "))],
-        6 => task
-            .database_paths
-            .iter()
-            .filter_map(|path| path.instance.as_ref())
-            .map(|instance| {
-                format!(
-                    "{}: automated backups kept {} days, deletion protection on",
-                    instance.describe(),
-                    instance
-                        .backup_retention_days
-                        .map(|days| days.to_string())
-                        .unwrap_or_else(|| "?".to_string())
-                )
-            })
-            .collect(),
+        6 => {
+            task.database_paths
+                .iter()
+                .filter_map(|path| path.instance.as_ref())
+                .map(|instance| {
+                    format!(
+                        "{}: automated backups kept {} days, deletion protection on",
+                        instance.describe(),
+                        instance
+                            .backup_retention_days
+                            .map(|days| days.to_string())
+                            .unwrap_or_else(|| "?".to_string())
+                    )
+                })
+                .chain(task.file_system_backups.keys().map(|file_system| {
+                    format!("EFS file system {file_system}: automatic backups on")
+                }))
+                .collect()
+        }
         _ => vec![format!(
             "no sign that {} keeps its data inside the task",
             coverage.apps.join(", ")

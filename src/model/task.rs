@@ -79,6 +79,9 @@ pub struct TaskContext {
     /// For a task that failed to start for want of a network path: how its subnet reaches
     /// each AWS API it needs (`secretsmanager`, `ecr.api`, ...).
     pub api_paths: Vec<(String, crate::doctor::egress::ApiPath)>,
+    /// Whether each EFS file system that holds a profiled app's data has automatic backups
+    /// (`elasticfilesystem:DescribeBackupPolicy`), where the doctor read it.
+    pub file_system_backups: std::collections::BTreeMap<String, bool>,
     /// Whether each secret the task references resolves and its execution role may read it,
     /// where the doctor checked (issue 16).
     pub secret_diagnoses: Vec<crate::doctor::secrets::SecretDiagnosis>,

@@ -14,7 +14,7 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::DataStoreUnprotected,
     severity: Severity::Medium,
     other_severities: &[],
-    fires_when: "the RDS instance the app's database URL names has automated backups off (backup retention 0 days) or deletion protection off (read by the doctor from DescribeDBInstances)",
+    fires_when: "the RDS instance or Aurora cluster the app's database address names has automated backups off (backup retention 0 days) or deletion protection off, or the EFS file system that holds an app's own database has automatic backups off (read by the doctor from DescribeDBInstances, DescribeDBClusters, DescribeBackupPolicy)",
     why: "The app's data lives in that database now: without automated backups a mistaken \
           change cannot be undone, and without deletion protection one delete (or a \
           `terraform destroy`) takes the instance and its data with it.",
@@ -22,6 +22,38 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
     suppression: Suppression::Window,
     from_log: None,
 };
+
+/// `data-store-unprotected` for an app that keeps its own data (its embedded database) on an
+/// EFS file system whose automatic backups are off.
+pub(crate) fn efs_unprotected(app: &crate::container::AppContainer) -> Option<Finding> {
+    if !app.keeps_data_in_container() {
+        return None;
+    }
+    let file_system = app.data_file_system()?;
+    if app.task.file_system_backups.get(&file_system) != Some(&false) {
+        return None;
+    }
+    let what = format!("its {}", app.facts.embedded_database);
+    let mut finding = app.finding(
+        RuleId::DataStoreUnprotected,
+        RULE.severity,
+        format!(
+            "{} keeps {what} on EFS file system {file_system}, whose automatic backups are off",
+            app.profile.name
+        ),
+    );
+    finding.evidence = vec![
+        format!("{file_system}: no EFS backup policy enabled (DescribeBackupPolicy)"),
+        "a backup plan of your own in AWS Backup that covers it is not visible here".to_string(),
+    ];
+    finding
+        .facts
+        .insert("file_system".to_string(), file_system.clone());
+    finding.fix = vec![format!(
+        "Turn on automatic backups: aws efs put-backup-policy --file-system-id {file_system} --backup-policy Status=ENABLED (Terraform: aws_efs_backup_policy), or cover it with an AWS Backup plan."
+    )];
+    Some(finding)
+}
 
 /// The `aws rds` command that changes it: the cluster's for an Aurora cluster.
 fn modify(instance: &crate::doctor::facts::DbInstance) -> &'static str {
@@ -116,6 +148,39 @@ mod tests {
             other_addresses: Vec::new(),
             cluster: None,
         }
+    }
+
+    #[test]
+    fn an_embedded_database_on_efs_without_backups_is_said() {
+        let definition = |volume: serde_json::Value| {
+            serde_json::json!({
+                "family": "grafana", "revision": 1,
+                "containerDefinitions": [{
+                    "name": "grafana", "image": "grafana/grafana:11.2.0",
+                    "mountPoints": [{"sourceVolume": "data", "containerPath": "/var/lib/grafana"}]
+                }],
+                "volumes": [volume]
+            })
+        };
+        let efs = serde_json::json!({"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-123"}});
+        let mut task = task_with(definition(efs.clone()));
+        task.file_system_backups.insert("fs-123".to_string(), false);
+        let found: Vec<_> = rules_fired(&task);
+        assert!(found.contains(&RuleId::DataStoreUnprotected), "{found:?}");
+        let findings = evaluate(&task, &crate::profiles::Profiles::built_in().unwrap());
+        let finding = findings
+            .iter()
+            .find(|finding| finding.rule == RuleId::DataStoreUnprotected)
+            .unwrap();
+        assert_eq!(
+            finding.summary,
+            "Grafana keeps its SQLite database on EFS file system fs-123, whose automatic backups are off"
+        );
+        // Backups on, or not read: nothing.
+        task.file_system_backups.insert("fs-123".to_string(), true);
+        assert!(!rules_fired(&task).contains(&RuleId::DataStoreUnprotected));
+        let unread = task_with(definition(efs));
+        assert!(!rules_fired(&unread).contains(&RuleId::DataStoreUnprotected));
     }
 
     #[test]

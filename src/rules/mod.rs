@@ -172,6 +172,7 @@ fn evaluate_app(app: &AppContainer) -> Vec<Finding> {
     }
     if runs_as.keeps_data() {
         findings.extend(ephemeral_data_directory(app));
+        findings.extend(data_store_unprotected::efs_unprotected(app));
         findings.extend(volatile_storage_acknowledged(app));
     }
     findings
