@@ -634,7 +634,7 @@ async fn a_start_that_could_not_reach_secrets_manager_is_told_its_subnet_has_no_
                 "of subnet {} has no route to the internet",
                 account.subnet
             ))
-            && evidence.contains("no endpoint for com.amazonaws.us-east-1.secretsmanager"),
+            && evidence.contains("the VPC has no endpoint for secretsmanager"),
         "{evidence}"
     );
     assert!(
@@ -677,7 +677,7 @@ async fn a_start_that_could_not_reach_secrets_manager_is_told_its_subnet_has_no_
     let evidence = finding.evidence.join("\n");
     assert!(
         evidence.contains(&format!(
-            "diagnosis: secretsmanager is reachable through NAT gateway {nat}"
+            "diagnosis: secretsmanager: a route through NAT gateway {nat}"
         )),
         "{evidence}"
     );

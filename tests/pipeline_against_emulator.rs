@@ -348,7 +348,9 @@ async fn environment_files_are_read_from_s3_when_allowed() {
         "{findings:?}"
     );
     assert!(
-        findings[0].1.contains("elasticfilesystem:DescribeBackupPolicy"),
+        findings[0]
+            .1
+            .contains("elasticfilesystem:DescribeBackupPolicy"),
         "{findings:?}"
     );
 

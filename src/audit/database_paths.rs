@@ -111,6 +111,20 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                 let Some((host, port)) = app.known_value(&setting).and_then(rds_endpoint) else {
                     continue;
                 };
+                // A port of its own beside a host setting (`DB_POSTGRESDB_PORT` beside
+                // `DB_POSTGRESDB_HOST`, `KC_DB_URL_PORT` beside `KC_DB_URL_HOST`).
+                let port = port.or_else(|| {
+                    let sibling = setting.name.replace("HOST", "PORT");
+                    (sibling != setting.name)
+                        .then(|| {
+                            app.container
+                                .environment
+                                .iter()
+                                .find(|variable| variable.name == sibling)
+                        })
+                        .flatten()
+                        .and_then(|variable| variable.value.trim().parse().ok())
+                });
                 if !wanted
                     .iter()
                     .any(|(name, known, _)| *name == container.name && *known == host)

@@ -181,6 +181,7 @@ fn instances_page(xml: &str) -> PageResult<DbInstance> {
                             .and_then(|flag| flag.parse().ok()),
                         other_addresses: Vec::new(),
                         cluster: text(instance, "DBClusterIdentifier").map(str::to_string),
+                        engine: text(instance, "Engine").map(str::to_string),
                     }
                 })
                 .collect()
@@ -248,6 +249,7 @@ fn clusters_page(xml: &str) -> PageResult<DbCluster> {
                         .and_then(|flag| flag.parse().ok()),
                     iam_authentication: text(cluster, "IAMDatabaseAuthenticationEnabled")
                         .and_then(|flag| flag.parse().ok()),
+                    engine: text(cluster, "Engine").map(str::to_string),
                 })
                 .collect()
         })
@@ -271,6 +273,7 @@ mod tests {
     <DBInstances>
       <DBInstance>
         <DBInstanceIdentifier>coder-postgres</DBInstanceIdentifier>
+        <Engine>postgres</Engine>
         <BackupRetentionPeriod>0</BackupRetentionPeriod>
         <DeletionProtection>false</DeletionProtection>
         <IAMDatabaseAuthenticationEnabled>true</IAMDatabaseAuthenticationEnabled>
@@ -306,6 +309,7 @@ mod tests {
                 iam_authentication: Some(true),
                 other_addresses: Vec::new(),
                 cluster: None,
+                engine: Some("postgres".to_string()),
             }
         );
         assert!(instances_page("<x/>").is_err());
@@ -345,6 +349,7 @@ mod tests {
             iam_authentication: Some(false),
             other_addresses: Vec::new(),
             cluster: Some("coder".to_string()),
+            engine: Some("postgres".to_string()),
         };
         let databases = crate::doctor::facts::databases(vec![member], &clusters);
         assert_eq!(databases.len(), 2);
@@ -361,5 +366,7 @@ mod tests {
         assert_eq!(cluster.subnets, vec!["subnet-a", "subnet-b"]);
         assert_eq!(cluster.deletion_protection, Some(true));
         assert_eq!(databases[1].describe(), "RDS instance coder-1");
+        // A member's protections are its cluster's (the instance's own flag means nothing).
+        assert_eq!(databases[1].deletion_protection, Some(true));
     }
 }

@@ -210,6 +210,11 @@ pub(crate) fn vpc_endpoints(xml: &str) -> Result<Vec<VpcEndpoint>, String> {
                 .map(|id| id.trim().to_string())
                 .collect(),
             private_dns: text(endpoint, "privateDnsEnabled") == Some("true"),
+            security_groups: items(endpoint, "groupSet")
+                .into_iter()
+                .filter_map(|group| text(group, "groupId"))
+                .map(str::to_string)
+                .collect(),
         })
         .collect())
 }

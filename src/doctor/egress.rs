@@ -3,45 +3,160 @@
 //! `ecr.dkr`, and its layers from S3) and sends logs to CloudWatch Logs, all over HTTPS to
 //! public endpoints. A task in a subnet reaches them through a NAT gateway (`0.0.0.0/0` to a
 //! `nat-`), an internet gateway with a public IP (`assignPublicIp` ENABLED), or a VPC endpoint:
-//! an interface endpoint with private DNS, or for S3 a gateway endpoint on its route table
-//! (Amazon ECS Developer Guide, "Fargate task networking" and "Amazon ECS interface VPC
-//! endpoints"). Pure: the reads are `read.rs`'s.
+//! an interface endpoint with private DNS whose groups let HTTPS in, or for S3 a gateway
+//! endpoint on its route table (Amazon ECS Developer Guide, "Fargate task networking" and
+//! "Amazon ECS interface VPC endpoints"). The task's groups must let HTTPS out and its subnet's
+//! network ACL must pass 443 out and the replies back. Pure: the reads are `read.rs`'s.
 //!
-//! Not checked: the endpoints' own security groups, the network ACLs on port 443, DNS; a
-//! default route to a transit gateway, a peering or an appliance is "could not decide".
+//! A way found is said as such ("a route through NAT gateway nat-1"), never as "reachable":
+//! the NAT gateway's own subnet, an endpoint policy and DNS are not read. A default route to a
+//! transit gateway, a peering or an appliance is "could not decide".
 
 use super::facts::{RouteTable, VpcEndpoint};
-use super::network::{Protocol, SecurityGroup};
+use super::network::{NetworkAcl, Peer, Protocol, SecurityGroup, acl_allows};
+use ipnet::Ipv4Net;
 
-/// How the task reaches one AWS API, or why it cannot.
+/// How the task may reach one AWS API, or why it cannot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ApiPath {
-    /// Reachable, and through what.
-    Through(String),
-    Blocked(String),
+    /// A way exists, and which ("a route through NAT gateway nat-1").
+    Way(String),
+    Blocked(Blocked),
     Undecided(String),
+}
+
+/// What blocks the way to an AWS API; each has its own fix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Blocked {
+    /// The task's groups let no HTTPS out.
+    NoHttpsOut { groups: Vec<String> },
+    /// The subnet's network ACL denies HTTPS out or the replies back.
+    Acl { acl: String, what: &'static str },
+    /// An internet gateway, but no public IP.
+    NoPublicIp { gateway: String },
+    /// No default route and no usable endpoint.
+    NoRoute {
+        table: String,
+        endpoint_without_dns: Option<String>,
+    },
+    /// An interface endpoint whose groups let no HTTPS in from the task.
+    EndpointClosed {
+        endpoint: String,
+        groups: Vec<String>,
+    },
+}
+
+impl Blocked {
+    pub fn describe(&self, subnet: &str, service: &str) -> String {
+        match self {
+            Blocked::NoHttpsOut { groups } => format!(
+                "the task's security groups ({}) allow no outbound HTTPS (TCP 443)",
+                groups.join(", ")
+            ),
+            Blocked::Acl { acl, what } => {
+                format!("network ACL {acl} of subnet {subnet} denies {what}")
+            }
+            Blocked::NoPublicIp { gateway } => format!(
+                "subnet {subnet} routes to internet gateway {gateway}, but the task has no public IP (assignPublicIp DISABLED), and no VPC endpoint serves {service}"
+            ),
+            Blocked::NoRoute {
+                table,
+                endpoint_without_dns,
+            } => match endpoint_without_dns {
+                Some(endpoint) => format!(
+                    "route table {table} of subnet {subnet} has no route to the internet, and VPC endpoint {endpoint} for {service} has private DNS off (the service's own name does not resolve to it)"
+                ),
+                None => format!(
+                    "route table {table} of subnet {subnet} has no route to the internet (no 0.0.0.0/0 to a NAT or internet gateway) and the VPC has no endpoint for {service}"
+                ),
+            },
+            Blocked::EndpointClosed { endpoint, groups } => format!(
+                "VPC endpoint {endpoint}'s security groups ({}) let no HTTPS (TCP 443) in from the task",
+                groups.join(", ")
+            ),
+        }
+    }
+
+    /// The fix, for the services it blocks.
+    pub fn fix(&self, subnet: &str, services: &[String]) -> String {
+        match self {
+            Blocked::NoHttpsOut { groups } => format!(
+                "Allow outbound TCP 443 in the task's security group {} (to 0.0.0.0/0, or to the VPC endpoints' groups).",
+                groups.first().map(String::as_str).unwrap_or("")
+            ),
+            Blocked::Acl { acl, .. } => format!(
+                "In network ACL {acl} (subnet {subnet}), allow outbound TCP 443 and inbound TCP 1024-65535 (the replies), with rule numbers below the ones that deny them."
+            ),
+            Blocked::EndpointClosed { endpoint, groups } => format!(
+                "Allow inbound TCP 443 from the task's security group in {} (the groups of VPC endpoint {endpoint}).",
+                groups.first().map(String::as_str).unwrap_or("its group")
+            ),
+            Blocked::NoPublicIp { .. } | Blocked::NoRoute { .. } => format!(
+                "Give subnet {subnet} a way to the AWS APIs: a 0.0.0.0/0 route to a NAT gateway, or assignPublicIp ENABLED with a route to an internet gateway, or VPC endpoints: interface endpoints with private DNS for {} and a gateway endpoint for s3 on its route table.",
+                services
+                    .iter()
+                    .filter(|service| service.as_str() != "s3")
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
 }
 
 /// What the evaluation needs of the task's place.
 #[derive(Clone, Debug)]
 pub struct TaskNetwork<'a> {
     pub subnet: &'a str,
+    pub cidr: Ipv4Net,
     /// The route table its subnet uses.
     pub table: &'a RouteTable,
+    /// Its subnet's network ACL.
+    pub acl: &'a NetworkAcl,
     /// `None`: not known (a task of no service).
     pub public_ip: Option<bool>,
+    /// Its groups; empty when not known (then their egress is not judged).
     pub security_groups: &'a [SecurityGroup],
     pub endpoints: &'a [VpcEndpoint],
+    /// The interface endpoints' groups, read.
+    pub endpoint_groups: &'a [SecurityGroup],
     pub region: &'a str,
 }
 
-/// Whether the task's groups let HTTPS out at all, to any peer (an address range, a group, a
-/// prefix list: which one an endpoint needs is not checked).
+/// Whether the task's groups let HTTPS out at all, to any peer (which one an endpoint needs
+/// is not checked).
 fn https_out(groups: &[SecurityGroup]) -> bool {
     groups.iter().flat_map(|group| &group.egress).any(|rule| {
         matches!(rule.protocol, Protocol::All | Protocol::Tcp)
             && rule.ports.is_none_or(|(from, to)| from <= 443 && 443 <= to)
     })
+}
+
+/// Whether an endpoint's groups let HTTPS in from the task: `Some(true)` by its address or
+/// one of its groups, `Some(false)` by none, `None` when a prefix list may (not read).
+fn https_in(groups: &[SecurityGroup], task: &TaskNetwork) -> Option<bool> {
+    let task_groups: Vec<&str> = task
+        .security_groups
+        .iter()
+        .map(|group| group.id.as_str())
+        .collect();
+    let mut unknown = false;
+    for rule in groups.iter().flat_map(|group| &group.ingress) {
+        if !matches!(rule.protocol, Protocol::All | Protocol::Tcp)
+            || !rule.ports.is_none_or(|(from, to)| from <= 443 && 443 <= to)
+        {
+            continue;
+        }
+        match &rule.peer {
+            Peer::Cidr(cidr) if cidr.contains(&task.cidr) => return Some(true),
+            Peer::Group(group) if task_groups.contains(&group.as_str()) => return Some(true),
+            // The task's groups not known, or a prefix list: not decided.
+            Peer::Group(_) if task_groups.is_empty() => unknown = true,
+            Peer::PrefixList(_) => unknown = true,
+            _ => {}
+        }
+    }
+    (!unknown).then_some(false)
 }
 
 /// The AWS APIs a task needs before its app runs: its secrets' (Secrets Manager, SSM), its
@@ -73,85 +188,121 @@ pub fn needed_services(definition: &crate::model::TaskDefinition) -> Vec<String>
     services.into_iter().map(str::to_string).collect()
 }
 
-/// How the task reaches `service` (`secretsmanager`, `ssm`, `ecr.api`, `ecr.dkr`, `s3`,
+/// How the task may reach `service` (`secretsmanager`, `ssm`, `ecr.api`, `ecr.dkr`, `s3`,
 /// `logs`).
 pub fn api_path(task: &TaskNetwork, service: &str) -> ApiPath {
     if !task.security_groups.is_empty() && !https_out(task.security_groups) {
-        return ApiPath::Blocked(format!(
-            "the task's security groups ({}) allow no outbound HTTPS (TCP 443)",
-            task.security_groups
+        return ApiPath::Blocked(Blocked::NoHttpsOut {
+            groups: task
+                .security_groups
                 .iter()
-                .map(|group| group.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+                .map(|group| group.id.clone())
+                .collect(),
+        });
     }
     let name = format!("com.amazonaws.{}.{service}", task.region);
-    let endpoint = task.endpoints.iter().find(|endpoint| {
-        endpoint.service_name == name
-            && endpoint.state == "available"
-            && match endpoint.kind.as_str() {
-                "Gateway" => endpoint.route_tables.contains(&task.table.id),
-                _ => endpoint.private_dns,
-            }
-    });
-    if let Some(endpoint) = endpoint {
-        return ApiPath::Through(format!("VPC endpoint {} ({name})", endpoint.id));
+    let endpoints: Vec<&VpcEndpoint> = task
+        .endpoints
+        .iter()
+        .filter(|endpoint| endpoint.service_name == name && endpoint.state == "available")
+        .collect();
+    if let Some(gateway) = endpoints.iter().find(|endpoint| {
+        endpoint.kind == "Gateway" && endpoint.route_tables.contains(&task.table.id)
+    }) {
+        return ApiPath::Way(format!("a gateway VPC endpoint {} ({name})", gateway.id));
     }
+    if let Some(interface) = endpoints
+        .iter()
+        .find(|endpoint| endpoint.kind != "Gateway" && endpoint.private_dns)
+    {
+        let groups: Vec<SecurityGroup> = task
+            .endpoint_groups
+            .iter()
+            .filter(|group| interface.security_groups.contains(&group.id))
+            .cloned()
+            .collect();
+        return match https_in(&groups, task) {
+            Some(true) => ApiPath::Way(format!(
+                "VPC endpoint {} ({name}), whose groups let the task's HTTPS in",
+                interface.id
+            )),
+            Some(false) => ApiPath::Blocked(Blocked::EndpointClosed {
+                endpoint: interface.id.clone(),
+                groups: interface.security_groups.clone(),
+            }),
+            None => ApiPath::Undecided(format!(
+                "VPC endpoint {}'s groups admit HTTPS by a prefix list or a group the doctor cannot match",
+                interface.id
+            )),
+        };
+    }
+    // Through a gateway: the subnet's ACL must pass HTTPS out and the replies back.
+    let internet: Ipv4Net = "0.0.0.0/0".parse().expect("a valid network");
+    let acl_blocks = || {
+        if acl_allows(task.acl, true, internet, (443, 443)).is_err() {
+            Some(Blocked::Acl {
+                acl: task.acl.id.clone(),
+                what: "outbound HTTPS (TCP 443) to the internet",
+            })
+        } else if acl_allows(task.acl, false, internet, (1024, 65535)).is_err() {
+            Some(Blocked::Acl {
+                acl: task.acl.id.clone(),
+                what: "the replies from the internet (inbound TCP 1024-65535)",
+            })
+        } else {
+            None
+        }
+    };
     let default = task
         .table
         .routes
         .iter()
         .find(|route| route.destination.prefix_len() == 0);
+    let without_dns = endpoints
+        .iter()
+        .find(|endpoint| endpoint.kind != "Gateway" && !endpoint.private_dns)
+        .map(|endpoint| endpoint.id.clone());
     match default.map(|route| route.target.as_str()) {
-        Some(target) if target.starts_with("nat-") => ApiPath::Through(format!(
-            "NAT gateway {target} (route table {})",
-            task.table.id
-        )),
-        Some(target) if target.starts_with("igw-") && task.public_ip == Some(true) => {
-            ApiPath::Through(format!(
-                "internet gateway {target} with the task's public IP (route table {})",
-                task.table.id
-            ))
+        Some(target) if target.starts_with("nat-") || target.starts_with("igw-") => {
+            if let Some(blocked) = acl_blocks() {
+                return ApiPath::Blocked(blocked);
+            }
+            if target.starts_with("nat-") {
+                ApiPath::Way(format!(
+                    "a route through NAT gateway {target} (route table {}; the NAT gateway's own subnet is not checked)",
+                    task.table.id
+                ))
+            } else {
+                match task.public_ip {
+                    Some(true) => ApiPath::Way(format!(
+                        "a route through internet gateway {target} with the task's public IP (route table {})",
+                        task.table.id
+                    )),
+                    Some(false) => ApiPath::Blocked(Blocked::NoPublicIp {
+                        gateway: target.to_string(),
+                    }),
+                    None => ApiPath::Undecided(format!(
+                        "subnet {} routes to internet gateway {target}; whether the task had a public IP is not known",
+                        task.subnet
+                    )),
+                }
+            }
         }
-        Some(target) if target.starts_with("igw-") && task.public_ip.is_none() => {
-            ApiPath::Undecided(format!(
-                "subnet {} routes to internet gateway {target}; whether the task had a public IP is not known",
-                task.subnet
-            ))
-        }
-        Some(target) if target.starts_with("igw-") => ApiPath::Blocked(format!(
-            "subnet {} routes to internet gateway {target}, but the task has no public IP (assignPublicIp DISABLED), and the VPC has no endpoint for {name}",
-            task.subnet
-        )),
         Some(target) => ApiPath::Undecided(format!(
             "subnet {}'s default route goes to {target}; the path beyond it is not checked",
             task.subnet
         )),
-        None => ApiPath::Blocked(format!(
-            "route table {} of subnet {} has no route to the internet (no 0.0.0.0/0 to a NAT or internet gateway) and the VPC has no endpoint for {name}",
-            task.table.id, task.subnet
-        )),
+        None => ApiPath::Blocked(Blocked::NoRoute {
+            table: task.table.id.clone(),
+            endpoint_without_dns: without_dns,
+        }),
     }
-}
-
-/// The fix for a blocked path.
-pub fn fix(subnet: &str, services: &[String]) -> String {
-    format!(
-        "Give subnet {subnet} a way to the AWS APIs: a 0.0.0.0/0 route to a NAT gateway, or assignPublicIp ENABLED with a route to an internet gateway, or VPC endpoints: interface endpoints with private DNS for {} and a gateway endpoint for s3 on its route table.",
-        services
-            .iter()
-            .filter(|service| service.as_str() != "s3")
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doctor::network::{Peer, Route, SecurityGroupRule};
+    use crate::doctor::network::{AclEntry, Route, SecurityGroupRule};
 
     fn table(target: Option<&str>) -> RouteTable {
         let mut routes = vec![Route {
@@ -173,97 +324,181 @@ mod tests {
         }
     }
 
-    fn group(egress: bool) -> SecurityGroup {
+    fn rule(peer: Peer) -> SecurityGroupRule {
+        SecurityGroupRule {
+            protocol: Protocol::All,
+            ports: None,
+            peer,
+        }
+    }
+
+    fn group(id: &str, egress: bool, ingress: Vec<SecurityGroupRule>) -> SecurityGroup {
         SecurityGroup {
-            id: "sg-task".to_string(),
-            ingress: Vec::new(),
+            id: id.to_string(),
+            ingress,
             egress: if egress {
-                vec![SecurityGroupRule {
-                    protocol: Protocol::All,
-                    ports: None,
-                    peer: Peer::Cidr("0.0.0.0/0".parse().unwrap()),
-                }]
+                vec![rule(Peer::Cidr("0.0.0.0/0".parse().unwrap()))]
             } else {
                 Vec::new()
             },
         }
     }
 
-    fn endpoint(service: &str, kind: &str) -> VpcEndpoint {
+    fn acl(allow: bool) -> NetworkAcl {
+        let entry = |egress| AclEntry {
+            rule_number: 100,
+            egress,
+            protocol: Protocol::All,
+            ports: None,
+            cidr: "0.0.0.0/0".parse().unwrap(),
+            allow,
+        };
+        NetworkAcl {
+            id: "acl-1".to_string(),
+            entries: vec![entry(true), entry(false)],
+        }
+    }
+
+    fn endpoint(service: &str, kind: &str, private_dns: bool) -> VpcEndpoint {
         VpcEndpoint {
             id: format!("vpce-{service}"),
             service_name: format!("com.amazonaws.us-east-1.{service}"),
             kind: kind.to_string(),
             state: "available".to_string(),
             route_tables: vec!["rtb-1".to_string()],
-            private_dns: true,
+            private_dns,
+            security_groups: vec!["sg-endpoint".to_string()],
         }
     }
 
-    #[test]
-    fn nat_igw_with_a_public_ip_and_endpoints_reach_the_apis_nothing_else_does() {
-        let groups = [group(true)];
-        let path = |target: Option<&str>, public_ip: bool, endpoints: &[VpcEndpoint], service| {
-            let table = table(target);
+    struct Case {
+        target: Option<&'static str>,
+        public_ip: Option<bool>,
+        groups: Vec<SecurityGroup>,
+        acl: NetworkAcl,
+        endpoints: Vec<VpcEndpoint>,
+        endpoint_groups: Vec<SecurityGroup>,
+    }
+
+    impl Case {
+        fn new(target: Option<&'static str>) -> Case {
+            Case {
+                target,
+                public_ip: Some(false),
+                groups: vec![group("sg-task", true, Vec::new())],
+                acl: acl(true),
+                endpoints: Vec::new(),
+                endpoint_groups: Vec::new(),
+            }
+        }
+
+        fn path(&self, service: &str) -> ApiPath {
+            let table = table(self.target);
             api_path(
                 &TaskNetwork {
                     subnet: "subnet-1",
+                    cidr: "10.0.1.0/24".parse().unwrap(),
                     table: &table,
-                    public_ip: Some(public_ip),
-                    security_groups: &groups,
-                    endpoints,
+                    acl: &self.acl,
+                    public_ip: self.public_ip,
+                    security_groups: &self.groups,
+                    endpoints: &self.endpoints,
+                    endpoint_groups: &self.endpoint_groups,
                     region: "us-east-1",
                 },
                 service,
             )
+        }
+    }
+
+    #[test]
+    fn a_way_is_named_and_every_block_is_told_apart() {
+        assert!(
+            matches!(Case::new(Some("nat-1")).path("secretsmanager"), ApiPath::Way(via) if via.contains("NAT gateway nat-1"))
+        );
+        let public = Case {
+            public_ip: Some(true),
+            ..Case::new(Some("igw-1"))
         };
-        assert!(
-            matches!(path(Some("nat-1"), false, &[], "secretsmanager"), ApiPath::Through(via) if via.contains("nat-1"))
-        );
+        assert!(matches!(public.path("ecr.api"), ApiPath::Way(_)));
+        // The sample's case: a public subnet, no public IP.
         assert!(matches!(
-            path(Some("igw-1"), true, &[], "ecr.api"),
-            ApiPath::Through(_)
-        ));
-        // The seed's sample: a public subnet, no public IP.
-        assert!(
-            matches!(path(Some("igw-1"), false, &[], "secretsmanager"), ApiPath::Blocked(why) if why.contains("no public IP"))
-        );
-        assert!(
-            matches!(path(None, false, &[], "secretsmanager"), ApiPath::Blocked(why) if why.contains("no route to the internet"))
-        );
-        let endpoints = [
-            endpoint("secretsmanager", "Interface"),
-            endpoint("s3", "Gateway"),
-        ];
-        assert!(
-            matches!(path(None, false, &endpoints, "secretsmanager"), ApiPath::Through(via) if via.contains("vpce-secretsmanager"))
-        );
-        assert!(matches!(
-            path(None, false, &endpoints, "s3"),
-            ApiPath::Through(_)
+            Case::new(Some("igw-1")).path("secretsmanager"),
+            ApiPath::Blocked(Blocked::NoPublicIp { .. })
         ));
         assert!(matches!(
-            path(None, false, &endpoints, "ecr.dkr"),
-            ApiPath::Blocked(_)
+            Case::new(None).path("secretsmanager"),
+            ApiPath::Blocked(Blocked::NoRoute {
+                endpoint_without_dns: None,
+                ..
+            })
         ));
         assert!(matches!(
-            path(Some("tgw-1"), false, &[], "logs"),
+            Case::new(Some("tgw-1")).path("logs"),
             ApiPath::Undecided(_)
         ));
-        // No HTTPS out at all.
-        let closed = [group(false)];
-        let table = table(Some("nat-1"));
-        let blocked = api_path(
-            &TaskNetwork {
-                subnet: "subnet-1",
-                table: &table,
-                public_ip: Some(false),
-                security_groups: &closed,
-                endpoints: &[],
-                region: "us-east-1",
-            },
-            "secretsmanager",
+        // The subnet's ACL, both ways.
+        let closed_acl = Case {
+            acl: acl(false),
+            ..Case::new(Some("nat-1"))
+        };
+        assert!(matches!(
+            closed_acl.path("secretsmanager"),
+            ApiPath::Blocked(Blocked::Acl { .. })
+        ));
+        // No HTTPS out at all, and its own fix.
+        let closed = Case {
+            groups: vec![group("sg-task", false, Vec::new())],
+            ..Case::new(Some("nat-1"))
+        };
+        let ApiPath::Blocked(blocked) = closed.path("secretsmanager") else {
+            panic!()
+        };
+        assert!(
+            blocked
+                .fix("subnet-1", &[])
+                .starts_with("Allow outbound TCP 443 in the task's security group sg-task")
         );
-        assert!(matches!(blocked, ApiPath::Blocked(why) if why.contains("no outbound HTTPS")));
+        // Endpoints: open to the task's group, closed, without private DNS; S3's gateway.
+        let open = Case {
+            endpoints: vec![
+                endpoint("secretsmanager", "Interface", true),
+                endpoint("s3", "Gateway", false),
+            ],
+            endpoint_groups: vec![group(
+                "sg-endpoint",
+                false,
+                vec![rule(Peer::Group("sg-task".to_string()))],
+            )],
+            ..Case::new(None)
+        };
+        assert!(
+            matches!(open.path("secretsmanager"), ApiPath::Way(via) if via.contains("vpce-secretsmanager"))
+        );
+        assert!(matches!(open.path("s3"), ApiPath::Way(_)));
+        assert!(matches!(
+            open.path("ecr.dkr"),
+            ApiPath::Blocked(Blocked::NoRoute { .. })
+        ));
+        let shut = Case {
+            endpoint_groups: vec![group("sg-endpoint", false, Vec::new())],
+            ..open
+        };
+        assert!(matches!(
+            shut.path("secretsmanager"),
+            ApiPath::Blocked(Blocked::EndpointClosed { .. })
+        ));
+        let no_dns = Case {
+            endpoints: vec![endpoint("secretsmanager", "Interface", false)],
+            ..Case::new(None)
+        };
+        let ApiPath::Blocked(blocked) = no_dns.path("secretsmanager") else {
+            panic!()
+        };
+        assert!(
+            blocked
+                .describe("subnet-1", "secretsmanager")
+                .contains("private DNS off")
+        );
     }
 }

@@ -56,6 +56,8 @@ pub struct VpcEndpoint {
     pub route_tables: Vec<String>,
     /// An interface endpoint's private DNS name answers for the service's own name.
     pub private_dns: bool,
+    /// An interface endpoint's security groups (they must let the task's HTTPS in).
+    pub security_groups: Vec<String>,
 }
 
 /// An RDS instance as the network path needs it.
@@ -80,9 +82,28 @@ pub struct DbInstance {
     pub other_addresses: Vec<String>,
     /// `DBClusterIdentifier`: the Aurora cluster it belongs to.
     pub cluster: Option<String>,
+    /// `Engine`: `postgres`, `aurora-postgresql`, `mysql`...
+    pub engine: Option<String>,
 }
 
 impl DbInstance {
+    /// The port a client uses when the setting names none: the engine's default (RDS User
+    /// Guide: PostgreSQL 5432, MySQL and MariaDB 3306, SQL Server 1433, Oracle 1521).
+    pub fn default_port(&self) -> Option<u16> {
+        let engine = self.engine.as_deref()?;
+        Some(if engine.contains("postgres") {
+            5432
+        } else if engine.contains("mysql") || engine.contains("mariadb") {
+            3306
+        } else if engine.starts_with("sqlserver") {
+            1433
+        } else if engine.starts_with("oracle") {
+            1521
+        } else {
+            return None;
+        })
+    }
+
     /// "RDS instance coder-postgres", or "Aurora cluster coder" for a cluster's entry.
     pub fn describe(&self) -> String {
         if self.cluster.as_deref() == Some(self.id.as_str()) {
@@ -107,6 +128,7 @@ pub struct DbCluster {
     pub backup_retention_days: Option<u32>,
     pub deletion_protection: Option<bool>,
     pub iam_authentication: Option<bool>,
+    pub engine: Option<String>,
 }
 
 /// The databases a host name may name: each instance, and each Aurora cluster as one database
@@ -144,9 +166,21 @@ pub fn databases(instances: Vec<DbInstance>, clusters: &[DbCluster]) -> Vec<DbIn
             iam_authentication: cluster.iam_authentication,
             other_addresses: endpoints.cloned().collect(),
             cluster: Some(cluster.id.clone()),
+            engine: cluster.engine.clone(),
         });
     }
-    databases.extend(instances);
+    // A member's backups, deletion protection and IAM authentication are its cluster's.
+    for mut instance in instances {
+        if let Some(cluster) = clusters
+            .iter()
+            .find(|cluster| Some(&cluster.id) == instance.cluster.as_ref())
+        {
+            instance.backup_retention_days = cluster.backup_retention_days;
+            instance.deletion_protection = cluster.deletion_protection;
+            instance.iam_authentication = cluster.iam_authentication;
+        }
+        databases.push(instance);
+    }
     databases
 }
 

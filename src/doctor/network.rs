@@ -178,6 +178,23 @@ const EPHEMERAL: (u16, u16) = (1024, 65535);
 pub fn tcp_path(task: &Endpoint, database: &Endpoint, port: u16) -> Path {
     let mut allowed = Vec::new();
     let mut undecided = None;
+    // Routes first: without one between the VPCs, no security group rule can help.
+    if task.vpc_id != database.vpc_id {
+        for (from, to) in [(task, database.address), (database, task.address)] {
+            match route_to(&from.routes, to) {
+                Some(route) => allowed.push(format!(
+                    "subnet {} routes {} through {}",
+                    from.subnet_id, route.destination, route.target
+                )),
+                None => {
+                    return Path::Blocked(Blocker::Route {
+                        from_subnet: from.subnet_id.clone(),
+                        to,
+                    });
+                }
+            }
+        }
+    }
     // Security groups: out of the task, into the database.
     match group_allows(task, database, port, Direction::Out) {
         Decision::Allowed(why) => allowed.push(why),
@@ -244,23 +261,6 @@ pub fn tcp_path(task: &Endpoint, database: &Endpoint, port: u16) -> Path {
                         subnet: side.subnet_id.clone(),
                         rule,
                         what: what.to_string(),
-                    });
-                }
-            }
-        }
-    }
-    // Routes: the local route within a VPC, else a route each way.
-    if task.vpc_id != database.vpc_id {
-        for (from, to) in [(task, database.address), (database, task.address)] {
-            match route_to(&from.routes, to) {
-                Some(route) => allowed.push(format!(
-                    "subnet {} routes {} through {}",
-                    from.subnet_id, route.destination, route.target
-                )),
-                None => {
-                    return Path::Blocked(Blocker::Route {
-                        from_subnet: from.subnet_id.clone(),
-                        to,
                     });
                 }
             }
@@ -344,7 +344,7 @@ fn covers(ports: Option<(u16, u16)>, port: u16) -> bool {
 /// `ports`: `Ok(rule)` if it allows, `Err(Some(rule))` if it denies, `Err(None)` for the
 /// catch-all. An entry covering only part of the range does not decide it; the stricter
 /// reading (the first entry touching any port that denies) is taken for a range.
-fn acl_allows(
+pub(crate) fn acl_allows(
     acl: &NetworkAcl,
     egress: bool,
     peer: Ipv4Net,
@@ -619,6 +619,15 @@ mod tests {
 
     #[test]
     fn another_vpc_needs_a_route_both_ways() {
+        // Without a route, the missing route is named, not the group (whose rule could not
+        // help across unjoined VPCs).
+        let (task, mut database) = seed();
+        database.vpc_id = "vpc-2".to_string();
+        database.address = net("10.1.2.40/32");
+        assert!(matches!(
+            tcp_path(&task, &database, 5432),
+            Path::Blocked(Blocker::Route { .. })
+        ));
         let (task, mut database) = seed();
         database.security_groups[0].ingress.push(SecurityGroupRule {
             protocol: Protocol::Tcp,

@@ -171,13 +171,32 @@ pub async fn api_paths(
     } else {
         doctor.security_groups(security_groups).await?
     };
+    let acls = doctor.network_acls(&found.vpc_id).await?;
+    let acl = acl_of(&acls, found)
+        .ok_or_else(|| missing("ec2:DescribeNetworkAcls", subnet))?
+        .acl
+        .clone();
     let endpoints = doctor.vpc_endpoints(&found.vpc_id).await?;
+    let mut endpoint_group_ids: Vec<String> = endpoints
+        .iter()
+        .flat_map(|endpoint| endpoint.security_groups.clone())
+        .collect();
+    endpoint_group_ids.sort();
+    endpoint_group_ids.dedup();
+    let endpoint_groups = if endpoint_group_ids.is_empty() {
+        Vec::new()
+    } else {
+        doctor.security_groups(&endpoint_group_ids).await?
+    };
     let task = TaskNetwork {
         subnet,
+        cidr: found.cidr,
         table: &table,
+        acl: &acl,
         public_ip,
         security_groups: &groups,
         endpoints: &endpoints,
+        endpoint_groups: &endpoint_groups,
         region,
     };
     Ok(services
@@ -242,6 +261,21 @@ pub async fn rds_path(
         });
     };
     let port = instance.port.unwrap_or(5432);
+    // A setting that names no port leaves the client on the engine's default.
+    if named_port.is_none()
+        && let Some(default) = instance.default_port().filter(|default| *default != port)
+    {
+        return Ok(RdsPath {
+            database: instance.describe(),
+            port: default,
+            path: Path::Undecided(format!(
+                "the database setting names no port, so the app likely uses {}'s default {default}, but {} listens on {port} (a port setting of the app's own may say otherwise)",
+                instance.engine.as_deref().unwrap_or("the engine"),
+                instance.describe()
+            )),
+            instance: Some(instance.clone()),
+        });
+    }
     if let Some(named) = named_port.filter(|named| *named != port) {
         return Ok(RdsPath {
             database: instance.describe(),
@@ -404,6 +438,7 @@ mod tests {
                 iam_authentication: Some(false),
                 other_addresses: Vec::new(),
                 cluster: None,
+                engine: Some("postgres".to_string()),
             };
             Ok(vec![
                 instance("open", &["subnet-b"]),

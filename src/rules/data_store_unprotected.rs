@@ -147,6 +147,7 @@ mod tests {
             iam_authentication: Some(false),
             other_addresses: Vec::new(),
             cluster: None,
+            engine: Some("postgres".to_string()),
         }
     }
 

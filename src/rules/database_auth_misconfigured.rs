@@ -125,6 +125,7 @@ mod tests {
                 iam_authentication: Some(iam_on),
                 other_addresses: Vec::new(),
                 cluster: None,
+                engine: Some("postgres".to_string()),
             }),
         }];
         task

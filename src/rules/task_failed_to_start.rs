@@ -99,7 +99,7 @@ impl FailureClass {
             FailureClass::SecretNotFound => "a secret or parameter it names does not exist",
             FailureClass::JsonKeyNotFound => "a secret lacks the JSON key its reference names",
             FailureClass::NoNetworkPath => {
-                "it has no network path to Secrets Manager, SSM or the image registry"
+                "the ECS agent could not reach Secrets Manager, SSM or the image registry"
             }
             FailureClass::ImagePull => "its image could not be pulled",
             FailureClass::EfsMount => "its EFS volume could not be mounted",
@@ -175,24 +175,45 @@ pub(crate) fn attach_api_paths(
     paths: &[(String, crate::doctor::egress::ApiPath)],
     subnet: &str,
 ) {
-    use crate::doctor::egress::{ApiPath, fix};
-    let mut blocked = Vec::new();
+    use crate::doctor::egress::ApiPath;
+    let mut fixes: Vec<String> = Vec::new();
+    let mut blocked_services = Vec::new();
     for (service, path) in paths {
         finding.evidence.push(match path {
-            ApiPath::Through(via) => format!("diagnosis: {service} is reachable through {via}"),
-            ApiPath::Blocked(why) => {
-                blocked.push(service.clone());
-                format!("diagnosis: {service} is not reachable: {why}")
+            ApiPath::Way(via) => format!("diagnosis: {service}: {via}"),
+            ApiPath::Blocked(blocked) => {
+                blocked_services.push(service.clone());
+                format!(
+                    "diagnosis: {service} is not reachable: {}",
+                    blocked.describe(subnet, service)
+                )
             }
             ApiPath::Undecided(why) => format!("diagnosis: {service}: could not decide: {why}"),
         });
     }
-    if !blocked.is_empty() {
-        finding.fix.insert(0, fix(subnet, &blocked));
+    for (_, path) in paths {
+        if let ApiPath::Blocked(blocked) = path {
+            let fix = blocked.fix(subnet, &blocked_services);
+            if !fixes.contains(&fix) {
+                fixes.push(fix);
+            }
+        }
+    }
+    if !blocked_services.is_empty() {
         finding.facts.insert(
             "diagnosis".to_string(),
-            format!("no path to {}", blocked.join(", ")),
+            format!("no path to {}", blocked_services.join(", ")),
         );
+        // The diagnosed fixes replace the general routing advice.
+        finding.fix = fixes;
+    } else if !paths.is_empty()
+        && paths
+            .iter()
+            .all(|(_, path)| matches!(path, ApiPath::Way(_)))
+    {
+        finding.fix = vec![
+            "A way to each API exists: look at what the doctor does not read: the NAT gateway's own subnet and its route to an internet gateway, a VPC endpoint's policy, DNS resolution in the VPC (enableDnsSupport), or a transient outage (ECS retries the start).".to_string(),
+        ];
     }
 }
 
