@@ -76,17 +76,32 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                 .cloned()
                 .collect();
             finding.attach_diagnosis(&diagnosed);
-            for path in task.database_paths.iter().filter(|path| {
-                container
-                    .as_deref()
-                    .is_none_or(|name| name == path.container)
-            }) {
+            let paths: Vec<&crate::model::DatabasePath> = task
+                .database_paths
+                .iter()
+                .filter(|path| {
+                    container
+                        .as_deref()
+                        .is_none_or(|name| name == path.container)
+                })
+                .collect();
+            for path in &paths {
                 if let crate::doctor::network::Path::Open(_) = path.path {
-                    finding.evidence.push(format!(
-                        "diagnosis: the network path to {} on port {} is open (security groups, network ACLs, routes): the cause is elsewhere (the address, credentials, database name or TLS)",
+                    let open = format!(
+                        "diagnosis: the network path to {} on port {} is open (security groups, network ACLs, routes)",
                         path.database, path.port
-                    ));
+                    );
+                    finding.evidence.push(if diagnosed.is_empty() {
+                        format!("{open}: the cause is elsewhere (the address, credentials, database name or TLS)")
+                    } else {
+                        open
+                    });
                 }
+            }
+            if paths.is_empty() {
+                finding.evidence.push(
+                    "diagnosis: could not decide: the network path was not checked, as the database's address is not known to the auditor (inside a secret not read, or not an RDS or Aurora endpoint)".to_string(),
+                );
             }
         }
     }

@@ -163,8 +163,12 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                     .map(|setting| format!("{} of {}", setting.name, container.name)),
             );
             for setting in app.address_settings() {
-                let url = app.is_url_setting(setting.name);
-                match app.known_value(&setting) {
+                let known = app.known_value(&setting);
+                // A URL by the profile, or by its form (`KC_DB_URL=jdbc:postgresql://...`).
+                let url = app.is_url_setting(setting.name)
+                    || known.is_some_and(|value| value.contains("://"))
+                    || (known.is_none() && setting.name.to_ascii_uppercase().contains("URL"));
+                match known {
                     Some(_) if url => coverage.urls_known += 1,
                     Some(_) => coverage.hosts_known += 1,
                     None if matches!(setting.source, SettingSource::Secret(_)) => {

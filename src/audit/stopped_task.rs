@@ -81,6 +81,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             let mut finding =
                 rules::task_failed_to_start::finding(&task, &failure, &self.profiles, failures);
             finding.attach_diagnosis(&rules::secret_diagnoses(&task));
+            rules::task_failed_to_start::attach_readable(&mut finding, &task.secret_diagnoses);
             if let Some(subnet) = event.detail.subnet_id() {
                 rules::task_failed_to_start::attach_api_paths(
                     &mut finding,

@@ -84,7 +84,7 @@ const STEPS: [Definition; 7] = [
         ],
     },
     Definition {
-        question: "Can the task reach its database over the network, and sign in?",
+        question: "Can the task reach its database (network path, IAM authentication)?",
         replaces: "connect with psql from inside the container; read both security groups' rules",
         rules: &[
             RuleId::DatabaseUnreachable,
@@ -121,7 +121,7 @@ const STEPS: [Definition; 7] = [
     },
     Definition {
         question: "Is the database backed up and protected from deletion?",
-        replaces: "the seed's best practice: set up database backups with RDS automated backups",
+        replaces: "checking by hand that RDS automated backups (or an EFS backup policy) and deletion protection are on",
         rules: &[RuleId::DataStoreUnprotected],
     },
 ];
@@ -183,7 +183,8 @@ pub fn answer<'f>(
                 &failed
             };
             for finding in shown {
-                step.evidence.push(finding.summary.clone());
+                step.evidence
+                    .push(format!("{} ({})", finding.summary, finding.rule));
                 // Evidence the summary already says is not repeated.
                 step.evidence.extend(
                     finding
@@ -327,7 +328,7 @@ fn candidates(task: &TaskContext) -> Vec<String> {
         return Vec::new();
     }
     let mut lines = vec![
-        "checked instead, every RDS instance in the task's VPC (which one the app uses is not known):".to_string(),
+        "checked instead, every RDS instance and Aurora cluster in the task's VPC (which one the app uses is not known):".to_string(),
     ];
     for candidate in &task.candidate_paths {
         let verdict = match &candidate.path {

@@ -82,7 +82,14 @@ pub(crate) fn database_auth_misconfigured(app: &AppContainer) -> Vec<Finding> {
                     if instance.cluster.as_deref() == Some(instance.id.as_str()) { "modify-db-cluster --db-cluster-identifier" } else { "modify-db-instance --db-instance-identifier" },
                     instance.id
                 ),
-                "Let the task role (not the execution role) rds-db:connect on arn:aws:rds-db:REGION:ACCOUNT:dbuser:<the instance's DbiResourceId>/<the URL's user>, and GRANT rds_iam TO that user in the database.".to_string(),
+                format!(
+                    "Let the task role (not the execution role) rds-db:connect on arn:aws:rds-db:REGION:ACCOUNT:dbuser:<the {}>/<the URL's user>, and GRANT rds_iam TO that user in the database.",
+                    if instance.cluster.as_deref() == Some(instance.id.as_str()) {
+                        "cluster's DbClusterResourceId"
+                    } else {
+                        "instance's DbiResourceId"
+                    }
+                ),
             ];
             finding
         })

@@ -168,6 +168,30 @@ fn seconds(time: &str) -> Option<i64> {
 }
 
 /// Whether the stopped task failed to start, and why. `None` for a task that ran.
+/// When the simulator allows every secret the execution role was refused, the alert says so:
+/// what denied it is out of the simulator's sight.
+pub(crate) fn attach_readable(
+    finding: &mut Finding,
+    diagnoses: &[crate::doctor::secrets::SecretDiagnosis],
+) {
+    use crate::doctor::secrets::Readable;
+    if diagnoses.is_empty()
+        || !diagnoses
+            .iter()
+            .all(|diagnosis| diagnosis.reference.is_none() && diagnosis.readable == Readable::Yes)
+    {
+        return;
+    }
+    let secrets: Vec<&str> = diagnoses
+        .iter()
+        .map(|diagnosis| diagnosis.secret.as_str())
+        .collect();
+    finding.evidence.push(format!(
+        "diagnosis: IAM's policy simulator allows the execution role to read {}: what denied it is out of its sight (a VPC endpoint policy, a resource control policy, a key policy), or the policies changed since",
+        secrets.join(", ")
+    ));
+}
+
 /// Puts the doctor's answer for a start that found no network path into its alert: how the
 /// task's subnet reaches each AWS API it needs, and for those it cannot, the fix first.
 pub(crate) fn attach_api_paths(
