@@ -7,7 +7,7 @@
 //! shared credentials, `AWS_ENDPOINT_URL_EC2` / `AWS_ENDPOINT_URL` like every SDK client, and
 //! retries with backoff on throttling and 5xx answers.
 
-use super::signed_http::{AttemptError, SignedHttp, failure_of, first_element, with_retries};
+use super::signed_http::{AttemptError, SignedHttp, first_element, with_retries};
 use super::vpc;
 use crate::doctor::facts::{AclAssociation, NetworkInterface, RouteTable, Subnet, VpcEndpoint};
 use crate::doctor::network::SecurityGroup;
@@ -70,34 +70,11 @@ impl Ec2Reader {
         let body = format!(
             "Action=DescribeNetworkInterfaces&Version=2016-11-15&NetworkInterfaceId.1={network_interface}"
         );
-        let answer = self
+        let text = self
             .http
-            .send(
-                "ec2",
-                "POST",
-                &self.url(),
-                &[(
-                    "content-type",
-                    "application/x-www-form-urlencoded; charset=utf-8",
-                )],
-                body.into_bytes(),
-                1 << 20,
-            )
+            .query("ec2", &self.endpoint, body, 1 << 20)
             .await?;
-        let text = String::from_utf8_lossy(&answer.body);
-        if (200..300).contains(&answer.status) {
-            return Ok(first_element(&text, "publicIp").map(str::to_string));
-        }
-        let code = first_element(&text, "Code").unwrap_or("");
-        let message = first_element(&text, "Message").unwrap_or("");
-        Err((
-            failure_of(answer.status, code, message),
-            format!("HTTP {} {code}: {message}", answer.status),
-        ))
-    }
-
-    fn url(&self) -> String {
-        format!("{}/", self.endpoint.trim_end_matches('/'))
+        Ok(first_element(&text, "publicIp").map(str::to_string))
     }
 }
 
@@ -193,30 +170,7 @@ impl Ec2Reader {
     }
 
     async fn send(&self, body: String) -> Result<String, AttemptError> {
-        let answer = self
-            .http
-            .send(
-                "ec2",
-                "POST",
-                &self.url(),
-                &[(
-                    "content-type",
-                    "application/x-www-form-urlencoded; charset=utf-8",
-                )],
-                body.into_bytes(),
-                8 << 20,
-            )
-            .await?;
-        let text = String::from_utf8_lossy(&answer.body).into_owned();
-        if (200..300).contains(&answer.status) {
-            return Ok(text);
-        }
-        let code = first_element(&text, "Code").unwrap_or("");
-        let message = first_element(&text, "Message").unwrap_or("");
-        Err((
-            failure_of(answer.status, code, message),
-            format!("HTTP {} {code}: {message}", answer.status),
-        ))
+        self.http.query("ec2", &self.endpoint, body, 8 << 20).await
     }
 }
 
@@ -285,7 +239,7 @@ mod tests {
             .signed(
                 "ec2",
                 "POST",
-                &reader.url(),
+                &format!("{}/", reader.endpoint),
                 &[(
                     "content-type",
                     "application/x-www-form-urlencoded; charset=utf-8",

@@ -5,7 +5,7 @@
 //! The emulator does not simulate policies: `tests/doctor_against_emulator.rs` answers this
 //! call from a scripted endpoint with responses in AWS's recorded shape.
 
-use super::signed_http::{AttemptError, SignedHttp, failure_of, first_element, with_retries};
+use super::signed_http::{AttemptError, SignedHttp, with_retries};
 use crate::doctor::secrets::{Decision, Simulation, SimulationRequest, Statement};
 use crate::model::{ReadError, ReadFailure};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -60,30 +60,7 @@ impl IamReader {
     }
 
     async fn attempt(&self, body: String) -> Result<String, AttemptError> {
-        let answer = self
-            .http
-            .send(
-                "iam",
-                "POST",
-                &format!("{}/", self.endpoint.trim_end_matches('/')),
-                &[(
-                    "content-type",
-                    "application/x-www-form-urlencoded; charset=utf-8",
-                )],
-                body.into_bytes(),
-                1 << 20,
-            )
-            .await?;
-        let text = String::from_utf8_lossy(&answer.body).into_owned();
-        if (200..300).contains(&answer.status) {
-            return Ok(text);
-        }
-        let code = first_element(&text, "Code").unwrap_or("");
-        let message = first_element(&text, "Message").unwrap_or("");
-        Err((
-            failure_of(answer.status, code, message),
-            format!("HTTP {} {code}: {message}", answer.status),
-        ))
+        self.http.query("iam", &self.endpoint, body, 1 << 20).await
     }
 }
 

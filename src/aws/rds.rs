@@ -5,7 +5,7 @@
 //! parsed with `roxmltree`. No `aws-sdk-rds` crate for two reads the SDK's signer makes as
 //! well.
 
-use super::signed_http::{AttemptError, SignedHttp, failure_of, first_element, with_retries};
+use super::signed_http::{AttemptError, SignedHttp, with_retries};
 use crate::doctor::facts::{DbCluster, DbInstance};
 use crate::model::{ReadError, ReadFailure};
 use roxmltree::{Document, Node};
@@ -84,30 +84,7 @@ impl RdsReader {
                 percent_encoding::utf8_percent_encode(marker, percent_encoding::NON_ALPHANUMERIC);
             body.push_str(&format!("&Marker={marker}"));
         }
-        let answer = self
-            .http
-            .send(
-                "rds",
-                "POST",
-                &format!("{}/", self.endpoint.trim_end_matches('/')),
-                &[(
-                    "content-type",
-                    "application/x-www-form-urlencoded; charset=utf-8",
-                )],
-                body.into_bytes(),
-                8 << 20,
-            )
-            .await?;
-        let text = String::from_utf8_lossy(&answer.body).into_owned();
-        if (200..300).contains(&answer.status) {
-            return Ok(text);
-        }
-        let code = first_element(&text, "Code").unwrap_or("");
-        let message = first_element(&text, "Message").unwrap_or("");
-        Err((
-            failure_of(answer.status, code, message),
-            format!("HTTP {} {code}: {message}", answer.status),
-        ))
+        self.http.query("rds", &self.endpoint, body, 8 << 20).await
     }
 }
 
@@ -124,6 +101,19 @@ fn text<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
 fn elements<'a, 'i>(node: Node<'a, 'i>, name: &'a str) -> impl Iterator<Item = Node<'a, 'i>> {
     node.children()
         .filter(move |child| child.has_tag_name(name))
+}
+
+/// The active VPC security groups of an instance or a cluster (`VpcSecurityGroups`).
+fn active_groups(node: Node) -> Vec<String> {
+    child(node, "VpcSecurityGroups")
+        .map(|groups| {
+            elements(groups, "VpcSecurityGroupMembership")
+                .filter(|group| text(*group, "Status") != Some("inactive"))
+                .filter_map(|group| text(group, "VpcSecurityGroupId"))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// One page: its instances and the next page's marker.
@@ -151,15 +141,7 @@ fn instances_page(xml: &str) -> PageResult<DbInstance> {
                         port: endpoint
                             .and_then(|endpoint| text(endpoint, "Port"))
                             .and_then(|port| port.parse().ok()),
-                        security_groups: child(instance, "VpcSecurityGroups")
-                            .map(|groups| {
-                                elements(groups, "VpcSecurityGroupMembership")
-                                    .filter(|group| text(*group, "Status") != Some("inactive"))
-                                    .filter_map(|group| text(group, "VpcSecurityGroupId"))
-                                    .map(str::to_string)
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
+                        security_groups: active_groups(instance),
                         subnets: subnet_group
                             .and_then(|group| child(group, "Subnets"))
                             .map(|subnets| {
@@ -226,15 +208,7 @@ fn clusters_page(xml: &str) -> PageResult<DbCluster> {
                         .map(str::to_string)
                         .collect(),
                     port: text(cluster, "Port").and_then(|port| port.parse().ok()),
-                    security_groups: child(cluster, "VpcSecurityGroups")
-                        .map(|groups| {
-                            elements(groups, "VpcSecurityGroupMembership")
-                                .filter(|group| text(*group, "Status") != Some("inactive"))
-                                .filter_map(|group| text(group, "VpcSecurityGroupId"))
-                                .map(str::to_string)
-                                .collect()
-                        })
-                        .unwrap_or_default(),
+                    security_groups: active_groups(cluster),
                     members: child(cluster, "DBClusterMembers")
                         .map(|members| {
                             elements(members, "DBClusterMember")

@@ -87,6 +87,40 @@ impl SignedHttp {
             .or_else(|| sdk.endpoint_url().map(str::to_string))
     }
 
+    /// One Query API request (EC2, RDS, IAM): the form `body` POSTed to `endpoint`, the answer's
+    /// XML, or the failure its `<Code>` names.
+    pub(crate) async fn query(
+        &self,
+        service: &str,
+        endpoint: &str,
+        body: String,
+        max_body: usize,
+    ) -> Result<String, AttemptError> {
+        let answer = self
+            .send(
+                service,
+                "POST",
+                &format!("{}/", endpoint.trim_end_matches('/')),
+                &[(
+                    "content-type",
+                    "application/x-www-form-urlencoded; charset=utf-8",
+                )],
+                body.into_bytes(),
+                max_body,
+            )
+            .await?;
+        let text = String::from_utf8_lossy(&answer.body).into_owned();
+        if (200..300).contains(&answer.status) {
+            return Ok(text);
+        }
+        let code = first_element(&text, "Code").unwrap_or("");
+        let message = first_element(&text, "Message").unwrap_or("");
+        Err((
+            failure_of(answer.status, code, message),
+            format!("HTTP {} {code}: {message}", answer.status),
+        ))
+    }
+
     /// Signs a request for `service` and sends it; the body of the answer is read up to
     /// `max_body` bytes (more is an error, not a cut).
     pub(crate) async fn send(
