@@ -355,7 +355,12 @@ async fn the_doctor_answers_the_seeds_checklist_and_the_network_step_passes_once
         &task_group,
     )
     .await;
-    let iam = ScriptedEndpoint::start(vec![(200, simulation_answer("allowed", &secret, &[]))]);
+    let allowing = ScriptedEndpoint::start(vec![(200, simulation_answer("allowed", &secret, &[]))]);
+    let denying = ScriptedEndpoint::start(vec![(
+        200,
+        simulation_answer("explicitDeny", &secret, &[("coder-ecs-secrets-policy", 4)]),
+    )]);
+    let iam = std::cell::RefCell::new(allowing.endpoint.clone());
     let doctor_on = |service: &str, read_secrets: bool| {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ecs-auditor"));
         command
@@ -369,7 +374,7 @@ async fn the_doctor_answers_the_seeds_checklist_and_the_network_step_passes_once
                 "json",
             ])
             .envs(moto.env())
-            .env("AWS_ENDPOINT_URL_IAM", &iam.endpoint)
+            .env("AWS_ENDPOINT_URL_IAM", iam.borrow().as_str())
             .env_remove("READ_SECRET_VALUES")
             .env_remove("RUST_LOG");
         if read_secrets {
@@ -420,6 +425,24 @@ async fn the_doctor_answers_the_seeds_checklist_and_the_network_step_passes_once
     // secret exists with AWSCURRENT.
     assert_eq!(step(&report, 2)["status"], "pass", "{report:#}");
     assert_eq!(step(&report, 3)["status"], "pass", "{report:#}");
+
+    // The execution role denied by a statement (the scripted simulator): step 3 names the
+    // secret and the statement, with the fix.
+    *iam.borrow_mut() = denying.endpoint.clone();
+    let (code, report) = doctor(false);
+    assert_eq!(code, Some(1));
+    assert_eq!(step(&report, 2)["status"], "fail", "{report:#}");
+    let evidence = step(&report, 2)["evidence"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        evidence.contains(&format!("the execution role may not read secret {secret}"))
+            && evidence
+                .contains("the statement at line 4 of policy coder-ecs-secrets-policy denies it"),
+        "{evidence}"
+    );
+    *iam.borrow_mut() = allowing.endpoint.clone();
 
     // With it, the RDS instance is found and its group named.
     let (_, report) = doctor(true);
