@@ -122,4 +122,67 @@ async fn a_task_that_could_not_pull_its_secret_is_told_which_role_and_statement(
     }
     let text = format!("{:?}", report.findings);
     assert!(!text.contains("not-a-real-one"), "a secret value leaked");
+
+    // An SSM parameter: looked up in the emulator's Parameter Store, its read simulated.
+    use ecs_auditor::doctor::secrets::{Readable, ReferenceProblem};
+    use ecs_auditor::inventory::Inventory;
+    let (status, body) = http(
+        moto.port,
+        "POST",
+        "/",
+        &[
+            ("X-Amz-Target", "AmazonSSM.PutParameter"),
+            ("Content-Type", "application/x-amz-json-1.1"),
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=testing/20261124/us-east-1/ssm/aws4_request, SignedHeaders=host, Signature=0",
+            ),
+        ],
+        r#"{"Name": "/coder/db-url", "Value": "postgres://coder:not-a-real-one@db:5432/coder", "Type": "SecureString"}"#,
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let inventory = AwsInventory::new(&config, vec![]);
+    let found = inventory
+        .diagnose_secret(
+            Some(ROLE),
+            "coder",
+            "CODER_PG_CONNECTION_URL",
+            "/coder/db-url",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        found.reference_checked && found.reference.is_none(),
+        "{found:?}"
+    );
+    let Readable::No {
+        action,
+        resource,
+        deciding,
+    } = &found.readable
+    else {
+        panic!("{found:?}")
+    };
+    assert_eq!(action, "ssm:GetParameters");
+    assert_eq!(
+        resource,
+        "arn:aws:ssm:us-east-1:123456789012:parameter/coder/db-url"
+    );
+    assert!(
+        deciding.contains("line 4 of policy coder-ecs-secrets-policy"),
+        "{deciding}"
+    );
+    let missing = inventory
+        .diagnose_secret(
+            Some(ROLE),
+            "coder",
+            "CODER_PG_CONNECTION_URL",
+            "/coder/none",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(missing.reference, Some(ReferenceProblem::NotFound));
 }

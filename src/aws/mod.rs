@@ -14,6 +14,7 @@ pub mod secrets;
 pub(crate) mod secretsmanager;
 pub(crate) mod signed_http;
 pub mod sns;
+pub(crate) mod ssm;
 
 pub mod network;
 pub(crate) mod rds;
@@ -175,6 +176,7 @@ impl Inventory for AwsInventory {
         crate::doctor::secrets::diagnose(
             &self.secrets,
             execution_role,
+            &self.region,
             container,
             setting,
             value_from,

@@ -1,9 +1,11 @@
 //! The doctor's secret reads ([`crate::doctor::secrets::SecretReads`]) for AWS: Secrets
-//! Manager's metadata through `secretsmanager.rs`, IAM's policy simulator through `iam.rs`.
+//! Manager's metadata through `secretsmanager.rs`, Parameter Store's through `ssm.rs`, IAM's
+//! policy simulator through `iam.rs`.
 //! Built once.
 
 use super::iam::IamReader;
 use super::secretsmanager::SecretsManagerReader;
+use super::ssm::SsmReader;
 use crate::doctor::secrets::{SecretMetadata, SecretReads, Simulation, SimulationRequest};
 use crate::model::ReadError;
 
@@ -11,6 +13,7 @@ use crate::model::ReadError;
 #[derive(Debug)]
 pub struct AwsSecrets {
     secrets: SecretsManagerReader,
+    parameters: SsmReader,
     iam: IamReader,
 }
 
@@ -18,6 +21,7 @@ impl AwsSecrets {
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
         AwsSecrets {
             secrets: SecretsManagerReader::new(sdk),
+            parameters: SsmReader::new(sdk),
             iam: IamReader::new(sdk),
         }
     }
@@ -41,6 +45,12 @@ impl AwsSecrets {
 impl SecretReads for AwsSecrets {
     async fn describe_secret(&self, secret_id: &str) -> Result<Option<SecretMetadata>, ReadError> {
         self.secrets.describe_secret(secret_id).await
+    }
+    async fn describe_parameter(
+        &self,
+        name: &str,
+    ) -> Result<Option<crate::doctor::secrets::ParameterMetadata>, ReadError> {
+        self.parameters.describe_parameter(name).await
     }
     async fn secret_policy(&self, secret_arn: &str) -> Result<Option<String>, ReadError> {
         self.secrets.resource_policy(secret_arn).await

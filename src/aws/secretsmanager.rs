@@ -4,7 +4,7 @@
 //! value (`GetSecretValue`) only when asked (`READ_SECRET_VALUES`, `doctor --read-secrets`),
 //! kept in memory. No `aws-sdk-secretsmanager` crate for three calls.
 
-use super::signed_http::{AttemptError, SignedHttp, failure_of, with_retries};
+use super::signed_http::{AttemptError, SignedHttp, with_retries};
 use crate::doctor::secrets::SecretMetadata;
 use crate::model::{KnownFrom, KnownValue, ReadError, ReadFailure, SecretText};
 use serde::Deserialize;
@@ -51,15 +51,6 @@ struct SecretValueAnswer {
 struct ResourcePolicyAnswer {
     #[serde(default)]
     resource_policy: Option<String>,
-}
-
-/// An error answer: `{"__type": "ResourceNotFoundException", "message": "..."}`.
-#[derive(Deserialize)]
-struct ErrorAnswer {
-    #[serde(rename = "__type", default)]
-    kind: String,
-    #[serde(alias = "Message", default)]
-    message: String,
 }
 
 impl SecretsManagerReader {
@@ -185,34 +176,9 @@ impl SecretsManagerReader {
 
     async fn attempt(&self, operation: &str, body: String) -> Result<String, AttemptError> {
         let target = format!("secretsmanager.{operation}");
-        let answer = self
-            .http
-            .send(
-                "secretsmanager",
-                "POST",
-                &format!("{}/", self.endpoint.trim_end_matches('/')),
-                &[
-                    ("content-type", "application/x-amz-json-1.1"),
-                    ("x-amz-target", &target),
-                ],
-                body.into_bytes(),
-                1 << 20,
-            )
-            .await?;
-        let text = String::from_utf8_lossy(&answer.body).into_owned();
-        if (200..300).contains(&answer.status) {
-            return Ok(text);
-        }
-        let error: ErrorAnswer = serde_json::from_str(&text).unwrap_or(ErrorAnswer {
-            kind: String::new(),
-            message: crate::redact::excerpt(&text, 200),
-        });
-        // `__type` may carry a namespace: `com.amazonaws...#ResourceNotFoundException`.
-        let code = error.kind.rsplit('#').next().unwrap_or_default();
-        Err((
-            failure_of(answer.status, code, &error.message),
-            format!("HTTP {} {code}: {}", answer.status, error.message),
-        ))
+        self.http
+            .json("secretsmanager", &self.endpoint, &target, body)
+            .await
     }
 }
 

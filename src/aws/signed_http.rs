@@ -121,6 +121,51 @@ impl SignedHttp {
         ))
     }
 
+    /// One JSON-protocol request (Secrets Manager, SSM): `body` POSTed to `endpoint` with
+    /// `X-Amz-Target: target`; the answer's JSON text, or the failure its `__type` names.
+    pub(crate) async fn json(
+        &self,
+        service: &str,
+        endpoint: &str,
+        target: &str,
+        body: String,
+    ) -> Result<String, AttemptError> {
+        let answer = self
+            .send(
+                service,
+                "POST",
+                &format!("{}/", endpoint.trim_end_matches('/')),
+                &[
+                    ("content-type", "application/x-amz-json-1.1"),
+                    ("x-amz-target", target),
+                ],
+                body.into_bytes(),
+                1 << 20,
+            )
+            .await?;
+        let text = String::from_utf8_lossy(&answer.body).into_owned();
+        if (200..300).contains(&answer.status) {
+            return Ok(text);
+        }
+        #[derive(serde::Deserialize)]
+        struct ErrorAnswer {
+            #[serde(rename = "__type", default)]
+            kind: String,
+            #[serde(alias = "Message", default)]
+            message: String,
+        }
+        let error: ErrorAnswer = serde_json::from_str(&text).unwrap_or(ErrorAnswer {
+            kind: String::new(),
+            message: crate::redact::excerpt(&text, 200),
+        });
+        // `__type` may carry a namespace: `com.amazonaws...#ResourceNotFoundException`.
+        let code = error.kind.rsplit('#').next().unwrap_or_default();
+        Err((
+            failure_of(answer.status, code, &error.message),
+            format!("HTTP {} {code}: {}", answer.status, error.message),
+        ))
+    }
+
     /// Signs a request for `service` and sends it; the body of the answer is read up to
     /// `max_body` bytes (more is an error, not a cut).
     pub(crate) async fn send(

@@ -273,7 +273,7 @@ fn not_covered(index: usize, task: &TaskContext, coverage: &Coverage) -> Option<
                 .collect();
             if index == 3 && !unchecked.is_empty() {
                 return Some(format!(
-                    "not looked up: {} (an SSM parameter, or a secret in another account or without an execution role to read it)",
+                    "not looked up: {} (in another account or region than the doctor reads, or without an execution role to read it)",
                     unchecked.join(", ")
                 ));
             }

@@ -34,6 +34,16 @@ pub struct SecretMetadata {
     pub versions: BTreeMap<String, Vec<String>>,
 }
 
+/// What `ssm:DescribeParameters` says of a parameter; no value is read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ParameterMetadata {
+    pub name: String,
+    /// `String`, `StringList` or `SecureString`.
+    pub kind: String,
+    /// A `SecureString`'s key (`alias/aws/ssm` for the AWS managed one).
+    pub key_id: Option<String>,
+}
+
 /// How IAM decided one action on one resource (`EvalDecision`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
@@ -96,6 +106,12 @@ pub trait SecretReads: Send + Sync {
         &self,
         secret_id: &str,
     ) -> impl Future<Output = Result<Option<SecretMetadata>, ReadError>> + Send;
+    /// `ssm:DescribeParameters` for one name in the reader's region; `None`: no such
+    /// parameter.
+    fn describe_parameter(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<ParameterMetadata>, ReadError>> + Send;
     /// `secretsmanager:GetResourcePolicy`; `None`: the secret has none.
     fn secret_policy(
         &self,
@@ -299,6 +315,18 @@ pub fn weighed_with_resource_policy(verdict: Readable, resource_policy: Option<&
     }
 }
 
+/// Asks the simulator one question; the verdict names what was asked (one action on one
+/// resource), whatever the answer echoes.
+async fn ask(
+    reads: &impl SecretReads,
+    request: SimulationRequest,
+) -> Result<Simulation, ReadError> {
+    let mut answer = reads.simulate(&request).await?;
+    answer.action = request.action.to_string();
+    answer.resource = request.resource;
+    Ok(answer)
+}
+
 /// The account of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`).
 fn account_of(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|account| !account.is_empty())
@@ -310,6 +338,7 @@ fn account_of(arn: &str) -> Option<&str> {
 pub async fn diagnose(
     reads: &impl SecretReads,
     execution_role: Option<&str>,
+    region: &str,
     container: &str,
     setting: &str,
     value_from: &str,
@@ -317,25 +346,32 @@ pub async fn diagnose(
     let Ok(reference) = secret_reference::check(value_from) else {
         return Ok(None);
     };
-    let SecretReference::SecretsManager {
-        region,
-        account,
-        secret_id,
-        version_stage,
-        version_id,
-        ..
-    } = reference
-    else {
-        return Ok(Some(SecretDiagnosis {
-            container: container.to_string(),
-            setting: setting.to_string(),
-            secret: value_from.to_string(),
-            reference: None,
-            reference_checked: false,
-            readable: Readable::Undecided(
-                "an SSM parameter: the doctor does not read Parameter Store yet".to_string(),
-            ),
-        }));
+    let (region, account, secret_id, version_stage, version_id) = match reference {
+        SecretReference::SecretsManager {
+            region,
+            account,
+            secret_id,
+            version_stage,
+            version_id,
+            ..
+        } => (region, account, secret_id, version_stage, version_id),
+        SecretReference::SsmParameter {
+            region: named_region,
+            name,
+        } => {
+            return diagnose_parameter(
+                reads,
+                execution_role,
+                named_region.unwrap_or(region),
+                region,
+                container,
+                setting,
+                value_from,
+                name,
+            )
+            .await
+            .map(Some);
+        }
     };
     let mut diagnosis = SecretDiagnosis {
         container: container.to_string(),
@@ -378,14 +414,16 @@ pub async fn diagnose(
             version_stage.unwrap_or("AWSCURRENT").to_string(),
         ));
     }
-    let read = reads
-        .simulate(&SimulationRequest {
+    let read = ask(
+        reads,
+        SimulationRequest {
             principal: role.to_string(),
             action: "secretsmanager:GetSecretValue",
             resource: metadata.arn.clone(),
             context,
-        })
-        .await?;
+        },
+    )
+    .await?;
     diagnosis.readable =
         weighed_with_resource_policy(simulated(&read, role), resource_policy.as_deref());
     if diagnosis.readable != Readable::Yes {
@@ -397,8 +435,9 @@ pub async fn diagnose(
         .as_deref()
         .filter(|key| !key.ends_with("alias/aws/secretsmanager"))
     {
-        let decrypt = reads
-            .simulate(&SimulationRequest {
+        let decrypt = ask(
+            reads,
+            SimulationRequest {
                 principal: role.to_string(),
                 action: "kms:Decrypt",
                 resource: key.to_string(),
@@ -409,8 +448,9 @@ pub async fn diagnose(
                     ),
                     ("aws:RequestedRegion", region.to_string()),
                 ],
-            })
-            .await?;
+            },
+        )
+        .await?;
         diagnosis.readable = match simulated(&decrypt, role) {
             // The key policy decides too, and the doctor does not read it.
             Readable::Yes => Readable::Undecided(format!(
@@ -420,6 +460,108 @@ pub async fn diagnose(
         };
     }
     Ok(Some(diagnosis))
+}
+
+/// The SSM side of [`diagnose`]: does the parameter exist (`DescribeParameters`, in the
+/// reader's region only), may the execution role `ssm:GetParameters` it, and `kms:Decrypt` a
+/// `SecureString`'s customer managed key (ECS's call: Amazon ECS Developer Guide, "Pass
+/// Systems Manager parameters as environment variables").
+#[allow(clippy::too_many_arguments)]
+async fn diagnose_parameter(
+    reads: &impl SecretReads,
+    execution_role: Option<&str>,
+    region: &str,
+    reader_region: &str,
+    container: &str,
+    setting: &str,
+    value_from: &str,
+    name: &str,
+) -> Result<SecretDiagnosis, ReadError> {
+    let mut diagnosis = SecretDiagnosis {
+        container: container.to_string(),
+        setting: setting.to_string(),
+        secret: format!("SSM parameter {value_from}"),
+        reference: None,
+        reference_checked: false,
+        readable: Readable::Undecided(String::new()),
+    };
+    let Some(role) = execution_role else {
+        diagnosis.readable = Readable::No {
+            action: "ssm:GetParameters".to_string(),
+            resource: value_from.to_string(),
+            deciding:
+                "the task definition has no execution role, which ECS needs to read parameters"
+                    .to_string(),
+        };
+        return Ok(diagnosis);
+    };
+    let Some(account) = account_of(role) else {
+        diagnosis.readable = Readable::Undecided(format!("{role} is not a role ARN"));
+        return Ok(diagnosis);
+    };
+    let parameter_arn = if value_from.starts_with("arn:") {
+        value_from.to_string()
+    } else {
+        let partition = role.split(':').nth(1).unwrap_or("aws");
+        format!(
+            "arn:{partition}:ssm:{region}:{account}:parameter/{}",
+            name.trim_start_matches('/')
+        )
+    };
+    if region != reader_region || account_of(&parameter_arn) != Some(account) {
+        diagnosis.readable = Readable::Undecided(format!(
+            "the parameter is in {} (another region or account than the doctor reads)",
+            parameter_arn
+        ));
+        return Ok(diagnosis);
+    }
+    let metadata = reads.describe_parameter(name).await?;
+    diagnosis.reference_checked = true;
+    let Some(metadata) = metadata else {
+        diagnosis.reference = Some(ReferenceProblem::NotFound);
+        diagnosis.readable = Readable::Undecided("the parameter does not exist".to_string());
+        return Ok(diagnosis);
+    };
+    let read = ask(
+        reads,
+        SimulationRequest {
+            principal: role.to_string(),
+            action: "ssm:GetParameters",
+            resource: parameter_arn.clone(),
+            context: vec![("aws:RequestedRegion", region.to_string())],
+        },
+    )
+    .await?;
+    diagnosis.readable = simulated(&read, role);
+    if diagnosis.readable != Readable::Yes || metadata.kind != "SecureString" {
+        return Ok(diagnosis);
+    }
+    if let Some(key) = metadata
+        .key_id
+        .as_deref()
+        .filter(|key| !key.ends_with("alias/aws/ssm"))
+    {
+        let decrypt = ask(
+            reads,
+            SimulationRequest {
+                principal: role.to_string(),
+                action: "kms:Decrypt",
+                resource: key.to_string(),
+                context: vec![
+                    ("kms:ViaService", format!("ssm.{region}.amazonaws.com")),
+                    ("aws:RequestedRegion", region.to_string()),
+                ],
+            },
+        )
+        .await?;
+        diagnosis.readable = match simulated(&decrypt, role) {
+            Readable::Yes => Readable::Undecided(format!(
+                "the role's policies allow kms:Decrypt on {key}, but that key's key policy decides too and the doctor does not read key policies"
+            )),
+            other => other,
+        };
+    }
+    Ok(diagnosis)
 }
 
 #[cfg(test)]
@@ -477,6 +619,72 @@ mod tests {
             denied_by_organizations: false,
             denied_by_boundary: false,
         }
+    }
+
+    /// A Parameter Store with one SecureString under a customer managed key, and a simulator
+    /// with one decision for every question.
+    struct Store(Decision);
+
+    impl SecretReads for Store {
+        async fn describe_secret(&self, _: &str) -> Result<Option<SecretMetadata>, ReadError> {
+            Ok(None)
+        }
+        async fn describe_parameter(
+            &self,
+            name: &str,
+        ) -> Result<Option<ParameterMetadata>, ReadError> {
+            Ok((name == "/coder/db-url").then(|| ParameterMetadata {
+                name: name.to_string(),
+                kind: "SecureString".to_string(),
+                key_id: Some("arn:aws:kms:us-east-1:132880019009:key/k-1".to_string()),
+            }))
+        }
+        async fn secret_policy(&self, _: &str) -> Result<Option<String>, ReadError> {
+            Ok(None)
+        }
+        async fn simulate(&self, request: &SimulationRequest) -> Result<Simulation, ReadError> {
+            Ok(Simulation {
+                action: request.action.to_string(),
+                resource: request.resource.clone(),
+                ..simulation(self.0)
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_parameter_is_looked_up_and_its_read_simulated() {
+        let role = Some("arn:aws:iam::132880019009:role/exec");
+        let diagnose = |store, value_from: &'static str| async move {
+            diagnose(&store, role, "us-east-1", "coder", "URL", value_from)
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        let missing = diagnose(Store(Decision::Allowed), "/coder/nothing").await;
+        assert_eq!(missing.reference, Some(ReferenceProblem::NotFound));
+        assert_eq!(missing.secret, "SSM parameter /coder/nothing");
+        let denied = diagnose(Store(Decision::ImplicitDeny), "/coder/db-url").await;
+        let Readable::No {
+            action, resource, ..
+        } = denied.readable
+        else {
+            panic!("{denied:?}")
+        };
+        assert_eq!(action, "ssm:GetParameters");
+        assert_eq!(
+            resource,
+            "arn:aws:ssm:us-east-1:132880019009:parameter/coder/db-url"
+        );
+        // Allowed by the role's policies; the customer managed key's policy is not read.
+        let allowed = diagnose(Store(Decision::Allowed), "/coder/db-url").await;
+        assert!(matches!(allowed.readable, Readable::Undecided(why) if why.contains("key policy")));
+        // Another region's parameter: not looked up.
+        let elsewhere = diagnose(
+            Store(Decision::Allowed),
+            "arn:aws:ssm:eu-west-1:132880019009:parameter/coder/db-url",
+        )
+        .await;
+        assert!(!elsewhere.reference_checked);
     }
 
     #[test]

@@ -202,7 +202,7 @@ pub(crate) fn secret_undecided(task: &TaskContext) -> Vec<Finding> {
                 )
             } else {
                 format!(
-                    "Check by hand: aws iam simulate-principal-policy --policy-source-arn <execution role> --action-names ssm:GetParameters --resource-arns <the ARN of parameter {}>, and kms:Decrypt on its key for a SecureString.",
+                    "Check by hand: aws iam simulate-principal-policy --policy-source-arn <execution role> --action-names ssm:GetParameters --resource-arns <the ARN of {}>, and kms:Decrypt on its key for a SecureString.",
                     diagnosis.secret
                 )
             }];
