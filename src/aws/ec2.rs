@@ -36,8 +36,8 @@ pub(crate) fn endpoint(sdk: &aws_config::SdkConfig, region: &str) -> String {
 }
 
 impl Ec2Reader {
-    pub(crate) fn new(sdk: &aws_config::SdkConfig) -> Self {
-        let http = SignedHttp::new(sdk);
+    /// Built on the inventory's connection (one for every reader).
+    pub(crate) fn sharing(sdk: &aws_config::SdkConfig, http: SignedHttp) -> Self {
         Ec2Reader {
             endpoint: endpoint(sdk, http.region()),
             http,
@@ -232,7 +232,7 @@ mod tests {
     #[tokio::test]
     async fn requests_are_signed_for_ec2_in_the_region() {
         let sdk = crate::aws::signed_http::test_sdk_config("eu-west-1");
-        let reader = Ec2Reader::new(&sdk);
+        let reader = Ec2Reader::sharing(&sdk, SignedHttp::new(&sdk));
         assert_eq!(reader.endpoint, "https://ec2.eu-west-1.amazonaws.com");
         let request = reader
             .http

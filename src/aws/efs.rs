@@ -38,8 +38,8 @@ struct ErrorAnswer {
 }
 
 impl EfsReader {
-    pub(crate) fn new(sdk: &aws_config::SdkConfig) -> Self {
-        let http = SignedHttp::new(sdk);
+    /// Built on the inventory's connection (one for every reader).
+    pub(crate) fn sharing(sdk: &aws_config::SdkConfig, http: SignedHttp) -> Self {
         let region = http.region().to_string();
         EfsReader {
             endpoint: SignedHttp::custom_endpoint(sdk, "EFS").unwrap_or_else(|| {

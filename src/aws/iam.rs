@@ -26,8 +26,8 @@ pub(crate) struct IamReader {
 }
 
 impl IamReader {
-    pub(crate) fn new(sdk: &aws_config::SdkConfig) -> Self {
-        let http = SignedHttp::new(sdk);
+    /// Built on the inventory's connection (one for every reader).
+    pub(crate) fn sharing(sdk: &aws_config::SdkConfig, http: SignedHttp) -> Self {
         let china = http.region().starts_with("cn-");
         let (endpoint, signing_region) = if china {
             ("https://iam.cn-north-1.amazonaws.com.cn", "cn-north-1")

@@ -61,14 +61,18 @@ pub struct AwsInventory {
 
 impl AwsInventory {
     pub fn new(sdk: &aws_config::SdkConfig, clusters: Vec<String>) -> Self {
+        // One connection for every hand-signed reader.
+        let http = signed_http::SignedHttp::new(sdk);
         AwsInventory {
             ecs: aws_sdk_ecs::Client::new(sdk),
-            ec2: ec2::Ec2Reader::new(sdk),
-            s3: s3::S3Reader::new(sdk),
+            ec2: ec2::Ec2Reader::sharing(sdk, http.clone()),
+            s3: s3::S3Reader::sharing(sdk, http.clone()),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
-            network: crate::doctor::cache::CachedNetwork::new(network::AwsNetwork::new(sdk)),
-            secrets: secrets::AwsSecrets::new(sdk),
-            efs: efs::EfsReader::new(sdk),
+            network: crate::doctor::cache::CachedNetwork::new(network::AwsNetwork::sharing(
+                sdk, &http,
+            )),
+            secrets: secrets::AwsSecrets::sharing(sdk, &http),
+            efs: efs::EfsReader::sharing(sdk, http.clone()),
             region: sdk
                 .region()
                 .map(|region| region.to_string())

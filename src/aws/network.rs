@@ -3,6 +3,7 @@
 
 use super::ec2::Ec2Reader;
 use super::rds::RdsReader;
+use super::signed_http::SignedHttp;
 use crate::doctor::facts::{
     AclAssociation, DbInstance, NetworkInterface, RouteTable, Subnet, VpcEndpoint,
 };
@@ -19,9 +20,14 @@ pub struct AwsNetwork {
 
 impl AwsNetwork {
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Self::sharing(sdk, &SignedHttp::new(sdk))
+    }
+
+    /// Built on the inventory's connection.
+    pub(crate) fn sharing(sdk: &aws_config::SdkConfig, http: &SignedHttp) -> Self {
         AwsNetwork {
-            ec2: Ec2Reader::new(sdk),
-            rds: RdsReader::new(sdk),
+            ec2: Ec2Reader::sharing(sdk, http.clone()),
+            rds: RdsReader::sharing(sdk, http.clone()),
         }
     }
 }

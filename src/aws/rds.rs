@@ -24,8 +24,8 @@ pub(crate) struct RdsReader {
 }
 
 impl RdsReader {
-    pub(crate) fn new(sdk: &aws_config::SdkConfig) -> Self {
-        let http = SignedHttp::new(sdk);
+    /// Built on the inventory's connection (one for every reader).
+    pub(crate) fn sharing(sdk: &aws_config::SdkConfig, http: SignedHttp) -> Self {
         let region = http.region().to_string();
         RdsReader {
             endpoint: SignedHttp::custom_endpoint(sdk, "RDS").unwrap_or_else(|| {

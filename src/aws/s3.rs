@@ -53,9 +53,10 @@ impl<'a> ObjectArn<'a> {
 }
 
 impl S3Reader {
-    pub(crate) fn new(sdk: &aws_config::SdkConfig) -> Self {
+    /// Built on the inventory's connection (one for every reader).
+    pub(crate) fn sharing(sdk: &aws_config::SdkConfig, http: SignedHttp) -> Self {
         S3Reader {
-            http: SignedHttp::new(sdk),
+            http,
             endpoint: SignedHttp::custom_endpoint(sdk, "S3"),
         }
     }
@@ -148,7 +149,7 @@ mod tests {
     #[tokio::test]
     async fn urls_and_signatures() {
         let sdk = crate::aws::signed_http::test_sdk_config("eu-west-1");
-        let reader = S3Reader::new(&sdk);
+        let reader = S3Reader::sharing(&sdk, SignedHttp::new(&sdk));
         let object = ObjectArn::parse("arn:aws:s3:::b/dir/my file+1.env").unwrap();
         assert_eq!(
             reader.url(&object),

@@ -5,6 +5,7 @@
 
 use super::iam::IamReader;
 use super::secretsmanager::SecretsManagerReader;
+use super::signed_http::SignedHttp;
 use super::ssm::SsmReader;
 use crate::doctor::secrets::{SecretMetadata, SecretReads, Simulation, SimulationRequest};
 use crate::model::ReadError;
@@ -19,10 +20,15 @@ pub struct AwsSecrets {
 
 impl AwsSecrets {
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Self::sharing(sdk, &SignedHttp::new(sdk))
+    }
+
+    /// Built on the inventory's connection.
+    pub(crate) fn sharing(sdk: &aws_config::SdkConfig, http: &SignedHttp) -> Self {
         AwsSecrets {
-            secrets: SecretsManagerReader::new(sdk),
-            parameters: SsmReader::new(sdk),
-            iam: IamReader::new(sdk),
+            secrets: SecretsManagerReader::sharing(sdk, http.clone()),
+            parameters: SsmReader::sharing(sdk, http.clone()),
+            iam: IamReader::sharing(sdk, http.clone()),
         }
     }
 }

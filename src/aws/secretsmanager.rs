@@ -54,8 +54,8 @@ struct ResourcePolicyAnswer {
 }
 
 impl SecretsManagerReader {
-    pub(crate) fn new(sdk: &aws_config::SdkConfig) -> Self {
-        let http = SignedHttp::new(sdk);
+    /// Built on the inventory's connection (one for every reader).
+    pub(crate) fn sharing(sdk: &aws_config::SdkConfig, http: SignedHttp) -> Self {
         let region = http.region().to_string();
         SecretsManagerReader {
             endpoint: SignedHttp::custom_endpoint(sdk, "SECRETS_MANAGER").unwrap_or_else(|| {

@@ -21,9 +21,11 @@ const ATTEMPTS: u32 = 3;
 /// A failed attempt: why, and the service's words.
 pub(crate) type AttemptError = (ReadFailure, String);
 
-/// Signs and sends requests for one region.
+/// Signs and sends requests for one region. Clones share one connector (its TLS set-up and
+/// connection pool): the readers of one inventory are built from one.
+#[derive(Clone)]
 pub(crate) struct SignedHttp {
-    connector: Connector,
+    connector: std::sync::Arc<Connector>,
     credentials: Option<SharedCredentialsProvider>,
     region: String,
 }
@@ -61,7 +63,7 @@ impl SignedHttp {
             ))
             .build();
         SignedHttp {
-            connector,
+            connector: std::sync::Arc::new(connector),
             credentials: sdk.credentials_provider(),
             region,
         }

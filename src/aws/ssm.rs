@@ -36,8 +36,8 @@ struct Parameter {
 }
 
 impl SsmReader {
-    pub(crate) fn new(sdk: &aws_config::SdkConfig) -> Self {
-        let http = SignedHttp::new(sdk);
+    /// Built on the inventory's connection (one for every reader).
+    pub(crate) fn sharing(sdk: &aws_config::SdkConfig, http: SignedHttp) -> Self {
         let region = http.region().to_string();
         SsmReader {
             endpoint: SignedHttp::custom_endpoint(sdk, "SSM").unwrap_or_else(|| {
