@@ -334,16 +334,7 @@ async fn the_doctor_answers_the_seeds_checklist_and_the_network_step_passes_once
         .send()
         .await
         .unwrap();
-    // Keep emulated tasks RUNNING however often they are described.
-    let (status, body) = http(
-        moto.port,
-        "POST",
-        "/moto-api/state-manager/set-transition",
-        &[],
-        r#"{"model_name":"ecs::task","transition":{"progression":"manual","times":1000000}}"#,
-    )
-    .unwrap();
-    assert!((200..300).contains(&status), "{body}");
+    keep_tasks_running(&moto);
     run_service_task(
         &moto,
         &config,

@@ -6,6 +6,7 @@
 //! call from a scripted endpoint with responses in AWS's recorded shape.
 
 use super::signed_http::{AttemptError, SignedHttp, with_retries};
+use super::xml::{child, text};
 use crate::doctor::secrets::{Decision, Simulation, SimulationRequest, Statement};
 use crate::model::{ReadError, ReadFailure};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -82,16 +83,6 @@ fn form(request: &SimulationRequest) -> String {
         ));
     }
     body
-}
-
-fn child<'a, 'i>(node: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
-    node.children().find(|child| child.has_tag_name(name))
-}
-
-fn text<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
-    child(node, name)
-        .and_then(|child| child.text())
-        .map(str::trim)
 }
 
 fn members<'a, 'i>(node: Option<Node<'a, 'i>>) -> impl Iterator<Item = Node<'a, 'i>> {

@@ -19,6 +19,7 @@ pub(crate) mod ssm;
 pub mod network;
 pub(crate) mod rds;
 pub(crate) mod vpc;
+pub(crate) mod xml;
 
 use crate::inventory::{Inventory, RecentLine};
 use crate::memory::{Entry, Expect, MemoryStore, StateError, StateStore};

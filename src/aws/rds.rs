@@ -6,6 +6,7 @@
 //! well.
 
 use super::signed_http::{AttemptError, SignedHttp, with_retries};
+use super::xml::{child, text};
 use crate::doctor::facts::{DbCluster, DbInstance};
 use crate::model::{ReadError, ReadFailure};
 use roxmltree::{Document, Node};
@@ -86,16 +87,6 @@ impl RdsReader {
         }
         self.http.query("rds", &self.endpoint, body, 8 << 20).await
     }
-}
-
-fn child<'a, 'i>(node: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
-    node.children().find(|child| child.has_tag_name(name))
-}
-
-fn text<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
-    child(node, name)
-        .and_then(|child| child.text())
-        .map(str::trim)
 }
 
 fn elements<'a, 'i>(node: Node<'a, 'i>, name: &'a str) -> impl Iterator<Item = Node<'a, 'i>> {

@@ -5,21 +5,12 @@
 //!
 //! The requests are `ec2.rs`'s (`Ec2Reader`), signed like its other read.
 
+use super::xml::{child, text};
 use crate::doctor::facts::{AclAssociation, NetworkInterface, RouteTable, Subnet, VpcEndpoint};
 use crate::doctor::network::{
     AclEntry, NetworkAcl, Peer, Protocol, Route, SecurityGroup, SecurityGroupRule,
 };
 use roxmltree::{Document, Node};
-
-fn child<'a, 'i>(node: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
-    node.children().find(|child| child.has_tag_name(name))
-}
-
-fn text<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
-    child(node, name)
-        .and_then(|child| child.text())
-        .map(str::trim)
-}
 
 /// The `item`s of a set element (`<securityGroupInfo><item>...`).
 fn items<'a, 'i>(node: Node<'a, 'i>, set: &str) -> Vec<Node<'a, 'i>> {

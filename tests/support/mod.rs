@@ -504,16 +504,7 @@ pub async fn seed_demo_account(moto: &Moto, config: &SdkConfig) -> DemoAccount {
         .send()
         .await
         .unwrap();
-    // Keep emulated tasks RUNNING however often they are described.
-    let (status, body) = http(
-        moto.port,
-        "POST",
-        "/moto-api/state-manager/set-transition",
-        &[],
-        r#"{"model_name":"ecs::task","transition":{"progression":"manual","times":1000000}}"#,
-    )
-    .unwrap();
-    assert!((200..300).contains(&status), "{body}");
+    keep_tasks_running(moto);
     let run = |definition: &'static str, started_by: &'static str| {
         let (subnet, group) = (subnet.clone(), group.clone());
         async move {
@@ -687,4 +678,18 @@ pub fn simulation_answer(decision: &str, resource: &str, matched: &[(&str, u32)]
   <ResponseMetadata><RequestId>004d7059-4c14-11e5-b121-bd8c7EXAMPLE</RequestId></ResponseMetadata>
 </SimulatePrincipalPolicyResponse>"#
     )
+}
+
+/// Keeps emulated tasks RUNNING however often they are described (moto advances a task's
+/// status on each read otherwise).
+pub fn keep_tasks_running(moto: &Moto) {
+    let (status, body) = http(
+        moto.port,
+        "POST",
+        "/moto-api/state-manager/set-transition",
+        &[],
+        r#"{"model_name":"ecs::task","transition":{"progression":"manual","times":1000000}}"#,
+    )
+    .unwrap();
+    assert!((200..300).contains(&status), "{body}");
 }
