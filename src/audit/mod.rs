@@ -11,10 +11,10 @@ mod database_paths;
 mod deliver;
 pub mod doctor;
 mod enrich;
+mod failed_start;
 mod log_batch;
 mod registration;
 mod running_task;
-mod secret_diagnoses;
 mod stopped_task;
 mod sweep;
 #[cfg(test)]

@@ -1,8 +1,8 @@
-//! The doctor's secret checks in the audit (issue 16): for each secret the task definition
-//! references, whether it resolves and the execution role may read it
-//! (`Inventory::diagnose_secret`). Run for a task that failed to start over a secret, where
-//! they say why; a running task got its secrets when it started. A failed read is an audit
-//! gap, never a pass.
+//! The doctor for a task that failed to start (issue 16): over a secret, for each secret the
+//! task definition references, whether it resolves and the execution role may read it
+//! (`Inventory::diagnose_secret`; a running task got its secrets when it started); for want of
+//! a network path, how its subnet reaches the AWS APIs its start needs
+//! (`Inventory::api_paths`). A failed read is an audit gap, never a pass.
 
 use super::Auditor;
 use crate::inventory::Inventory;
