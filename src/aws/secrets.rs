@@ -19,10 +19,6 @@ pub struct AwsSecrets {
 }
 
 impl AwsSecrets {
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        Self::sharing(sdk, &SignedHttp::new(sdk))
-    }
-
     /// Built on the inventory's connection.
     pub(crate) fn sharing(sdk: &aws_config::SdkConfig, http: &SignedHttp) -> Self {
         AwsSecrets {

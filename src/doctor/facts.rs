@@ -104,9 +104,19 @@ impl DbInstance {
         })
     }
 
+    /// Whether this is an Aurora cluster's entry (see [`databases`]).
+    pub fn is_cluster(&self) -> bool {
+        self.cluster.as_deref() == Some(self.id.as_str())
+    }
+
+    /// Whether this is an instance that belongs to an Aurora cluster.
+    pub fn is_cluster_member(&self) -> bool {
+        self.cluster.is_some() && !self.is_cluster()
+    }
+
     /// "RDS instance coder-postgres", or "Aurora cluster coder" for a cluster's entry.
     pub fn describe(&self) -> String {
-        if self.cluster.as_deref() == Some(self.id.as_str()) {
+        if self.is_cluster() {
             format!("Aurora cluster {}", self.id)
         } else {
             format!("RDS instance {}", self.id)

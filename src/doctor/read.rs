@@ -221,11 +221,7 @@ pub async fn vpc_rds_paths(
     let mut paths = Vec::new();
     for instance in doctor.db_instances().await? {
         // An Aurora cluster stands for its members.
-        let member = instance
-            .cluster
-            .as_ref()
-            .is_some_and(|cluster| *cluster != instance.id);
-        if instance.vpc_id == vpc && !instance.address.is_empty() && !member {
+        if instance.vpc_id == vpc && !instance.address.is_empty() && !instance.is_cluster_member() {
             paths.push(rds_path(doctor, task, &instance.address, None).await?);
         }
     }

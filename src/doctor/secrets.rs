@@ -327,6 +327,40 @@ async fn ask(
     Ok(answer)
 }
 
+/// Whether `role` may decrypt with customer managed `key` through `service` (`kms:ViaService`
+/// = `SERVICE.REGION.amazonaws.com`, as the service's call on ECS's behalf carries it). An
+/// allow is still undecided: the key's own policy decides too, and it is not read.
+async fn decrypt(
+    reads: &impl SecretReads,
+    role: &str,
+    key: &str,
+    service: &str,
+    region: &str,
+) -> Result<Readable, ReadError> {
+    let answer = ask(
+        reads,
+        SimulationRequest {
+            principal: role.to_string(),
+            action: "kms:Decrypt",
+            resource: key.to_string(),
+            context: vec![
+                (
+                    "kms:ViaService",
+                    format!("{service}.{region}.amazonaws.com"),
+                ),
+                ("aws:RequestedRegion", region.to_string()),
+            ],
+        },
+    )
+    .await?;
+    Ok(match simulated(&answer, role) {
+        Readable::Yes => Readable::Undecided(format!(
+            "the role's policies allow kms:Decrypt on {key}, but that key's key policy decides too and the doctor does not read key policies"
+        )),
+        other => other,
+    })
+}
+
 /// The account of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`).
 fn account_of(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|account| !account.is_empty())
@@ -435,29 +469,7 @@ pub async fn diagnose(
         .as_deref()
         .filter(|key| !key.ends_with("alias/aws/secretsmanager"))
     {
-        let decrypt = ask(
-            reads,
-            SimulationRequest {
-                principal: role.to_string(),
-                action: "kms:Decrypt",
-                resource: key.to_string(),
-                context: vec![
-                    (
-                        "kms:ViaService",
-                        format!("secretsmanager.{region}.amazonaws.com"),
-                    ),
-                    ("aws:RequestedRegion", region.to_string()),
-                ],
-            },
-        )
-        .await?;
-        diagnosis.readable = match simulated(&decrypt, role) {
-            // The key policy decides too, and the doctor does not read it.
-            Readable::Yes => Readable::Undecided(format!(
-                "the role's policies allow kms:Decrypt on {key}, but that key's key policy decides too and the doctor does not read key policies"
-            )),
-            other => other,
-        };
+        diagnosis.readable = decrypt(reads, role, key, "secretsmanager", region).await?;
     }
     Ok(Some(diagnosis))
 }
@@ -541,25 +553,7 @@ async fn diagnose_parameter(
         .as_deref()
         .filter(|key| !key.ends_with("alias/aws/ssm"))
     {
-        let decrypt = ask(
-            reads,
-            SimulationRequest {
-                principal: role.to_string(),
-                action: "kms:Decrypt",
-                resource: key.to_string(),
-                context: vec![
-                    ("kms:ViaService", format!("ssm.{region}.amazonaws.com")),
-                    ("aws:RequestedRegion", region.to_string()),
-                ],
-            },
-        )
-        .await?;
-        diagnosis.readable = match simulated(&decrypt, role) {
-            Readable::Yes => Readable::Undecided(format!(
-                "the role's policies allow kms:Decrypt on {key}, but that key's key policy decides too and the doctor does not read key policies"
-            )),
-            other => other,
-        };
+        diagnosis.readable = decrypt(reads, role, key, "ssm", region).await?;
     }
     Ok(diagnosis)
 }

@@ -55,15 +55,6 @@ pub(crate) fn efs_unprotected(app: &crate::container::AppContainer) -> Option<Fi
     Some(finding)
 }
 
-/// The `aws rds` command that changes it: the cluster's for an Aurora cluster.
-fn modify(instance: &crate::doctor::facts::DbInstance) -> &'static str {
-    if instance.cluster.as_deref() == Some(instance.id.as_str()) {
-        "modify-db-cluster --db-cluster-identifier"
-    } else {
-        "modify-db-instance --db-instance-identifier"
-    }
-}
-
 /// One finding per unprotected instance the task's apps use.
 pub(crate) fn data_store_unprotected(task: &TaskContext) -> Vec<Finding> {
     let mut seen: Vec<&str> = Vec::new();
@@ -89,7 +80,7 @@ pub(crate) fn data_store_unprotected(task: &TaskContext) -> Vec<Finding> {
             evidence.push("BackupRetentionPeriod: 0 (automated backups off)".to_string());
             fix.push(format!(
                 "Turn on automated backups: aws rds {} {} --backup-retention-period 7 --apply-immediately (Terraform: backup_retention_period = 7).",
-                modify(instance),
+                super::remediation::rds_modify(instance),
                 instance.id
             ));
         }
@@ -98,7 +89,7 @@ pub(crate) fn data_store_unprotected(task: &TaskContext) -> Vec<Finding> {
             evidence.push("DeletionProtection: false".to_string());
             fix.push(format!(
                 "Turn on deletion protection: aws rds {} {} --deletion-protection (Terraform: deletion_protection = true).",
-                modify(instance),
+                super::remediation::rds_modify(instance),
                 instance.id
             ));
         }

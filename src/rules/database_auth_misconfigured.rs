@@ -79,12 +79,12 @@ pub(crate) fn database_auth_misconfigured(app: &AppContainer) -> Vec<Finding> {
             finding.fix = vec![
                 format!(
                     "Turn on IAM database authentication: aws rds {} {} --enable-iam-database-authentication --apply-immediately (Terraform: iam_database_authentication_enabled = true).",
-                    if instance.cluster.as_deref() == Some(instance.id.as_str()) { "modify-db-cluster --db-cluster-identifier" } else { "modify-db-instance --db-instance-identifier" },
+                    super::remediation::rds_modify(instance),
                     instance.id
                 ),
                 format!(
                     "Let the task role (not the execution role) rds-db:connect on arn:aws:rds-db:REGION:ACCOUNT:dbuser:<the {}>/<the URL's user>, and GRANT rds_iam TO that user in the database.",
-                    if instance.cluster.as_deref() == Some(instance.id.as_str()) {
+                    if instance.is_cluster() {
                         "cluster's DbClusterResourceId"
                     } else {
                         "instance's DbiResourceId"

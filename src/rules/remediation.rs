@@ -4,6 +4,16 @@
 use crate::container::AppContainer;
 use crate::profiles::{Facts, Profile};
 
+/// The `aws rds` command and option that change an instance, or a cluster for an Aurora
+/// cluster's entry.
+pub(crate) fn rds_modify(instance: &crate::doctor::facts::DbInstance) -> &'static str {
+    if instance.is_cluster() {
+        "modify-db-cluster --db-cluster-identifier"
+    } else {
+        "modify-db-instance --db-instance-identifier"
+    }
+}
+
 /// "PostgreSQL" for postgres schemes, "MySQL" for mysql, else "database".
 pub(crate) fn engine_name(facts: &Facts) -> &'static str {
     let schemes = facts
