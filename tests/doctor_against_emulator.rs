@@ -314,16 +314,7 @@ async fn the_doctor_answers_the_seeds_checklist_and_the_network_step_passes_once
         .send()
         .await
         .unwrap();
-    let definition = std::fs::read_to_string(repo_path("events/task-definitions/coder-seed.json"))
-        .unwrap()
-        .replace(
-            "arn:aws:secretsmanager:us-east-1:123456789012:secret:coder-postgres-url-PO7CI7",
-            &secret,
-        );
-    moto.json_call(
-        "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition",
-        &definition,
-    );
+    let definition = register_seed_with_secret(&moto, &secret);
     ecs.create_service()
         .cluster("coder-cluster")
         .service_name("coder-service")

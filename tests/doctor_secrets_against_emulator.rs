@@ -37,16 +37,7 @@ async fn a_task_that_could_not_pull_its_secret_is_told_which_role_and_statement(
         .send()
         .await
         .unwrap();
-    let definition = std::fs::read_to_string(repo_path("events/task-definitions/coder-seed.json"))
-        .unwrap()
-        .replace(
-            "arn:aws:secretsmanager:us-east-1:123456789012:secret:coder-postgres-url-PO7CI7",
-            &secret,
-        );
-    moto.json_call(
-        "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition",
-        &definition,
-    );
+    register_seed_with_secret(&moto, &secret);
     // The sample failed start, with the reason ECS gives when the role may not read the
     // secret (the ECS agent's words, as in tests/real_world/events/e04-*.json).
     let reason = format!(

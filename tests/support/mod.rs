@@ -693,3 +693,19 @@ pub fn keep_tasks_running(moto: &Moto) {
     .unwrap();
     assert!((200..300).contains(&status), "{body}");
 }
+
+/// Registers the seed's task definition (`coder:1` in a fresh emulator) with `secret` (an ARN
+/// the emulator gave) in place of the sample's, and gives its JSON.
+pub fn register_seed_with_secret(moto: &Moto, secret: &str) -> String {
+    let definition = std::fs::read_to_string(repo_path("events/task-definitions/coder-seed.json"))
+        .unwrap()
+        .replace(
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:coder-postgres-url-PO7CI7",
+            secret,
+        );
+    moto.json_call(
+        "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition",
+        &definition,
+    );
+    definition
+}
