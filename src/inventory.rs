@@ -107,6 +107,16 @@ pub trait Inventory: Send + Sync {
         value_from: &str,
     ) -> impl Future<Output = Result<Option<crate::doctor::secrets::SecretDiagnosis>, ReadError>> + Send;
 
+    /// Whether the app's token signer may `rds-db:connect` to `database` as `user`
+    /// ([`crate::doctor::database_auth`]: `iam:SimulatePrincipalPolicy`). `None`: not
+    /// evaluated.
+    fn iam_connect(
+        &self,
+        signer: &crate::doctor::database_auth::Signer,
+        user: Option<&str>,
+        database: &crate::doctor::facts::DbInstance,
+    ) -> impl Future<Output = Result<Option<crate::doctor::database_auth::IamConnect>, ReadError>> + Send;
+
     /// The text a secret reference names, as ECS would inject it
     /// (`secretsmanager:GetSecretValue`), read only with `READ_SECRET_VALUES=true` or `doctor
     /// --read-secrets`; kept in memory, never shown.
@@ -179,6 +189,8 @@ impl<K: Eq + Hash + Clone, V: Clone> BoundedCache<K, V> {
 
 type SecretDiagnoses =
     BoundedCache<[String; 4], (Instant, Option<crate::doctor::secrets::SecretDiagnosis>)>;
+type IamConnects =
+    BoundedCache<[String; 3], (Instant, Option<crate::doctor::database_auth::IamConnect>)>;
 
 /// Wraps an [`Inventory`]: task definitions are immutable per ARN (family:revision), so they
 /// are kept for the life of the process; services change, so they are kept briefly.
@@ -190,6 +202,8 @@ pub struct CachedInventory<I> {
     /// The doctor's secret diagnoses by execution role, container, setting and reference: a
     /// crash loop of failed starts asks once a minute, not once a task.
     secret_diagnoses: Mutex<SecretDiagnoses>,
+    /// The doctor's `rds-db:connect` answers by signer, user and database, for a minute.
+    iam_connects: Mutex<IamConnects>,
     service_ttl: Duration,
 }
 
@@ -201,6 +215,7 @@ impl<I: Inventory> CachedInventory<I> {
             services: Mutex::new(BoundedCache::new(512)),
             tasks: Mutex::new(BoundedCache::new(2048)),
             secret_diagnoses: Mutex::new(BoundedCache::new(256)),
+            iam_connects: Mutex::new(BoundedCache::new(256)),
             service_ttl: Duration::from_secs(60),
         }
     }
@@ -329,6 +344,27 @@ impl<I: Inventory> Inventory for CachedInventory<I> {
             .diagnose_secret(execution_role, container, setting, value_from)
             .await?;
         lock(&self.secret_diagnoses).insert(key, (Instant::now(), fresh.clone()));
+        Ok(fresh)
+    }
+
+    async fn iam_connect(
+        &self,
+        signer: &crate::doctor::database_auth::Signer,
+        user: Option<&str>,
+        database: &crate::doctor::facts::DbInstance,
+    ) -> Result<Option<crate::doctor::database_auth::IamConnect>, ReadError> {
+        let key = [
+            format!("{signer:?}"),
+            user.unwrap_or("").to_string(),
+            database.arn.clone().unwrap_or_else(|| database.id.clone()),
+        ];
+        if let Some((read_at, cached)) = lock(&self.iam_connects).get(&key)
+            && read_at.elapsed() < self.service_ttl
+        {
+            return Ok(cached);
+        }
+        let fresh = self.inner.iam_connect(signer, user, database).await?;
+        lock(&self.iam_connects).insert(key, (Instant::now(), fresh.clone()));
         Ok(fresh)
     }
 
@@ -556,6 +592,14 @@ pub(crate) mod tests {
             Ok(None)
         }
 
+        async fn iam_connect(
+            &self,
+            _signer: &crate::doctor::database_auth::Signer,
+            _user: Option<&str>,
+            _database: &crate::doctor::facts::DbInstance,
+        ) -> Result<Option<crate::doctor::database_auth::IamConnect>, ReadError> {
+            Ok(None)
+        }
         async fn secret_value(
             &self,
             _value_from: &str,

@@ -175,7 +175,7 @@ async fn a_running_task_that_cannot_reach_its_rds_instance_is_told_which_group_b
     let Database {
         group: database_group,
         host,
-    } = rds_instance_behind_its_own_group(&moto, &task_subnet);
+    } = rds_instance_behind_its_own_group(&moto, &task_subnet, "");
     // The seed's service with its URL in plain environment (no password: IAM authentication),
     // registered as coder:1, the revision the sample RUNNING event names.
     let ecs = aws_sdk_ecs::Client::new(&config);
@@ -292,7 +292,7 @@ async fn the_doctor_answers_the_seeds_checklist_and_the_network_step_passes_once
     let Database {
         group: database_group,
         host,
-    } = rds_instance_behind_its_own_group(&moto, &task_subnet);
+    } = rds_instance_behind_its_own_group(&moto, &task_subnet, "");
     // The seed's secret: JSON with the URL under "url" (its valueFrom ends in :url::).
     let password = "xR7pf7MPgZyIChIXWqwO3srnp0GflgHwG7dMC7gvdHI=";
     let secret_string = serde_json::json!({
@@ -337,10 +337,18 @@ async fn the_doctor_answers_the_seeds_checklist_and_the_network_step_passes_once
         &task_group,
     )
     .await;
-    let allowing = ScriptedEndpoint::start(vec![(200, simulation_answer("allowed", &secret, &[]))]);
+    let allowing = ScriptedEndpoint::start(vec![(
+        200,
+        simulation_answer("allowed", "secretsmanager:GetSecretValue", &secret, &[]),
+    )]);
     let denying = ScriptedEndpoint::start(vec![(
         200,
-        simulation_answer("explicitDeny", &secret, &[("coder-ecs-secrets-policy", 4)]),
+        simulation_answer(
+            "explicitDeny",
+            "secretsmanager:GetSecretValue",
+            &secret,
+            &[("coder-ecs-secrets-policy", 4)],
+        ),
     )]);
     let iam = std::cell::RefCell::new(allowing.endpoint.clone());
     let doctor_on = |service: &str, read_secrets: bool| {
@@ -679,49 +687,4 @@ async fn an_efs_file_system_without_a_backup_policy_has_backups_off() {
         Some(false)
     );
     assert!(inventory.file_system_backup("fs-00000000").await.is_err());
-}
-
-/// The seed's database in the task's VPC: two more subnets in a DB subnet group, a security
-/// group of its own (no ingress yet), and the RDS instance `coder-postgres`.
-struct Database {
-    group: String,
-    host: String,
-}
-
-fn rds_instance_behind_its_own_group(moto: &Moto, task_subnet: &str) -> Database {
-    let ec2 = |params: &str| moto.query_call("ec2", &format!("Version=2016-11-15&{params}"));
-    let vpc = xml_value(
-        &ec2(&format!("Action=DescribeSubnets&SubnetId.1={task_subnet}")),
-        "vpcId",
-    );
-    let subnet = |cidr: &str| {
-        xml_value(
-            &ec2(&format!(
-                "Action=CreateSubnet&VpcId={vpc}&CidrBlock={}",
-                cidr.replace('/', "%2F")
-            )),
-            "subnetId",
-        )
-    };
-    let (a, b) = (subnet("10.0.2.0/24"), subnet("10.0.3.0/24"));
-    let database_group = xml_value(
-        &ec2(&format!(
-            "Action=CreateSecurityGroup&GroupName=coder-db&GroupDescription=db&VpcId={vpc}"
-        )),
-        "groupId",
-    );
-    let rds = |params: &str| moto.query_call("rds", &format!("Version=2014-10-31&{params}"));
-    rds(&format!(
-        "Action=CreateDBSubnetGroup&DBSubnetGroupName=coder&DBSubnetGroupDescription=coder&SubnetIds.SubnetIdentifier.1={a}&SubnetIds.SubnetIdentifier.2={b}"
-    ));
-    let host = xml_value(
-        &rds(&format!(
-            "Action=CreateDBInstance&DBInstanceIdentifier=coder-postgres&Engine=postgres&DBInstanceClass=db.t3.micro&MasterUsername=coder&MasterUserPassword=not-a-real-one&AllocatedStorage=20&DBSubnetGroupName=coder&VpcSecurityGroupIds.VpcSecurityGroupId.1={database_group}"
-        )),
-        "Address",
-    );
-    Database {
-        group: database_group,
-        host,
-    }
 }

@@ -26,7 +26,12 @@ async fn a_task_that_could_not_pull_its_secret_is_told_which_role_and_statement(
     let secret = created["ARN"].as_str().unwrap().to_string();
     let iam = ScriptedEndpoint::start(vec![(
         200,
-        simulation_answer("explicitDeny", &secret, &[("coder-ecs-secrets-policy", 4)]),
+        simulation_answer(
+            "explicitDeny",
+            "secretsmanager:GetSecretValue",
+            &secret,
+            &[("coder-ecs-secrets-policy", 4)],
+        ),
     )]);
     // The only test in this binary: no other thread reads the environment meanwhile.
     unsafe { std::env::set_var("AWS_ENDPOINT_URL_IAM", &iam.endpoint) };
@@ -115,7 +120,8 @@ async fn a_task_that_could_not_pull_its_secret_is_told_which_role_and_statement(
     assert!(!text.contains("not-a-real-one"), "a secret value leaked");
 
     // An SSM parameter: looked up in the emulator's Parameter Store, its read simulated.
-    use ecs_auditor::doctor::secrets::{Readable, ReferenceProblem};
+    use ecs_auditor::doctor::policy_simulation::Permission;
+    use ecs_auditor::doctor::secrets::ReferenceProblem;
     use ecs_auditor::inventory::Inventory;
     let (status, body) = http(
         moto.port,
@@ -148,7 +154,7 @@ async fn a_task_that_could_not_pull_its_secret_is_told_which_role_and_statement(
         found.reference_checked && found.reference.is_none(),
         "{found:?}"
     );
-    let Readable::No {
+    let Permission::No {
         action,
         resource,
         deciding,

@@ -338,6 +338,14 @@ impl Inventory for CaseInventory {
     ) -> Result<Option<ecs_auditor::doctor::secrets::SecretDiagnosis>, ReadError> {
         Ok(None)
     }
+    async fn iam_connect(
+        &self,
+        _signer: &ecs_auditor::doctor::database_auth::Signer,
+        _user: Option<&str>,
+        _database: &ecs_auditor::doctor::facts::DbInstance,
+    ) -> Result<Option<ecs_auditor::doctor::database_auth::IamConnect>, ReadError> {
+        Ok(None)
+    }
     async fn secret_value(
         &self,
         _value_from: &str,

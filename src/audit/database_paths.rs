@@ -7,13 +7,20 @@
 use super::Auditor;
 use crate::container::AppContainer;
 use crate::container::storage::container_app;
+use crate::doctor::database_auth::{IamConnect, Signer, url_user};
 use crate::doctor::endpoint::rds_endpoint;
 use crate::inventory::Inventory;
 use crate::memory::StateStore;
 use crate::model::{AuditGap, DatabasePath, TaskContext};
 use crate::publish::AlertSink;
+use crate::rules::database_auth_misconfigured::signs_iam_tokens;
 
 const NETWORK_CHECKS: &str = "database-unreachable (the network path to the database)";
+/// A database a container's setting names: (container, host, port, and when the app signs IAM
+/// tokens, the user it signs them for).
+type Wanted = (String, String, Option<u16>, Option<Option<String>>);
+
+const AUTH_CHECKS: &str = "database-auth-misconfigured (may the task role rds-db:connect)";
 
 impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
     /// `database-connection-failing` from the logs gets the doctor's answer in its alert: the
@@ -53,10 +60,10 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                         found.rule,
                         RuleId::DatabaseUnreachable | RuleId::DatabaseAuthMisconfigured
                     ) || (found.rule == RuleId::AuditIncomplete
-                        && found
-                            .facts
-                            .get("skipped_checks")
-                            .is_some_and(|skipped| skipped.contains("database-unreachable")))
+                        && found.facts.get("skipped_checks").is_some_and(|skipped| {
+                            skipped.contains("database-unreachable")
+                                || skipped.contains("database-auth-misconfigured")
+                        }))
                 })
                 .collect();
         // The network first: nothing else matters while no packet gets through.
@@ -111,7 +118,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         let Some(definition) = task.task_definition.clone() else {
             return;
         };
-        let mut wanted: Vec<(String, String, Option<u16>)> = Vec::new();
+        let mut wanted: Vec<Wanted> = Vec::new();
         for container in &definition.container_definitions {
             let Some((container, profile)) =
                 container_app(&definition, &container.name, &self.profiles)
@@ -119,11 +126,15 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                 continue;
             };
             let app = AppContainer::new(task, &definition, container, profile);
+            let signs_tokens = signs_iam_tokens(&app).is_some();
             // URL settings, host settings of a group, and near misses (the seed's
             // `CODER_POSTGRES_URL` names the database meant: whether the task could reach it
             // is worth knowing before the setting is renamed).
             for setting in app.address_settings() {
-                let Some((host, port)) = app.known_value(&setting).and_then(rds_endpoint) else {
+                let Some(value) = app.known_value(&setting) else {
+                    continue;
+                };
+                let Some((host, port)) = rds_endpoint(value) else {
                     continue;
                 };
                 // A port of its own beside a host setting (`DB_POSTGRESDB_PORT` beside
@@ -142,21 +153,41 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                 });
                 if !wanted
                     .iter()
-                    .any(|(name, known, _)| *name == container.name && *known == host)
+                    .any(|(name, known, ..)| *name == container.name && *known == host)
                 {
-                    wanted.push((container.name.clone(), host, port));
+                    let user = signs_tokens.then(|| url_user(value));
+                    wanted.push((container.name.clone(), host, port, user));
                 }
             }
         }
-        for (container, host, port) in wanted {
+        for (container, host, port, signs_for) in wanted {
             match self.inventory.database_path(interface, &host, port).await {
-                Ok(Some(found)) => task.database_paths.push(DatabasePath {
-                    container,
-                    database: found.database,
-                    port: found.port,
-                    path: found.path,
-                    instance: found.instance,
-                }),
+                Ok(Some(found)) => {
+                    let iam_connect = match (&signs_for, &found.instance) {
+                        // IAM authentication off is its own finding: no token gets through.
+                        (Some(user), Some(instance))
+                            if instance.iam_authentication == Some(true) =>
+                        {
+                            self.iam_connect(
+                                task,
+                                &definition,
+                                &container,
+                                user.as_deref(),
+                                instance,
+                            )
+                            .await
+                        }
+                        _ => None,
+                    };
+                    task.database_paths.push(DatabasePath {
+                        container,
+                        database: found.database,
+                        port: found.port,
+                        path: found.path,
+                        instance: found.instance,
+                        iam_connect,
+                    })
+                }
                 Ok(None) => {}
                 Err(error) => {
                     tracing::warn!(%error, "network path unreadable");
@@ -165,6 +196,48 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                         skipped_checks: NETWORK_CHECKS,
                     });
                 }
+            }
+        }
+    }
+
+    /// Whether the app's token signer may `rds-db:connect` to `instance` as `user`; a failed
+    /// read is an audit gap.
+    async fn iam_connect(
+        &self,
+        task: &mut TaskContext,
+        definition: &crate::model::TaskDefinition,
+        container: &str,
+        user: Option<&str>,
+        instance: &crate::doctor::facts::DbInstance,
+    ) -> Option<IamConnect> {
+        let signer = match &definition.task_role_arn {
+            Some(role) => Signer::TaskRole(role.clone()),
+            None => Signer::NoTaskRole {
+                fargate_only: task.launch_type.as_deref() == Some("FARGATE")
+                    || definition.requires_compatibilities == ["FARGATE"],
+                keys_in_environment: definition
+                    .container_definitions
+                    .iter()
+                    .filter(|other| other.name == container)
+                    .any(|other| {
+                        other
+                            .environment
+                            .iter()
+                            .map(|variable| &variable.name)
+                            .chain(other.secrets.iter().map(|secret| &secret.name))
+                            .any(|name| name == "AWS_ACCESS_KEY_ID")
+                    }),
+            },
+        };
+        match self.inventory.iam_connect(&signer, user, instance).await {
+            Ok(answer) => answer,
+            Err(error) => {
+                tracing::warn!(%error, "rds-db:connect unreadable");
+                task.gaps.push(AuditGap {
+                    error,
+                    skipped_checks: AUTH_CHECKS,
+                });
+                None
             }
         }
     }

@@ -109,6 +109,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                             port: found.port,
                             path: found.path,
                             instance: found.instance,
+                            iam_connect: None,
                         })
                         .collect();
                 }

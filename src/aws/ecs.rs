@@ -213,6 +213,7 @@ fn convert_task_definition(definition: &aws_sdk_ecs::types::TaskDefinition) -> T
         family: definition.family().unwrap_or_default().to_string(),
         revision: i64::from(definition.revision()),
         execution_role_arn: definition.execution_role_arn().map(str::to_string),
+        task_role_arn: definition.task_role_arn().map(str::to_string),
         container_definitions: definition
             .container_definitions()
             .iter()

@@ -7,7 +7,7 @@
 
 use super::signed_http::{AttemptError, SignedHttp, with_retries};
 use super::xml::{child, text};
-use crate::doctor::secrets::{Decision, Simulation, SimulationRequest, Statement};
+use crate::doctor::policy_simulation::{Decision, Simulation, SimulationRequest, Statement};
 use crate::model::{ReadError, ReadFailure};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use roxmltree::{Document, Node};

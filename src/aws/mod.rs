@@ -189,6 +189,17 @@ impl Inventory for AwsInventory {
         .await
     }
 
+    async fn iam_connect(
+        &self,
+        signer: &crate::doctor::database_auth::Signer,
+        user: Option<&str>,
+        database: &crate::doctor::facts::DbInstance,
+    ) -> Result<Option<crate::doctor::database_auth::IamConnect>, ReadError> {
+        crate::doctor::database_auth::may_connect(&self.secrets, signer, user, database)
+            .await
+            .map(Some)
+    }
+
     async fn secret_value(&self, value_from: &str) -> Result<crate::model::SecretText, ReadError> {
         use crate::inspect::secret_reference::{SecretReference, check};
         let Ok(SecretReference::SecretsManager {

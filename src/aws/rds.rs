@@ -155,6 +155,8 @@ fn instances_page(xml: &str) -> PageResult<DbInstance> {
                         other_addresses: Vec::new(),
                         cluster: text(instance, "DBClusterIdentifier").map(str::to_string),
                         engine: text(instance, "Engine").map(str::to_string),
+                        resource_id: text(instance, "DbiResourceId").map(str::to_string),
+                        arn: text(instance, "DBInstanceArn").map(str::to_string),
                     }
                 })
                 .collect()
@@ -215,6 +217,8 @@ fn clusters_page(xml: &str) -> PageResult<DbCluster> {
                     iam_authentication: text(cluster, "IAMDatabaseAuthenticationEnabled")
                         .and_then(|flag| flag.parse().ok()),
                     engine: text(cluster, "Engine").map(str::to_string),
+                    resource_id: text(cluster, "DbClusterResourceId").map(str::to_string),
+                    arn: text(cluster, "DBClusterArn").map(str::to_string),
                 })
                 .collect()
         })
@@ -238,6 +242,8 @@ mod tests {
     <DBInstances>
       <DBInstance>
         <DBInstanceIdentifier>coder-postgres</DBInstanceIdentifier>
+        <DbiResourceId>db-ABCDEFGHIJKL01234</DbiResourceId>
+        <DBInstanceArn>arn:aws:rds:us-east-1:111122223333:db:coder-postgres</DBInstanceArn>
         <Engine>postgres</Engine>
         <BackupRetentionPeriod>0</BackupRetentionPeriod>
         <DeletionProtection>false</DeletionProtection>
@@ -275,6 +281,8 @@ mod tests {
                 other_addresses: Vec::new(),
                 cluster: None,
                 engine: Some("postgres".to_string()),
+                resource_id: Some("db-ABCDEFGHIJKL01234".to_string()),
+                arn: Some("arn:aws:rds:us-east-1:111122223333:db:coder-postgres".to_string()),
             }
         );
         assert!(instances_page("<x/>").is_err());
@@ -288,6 +296,8 @@ mod tests {
     <DBClusters>
       <DBCluster>
         <DBClusterIdentifier>coder</DBClusterIdentifier>
+        <DbClusterResourceId>cluster-ABCDEFGHIJKL01234</DbClusterResourceId>
+        <DBClusterArn>arn:aws:rds:us-east-1:111122223333:cluster:coder</DBClusterArn>
         <Endpoint>coder.cluster-abc.us-east-1.rds.amazonaws.com</Endpoint>
         <ReaderEndpoint>coder.cluster-ro-abc.us-east-1.rds.amazonaws.com</ReaderEndpoint>
         <Port>5432</Port>
@@ -315,6 +325,8 @@ mod tests {
             other_addresses: Vec::new(),
             cluster: Some("coder".to_string()),
             engine: Some("postgres".to_string()),
+            resource_id: None,
+            arn: None,
         };
         let databases = crate::doctor::facts::databases(vec![member], &clusters);
         assert_eq!(databases.len(), 2);
@@ -333,5 +345,16 @@ mod tests {
         assert_eq!(databases[1].describe(), "RDS instance coder-1");
         // A member's protections are its cluster's (the instance's own flag means nothing).
         assert_eq!(databases[1].deletion_protection, Some(true));
+        // An IAM token for the cluster or any member is checked against the cluster's id.
+        for database in &databases {
+            assert_eq!(
+                database.resource_id.as_deref(),
+                Some("cluster-ABCDEFGHIJKL01234")
+            );
+        }
+        assert_eq!(
+            cluster.arn.as_deref(),
+            Some("arn:aws:rds:us-east-1:111122223333:cluster:coder")
+        );
     }
 }

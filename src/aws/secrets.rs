@@ -7,7 +7,8 @@ use super::iam::IamReader;
 use super::secretsmanager::SecretsManagerReader;
 use super::signed_http::SignedHttp;
 use super::ssm::SsmReader;
-use crate::doctor::secrets::{SecretMetadata, SecretReads, Simulation, SimulationRequest};
+use crate::doctor::policy_simulation::{PolicySimulator, Simulation, SimulationRequest};
+use crate::doctor::secrets::{SecretMetadata, SecretReads};
 use crate::model::ReadError;
 
 /// The AWS side of the doctor's secret checks.
@@ -44,6 +45,12 @@ impl AwsSecrets {
     }
 }
 
+impl PolicySimulator for AwsSecrets {
+    async fn simulate(&self, request: &SimulationRequest) -> Result<Simulation, ReadError> {
+        self.iam.simulate(request).await
+    }
+}
+
 impl SecretReads for AwsSecrets {
     async fn describe_secret(&self, secret_id: &str) -> Result<Option<SecretMetadata>, ReadError> {
         self.secrets.describe_secret(secret_id).await
@@ -56,8 +63,5 @@ impl SecretReads for AwsSecrets {
     }
     async fn secret_policy(&self, secret_arn: &str) -> Result<Option<String>, ReadError> {
         self.secrets.resource_policy(secret_arn).await
-    }
-    async fn simulate(&self, request: &SimulationRequest) -> Result<Simulation, ReadError> {
-        self.iam.simulate(request).await
     }
 }

@@ -138,6 +138,10 @@ fn definition_of(
             .get("execution_role_arn")
             .and_then(Value::as_str)
             .map(str::to_string),
+        task_role_arn: values
+            .get("task_role_arn")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         container_definitions: containers,
         volumes,
         requires_compatibilities: values

@@ -472,6 +472,7 @@ mod tests {
             port: 5432,
             path,
             instance: None,
+            iam_connect: None,
         }
     }
 

@@ -61,7 +61,7 @@ pub struct VpcEndpoint {
 }
 
 /// An RDS instance as the network path needs it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DbInstance {
     pub id: String,
     /// The endpoint's host name (`coder-postgres.abc.us-east-1.rds.amazonaws.com`).
@@ -84,6 +84,13 @@ pub struct DbInstance {
     pub cluster: Option<String>,
     /// `Engine`: `postgres`, `aurora-postgresql`, `mysql`...
     pub engine: Option<String>,
+    /// The id an IAM policy names for `rds-db:connect` (`arn:aws:rds-db:REGION:ACCOUNT:dbuser:ID/USER`):
+    /// `DbiResourceId` (`db-ABC...`), or for an Aurora cluster and its members the cluster's
+    /// `DbClusterResourceId` (`cluster-ABC...`; RDS User Guide, "Creating and using an IAM
+    /// policy for IAM database access").
+    pub resource_id: Option<String>,
+    /// `DBInstanceArn` or `DBClusterArn`: its partition, region and account.
+    pub arn: Option<String>,
 }
 
 impl DbInstance {
@@ -126,7 +133,7 @@ impl DbInstance {
 
 /// An Aurora cluster (`DescribeDBClusters`): its endpoints reach its member instances, which
 /// sit in the subnets of its DB subnet group.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DbCluster {
     pub id: String,
     /// The writer, reader and custom endpoints' host names.
@@ -139,6 +146,10 @@ pub struct DbCluster {
     pub deletion_protection: Option<bool>,
     pub iam_authentication: Option<bool>,
     pub engine: Option<String>,
+    /// `DbClusterResourceId`.
+    pub resource_id: Option<String>,
+    /// `DBClusterArn`.
+    pub arn: Option<String>,
 }
 
 /// The databases a host name may name: each instance, and each Aurora cluster as one database
@@ -177,9 +188,12 @@ pub fn databases(instances: Vec<DbInstance>, clusters: &[DbCluster]) -> Vec<DbIn
             other_addresses: endpoints.cloned().collect(),
             cluster: Some(cluster.id.clone()),
             engine: cluster.engine.clone(),
+            resource_id: cluster.resource_id.clone(),
+            arn: cluster.arn.clone(),
         });
     }
-    // A member's backups, deletion protection and IAM authentication are its cluster's.
+    // A member's backups, deletion protection and IAM authentication are its cluster's, and
+    // an IAM token for it is checked against the cluster's resource id.
     for mut instance in instances {
         if let Some(cluster) = clusters
             .iter()
@@ -188,6 +202,7 @@ pub fn databases(instances: Vec<DbInstance>, clusters: &[DbCluster]) -> Vec<DbIn
             instance.backup_retention_days = cluster.backup_retention_days;
             instance.deletion_protection = cluster.deletion_protection;
             instance.iam_authentication = cluster.iam_authentication;
+            instance.resource_id = cluster.resource_id.clone();
         }
         databases.push(instance);
     }

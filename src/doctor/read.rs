@@ -435,6 +435,8 @@ mod tests {
                 other_addresses: Vec::new(),
                 cluster: None,
                 engine: Some("postgres".to_string()),
+                resource_id: None,
+                arn: None,
             };
             Ok(vec![
                 instance("open", &["subnet-b"]),

@@ -15,6 +15,7 @@
 //! policy decides with the role's), a key whose key policy was not read, context keys the
 //! simulator asked for and we could not give, are "could not decide", with the reason.
 
+use super::policy_simulation::{Permission, PolicySimulator, SimulationRequest, ask, simulated};
 use crate::inspect::secret_reference::{self, SecretReference};
 use crate::model::ReadError;
 use std::collections::BTreeMap;
@@ -44,63 +45,9 @@ pub struct ParameterMetadata {
     pub key_id: Option<String>,
 }
 
-/// How IAM decided one action on one resource (`EvalDecision`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decision {
-    Allowed,
-    ExplicitDeny,
-    ImplicitDeny,
-}
-
-/// A statement the simulator matched (`MatchedStatements`): the policy and where in it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Statement {
-    /// `SourcePolicyId`: an inline policy's name, a managed policy's name or ARN, or
-    /// `ResourcePolicy`.
-    pub policy: String,
-    /// `SourcePolicyType`: `IAM Policy`, `resource`, `user`, `group`, `role`, `aws-managed`...
-    pub policy_type: String,
-    /// `StartPosition.Line`: the statement's first line in the policy document.
-    pub line: Option<u32>,
-}
-
-impl Statement {
-    pub fn describe(&self) -> String {
-        match self.line {
-            Some(line) => format!("the statement at line {line} of policy {}", self.policy),
-            None => format!("a statement of policy {}", self.policy),
-        }
-    }
-}
-
-/// One result of `iam:SimulatePrincipalPolicy`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Simulation {
-    pub action: String,
-    pub resource: String,
-    pub decision: Decision,
-    pub matched: Vec<Statement>,
-    /// `MissingContextValues`: condition keys the policies use that were not given.
-    pub missing_context: Vec<String>,
-    /// `OrganizationsDecisionDetail.AllowedByOrganizations = false`: an SCP denies it.
-    pub denied_by_organizations: bool,
-    /// `PermissionsBoundaryDecisionDetail.AllowedByPermissionsBoundary = false`.
-    pub denied_by_boundary: bool,
-}
-
-/// One question for the simulator: may `principal` do `action` on `resource`?
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SimulationRequest {
-    pub principal: String,
-    pub action: &'static str,
-    pub resource: String,
-    /// Condition keys as the real call would carry them: `(key, value)`.
-    pub context: Vec<(&'static str, String)>,
-}
-
 /// The read-only calls the secret checks make, owned here and implemented for AWS in
 /// `aws/secretsmanager.rs` and `aws/iam.rs`.
-pub trait SecretReads: Send + Sync {
+pub trait SecretReads: PolicySimulator {
     /// `secretsmanager:DescribeSecret`; `None`: no such secret.
     fn describe_secret(
         &self,
@@ -117,11 +64,6 @@ pub trait SecretReads: Send + Sync {
         &self,
         secret_arn: &str,
     ) -> impl Future<Output = Result<Option<String>, ReadError>> + Send;
-    /// `iam:SimulatePrincipalPolicy` for one action on one resource.
-    fn simulate(
-        &self,
-        request: &SimulationRequest,
-    ) -> impl Future<Output = Result<Simulation, ReadError>> + Send;
 }
 
 /// What is wrong with the secret a reference names.
@@ -174,20 +116,6 @@ impl ReferenceProblem {
     }
 }
 
-/// Whether the execution role may read the secret.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Readable {
-    Yes,
-    No {
-        action: String,
-        resource: String,
-        /// The deciding statement or cause, for the alert.
-        deciding: String,
-    },
-    /// Could not decide, and why.
-    Undecided(String),
-}
-
 /// The doctor's answer for one secret reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SecretDiagnosis {
@@ -201,7 +129,7 @@ pub struct SecretDiagnosis {
     /// Whether `DescribeSecret` was asked (not for an SSM parameter or another account's
     /// secret).
     pub reference_checked: bool,
-    pub readable: Readable,
+    pub readable: Permission,
 }
 
 /// Whether `metadata` (or its absence) has what `reference` names.
@@ -239,49 +167,16 @@ pub fn reference_problem(
     None
 }
 
-/// The verdict of one simulation: a deny names its statement (explicit), the SCP or
-/// permissions boundary, or says that no statement allows it (implicit).
-pub fn simulated(simulation: &Simulation, role: &str) -> Readable {
-    match simulation.decision {
-        Decision::Allowed => Readable::Yes,
-        _ if !simulation.missing_context.is_empty() => Readable::Undecided(format!(
-            "the policies for {} on {} test condition keys the simulation was not given: {}",
-            simulation.action,
-            simulation.resource,
-            simulation.missing_context.join(", ")
-        )),
-        Decision::ExplicitDeny => Readable::No {
-            action: simulation.action.clone(),
-            resource: simulation.resource.clone(),
-            deciding: match simulation.matched.first() {
-                Some(statement) => format!("{} denies it", statement.describe()),
-                None if simulation.denied_by_organizations => {
-                    "a service control policy of the organization denies it".to_string()
-                }
-                None => "an explicit deny".to_string(),
-            },
-        },
-        Decision::ImplicitDeny => Readable::No {
-            action: simulation.action.clone(),
-            resource: simulation.resource.clone(),
-            deciding: if simulation.denied_by_organizations {
-                "a service control policy of the organization does not allow it".to_string()
-            } else if simulation.denied_by_boundary {
-                format!("the permissions boundary of {role} does not allow it")
-            } else {
-                format!("no statement in the policies of {role} allows it")
-            },
-        },
-    }
-}
-
 /// The simulator cannot weigh a resource policy for a role (IAM API reference,
 /// `SimulatePrincipalPolicy`: `CallerArn`, which a `ResourcePolicy` needs, must be an IAM
 /// user), so the secret's own policy is weighed here, conservatively: a Deny statement in it
 /// may deny what the role's policies allow, an Allow statement may grant what they do not
 /// (within one account a resource policy naming the role suffices). Either leaves the verdict
 /// undecided rather than guessed; an explicit deny in the role's policies stands.
-pub fn weighed_with_resource_policy(verdict: Readable, resource_policy: Option<&str>) -> Readable {
+pub fn weighed_with_resource_policy(
+    verdict: Permission,
+    resource_policy: Option<&str>,
+) -> Permission {
     let Some(policy) = resource_policy else {
         return verdict;
     };
@@ -303,28 +198,16 @@ pub fn weighed_with_resource_policy(verdict: Readable, resource_policy: Option<&
         .unwrap_or_else(|| vec!["Allow".to_string(), "Deny".to_string()]);
     let has = |effect: &str| effects.iter().any(|found| found == effect);
     match verdict {
-        Readable::Yes if has("Deny") => Readable::Undecided(
+        Permission::Yes if has("Deny") => Permission::Undecided(
             "the role's policies allow it, but the secret's resource policy has a Deny statement, which the policy simulator cannot weigh for a role".to_string(),
         ),
-        Readable::No { ref deciding, .. } if has("Allow") && !deciding.contains(" denies it") => {
-            Readable::Undecided(
+        Permission::No { ref deciding, .. } if has("Allow") && !deciding.contains(" denies it") => {
+            Permission::Undecided(
                 "no statement in the role's policies allows it, but the secret's resource policy has an Allow statement that may, which the policy simulator cannot weigh for a role".to_string(),
             )
         }
         verdict => verdict,
     }
-}
-
-/// Asks the simulator one question; the verdict names what was asked (one action on one
-/// resource), whatever the answer echoes.
-async fn ask(
-    reads: &impl SecretReads,
-    request: SimulationRequest,
-) -> Result<Simulation, ReadError> {
-    let mut answer = reads.simulate(&request).await?;
-    answer.action = request.action.to_string();
-    answer.resource = request.resource;
-    Ok(answer)
 }
 
 /// Whether `role` may decrypt with customer managed `key` through `service` (`kms:ViaService`
@@ -336,7 +219,7 @@ async fn decrypt(
     key: &str,
     service: &str,
     region: &str,
-) -> Result<Readable, ReadError> {
+) -> Result<Permission, ReadError> {
     let answer = ask(
         reads,
         SimulationRequest {
@@ -354,7 +237,7 @@ async fn decrypt(
     )
     .await?;
     Ok(match simulated(&answer, role) {
-        Readable::Yes => Readable::Undecided(format!(
+        Permission::Yes => Permission::Undecided(format!(
             "the role's policies allow kms:Decrypt on {key}, but that key's key policy decides too and the doctor does not read key policies"
         )),
         other => other,
@@ -413,10 +296,10 @@ pub async fn diagnose(
         secret: secret_id.to_string(),
         reference: None,
         reference_checked: false,
-        readable: Readable::Undecided(String::new()),
+        readable: Permission::Undecided(String::new()),
     };
     let Some(role) = execution_role else {
-        diagnosis.readable = Readable::No {
+        diagnosis.readable = Permission::No {
             action: "secretsmanager:GetSecretValue".to_string(),
             resource: secret_id.to_string(),
             deciding: "the task definition has no execution role, which ECS needs to read secrets"
@@ -425,7 +308,7 @@ pub async fn diagnose(
         return Ok(Some(diagnosis));
     };
     if account_of(role) != Some(account) {
-        diagnosis.readable = Readable::Undecided(format!(
+        diagnosis.readable = Permission::Undecided(format!(
             "the secret is in account {account}, the execution role in another: the secret's resource policy and its key's policy decide there, where the doctor does not read"
         ));
         return Ok(Some(diagnosis));
@@ -434,7 +317,7 @@ pub async fn diagnose(
     diagnosis.reference_checked = true;
     diagnosis.reference = reference_problem(metadata.as_ref(), version_stage, version_id);
     let Some(metadata) = metadata else {
-        diagnosis.readable = Readable::Undecided("the secret does not exist".to_string());
+        diagnosis.readable = Permission::Undecided("the secret does not exist".to_string());
         return Ok(Some(diagnosis));
     };
     let resource_policy = reads.secret_policy(&metadata.arn).await?;
@@ -460,7 +343,7 @@ pub async fn diagnose(
     .await?;
     diagnosis.readable =
         weighed_with_resource_policy(simulated(&read, role), resource_policy.as_deref());
-    if diagnosis.readable != Readable::Yes {
+    if diagnosis.readable != Permission::Yes {
         return Ok(Some(diagnosis));
     }
     // A customer managed key: the role needs kms:Decrypt through Secrets Manager too.
@@ -495,10 +378,10 @@ async fn diagnose_parameter(
         secret: format!("SSM parameter {value_from}"),
         reference: None,
         reference_checked: false,
-        readable: Readable::Undecided(String::new()),
+        readable: Permission::Undecided(String::new()),
     };
     let Some(role) = execution_role else {
-        diagnosis.readable = Readable::No {
+        diagnosis.readable = Permission::No {
             action: "ssm:GetParameters".to_string(),
             resource: value_from.to_string(),
             deciding:
@@ -508,7 +391,7 @@ async fn diagnose_parameter(
         return Ok(diagnosis);
     };
     let Some(account) = account_of(role) else {
-        diagnosis.readable = Readable::Undecided(format!("{role} is not a role ARN"));
+        diagnosis.readable = Permission::Undecided(format!("{role} is not a role ARN"));
         return Ok(diagnosis);
     };
     let parameter_arn = if value_from.starts_with("arn:") {
@@ -521,7 +404,7 @@ async fn diagnose_parameter(
         )
     };
     if region != reader_region || account_of(&parameter_arn) != Some(account) {
-        diagnosis.readable = Readable::Undecided(format!(
+        diagnosis.readable = Permission::Undecided(format!(
             "the parameter is in {} (another region or account than the doctor reads)",
             parameter_arn
         ));
@@ -531,7 +414,7 @@ async fn diagnose_parameter(
     diagnosis.reference_checked = true;
     let Some(metadata) = metadata else {
         diagnosis.reference = Some(ReferenceProblem::NotFound);
-        diagnosis.readable = Readable::Undecided("the parameter does not exist".to_string());
+        diagnosis.readable = Permission::Undecided("the parameter does not exist".to_string());
         return Ok(diagnosis);
     };
     let read = ask(
@@ -545,7 +428,7 @@ async fn diagnose_parameter(
     )
     .await?;
     diagnosis.readable = simulated(&read, role);
-    if diagnosis.readable != Readable::Yes || metadata.kind != "SecureString" {
+    if diagnosis.readable != Permission::Yes || metadata.kind != "SecureString" {
         return Ok(diagnosis);
     }
     if let Some(key) = metadata
@@ -561,6 +444,7 @@ async fn diagnose_parameter(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::doctor::policy_simulation::{Decision, Simulation, Statement};
 
     fn metadata() -> SecretMetadata {
         SecretMetadata {
@@ -619,6 +503,16 @@ mod tests {
     /// with one decision for every question.
     struct Store(Decision);
 
+    impl PolicySimulator for Store {
+        async fn simulate(&self, request: &SimulationRequest) -> Result<Simulation, ReadError> {
+            Ok(Simulation {
+                action: request.action.to_string(),
+                resource: request.resource.clone(),
+                ..simulation(self.0)
+            })
+        }
+    }
+
     impl SecretReads for Store {
         async fn describe_secret(&self, _: &str) -> Result<Option<SecretMetadata>, ReadError> {
             Ok(None)
@@ -636,13 +530,6 @@ mod tests {
         async fn secret_policy(&self, _: &str) -> Result<Option<String>, ReadError> {
             Ok(None)
         }
-        async fn simulate(&self, request: &SimulationRequest) -> Result<Simulation, ReadError> {
-            Ok(Simulation {
-                action: request.action.to_string(),
-                resource: request.resource.clone(),
-                ..simulation(self.0)
-            })
-        }
     }
 
     #[tokio::test]
@@ -658,7 +545,7 @@ mod tests {
         assert_eq!(missing.reference, Some(ReferenceProblem::NotFound));
         assert_eq!(missing.secret, "SSM parameter /coder/nothing");
         let denied = diagnose(Store(Decision::ImplicitDeny), "/coder/db-url").await;
-        let Readable::No {
+        let Permission::No {
             action, resource, ..
         } = denied.readable
         else {
@@ -671,7 +558,9 @@ mod tests {
         );
         // Allowed by the role's policies; the customer managed key's policy is not read.
         let allowed = diagnose(Store(Decision::Allowed), "/coder/db-url").await;
-        assert!(matches!(allowed.readable, Readable::Undecided(why) if why.contains("key policy")));
+        assert!(
+            matches!(allowed.readable, Permission::Undecided(why) if why.contains("key policy"))
+        );
         // Another region's parameter: not looked up.
         let elsewhere = diagnose(
             Store(Decision::Allowed),
@@ -685,31 +574,31 @@ mod tests {
     fn a_resource_policy_the_simulator_cannot_weigh_leaves_the_verdict_undecided() {
         let deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}"#;
         let allow = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::132880019009:role/exec"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}}"#;
-        let implicit = Readable::No {
+        let implicit = Permission::No {
             action: "secretsmanager:GetSecretValue".to_string(),
             resource: "arn".to_string(),
             deciding: "no statement in the policies of r allows it".to_string(),
         };
-        let explicit = Readable::No {
+        let explicit = Permission::No {
             action: "secretsmanager:GetSecretValue".to_string(),
             resource: "arn".to_string(),
             deciding: "the statement at line 4 of policy p denies it".to_string(),
         };
         assert_eq!(
-            weighed_with_resource_policy(Readable::Yes, None),
-            Readable::Yes
+            weighed_with_resource_policy(Permission::Yes, None),
+            Permission::Yes
         );
         assert!(matches!(
-            weighed_with_resource_policy(Readable::Yes, Some(deny)),
-            Readable::Undecided(_)
+            weighed_with_resource_policy(Permission::Yes, Some(deny)),
+            Permission::Undecided(_)
         ));
         assert_eq!(
-            weighed_with_resource_policy(Readable::Yes, Some(allow)),
-            Readable::Yes
+            weighed_with_resource_policy(Permission::Yes, Some(allow)),
+            Permission::Yes
         );
         assert!(matches!(
             weighed_with_resource_policy(implicit.clone(), Some(allow)),
-            Readable::Undecided(_)
+            Permission::Undecided(_)
         ));
         assert_eq!(
             weighed_with_resource_policy(implicit.clone(), Some(deny)),
@@ -721,8 +610,8 @@ mod tests {
         );
         // A policy that cannot be read is weighed as if it had both.
         assert!(matches!(
-            weighed_with_resource_policy(Readable::Yes, Some("{")),
-            Readable::Undecided(_)
+            weighed_with_resource_policy(Permission::Yes, Some("{")),
+            Permission::Undecided(_)
         ));
     }
 
@@ -731,9 +620,9 @@ mod tests {
         let role = "arn:aws:iam::132880019009:role/coder-ecs-task-execution-role";
         assert_eq!(
             simulated(&simulation(Decision::Allowed), role),
-            Readable::Yes
+            Permission::Yes
         );
-        let Readable::No { deciding, .. } = simulated(&simulation(Decision::ImplicitDeny), role)
+        let Permission::No { deciding, .. } = simulated(&simulation(Decision::ImplicitDeny), role)
         else {
             panic!()
         };
@@ -747,7 +636,7 @@ mod tests {
             policy_type: "IAM Policy".to_string(),
             line: Some(4),
         });
-        let Readable::No { deciding, .. } = simulated(&explicit, role) else {
+        let Permission::No { deciding, .. } = simulated(&explicit, role) else {
             panic!()
         };
         assert_eq!(
@@ -757,13 +646,13 @@ mod tests {
         let mut scp = simulation(Decision::ImplicitDeny);
         scp.denied_by_organizations = true;
         assert!(
-            matches!(simulated(&scp, role), Readable::No { deciding, .. } if deciding.contains("service control policy"))
+            matches!(simulated(&scp, role), Permission::No { deciding, .. } if deciding.contains("service control policy"))
         );
         // A deny that hangs on a condition key we did not give is not a verdict.
         let mut missing = simulation(Decision::ImplicitDeny);
         missing.missing_context.push("aws:SourceVpce".to_string());
         assert!(
-            matches!(simulated(&missing, role), Readable::Undecided(why) if why.contains("aws:SourceVpce"))
+            matches!(simulated(&missing, role), Permission::Undecided(why) if why.contains("aws:SourceVpce"))
         );
     }
 }

@@ -181,4 +181,7 @@ pub struct DatabasePath {
     pub path: crate::doctor::network::Path,
     /// The RDS instance, when the doctor found one with the URL's host as its endpoint.
     pub instance: Option<crate::doctor::facts::DbInstance>,
+    /// Whether the task role may connect with an IAM token, for an app that signs one
+    /// (`database-auth-misconfigured`); `None`: the app uses a password, or it was not asked.
+    pub iam_connect: Option<crate::doctor::database_auth::IamConnect>,
 }

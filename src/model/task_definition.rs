@@ -28,6 +28,10 @@ pub struct TaskDefinition {
     /// that must be allowed to read them.
     #[serde(default)]
     pub execution_role_arn: Option<String>,
+    /// The role the app's own AWS calls use (the container credentials endpoint): the one that
+    /// signs an RDS IAM authentication token.
+    #[serde(default)]
+    pub task_role_arn: Option<String>,
 }
 
 impl TaskDefinition {

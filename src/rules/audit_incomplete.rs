@@ -165,6 +165,48 @@ pub(crate) fn database_path_undecided(task: &TaskContext) -> Vec<Finding> {
         .collect()
 }
 
+/// `audit-incomplete` for each database whose IAM token signer the doctor could not judge
+/// (no task role on EC2, another account's role, a URL without a user, condition keys it could
+/// not give): said, never passed.
+pub(crate) fn iam_connect_undecided(task: &TaskContext) -> Vec<Finding> {
+    task.database_paths
+        .iter()
+        .filter_map(|path| {
+            let connect = path.iam_connect.as_ref()?;
+            let crate::doctor::policy_simulation::Permission::Undecided(why) = &connect.permission
+            else {
+                return None;
+            };
+            let mut finding = Finding::new(
+                RuleId::AuditIncomplete,
+                RULE.severity,
+                format!(
+                    "could not decide whether container {} may connect to {} with an IAM token: {why}",
+                    path.container, path.database
+                ),
+            );
+            finding.location = Location {
+                container: Some(path.container.clone()),
+                ..task.location()
+            };
+            finding.evidence = vec![why.clone()];
+            finding
+                .facts
+                .insert("database".to_string(), path.database.clone());
+            finding.facts.insert(
+                "skipped_checks".to_string(),
+                "database-auth-misconfigured".to_string(),
+            );
+            finding.fix = vec![format!(
+                "Check by hand: aws iam simulate-principal-policy --policy-source-arn <the role that signs the token> --action-names rds-db:connect --resource-arns arn:aws:rds-db:REGION:ACCOUNT:dbuser:<the resource id of {}>/{}",
+                path.database,
+                connect.user.as_deref().unwrap_or("<the URL's user>")
+            )];
+            Some(finding)
+        })
+        .collect()
+}
+
 /// `audit-incomplete` for each secret whose readability the doctor could not decide (another
 /// account's secret, a key policy it does not read, condition keys it could not give, an SSM
 /// parameter): said, never passed. A broken reference is its own finding instead.
@@ -173,7 +215,7 @@ pub(crate) fn secret_undecided(task: &TaskContext) -> Vec<Finding> {
         .iter()
         .filter(|diagnosis| diagnosis.reference.is_none())
         .filter_map(|diagnosis| {
-            let crate::doctor::secrets::Readable::Undecided(why) = &diagnosis.readable else {
+            let crate::doctor::policy_simulation::Permission::Undecided(why) = &diagnosis.readable else {
                 return None;
             };
             let mut finding = Finding::new(

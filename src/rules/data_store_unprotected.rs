@@ -139,6 +139,8 @@ mod tests {
             other_addresses: Vec::new(),
             cluster: None,
             engine: Some("postgres".to_string()),
+            resource_id: None,
+            arn: None,
         }
     }
 
@@ -187,6 +189,7 @@ mod tests {
             port: 5432,
             path: Path::Open(Vec::new()),
             instance,
+            iam_connect: None,
         };
         task.database_paths = vec![
             path(Some(instance(0, false))),

@@ -1,12 +1,14 @@
 //! `database-auth-misconfigured`: the app is set to authenticate to Amazon RDS with IAM tokens
-//! (Coder's `CODER_PG_AUTH=awsiamrds`, from the profile's `rds_iam_authentication`), but the RDS
-//! instance its database address names has IAM database authentication off, so RDS refuses
-//! every token (RDS User Guide, "IAM database authentication"). The instance is the doctor's
-//! (`DescribeDBInstances`); an image older than the version that reads the setting is not
-//! judged.
+//! (Coder's `CODER_PG_AUTH=awsiamrds`, from the profile's `rds_iam_authentication`), but RDS
+//! refuses its tokens: the RDS instance its database address names has IAM database
+//! authentication off (RDS User Guide, "IAM database authentication"), or the task role that
+//! signs them may not `rds-db:connect` as the URL's user (`doctor/database_auth.rs`). The
+//! instance is the doctor's (`DescribeDBInstances`); an image older than the version that
+//! reads the setting is not judged.
 
 use super::declaration::{ConsolePage, RuleInfo, Suppression};
 use crate::container::AppContainer;
+use crate::doctor::policy_simulation::Permission;
 use crate::finding::{Finding, RuleId, Severity};
 use crate::profiles::image::TagVersion;
 use crate::profiles::image_tag;
@@ -16,7 +18,7 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::DatabaseAuthMisconfigured,
     severity: Severity::High,
     other_severities: &[],
-    fires_when: "the app authenticates to RDS with IAM tokens (Coder's CODER_PG_AUTH=awsiamrds) but the RDS instance its database address names has IAM database authentication off (read by the doctor from DescribeDBInstances)",
+    fires_when: "the app authenticates to RDS with IAM tokens (Coder's CODER_PG_AUTH=awsiamrds) but the RDS instance or Aurora cluster its database address names has IAM database authentication off (DescribeDBInstances), or the task role may not rds-db:connect as the URL's user (iam:SimulatePrincipalPolicy on the dbuser ARN)",
     why: "RDS refuses every IAM token while IAM database authentication is off: the app cannot \
           open a connection to its database, and retries or fails to start.",
     console: &[ConsolePage::Databases],
@@ -24,34 +26,42 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
     from_log: None,
 };
 
-/// One finding per instance the container authenticates to with tokens it refuses.
-pub(crate) fn database_auth_misconfigured(app: &AppContainer) -> Vec<Finding> {
-    let Some(auth) = app
-        .database()
-        .and_then(|database| database.rds_iam_authentication.as_ref())
-    else {
-        return Vec::new();
-    };
-    let Some(setting) = app.setting(&auth.setting) else {
-        return Vec::new();
-    };
-    let Some(value) = app.known_value(&setting) else {
-        return Vec::new();
-    };
-    if !auth.values.iter().any(|wanted| wanted == value.trim()) {
-        return Vec::new();
+/// The setting by which the app signs IAM tokens for its database, and its value, when it
+/// does: the profile's `rds_iam_authentication` set to one of its values, on an image that
+/// reads it (an older one ignores the setting and uses the password).
+pub(crate) fn signs_iam_tokens<'a>(
+    app: &AppContainer<'a>,
+) -> Option<(crate::container::Setting<'a>, &'a str)> {
+    let auth = app.database()?.rds_iam_authentication.as_ref()?;
+    let setting = app.setting(&auth.setting)?;
+    let value = app.known_value(&setting)?.trim();
+    if !auth.values.iter().any(|wanted| wanted == value) {
+        return None;
     }
-    // An image older than the version that reads the setting ignores it.
     let older = auth
         .since
         .as_deref()
         .and_then(TagVersion::parse)
         .zip(image_tag(&app.container.image).and_then(TagVersion::parse))
         .is_some_and(|(since, tag)| tag.before(&since));
-    if older {
+    (!older).then_some((setting, value))
+}
+
+/// One finding per database the container signs IAM tokens for that RDS refuses: IAM
+/// authentication off, or a signer the doctor found may not `rds-db:connect`.
+pub(crate) fn database_auth_misconfigured(app: &AppContainer) -> Vec<Finding> {
+    let Some((setting, value)) = signs_iam_tokens(app) else {
         return Vec::new();
-    }
-    app.task
+    };
+    let Some(auth) = app
+        .database()
+        .and_then(|database| database.rds_iam_authentication.as_ref())
+    else {
+        return Vec::new();
+    };
+    let mut findings = not_permitted(app, &setting, value);
+    let off = app
+        .task
         .database_paths
         .iter()
         .filter(|path| path.container == app.container.name)
@@ -63,7 +73,7 @@ pub(crate) fn database_auth_misconfigured(app: &AppContainer) -> Vec<Finding> {
                 RULE.severity,
                 format!(
                     "{} authenticates to {} with IAM tokens ({}={}), but it has IAM database authentication off",
-                    app.profile.name, instance.describe(), auth.setting, value.trim()
+                    app.profile.name, instance.describe(), auth.setting, value
                 ),
             );
             finding.evidence = vec![
@@ -92,10 +102,68 @@ pub(crate) fn database_auth_misconfigured(app: &AppContainer) -> Vec<Finding> {
                 ),
             ];
             finding
+        });
+    findings.extend(off);
+    findings
+}
+
+/// The databases whose token signer the doctor found may not `rds-db:connect` (an undecided
+/// answer is `audit-incomplete`'s).
+fn not_permitted(
+    app: &AppContainer,
+    setting: &crate::container::Setting,
+    value: &str,
+) -> Vec<Finding> {
+    app.task
+        .database_paths
+        .iter()
+        .filter(|path| path.container == app.container.name)
+        .filter_map(|path| Some((path.instance.as_ref()?, path.iam_connect.as_ref()?)))
+        .filter_map(|(instance, connect)| {
+            let Permission::No {
+                action,
+                resource,
+                deciding,
+            } = &connect.permission
+            else {
+                return None;
+            };
+            let signer = connect
+                .role
+                .as_deref()
+                .map_or("the app".to_string(), |role| format!("task role {role}"));
+            let user = connect.user.as_deref().unwrap_or("its user");
+            let mut finding = app.finding(
+                RuleId::DatabaseAuthMisconfigured,
+                RULE.severity,
+                format!(
+                    "{} signs IAM tokens for {} as {user} ({}={value}), but {signer} may not {action} there: {deciding}",
+                    app.profile.name,
+                    instance.describe(),
+                    setting.name,
+                ),
+            );
+            finding.evidence = vec![
+                setting.describe(),
+                format!("iam:SimulatePrincipalPolicy: {action} on {resource}: {deciding}"),
+            ];
+            finding
+                .facts
+                .insert("setting".to_string(), setting.name.to_string());
+            finding
+                .facts
+                .insert("database".to_string(), instance.id.clone());
+            finding.fix = vec![match &connect.role {
+                Some(role) => format!(
+                    "Allow the task role {action} on {resource} (an IAM policy statement on role {}; the execution role does not sign the app's tokens).",
+                    role.rsplit('/').next().unwrap_or(role)
+                ),
+                None => "Give the task definition a task role (taskRoleArn) that may rds-db:connect as the URL's user: the app signs its tokens with the task role's credentials.".to_string(),
+            }, format!("In the database: GRANT rds_iam TO {user};")];
+            Some(finding)
         })
         .collect()
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,7 +201,10 @@ mod tests {
                 other_addresses: Vec::new(),
                 cluster: None,
                 engine: Some("postgres".to_string()),
+                resource_id: None,
+                arn: None,
             }),
+            iam_connect: None,
         }];
         task
     }
@@ -164,6 +235,81 @@ mod tests {
         assert_eq!(
             fired(&task("ghcr.io/coder/coder:latest", "awsiamrds", false)).len(),
             1
+        );
+    }
+
+    fn with_connect(permission: Permission, role: Option<&str>) -> crate::model::TaskContext {
+        let mut task = task("ghcr.io/coder/coder:v2.18.0", "awsiamrds", true);
+        task.database_paths[0].iam_connect = Some(crate::doctor::database_auth::IamConnect {
+            role: role.map(str::to_string),
+            user: Some("coder".to_string()),
+            permission,
+        });
+        task
+    }
+
+    #[test]
+    fn a_task_role_that_may_not_connect_is_named_with_its_deciding_statement() {
+        let role = "arn:aws:iam::111122223333:role/coder-task";
+        let dbuser = "arn:aws:rds-db:us-east-1:111122223333:dbuser:db-ABCDEFGHIJKL01234/coder";
+        let denied = with_connect(
+            Permission::No {
+                action: "rds-db:connect".to_string(),
+                resource: dbuser.to_string(),
+                deciding: format!("no statement in the policies of {role} allows it"),
+            },
+            Some(role),
+        );
+        let found = fired(&denied);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(
+            found[0].summary,
+            format!(
+                "Coder signs IAM tokens for RDS instance coder-postgres as coder (CODER_PG_AUTH=awsiamrds), but task role {role} may not rds-db:connect there: no statement in the policies of {role} allows it"
+            )
+        );
+        assert!(found[0].evidence[1].contains(dbuser), "{found:#?}");
+        assert_eq!(
+            found[0].fix[0],
+            format!(
+                "Allow the task role rds-db:connect on {dbuser} (an IAM policy statement on role coder-task; the execution role does not sign the app's tokens)."
+            )
+        );
+        assert_eq!(found[0].fix[1], "In the database: GRANT rds_iam TO coder;");
+        // Allowed: nothing. A Coder too old to sign tokens: nothing, whatever was found.
+        assert!(fired(&with_connect(Permission::Yes, Some(role))).is_empty());
+        let mut old = denied.clone();
+        if let Some(definition) = old.task_definition.as_mut() {
+            definition.container_definitions[0].image = "ghcr.io/coder/coder:v2.9.4".to_string();
+        }
+        assert!(fired(&old).is_empty());
+    }
+
+    #[test]
+    fn an_undecided_signer_is_audit_incomplete_never_a_pass() {
+        let task = with_connect(
+            Permission::Undecided(
+                "the connection URL names no user, for whom the token would be signed".to_string(),
+            ),
+            Some("arn:aws:iam::111122223333:role/coder-task"),
+        );
+        assert!(fired(&task).is_empty());
+        let incomplete: Vec<Finding> =
+            evaluate(&task, &crate::profiles::Profiles::built_in().unwrap())
+                .into_iter()
+                .filter(|finding| finding.rule == RuleId::AuditIncomplete)
+                .collect();
+        assert_eq!(incomplete.len(), 1, "{incomplete:#?}");
+        assert_eq!(
+            incomplete[0].summary,
+            "could not decide whether container coder may connect to RDS instance coder-postgres with an IAM token: the connection URL names no user, for whom the token would be signed"
+        );
+        assert_eq!(
+            incomplete[0]
+                .facts
+                .get("skipped_checks")
+                .map(String::as_str),
+            Some("database-auth-misconfigured")
         );
     }
 }

@@ -102,6 +102,7 @@ mod tests {
                     port: 5432,
                 }),
                 instance: None,
+                iam_connect: None,
             },
             DatabasePath {
                 container: "coder".to_string(),
@@ -109,6 +110,7 @@ mod tests {
                 port: 5432,
                 path: Path::Undecided("a prefix list".to_string()),
                 instance: None,
+                iam_connect: None,
             },
         ];
         let findings = database_unreachable(&task);

@@ -124,6 +124,7 @@ pub fn evaluate_task(task: &TaskContext, profiles: &crate::profiles::Profiles) -
     }
     findings.extend(database_unreachable::database_unreachable(task));
     findings.extend(audit_incomplete::database_path_undecided(task));
+    findings.extend(audit_incomplete::iam_connect_undecided(task));
     findings.extend(data_store_unprotected::data_store_unprotected(task));
     findings.extend(secret_diagnoses(task));
     advise_load_balancer(task, &mut findings);

@@ -4,7 +4,7 @@
 //! the doctor could not decide is `audit-incomplete`, never a pass.
 
 use super::declaration::{ConsolePage, RuleInfo, Suppression};
-use crate::doctor::secrets::Readable;
+use crate::doctor::policy_simulation::Permission;
 use crate::finding::{Finding, Location, RuleId, Severity};
 use crate::model::TaskContext;
 
@@ -33,7 +33,7 @@ pub(crate) fn secret_not_readable(task: &TaskContext) -> Vec<Finding> {
         .iter()
         .filter(|diagnosis| diagnosis.reference.is_none())
         .filter_map(|diagnosis| {
-            let Readable::No {
+            let Permission::No {
                 action,
                 resource,
                 deciding,
@@ -104,7 +104,7 @@ mod tests {
             secret: secret.to_string(),
             reference: None,
             reference_checked: true,
-            readable: Readable::No {
+            readable: Permission::No {
                 action: "secretsmanager:GetSecretValue".to_string(),
                 resource: secret.to_string(),
                 deciding: "the statement at line 4 of policy coder-ecs-secrets-policy denies it"
@@ -130,7 +130,7 @@ mod tests {
         ), "{:?}", findings[0].fix);
         // No statement allows it: the fix is the grant.
         let mut implicit = task.clone();
-        if let Readable::No { deciding, .. } = &mut implicit.secret_diagnoses[0].readable {
+        if let Permission::No { deciding, .. } = &mut implicit.secret_diagnoses[0].readable {
             *deciding = "no statement in the policies of the role allows it".to_string();
         }
         assert!(secret_not_readable(&implicit)[0].fix[0].starts_with(

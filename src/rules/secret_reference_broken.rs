@@ -86,7 +86,8 @@ pub(crate) fn secret_reference_broken(task: &TaskContext) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doctor::secrets::{Readable, SecretDiagnosis};
+    use crate::doctor::policy_simulation::Permission;
+    use crate::doctor::secrets::SecretDiagnosis;
     use crate::rules::testing::*;
 
     #[test]
@@ -101,7 +102,7 @@ mod tests {
             secret: "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-db".to_string(),
             reference,
             reference_checked: true,
-            readable: Readable::Undecided("the secret does not exist".to_string()),
+            readable: Permission::Undecided("the secret does not exist".to_string()),
         };
         task.secret_diagnoses = vec![
             diagnosis(Some(ReferenceProblem::NotFound)),

@@ -174,11 +174,11 @@ pub(crate) fn attach_readable(
     finding: &mut Finding,
     diagnoses: &[crate::doctor::secrets::SecretDiagnosis],
 ) {
-    use crate::doctor::secrets::Readable;
+    use crate::doctor::policy_simulation::Permission;
     if diagnoses.is_empty()
         || !diagnoses
             .iter()
-            .all(|diagnosis| diagnosis.reference.is_none() && diagnosis.readable == Readable::Yes)
+            .all(|diagnosis| diagnosis.reference.is_none() && diagnosis.readable == Permission::Yes)
     {
         return;
     }

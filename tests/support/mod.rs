@@ -646,8 +646,13 @@ impl ScriptedEndpoint {
 }
 
 /// `iam:SimulatePrincipalPolicy`'s answer in AWS's recorded shape (the IAM API reference's
-/// example, with this decision, resource and matched statements).
-pub fn simulation_answer(decision: &str, resource: &str, matched: &[(&str, u32)]) -> String {
+/// example, with this decision, action, resource and matched statements).
+pub fn simulation_answer(
+    decision: &str,
+    action: &str,
+    resource: &str,
+    matched: &[(&str, u32)],
+) -> String {
     let statements: String = matched
         .iter()
         .map(|(policy, line)| {
@@ -668,7 +673,7 @@ pub fn simulation_answer(decision: &str, resource: &str, matched: &[(&str, u32)]
         <EvalResourceName>{resource}</EvalResourceName>
         <EvalDecision>{decision}</EvalDecision>
         <EvalDecisionDetails/>
-        <EvalActionName>secretsmanager:GetSecretValue</EvalActionName>
+        <EvalActionName>{action}</EvalActionName>
         <ResourceSpecificResults>
           <member><EvalResourceName>{resource}</EvalResourceName><EvalResourceDecision>{decision}</EvalResourceDecision><MatchedStatements>{statements}</MatchedStatements><MissingContextValues/></member>
         </ResourceSpecificResults>
@@ -708,4 +713,51 @@ pub fn register_seed_with_secret(moto: &Moto, secret: &str) -> String {
         &definition,
     );
     definition
+}
+
+/// An RDS instance the emulator made: its own security group and endpoint host.
+pub struct Database {
+    pub group: String,
+    pub host: String,
+}
+
+/// `coder-postgres` (PostgreSQL) in a DB subnet group of two new subnets of the task's VPC,
+/// behind a security group of its own that lets nothing in; `create` adds parameters to its
+/// `CreateDBInstance` (`&EnableIAMDatabaseAuthentication=true`).
+pub fn rds_instance_behind_its_own_group(moto: &Moto, task_subnet: &str, create: &str) -> Database {
+    let ec2 = |params: &str| moto.query_call("ec2", &format!("Version=2016-11-15&{params}"));
+    let vpc = xml_value(
+        &ec2(&format!("Action=DescribeSubnets&SubnetId.1={task_subnet}")),
+        "vpcId",
+    );
+    let subnet = |cidr: &str| {
+        xml_value(
+            &ec2(&format!(
+                "Action=CreateSubnet&VpcId={vpc}&CidrBlock={}",
+                cidr.replace('/', "%2F")
+            )),
+            "subnetId",
+        )
+    };
+    let (a, b) = (subnet("10.0.2.0/24"), subnet("10.0.3.0/24"));
+    let database_group = xml_value(
+        &ec2(&format!(
+            "Action=CreateSecurityGroup&GroupName=coder-db&GroupDescription=db&VpcId={vpc}"
+        )),
+        "groupId",
+    );
+    let rds = |params: &str| moto.query_call("rds", &format!("Version=2014-10-31&{params}"));
+    rds(&format!(
+        "Action=CreateDBSubnetGroup&DBSubnetGroupName=coder&DBSubnetGroupDescription=coder&SubnetIds.SubnetIdentifier.1={a}&SubnetIds.SubnetIdentifier.2={b}"
+    ));
+    let host = xml_value(
+        &rds(&format!(
+            "Action=CreateDBInstance&DBInstanceIdentifier=coder-postgres&Engine=postgres&DBInstanceClass=db.t3.micro&MasterUsername=coder&MasterUserPassword=not-a-real-one&AllocatedStorage=20&DBSubnetGroupName=coder&VpcSecurityGroupIds.VpcSecurityGroupId.1={database_group}{create}"
+        )),
+        "Address",
+    );
+    Database {
+        group: database_group,
+        host,
+    }
 }

@@ -1,0 +1,147 @@
+//! `database-auth-misconfigured` for a task role that may not `rds-db:connect`: the RDS
+//! instance (IAM authentication on), the network and the running task from the emulator, IAM's
+//! policy simulator (which the emulator lacks) from a scripted endpoint answering in AWS's
+//! recorded shape.
+
+mod support;
+
+use ecs_auditor::aws::AwsInventory;
+use ecs_auditor::config::Config;
+use ecs_auditor::memory::MemoryStore;
+use ecs_auditor::publish::DryRun;
+use ecs_auditor::{Auditor, RuleId};
+use support::*;
+
+const TASK_ROLE: &str = "arn:aws:iam::123456789012:role/coder-task-role";
+
+#[tokio::test]
+async fn a_task_role_that_may_not_connect_as_the_urls_user_is_named() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let (task_subnet, task_group) = network(&moto).await;
+    let Database {
+        group: database_group,
+        host,
+    } = rds_instance_behind_its_own_group(
+        &moto,
+        &task_subnet,
+        "&EnableIAMDatabaseAuthentication=true",
+    );
+    // The path is open (the task's group may reach the database's port): only IAM is left.
+    moto.query_call(
+        "ec2",
+        &format!(
+            "Action=AuthorizeSecurityGroupIngress&Version=2016-11-15&GroupId={database_group}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=5432&IpPermissions.1.ToPort=5432&IpPermissions.1.Groups.1.GroupId={task_group}"
+        ),
+    );
+    let described = moto.query_call(
+        "rds",
+        "Action=DescribeDBInstances&Version=2014-10-31&DBInstanceIdentifier=coder-postgres",
+    );
+    let dbuser = format!(
+        "arn:aws:rds-db:{REGION}:{ACCOUNT}:dbuser:{}/coder",
+        xml_value(&described, "DbiResourceId")
+    );
+    let iam = ScriptedEndpoint::start(vec![(
+        200,
+        simulation_answer("implicitDeny", "rds-db:connect", &dbuser, &[]),
+    )]);
+    // The only test in this binary: no other thread reads the environment meanwhile.
+    unsafe { std::env::set_var("AWS_ENDPOINT_URL_IAM", &iam.endpoint) };
+
+    let ecs = aws_sdk_ecs::Client::new(&config);
+    ecs.create_cluster()
+        .cluster_name("coder-cluster")
+        .send()
+        .await
+        .unwrap();
+    let mut definition: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_path("events/task-definitions/coder-seed.json")).unwrap(),
+    )
+    .unwrap();
+    definition["taskRoleArn"] = serde_json::Value::String(TASK_ROLE.to_string());
+    let container = &mut definition["containerDefinitions"][0];
+    container["secrets"] = serde_json::json!([]);
+    container["environment"] = serde_json::json!([
+        {"name": "CODER_PG_AUTH", "value": "awsiamrds"},
+        {"name": "CODER_PG_CONNECTION_URL", "value": format!("postgres://coder@{host}:5432/coder?sslmode=require")}
+    ]);
+    moto.json_call(
+        "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition",
+        &definition.to_string(),
+    );
+    let task = run_service_task(
+        &moto,
+        &config,
+        "coder-cluster",
+        "coder-service",
+        "coder:1",
+        "ecs-svc/1234567890123456789",
+        &task_subnet,
+        &task_group,
+    )
+    .await;
+    let event = rewrite_event(
+        &read_event("task-running-seed.json"),
+        &[
+            (SEED_TASK_ID, task.id.as_str()),
+            (SEED_ENI, task.eni.as_str()),
+        ],
+    );
+    let auditor = Auditor::new(
+        Config::default(),
+        AwsInventory::new(&config, vec![]),
+        DryRun,
+        MemoryStore::new(),
+        Some(REGION.to_string()),
+    )
+    .unwrap();
+    let report = auditor.process(&event).await.unwrap();
+    let rules: Vec<RuleId> = report.findings.iter().map(|finding| finding.rule).collect();
+    assert!(!rules.contains(&RuleId::DatabaseUnreachable), "{rules:?}");
+    let denied: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|finding| finding.rule == RuleId::DatabaseAuthMisconfigured)
+        .collect();
+    assert_eq!(denied.len(), 1, "{:#?}", report.findings);
+    assert_eq!(
+        denied[0].summary,
+        format!(
+            "Coder signs IAM tokens for RDS instance coder-postgres as coder (CODER_PG_AUTH=awsiamrds), but task role {TASK_ROLE} may not rds-db:connect there: no statement in the policies of {TASK_ROLE} allows it"
+        )
+    );
+    assert!(denied[0].fix[0].contains(&dbuser), "{:?}", denied[0].fix);
+
+    // What IAM was asked: the task role (not the execution role), rds-db:connect, the dbuser
+    // ARN from the instance's own ARN and DbiResourceId.
+    let asked = iam.requests();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    let form = |value: &str| {
+        percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
+            .to_string()
+            .replace("%2D", "-")
+            .replace("%5F", "_")
+            .replace("%2E", ".")
+    };
+    for part in [
+        "Action=SimulatePrincipalPolicy&".to_string(),
+        format!("PolicySourceArn={}", form(TASK_ROLE)),
+        "ActionNames.member.1=rds-db%3Aconnect".to_string(),
+        format!("ResourceArns.member.1={}", form(&dbuser)),
+    ] {
+        assert!(asked[0].contains(&part), "{part} not in {}", asked[0]);
+    }
+
+    // The same task audited again within the minute: the same verdict, and IAM not asked again.
+    let again = auditor.process(&event).await.unwrap();
+    assert!(
+        again
+            .findings
+            .iter()
+            .any(|finding| finding.rule == RuleId::DatabaseAuthMisconfigured),
+        "{:#?}",
+        again.findings
+    );
+    assert_eq!(iam.requests().len(), 1);
+}
