@@ -688,3 +688,72 @@ async fn an_efs_file_system_without_a_backup_policy_has_backups_off() {
     );
     assert!(inventory.file_system_backup("fs-00000000").await.is_err());
 }
+
+/// An RDS Proxy in front of the seed's database: the path to the proxy is the proxy's groups
+/// and subnets, and beyond it the health RDS reports for its target. (The emulator reports a
+/// registered target AVAILABLE whatever the database's group says, and spends its one
+/// REGISTERING answer on `RegisterDBProxyTargets`'s own reply: the other states are
+/// unit-tested in `doctor/read.rs`.)
+#[tokio::test]
+async fn through_an_rds_proxy_the_path_is_the_proxys_then_its_targets_health() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config().await;
+    let (task_subnet, task_group) = network(&moto).await;
+    rds_instance_behind_its_own_group(&moto, &task_subnet, "");
+    let ec2 = |params: &str| moto.query_call("ec2", &format!("Version=2016-11-15&{params}"));
+    let vpc = xml_value(
+        &ec2(&format!("Action=DescribeSubnets&SubnetId.1={task_subnet}")),
+        "vpcId",
+    );
+    let proxy_group = xml_value(
+        &ec2(&format!(
+            "Action=CreateSecurityGroup&GroupName=coder-proxy&GroupDescription=proxy&VpcId={vpc}"
+        )),
+        "groupId",
+    );
+    let rds = |params: &str| moto.query_call("rds", &format!("Version=2014-10-31&{params}"));
+    let created = rds(&format!(
+        "Action=CreateDBProxy&DBProxyName=coder-proxy&EngineFamily=POSTGRESQL&RoleArn=arn%3Aaws%3Aiam%3A%3A{ACCOUNT}%3Arole%2Fproxy&Auth.member.1.AuthScheme=SECRETS&Auth.member.1.IAMAuth=DISABLED&Auth.member.1.SecretArn=arn%3Aaws%3Asecretsmanager%3A{REGION}%3A{ACCOUNT}%3Asecret%3Adb-AbCdEf&VpcSubnetIds.member.1={task_subnet}&VpcSecurityGroupIds.member.1={proxy_group}"
+    ));
+    let host = xml_value(&created, "Endpoint");
+    let task = Side {
+        name: "task".to_string(),
+        address: "10.0.1.25/32".parse().unwrap(),
+        subnet_id: task_subnet.clone(),
+        security_groups: vec![task_group.clone()],
+    };
+    let doctor = AwsNetwork::new(&sdk);
+    let path = || async { rds_path(&doctor, &task, &host, None).await.unwrap() };
+
+    // The proxy's group lets nothing in: it is named.
+    let blocked = path().await;
+    assert_eq!(blocked.database, "RDS Proxy coder-proxy");
+    assert_eq!(
+        blocked.path,
+        Path::Blocked(Blocker::DatabaseIngress {
+            groups: vec![proxy_group.clone()],
+            port: 5432
+        })
+    );
+    ec2(&format!(
+        "Action=AuthorizeSecurityGroupIngress&GroupId={proxy_group}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=5432&IpPermissions.1.ToPort=5432&IpPermissions.1.Groups.1.GroupId={task_group}"
+    ));
+    // Open to the proxy, but it has no target.
+    let Path::Blocked(blocker) = path().await.path else {
+        panic!("a proxy without targets leads nowhere")
+    };
+    assert_eq!(
+        blocker.describe(),
+        "RDS Proxy coder-proxy has no database registered as its target"
+    );
+    rds(
+        "Action=RegisterDBProxyTargets&DBProxyName=coder-proxy&DBInstanceIdentifiers.member.1=coder-postgres",
+    );
+    let Path::Open(why) = path().await.path else {
+        panic!("an available target is a path")
+    };
+    assert_eq!(
+        why.last().map(String::as_str),
+        Some("RDS Proxy coder-proxy reports its targets available (coder-postgres)")
+    );
+}

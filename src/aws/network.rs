@@ -54,6 +54,13 @@ impl NetworkReads for AwsNetwork {
         let clusters = self.rds.clusters().await?;
         Ok(crate::doctor::facts::databases(instances, &clusters))
     }
+    async fn db_proxies(&self) -> Result<Vec<DbInstance>, ReadError> {
+        let proxies = self.rds.proxies().await?;
+        Ok(proxies
+            .iter()
+            .map(crate::doctor::facts::proxy_database)
+            .collect())
+    }
     async fn vpc_endpoints(&self, vpc: &str) -> Result<Vec<VpcEndpoint>, ReadError> {
         self.ec2.vpc_endpoints(vpc).await
     }

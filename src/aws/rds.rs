@@ -1,18 +1,21 @@
 //! The doctor's RDS reads (issue 16): `rds:DescribeDBInstances` (an instance's endpoint,
 //! security groups, DB subnet group, Aurora cluster, backups, deletion protection, IAM
 //! authentication) and `rds:DescribeDBClusters` (an Aurora cluster's writer, reader and custom
-//! endpoints, groups and members), as signed Query requests page by page (RDS API reference),
-//! parsed with `roxmltree`. No `aws-sdk-rds` crate for two reads the SDK's signer makes as
-//! well.
+//! endpoints, groups and members), `rds:DescribeDBProxies` and `rds:DescribeDBProxyTargets`
+//! (an RDS Proxy's endpoint, groups, subnets and its targets' health), as signed Query
+//! requests page by page (RDS API reference), parsed with `roxmltree`. No `aws-sdk-rds` crate
+//! for four reads the SDK's signer makes as well.
 
 use super::signed_http::{AttemptError, SignedHttp, with_retries};
 use super::xml::{child, text};
-use crate::doctor::facts::{DbCluster, DbInstance};
+use crate::doctor::facts::{DbCluster, DbInstance, DbProxy, ProxyTarget};
 use crate::model::{ReadError, ReadFailure};
 use roxmltree::{Document, Node};
 
 const OPERATION: &str = "rds:DescribeDBInstances";
 const CLUSTERS: &str = "rds:DescribeDBClusters";
+const PROXIES: &str = "rds:DescribeDBProxies";
+const PROXY_TARGETS: &str = "rds:DescribeDBProxyTargets";
 
 /// One page's items and the next page's marker, or why the answer was not understood.
 type PageResult<T> = Result<(Vec<T>, Option<String>), String>;
@@ -43,27 +46,53 @@ impl RdsReader {
 
     /// Every instance of the account in the region, page by page.
     pub(crate) async fn instances(&self) -> Result<Vec<DbInstance>, ReadError> {
-        self.pages(OPERATION, "DescribeDBInstances", instances_page)
+        self.pages(OPERATION, "DescribeDBInstances", "", instances_page)
             .await
     }
 
     /// Every Aurora cluster of the account in the region, page by page.
     pub(crate) async fn clusters(&self) -> Result<Vec<DbCluster>, ReadError> {
-        self.pages(CLUSTERS, "DescribeDBClusters", clusters_page)
+        self.pages(CLUSTERS, "DescribeDBClusters", "", clusters_page)
             .await
     }
 
+    /// Every RDS Proxy of the account in the region, each with its targets' health.
+    pub(crate) async fn proxies(&self) -> Result<Vec<DbProxy>, ReadError> {
+        let mut proxies = self
+            .pages(PROXIES, "DescribeDBProxies", "", proxies_page)
+            .await?;
+        for proxy in &mut proxies {
+            let name = percent_encoding::utf8_percent_encode(
+                &proxy.name,
+                percent_encoding::NON_ALPHANUMERIC,
+            );
+            proxy.targets = self
+                .pages(
+                    PROXY_TARGETS,
+                    "DescribeDBProxyTargets",
+                    &format!("&DBProxyName={name}"),
+                    proxy_targets_page,
+                )
+                .await?;
+        }
+        Ok(proxies)
+    }
+
+    /// Every page of one Query action; `parameters` (`&Name=value`, encoded) go with each.
     async fn pages<T>(
         &self,
         operation: &'static str,
         action: &str,
+        parameters: &str,
         parse: fn(&str) -> PageResult<T>,
     ) -> Result<Vec<T>, ReadError> {
         let mut all = Vec::new();
         let mut marker: Option<String> = None;
         loop {
-            let page =
-                with_retries(operation, "", || self.attempt(action, marker.as_deref())).await?;
+            let page = with_retries(operation, "", || {
+                self.attempt(action, parameters, marker.as_deref())
+            })
+            .await?;
             let (found, next) = parse(&page).map_err(|problem| ReadError {
                 operation,
                 resource: String::new(),
@@ -78,8 +107,13 @@ impl RdsReader {
         }
     }
 
-    async fn attempt(&self, action: &str, marker: Option<&str>) -> Result<String, AttemptError> {
-        let mut body = format!("Action={action}&Version=2014-10-31");
+    async fn attempt(
+        &self,
+        action: &str,
+        parameters: &str,
+        marker: Option<&str>,
+    ) -> Result<String, AttemptError> {
+        let mut body = format!("Action={action}&Version=2014-10-31{parameters}");
         if let Some(marker) = marker {
             let marker =
                 percent_encoding::utf8_percent_encode(marker, percent_encoding::NON_ALPHANUMERIC);
@@ -105,6 +139,92 @@ fn active_groups(node: Node) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The texts of a list's `member` elements (`<VpcSubnetIds><member>subnet-a</member>...`).
+fn members(node: Node, list: &str) -> Vec<String> {
+    child(node, list)
+        .map(|list| {
+            elements(list, "member")
+                .filter_map(|member| member.text())
+                .map(|text| text.trim().to_string())
+                .filter(|text| !text.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The `Result` element of an answer, or why the answer is not one.
+fn result<'a, 'i>(document: &'a Document<'i>, name: &str) -> Result<Node<'a, 'i>, String> {
+    child(document.root_element(), name).ok_or_else(|| format!("no {name}"))
+}
+
+/// The next page's marker, if any.
+fn marker(result: Node) -> Option<String> {
+    text(result, "Marker")
+        .filter(|marker| !marker.is_empty())
+        .map(str::to_string)
+}
+
+/// One page of `DescribeDBProxies`: each proxy's endpoint, engine family, groups, subnets,
+/// IAM authentication and ARN (its targets are read after).
+fn proxies_page(xml: &str) -> PageResult<DbProxy> {
+    let document =
+        Document::parse(xml).map_err(|error| format!("not the RDS answer expected: {error}"))?;
+    let result = result(&document, "DescribeDBProxiesResult")?;
+    let proxies = child(result, "DBProxies")
+        .map(|list| {
+            elements(list, "member")
+                .map(|proxy| DbProxy {
+                    name: text(proxy, "DBProxyName").unwrap_or_default().to_string(),
+                    endpoint: text(proxy, "Endpoint").unwrap_or_default().to_string(),
+                    engine_family: text(proxy, "EngineFamily").unwrap_or_default().to_string(),
+                    security_groups: members(proxy, "VpcSecurityGroupIds"),
+                    subnets: members(proxy, "VpcSubnetIds"),
+                    vpc_id: text(proxy, "VpcId").unwrap_or_default().to_string(),
+                    iam_authentication: child(proxy, "Auth").map(|auth| {
+                        elements(auth, "member").any(|entry| {
+                            matches!(text(entry, "IAMAuth"), Some("REQUIRED" | "ENABLED"))
+                        })
+                    }),
+                    arn: text(proxy, "DBProxyArn").map(str::to_string),
+                    targets: Vec::new(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((proxies, marker(result)))
+}
+
+/// One page of `DescribeDBProxyTargets`: each target and its health.
+fn proxy_targets_page(xml: &str) -> PageResult<ProxyTarget> {
+    let document =
+        Document::parse(xml).map_err(|error| format!("not the RDS answer expected: {error}"))?;
+    let result = result(&document, "DescribeDBProxyTargetsResult")?;
+    let targets = child(result, "Targets")
+        .map(|list| {
+            elements(list, "member")
+                .map(|target| {
+                    let health = child(target, "TargetHealth");
+                    let of = |name| {
+                        health
+                            .and_then(|health| text(health, name))
+                            .map(str::to_string)
+                    };
+                    ProxyTarget {
+                        id: text(target, "RdsResourceId")
+                            .unwrap_or_default()
+                            .to_string(),
+                        kind: text(target, "Type").unwrap_or_default().to_string(),
+                        state: of("State"),
+                        reason: of("Reason"),
+                        description: of("Description"),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((targets, marker(result)))
 }
 
 /// One page: its instances and the next page's marker.
@@ -157,6 +277,7 @@ fn instances_page(xml: &str) -> PageResult<DbInstance> {
                         engine: text(instance, "Engine").map(str::to_string),
                         resource_id: text(instance, "DbiResourceId").map(str::to_string),
                         arn: text(instance, "DBInstanceArn").map(str::to_string),
+                        proxy_targets: None,
                     }
                 })
                 .collect()
@@ -283,6 +404,7 @@ mod tests {
                 engine: Some("postgres".to_string()),
                 resource_id: Some("db-ABCDEFGHIJKL01234".to_string()),
                 arn: Some("arn:aws:rds:us-east-1:111122223333:db:coder-postgres".to_string()),
+                proxy_targets: None,
             }
         );
         assert!(instances_page("<x/>").is_err());
@@ -327,6 +449,7 @@ mod tests {
             engine: Some("postgres".to_string()),
             resource_id: None,
             arn: None,
+            proxy_targets: None,
         };
         let databases = crate::doctor::facts::databases(vec![member], &clusters);
         assert_eq!(databases.len(), 2);
@@ -356,5 +479,74 @@ mod tests {
             cluster.arn.as_deref(),
             Some("arn:aws:rds:us-east-1:111122223333:cluster:coder")
         );
+    }
+
+    #[test]
+    fn a_proxy_and_its_targets_health_are_read_in_the_api_references_shape() {
+        // The shape of the RDS API reference's DescribeDBProxies answer, trimmed.
+        let proxies = r#"<DescribeDBProxiesResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">
+  <DescribeDBProxiesResult>
+    <DBProxies>
+      <member>
+        <DBProxyName>coder</DBProxyName>
+        <DBProxyArn>arn:aws:rds:us-east-1:111122223333:db-proxy:prx-0123456789abcdef0</DBProxyArn>
+        <Status>available</Status>
+        <EngineFamily>POSTGRESQL</EngineFamily>
+        <VpcId>vpc-1</VpcId>
+        <VpcSecurityGroupIds><member>sg-proxy</member></VpcSecurityGroupIds>
+        <VpcSubnetIds><member>subnet-a</member><member>subnet-b</member></VpcSubnetIds>
+        <Auth><member><AuthScheme>SECRETS</AuthScheme><IAMAuth>REQUIRED</IAMAuth><SecretArn>arn:aws:secretsmanager:us-east-1:111122223333:secret:coder-db-AbCdEf</SecretArn></member></Auth>
+        <Endpoint>coder.proxy-abc.us-east-1.rds.amazonaws.com</Endpoint>
+      </member>
+    </DBProxies>
+  </DescribeDBProxiesResult>
+</DescribeDBProxiesResponse>"#;
+        let (found, marker) = proxies_page(proxies).unwrap();
+        assert_eq!(marker, None);
+        assert_eq!(
+            found,
+            vec![DbProxy {
+                name: "coder".to_string(),
+                endpoint: "coder.proxy-abc.us-east-1.rds.amazonaws.com".to_string(),
+                engine_family: "POSTGRESQL".to_string(),
+                security_groups: vec!["sg-proxy".to_string()],
+                subnets: vec!["subnet-a".to_string(), "subnet-b".to_string()],
+                vpc_id: "vpc-1".to_string(),
+                iam_authentication: Some(true),
+                arn: Some(
+                    "arn:aws:rds:us-east-1:111122223333:db-proxy:prx-0123456789abcdef0".to_string()
+                ),
+                targets: Vec::new(),
+            }]
+        );
+        let targets = r#"<DescribeDBProxyTargetsResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">
+  <DescribeDBProxyTargetsResult>
+    <Targets>
+      <member>
+        <RdsResourceId>coder-postgres</RdsResourceId>
+        <Endpoint>coder-postgres.abc.us-east-1.rds.amazonaws.com</Endpoint>
+        <Port>5432</Port>
+        <Type>RDS_INSTANCE</Type>
+        <Role>READ_WRITE</Role>
+        <TargetHealth><State>UNAVAILABLE</State><Reason>UNREACHABLE</Reason><Description>Timed out</Description></TargetHealth>
+      </member>
+    </Targets>
+    <Marker>next</Marker>
+  </DescribeDBProxyTargetsResult>
+</DescribeDBProxyTargetsResponse>"#;
+        let (found, marker) = proxy_targets_page(targets).unwrap();
+        assert_eq!(marker.as_deref(), Some("next"));
+        assert_eq!(
+            found,
+            vec![ProxyTarget {
+                id: "coder-postgres".to_string(),
+                kind: "RDS_INSTANCE".to_string(),
+                state: Some("UNAVAILABLE".to_string()),
+                reason: Some("UNREACHABLE".to_string()),
+                description: Some("Timed out".to_string()),
+            }]
+        );
+        assert!(proxies_page("<x/>").is_err());
+        assert!(proxy_targets_page("not xml").is_err());
     }
 }

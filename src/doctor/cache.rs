@@ -27,6 +27,7 @@ pub struct CachedNetwork<N> {
     route_tables: Kept<Vec<RouteTable>>,
     subnets: Kept<Vec<Subnet>>,
     db_instances: Kept<Vec<DbInstance>>,
+    db_proxies: Kept<Vec<DbInstance>>,
     vpc_endpoints: Kept<Vec<VpcEndpoint>>,
 }
 
@@ -39,6 +40,7 @@ impl<N: NetworkReads> CachedNetwork<N> {
             route_tables: kept(),
             subnets: kept(),
             db_instances: kept(),
+            db_proxies: kept(),
             vpc_endpoints: kept(),
         }
     }
@@ -107,6 +109,9 @@ impl<N: NetworkReads> NetworkReads for CachedNetwork<N> {
     async fn db_instances(&self) -> Result<Vec<DbInstance>, ReadError> {
         through(&self.db_instances, "", self.inner.db_instances()).await
     }
+    async fn db_proxies(&self) -> Result<Vec<DbInstance>, ReadError> {
+        through(&self.db_proxies, "", self.inner.db_proxies()).await
+    }
     async fn vpc_endpoints(&self, vpc: &str) -> Result<Vec<VpcEndpoint>, ReadError> {
         through(&self.vpc_endpoints, vpc, self.inner.vpc_endpoints(vpc)).await
     }
@@ -157,6 +162,9 @@ mod tests {
             self.read().map(|_| None)
         }
         async fn db_instances(&self) -> Result<Vec<DbInstance>, ReadError> {
+            self.read().map(|_| Vec::new())
+        }
+        async fn db_proxies(&self) -> Result<Vec<DbInstance>, ReadError> {
             self.read().map(|_| Vec::new())
         }
         async fn vpc_endpoints(&self, _: &str) -> Result<Vec<VpcEndpoint>, ReadError> {

@@ -253,7 +253,7 @@ fn not_covered(index: usize, task: &TaskContext, coverage: &Coverage) -> Option<
             Some(if !hidden.is_empty() {
                 unread(&hidden, coverage.secrets_read, "the database's address")
             } else if coverage.urls_known + coverage.hosts_known > 0 {
-                "the database's address names no RDS instance endpoint (an Aurora cluster, an RDS proxy or a database outside RDS is not checked yet)".to_string()
+                "the database's address names no RDS instance, Aurora cluster or RDS Proxy endpoint (a database outside RDS is not checked)".to_string()
             } else {
                 "no database address is set where the doctor can see it".to_string()
             })

@@ -91,6 +91,9 @@ pub struct DbInstance {
     pub resource_id: Option<String>,
     /// `DBInstanceArn` or `DBClusterArn`: its partition, region and account.
     pub arn: Option<String>,
+    /// For an RDS Proxy's entry (see [`proxy_database`]): its targets, with the health RDS
+    /// reports for them.
+    pub proxy_targets: Option<Vec<ProxyTarget>>,
 }
 
 impl DbInstance {
@@ -121,9 +124,12 @@ impl DbInstance {
         self.cluster.is_some() && !self.is_cluster()
     }
 
-    /// "RDS instance coder-postgres", or "Aurora cluster coder" for a cluster's entry.
+    /// "RDS instance coder-postgres", "Aurora cluster coder" for a cluster's entry, "RDS Proxy
+    /// coder" for a proxy's.
     pub fn describe(&self) -> String {
-        if self.is_cluster() {
+        if self.proxy_targets.is_some() {
+            format!("RDS Proxy {}", self.id)
+        } else if self.is_cluster() {
             format!("Aurora cluster {}", self.id)
         } else {
             format!("RDS instance {}", self.id)
@@ -150,6 +156,70 @@ pub struct DbCluster {
     pub resource_id: Option<String>,
     /// `DBClusterArn`.
     pub arn: Option<String>,
+}
+
+/// An RDS Proxy (`DescribeDBProxies`): the app connects to its endpoint, in the proxy's
+/// subnets behind its security groups, and the proxy connects on to its targets.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DbProxy {
+    pub name: String,
+    /// The default endpoint's host name (`coder.proxy-abc.us-east-1.rds.amazonaws.com`).
+    pub endpoint: String,
+    /// `EngineFamily`: `POSTGRESQL`, `MYSQL` or `SQLSERVER`.
+    pub engine_family: String,
+    pub security_groups: Vec<String>,
+    pub subnets: Vec<String>,
+    pub vpc_id: String,
+    /// Some `Auth` entry takes IAM tokens (`IAMAuth` `REQUIRED` or `ENABLED`).
+    pub iam_authentication: Option<bool>,
+    /// `DBProxyArn` (`arn:aws:rds:REGION:ACCOUNT:db-proxy:prx-...`).
+    pub arn: Option<String>,
+    /// Its default target group's targets (`DescribeDBProxyTargets`).
+    pub targets: Vec<ProxyTarget>,
+}
+
+/// One target of an RDS Proxy and its health (`DBProxyTarget`, `TargetHealth`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProxyTarget {
+    /// `RdsResourceId`: the instance or cluster identifier.
+    pub id: String,
+    /// `Type`: `RDS_INSTANCE`, `RDS_SERVERLESS_ENDPOINT` or `TRACKED_CLUSTER`.
+    pub kind: String,
+    /// `State`: `REGISTERING`, `AVAILABLE`, `UNAVAILABLE` or `UNUSED`.
+    pub state: Option<String>,
+    /// `Reason`: `UNREACHABLE`, `CONNECTION_FAILED`, `AUTH_FAILURE`, `PENDING_PROXY_CAPACITY`...
+    pub reason: Option<String>,
+    /// `Description`, RDS's own words.
+    pub description: Option<String>,
+}
+
+/// A proxy as one database at its endpoint: it listens on its engine family's default port
+/// (RDS User Guide, "Connecting to a database through RDS Proxy"), and an IAM token for it is
+/// checked against the proxy's resource id (`prx-...`, the last part of its ARN).
+pub fn proxy_database(proxy: &DbProxy) -> DbInstance {
+    let (engine, port) = match proxy.engine_family.as_str() {
+        "MYSQL" => ("mysql", 3306),
+        "SQLSERVER" => ("sqlserver", 1433),
+        _ => ("postgres", 5432),
+    };
+    DbInstance {
+        id: proxy.name.clone(),
+        address: proxy.endpoint.clone(),
+        port: Some(port),
+        security_groups: proxy.security_groups.clone(),
+        subnets: proxy.subnets.clone(),
+        vpc_id: proxy.vpc_id.clone(),
+        iam_authentication: proxy.iam_authentication,
+        engine: Some(engine.to_string()),
+        resource_id: proxy
+            .arn
+            .as_deref()
+            .and_then(|arn| arn.rsplit(':').next())
+            .map(str::to_string),
+        arn: proxy.arn.clone(),
+        proxy_targets: Some(proxy.targets.clone()),
+        ..DbInstance::default()
+    }
 }
 
 /// The databases a host name may name: each instance, and each Aurora cluster as one database
@@ -190,6 +260,7 @@ pub fn databases(instances: Vec<DbInstance>, clusters: &[DbCluster]) -> Vec<DbIn
             engine: cluster.engine.clone(),
             resource_id: cluster.resource_id.clone(),
             arn: cluster.arn.clone(),
+            proxy_targets: None,
         });
     }
     // A member's backups, deletion protection and IAM authentication are its cluster's, and

@@ -125,6 +125,18 @@ pub enum Blocker {
     Route { from_subnet: String, to: Ipv4Net },
     /// The setting names a port the database does not listen on.
     Port { named: u16, listens: u16 },
+    /// The RDS Proxy the app connects to has no target, or RDS reports one it cannot reach or
+    /// sign in to (`TargetHealth`).
+    ProxyTarget {
+        proxy: String,
+        proxy_groups: Vec<String>,
+        /// `None`: the proxy has no target registered.
+        target: Option<String>,
+        /// `UNREACHABLE` or `AUTH_FAILURE`.
+        reason: Option<String>,
+        /// RDS's own description.
+        description: Option<String>,
+    },
 }
 
 impl Blocker {
@@ -157,6 +169,28 @@ impl Blocker {
             ),
             Blocker::Port { named, listens } => format!(
                 "the database setting names port {named}, but the database listens on {listens}"
+            ),
+            Blocker::ProxyTarget {
+                proxy,
+                target: None,
+                ..
+            } => format!("RDS Proxy {proxy} has no database registered as its target"),
+            Blocker::ProxyTarget {
+                proxy,
+                target: Some(target),
+                reason,
+                description,
+                ..
+            } => format!(
+                "RDS Proxy {proxy} reports its target {target} unavailable{}{}",
+                reason
+                    .as_deref()
+                    .map(|reason| format!(" ({reason})"))
+                    .unwrap_or_default(),
+                description
+                    .as_deref()
+                    .map(|description| format!(": {description}"))
+                    .unwrap_or_default()
             ),
         }
     }

@@ -4,7 +4,8 @@
 
 use super::egress::{ApiPath, TaskNetwork, api_path};
 use super::facts::{
-    AclAssociation, DbInstance, NetworkInterface, RouteTable, Subnet, VpcEndpoint, acl_of, table_of,
+    AclAssociation, DbInstance, NetworkInterface, ProxyTarget, RouteTable, Subnet, VpcEndpoint,
+    acl_of, table_of,
 };
 use super::network::SecurityGroup;
 use super::network::{Blocker, Endpoint, Path, tcp_path};
@@ -37,6 +38,8 @@ pub trait NetworkReads: Send + Sync {
         id: &str,
     ) -> impl Future<Output = Result<Option<NetworkInterface>, ReadError>> + Send;
     fn db_instances(&self) -> impl Future<Output = Result<Vec<DbInstance>, ReadError>> + Send;
+    /// Every RDS Proxy, each as one database at its endpoint ([`crate::doctor::facts::proxy_database`]).
+    fn db_proxies(&self) -> impl Future<Output = Result<Vec<DbInstance>, ReadError>> + Send;
     fn vpc_endpoints(
         &self,
         vpc: &str,
@@ -219,7 +222,9 @@ pub async fn vpc_rds_paths(
         return Err(missing("ec2:DescribeSubnets", &task.subnet_id));
     };
     let mut paths = Vec::new();
-    for instance in doctor.db_instances().await? {
+    let mut databases = doctor.db_instances().await?;
+    databases.extend(doctor.db_proxies().await?);
+    for instance in databases {
         // An Aurora cluster stands for its members.
         if instance.vpc_id == vpc && !instance.address.is_empty() && !instance.is_cluster_member() {
             paths.push(rds_path(doctor, task, &instance.address, None).await?);
@@ -239,19 +244,24 @@ pub async fn rds_path(
     host: &str,
     named_port: Option<u16>,
 ) -> Result<RdsPath, ReadError> {
-    let instances = doctor.db_instances().await?;
-    let Some(instance) = instances.iter().find(|instance| {
+    let named = |instance: &&DbInstance| {
         instance.address.eq_ignore_ascii_case(host)
             || instance
                 .other_addresses
                 .iter()
                 .any(|address| address.eq_ignore_ascii_case(host))
-    }) else {
+    };
+    let mut instances = doctor.db_instances().await?;
+    // Proxies are read only for a host no instance or cluster has.
+    if !instances.iter().any(|instance| named(&instance)) {
+        instances = doctor.db_proxies().await?;
+    }
+    let Some(instance) = instances.iter().find(named) else {
         return Ok(RdsPath {
             database: host.to_string(),
             port: 5432,
             path: Path::Undecided(format!(
-                "no RDS instance or Aurora cluster in this account and region has the endpoint {host} (an RDS proxy is not read yet)"
+                "no RDS instance, Aurora cluster or RDS Proxy (default endpoint) in this account and region has the endpoint {host}"
             )),
             instance: None,
         });
@@ -317,12 +327,94 @@ pub async fn rds_path(
         )),
         (None, None) => Path::Open(open),
     };
+    // Through a proxy, the app's connections go on from the proxy to its targets.
+    let path = match (path, &instance.proxy_targets) {
+        (Path::Open(mut open), Some(targets)) => match beyond_proxy(instance, targets) {
+            Ok(available) => {
+                open.push(available);
+                Path::Open(open)
+            }
+            Err(path) => path,
+        },
+        (path, _) => path,
+    };
     Ok(RdsPath {
         database: instance.describe(),
         port,
         path,
         instance: Some(instance.clone()),
     })
+}
+
+/// Whether a proxy's targets take its connections, as RDS reports their health (the RDS
+/// User Guide's "Troubleshooting for RDS Proxy": `UNREACHABLE` is the network or the target's
+/// security group, `AUTH_FAILURE` the proxy's credentials secret). `Ok`: every target
+/// `AVAILABLE`, said so. A proxy without targets, or a target `UNREACHABLE` or `AUTH_FAILURE`,
+/// is blocked; any other state (registering, a failover's `CONNECTION_FAILED`, capacity) is
+/// undecided, since it may pass on its own.
+pub fn beyond_proxy(proxy: &DbInstance, targets: &[ProxyTarget]) -> Result<String, Path> {
+    let blocked = |target: Option<&ProxyTarget>| {
+        Path::Blocked(Blocker::ProxyTarget {
+            proxy: proxy.id.clone(),
+            proxy_groups: proxy.security_groups.clone(),
+            target: target.map(|target| target.id.clone()),
+            reason: target.and_then(|target| target.reason.clone()),
+            description: target.and_then(|target| target.description.clone()),
+        })
+    };
+    // An Aurora cluster's own entry carries no health: its instances' entries do.
+    let judged: Vec<&ProxyTarget> = targets
+        .iter()
+        .filter(|target| target.kind != "TRACKED_CLUSTER")
+        .collect();
+    if targets.is_empty() {
+        return Err(blocked(None));
+    }
+    if let Some(target) = judged.iter().find(|target| {
+        target.state.as_deref() == Some("UNAVAILABLE")
+            && matches!(
+                target.reason.as_deref(),
+                Some("UNREACHABLE" | "AUTH_FAILURE")
+            )
+    }) {
+        return Err(blocked(Some(target)));
+    }
+    if let Some(target) = judged
+        .iter()
+        .find(|target| target.state.as_deref() != Some("AVAILABLE"))
+    {
+        return Err(Path::Undecided(format!(
+            "{}'s target {} is {}{}{}",
+            proxy.describe(),
+            target.id,
+            target.state.as_deref().unwrap_or("of unknown health"),
+            target
+                .reason
+                .as_deref()
+                .map(|reason| format!(" ({reason})"))
+                .unwrap_or_default(),
+            target
+                .description
+                .as_deref()
+                .map(|description| format!(": {description}"))
+                .unwrap_or_default()
+        )));
+    }
+    if judged.is_empty() {
+        return Err(Path::Undecided(format!(
+            "{} reports no health for its targets",
+            proxy.describe()
+        )));
+    }
+    Ok(format!(
+        "{} reports its targets available ({})",
+        proxy.describe(),
+        judged
+            .iter()
+            .map(|target| target.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
 }
 
 #[cfg(test)]
@@ -437,11 +529,50 @@ mod tests {
                 engine: Some("postgres".to_string()),
                 resource_id: None,
                 arn: None,
+                proxy_targets: None,
             };
             Ok(vec![
                 instance("open", &["subnet-b"]),
                 instance("half", &["subnet-b", "subnet-c"]),
                 instance("closed", &["subnet-c"]),
+            ])
+        }
+        /// Proxies in subnet-b (reachable) but `shut` (subnet-c), each with one target's
+        /// health, as `DescribeDBProxyTargets` reports it.
+        async fn db_proxies(&self) -> Result<Vec<DbInstance>, ReadError> {
+            let target = |state: &str, reason: Option<&str>| ProxyTarget {
+                id: "open".to_string(),
+                kind: "RDS_INSTANCE".to_string(),
+                state: Some(state.to_string()),
+                reason: reason.map(str::to_string),
+                description: reason
+                    .map(|_| "DBProxy Target unavailable due to an internal error".to_string()),
+            };
+            let proxy = |name: &str, subnet: &str, targets: Vec<ProxyTarget>| {
+                crate::doctor::facts::proxy_database(&crate::doctor::facts::DbProxy {
+                    name: name.to_string(),
+                    endpoint: format!("{name}.proxy-abc.us-east-1.rds.amazonaws.com"),
+                    engine_family: "POSTGRESQL".to_string(),
+                    security_groups: vec!["sg-proxy".to_string()],
+                    subnets: vec![subnet.to_string()],
+                    vpc_id: "vpc-1".to_string(),
+                    iam_authentication: Some(false),
+                    arn: Some(format!(
+                        "arn:aws:rds:us-east-1:111122223333:db-proxy:prx-{name}"
+                    )),
+                    targets,
+                })
+            };
+            Ok(vec![
+                proxy("proxied", "subnet-b", vec![target("AVAILABLE", None)]),
+                proxy(
+                    "unreachable",
+                    "subnet-b",
+                    vec![target("UNAVAILABLE", Some("UNREACHABLE"))],
+                ),
+                proxy("lonely", "subnet-b", Vec::new()),
+                proxy("registering", "subnet-b", vec![target("REGISTERING", None)]),
+                proxy("shut", "subnet-c", vec![target("AVAILABLE", None)]),
             ])
         }
     }
@@ -481,10 +612,11 @@ mod tests {
             "{why}"
         );
         assert!(matches!(path("elsewhere").await, Path::Undecided(_)));
-        // Without an address: every instance of the VPC, each with its own verdict.
+        // Without an address: every instance and proxy of the VPC, each with its own verdict.
         let all = vpc_rds_paths(&Vpc, &task).await.unwrap();
-        assert_eq!(all.len(), 3);
+        assert_eq!(all.len(), 8);
         assert!(matches!(all[2].path, Path::Blocked(_)));
+        assert_eq!(all[3].database, "RDS Proxy proxied");
         // A port the instance does not listen on is no path at all.
         let wrong = rds_path(
             &Vpc,
@@ -501,5 +633,66 @@ mod tests {
                 listens: 5432
             })
         );
+    }
+
+    #[tokio::test]
+    async fn through_a_proxy_the_path_goes_on_to_its_targets_as_rds_reports_them() {
+        let task = Side {
+            name: "task".to_string(),
+            address: "10.0.1.25/32".parse().unwrap(),
+            subnet_id: "subnet-a".to_string(),
+            security_groups: vec!["sg-task".to_string()],
+        };
+        let path = |name: &'static str| {
+            let task = task.clone();
+            async move {
+                rds_path(
+                    &Vpc,
+                    &task,
+                    &format!("{name}.proxy-abc.us-east-1.rds.amazonaws.com"),
+                    Some(5432),
+                )
+                .await
+                .unwrap()
+            }
+        };
+        let proxied = path("proxied").await;
+        assert_eq!(proxied.database, "RDS Proxy proxied");
+        let Path::Open(why) = &proxied.path else {
+            panic!("{proxied:?}")
+        };
+        assert_eq!(
+            why.last().map(String::as_str),
+            Some("RDS Proxy proxied reports its targets available (open)")
+        );
+        // An IAM token for the proxy is checked against the proxy's own resource id.
+        let proxy = proxied.instance.unwrap();
+        assert_eq!(proxy.resource_id.as_deref(), Some("prx-proxied"));
+        assert_eq!(proxy.backup_retention_days, None, "a proxy keeps no data");
+
+        let Path::Blocked(blocker) = path("unreachable").await.path else {
+            panic!()
+        };
+        assert_eq!(
+            blocker.describe(),
+            "RDS Proxy unreachable reports its target open unavailable (UNREACHABLE): DBProxy Target unavailable due to an internal error"
+        );
+        let Path::Blocked(blocker) = path("lonely").await.path else {
+            panic!()
+        };
+        assert_eq!(
+            blocker.describe(),
+            "RDS Proxy lonely has no database registered as its target"
+        );
+        // Still registering: may pass on its own, so undecided.
+        let Path::Undecided(why) = path("registering").await.path else {
+            panic!()
+        };
+        assert_eq!(why, "RDS Proxy registering's target open is REGISTERING");
+        // The way to the proxy itself is judged first (subnet-c's ACL denies everything).
+        assert!(matches!(
+            path("shut").await.path,
+            Path::Blocked(Blocker::Acl { .. })
+        ));
     }
 }

@@ -141,6 +141,7 @@ mod tests {
             engine: Some("postgres".to_string()),
             resource_id: None,
             arn: None,
+            proxy_targets: None,
         }
     }
 

@@ -74,6 +74,31 @@ fn fix(blocker: &Blocker, port: u16) -> String {
         Blocker::Port { listens, .. } => format!(
             "Write port {listens} in the database setting (the endpoint's port, as the RDS console shows it)."
         ),
+        Blocker::ProxyTarget {
+            proxy,
+            target: None,
+            ..
+        } => format!(
+            "Register the database with the proxy: aws rds register-db-proxy-targets --db-proxy-name {proxy} --db-instance-identifiers <instance> (or --db-cluster-identifiers <cluster>)."
+        ),
+        Blocker::ProxyTarget {
+            target: Some(target),
+            reason: Some(reason),
+            ..
+        } if reason == "AUTH_FAILURE" => format!(
+            "The proxy cannot sign in to {target} with the credentials of its Secrets Manager secret: put the database user's current user name and password in that secret, and let the proxy's IAM role read it (and decrypt it with its key)."
+        ),
+        Blocker::ProxyTarget {
+            target: Some(target),
+            proxy_groups,
+            ..
+        } => format!(
+            "Add an inbound rule to the security group of {target}: TCP on its port from the proxy's security group {}.",
+            proxy_groups
+                .first()
+                .map(String::as_str)
+                .unwrap_or("(see the proxy's VPC security groups)")
+        ),
         Blocker::Route { from_subnet, to } => format!(
             "Give the route table of subnet {from_subnet} a route to {to}, and the other side one back, through a VPC peering connection or a transit gateway."
         ),
@@ -140,6 +165,35 @@ mod tests {
             ),
             "{}",
             undecided[0].summary
+        );
+    }
+
+    #[test]
+    fn beyond_a_proxy_the_fix_is_the_targets_group_or_the_proxys_secret() {
+        let blocker = |reason: &str| Blocker::ProxyTarget {
+            proxy: "coder-proxy".to_string(),
+            proxy_groups: vec!["sg-proxy".to_string()],
+            target: Some("coder-postgres".to_string()),
+            reason: Some(reason.to_string()),
+            description: None,
+        };
+        assert_eq!(
+            fix(&blocker("UNREACHABLE"), 5432),
+            "Add an inbound rule to the security group of coder-postgres: TCP on its port from the proxy's security group sg-proxy."
+        );
+        assert!(
+            fix(&blocker("AUTH_FAILURE"), 5432)
+                .starts_with("The proxy cannot sign in to coder-postgres with the credentials of its Secrets Manager secret")
+        );
+        let lonely = Blocker::ProxyTarget {
+            proxy: "coder-proxy".to_string(),
+            proxy_groups: Vec::new(),
+            target: None,
+            reason: None,
+            description: None,
+        };
+        assert!(
+            fix(&lonely, 5432).contains("register-db-proxy-targets --db-proxy-name coder-proxy")
         );
     }
 }
