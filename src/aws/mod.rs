@@ -8,6 +8,7 @@ pub(crate) mod ec2;
 pub(crate) mod ecs;
 pub(crate) mod efs;
 pub(crate) mod iam;
+pub(crate) mod kms;
 pub(crate) mod logs;
 pub(crate) mod s3;
 pub mod secrets;

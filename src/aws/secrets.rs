@@ -1,12 +1,14 @@
 //! The doctor's secret reads ([`crate::doctor::secrets::SecretReads`]) for AWS: Secrets
 //! Manager's metadata through `secretsmanager.rs`, Parameter Store's through `ssm.rs`, IAM's
-//! policy simulator through `iam.rs`.
+//! policy simulator through `iam.rs`, KMS keys' policies and grants through `kms.rs`.
 //! Built once.
 
 use super::iam::IamReader;
+use super::kms::KmsReader;
 use super::secretsmanager::SecretsManagerReader;
 use super::signed_http::SignedHttp;
 use super::ssm::SsmReader;
+use crate::doctor::key_policy::KeyFacts;
 use crate::doctor::policy_simulation::{PolicySimulator, Simulation, SimulationRequest};
 use crate::doctor::secrets::{SecretMetadata, SecretReads};
 use crate::model::ReadError;
@@ -17,6 +19,7 @@ pub struct AwsSecrets {
     secrets: SecretsManagerReader,
     parameters: SsmReader,
     iam: IamReader,
+    keys: KmsReader,
 }
 
 impl AwsSecrets {
@@ -26,6 +29,7 @@ impl AwsSecrets {
             secrets: SecretsManagerReader::sharing(sdk, http.clone()),
             parameters: SsmReader::sharing(sdk, http.clone()),
             iam: IamReader::sharing(sdk, http.clone()),
+            keys: KmsReader::sharing(sdk, http.clone()),
         }
     }
 }
@@ -63,5 +67,8 @@ impl SecretReads for AwsSecrets {
     }
     async fn secret_policy(&self, secret_arn: &str) -> Result<Option<String>, ReadError> {
         self.secrets.resource_policy(secret_arn).await
+    }
+    async fn key(&self, key_id: &str) -> Result<KeyFacts, ReadError> {
+        self.keys.key(key_id).await
     }
 }

@@ -15,7 +15,10 @@
 //! policy decides with the role's), a key whose key policy was not read, context keys the
 //! simulator asked for and we could not give, are "could not decide", with the reason.
 
-use super::policy_simulation::{Permission, PolicySimulator, SimulationRequest, ask, simulated};
+use super::key_policy::{Caller, KeyFacts};
+use super::policy_simulation::{
+    Decision, Permission, PolicySimulator, SimulationRequest, ask, simulated,
+};
 use crate::inspect::secret_reference::{self, SecretReference};
 use crate::model::ReadError;
 use std::collections::BTreeMap;
@@ -64,6 +67,9 @@ pub trait SecretReads: PolicySimulator {
         &self,
         secret_arn: &str,
     ) -> impl Future<Output = Result<Option<String>, ReadError>> + Send;
+    /// `kms:DescribeKey`, and for a customer managed key `kms:GetKeyPolicy` and
+    /// `kms:ListGrants`.
+    fn key(&self, key_id: &str) -> impl Future<Output = Result<KeyFacts, ReadError>> + Send;
 }
 
 /// What is wrong with the secret a reference names.
@@ -211,8 +217,10 @@ pub fn weighed_with_resource_policy(
 }
 
 /// Whether `role` may decrypt with customer managed `key` through `service` (`kms:ViaService`
-/// = `SERVICE.REGION.amazonaws.com`, as the service's call on ECS's behalf carries it). An
-/// allow is still undecided: the key's own policy decides too, and it is not read.
+/// = `SERVICE.REGION.amazonaws.com`, as the service's call on ECS's behalf carries it): the
+/// role's IAM policies simulated on the key's ARN, weighed with the key's policy and grants
+/// ([`super::key_policy`]). A key whose policy cannot be read leaves an allow, or an implicit
+/// deny (the key policy may name the role), undecided.
 async fn decrypt(
     reads: &impl SecretReads,
     role: &str,
@@ -220,28 +228,43 @@ async fn decrypt(
     service: &str,
     region: &str,
 ) -> Result<Permission, ReadError> {
+    let facts = reads.key(key).await;
+    let via_service = format!("{service}.{region}.amazonaws.com");
     let answer = ask(
         reads,
         SimulationRequest {
             principal: role.to_string(),
             action: "kms:Decrypt",
-            resource: key.to_string(),
+            resource: facts
+                .as_ref()
+                .map_or_else(|_| key.to_string(), |facts| facts.arn.clone()),
             context: vec![
-                (
-                    "kms:ViaService",
-                    format!("{service}.{region}.amazonaws.com"),
-                ),
+                ("kms:ViaService", via_service.clone()),
                 ("aws:RequestedRegion", region.to_string()),
             ],
         },
     )
     .await?;
-    Ok(match simulated(&answer, role) {
-        Permission::Yes => Permission::Undecided(format!(
-            "the role's policies allow kms:Decrypt on {key}, but that key's key policy decides too and the doctor does not read key policies"
-        )),
-        other => other,
-    })
+    let facts = match facts {
+        Ok(facts) => facts,
+        Err(error) => {
+            return Ok(match answer.decision {
+                Decision::ExplicitDeny => simulated(&answer, role),
+                _ => Permission::Undecided(format!(
+                    "the key policy of {key} decides with the role's policies, and it could not be read ({error})"
+                )),
+            });
+        }
+    };
+    Ok(super::key_policy::weigh(
+        &answer,
+        &facts,
+        Caller {
+            role,
+            account: account_of(role).unwrap_or_default(),
+            via_service: &via_service,
+        },
+    ))
 }
 
 /// The account of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`).
@@ -444,7 +467,7 @@ async fn diagnose_parameter(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doctor::policy_simulation::{Decision, Simulation, Statement};
+    use crate::doctor::policy_simulation::{Simulation, Statement};
 
     fn metadata() -> SecretMetadata {
         SecretMetadata {
@@ -499,9 +522,10 @@ mod tests {
         }
     }
 
-    /// A Parameter Store with one SecureString under a customer managed key, and a simulator
+    /// A Parameter Store with one SecureString under a customer managed key (whose policy, when
+    /// readable, is the console's default: the account's IAM policies decide), and a simulator
     /// with one decision for every question.
-    struct Store(Decision);
+    struct Store(Decision, bool);
 
     impl PolicySimulator for Store {
         async fn simulate(&self, request: &SimulationRequest) -> Result<Simulation, ReadError> {
@@ -530,6 +554,22 @@ mod tests {
         async fn secret_policy(&self, _: &str) -> Result<Option<String>, ReadError> {
             Ok(None)
         }
+        async fn key(&self, key_id: &str) -> Result<KeyFacts, ReadError> {
+            if !self.1 {
+                return Err(ReadError {
+                    operation: "kms:GetKeyPolicy",
+                    resource: key_id.to_string(),
+                    failure: crate::model::ReadFailure::AccessDenied,
+                    message: "not authorized".to_string(),
+                });
+            }
+            Ok(KeyFacts {
+                arn: key_id.to_string(),
+                aws_managed: false,
+                policy: r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::132880019009:root"},"Action":"kms:*","Resource":"*"}]}"#.to_string(),
+                grants: Vec::new(),
+            })
+        }
     }
 
     #[tokio::test]
@@ -541,10 +581,10 @@ mod tests {
                 .unwrap()
                 .unwrap()
         };
-        let missing = diagnose(Store(Decision::Allowed), "/coder/nothing").await;
+        let missing = diagnose(Store(Decision::Allowed, true), "/coder/nothing").await;
         assert_eq!(missing.reference, Some(ReferenceProblem::NotFound));
         assert_eq!(missing.secret, "SSM parameter /coder/nothing");
-        let denied = diagnose(Store(Decision::ImplicitDeny), "/coder/db-url").await;
+        let denied = diagnose(Store(Decision::ImplicitDeny, true), "/coder/db-url").await;
         let Permission::No {
             action, resource, ..
         } = denied.readable
@@ -556,14 +596,17 @@ mod tests {
             resource,
             "arn:aws:ssm:us-east-1:132880019009:parameter/coder/db-url"
         );
-        // Allowed by the role's policies; the customer managed key's policy is not read.
-        let allowed = diagnose(Store(Decision::Allowed), "/coder/db-url").await;
+        // Allowed by the role's policies, and the key's policy lets them decide.
+        let allowed = diagnose(Store(Decision::Allowed, true), "/coder/db-url").await;
+        assert_eq!(allowed.readable, Permission::Yes);
+        // A key policy that cannot be read leaves it undecided.
+        let unread = diagnose(Store(Decision::Allowed, false), "/coder/db-url").await;
         assert!(
-            matches!(allowed.readable, Permission::Undecided(why) if why.contains("key policy"))
+            matches!(unread.readable, Permission::Undecided(why) if why.contains("key policy")),
         );
         // Another region's parameter: not looked up.
         let elsewhere = diagnose(
-            Store(Decision::Allowed),
+            Store(Decision::Allowed, true),
             "arn:aws:ssm:eu-west-1:132880019009:parameter/coder/db-url",
         )
         .await;

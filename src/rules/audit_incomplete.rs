@@ -208,7 +208,7 @@ pub(crate) fn iam_connect_undecided(task: &TaskContext) -> Vec<Finding> {
 }
 
 /// `audit-incomplete` for each secret whose readability the doctor could not decide (another
-/// account's secret, a key policy it does not read, condition keys it could not give, an SSM
+/// account's secret, a key policy it could not read, condition keys it could not give, an SSM
 /// parameter): said, never passed. A broken reference is its own finding instead.
 pub(crate) fn secret_undecided(task: &TaskContext) -> Vec<Finding> {
     task.secret_diagnoses

@@ -95,6 +95,7 @@ impl Moto {
         // moto_server routes by the credential scope's service.
         let service = match target.split_once('.') {
             Some(("secretsmanager", _)) => "secretsmanager",
+            Some(("TrentService", _)) => "kms",
             _ => "ecs",
         };
         let authorization = format!(
