@@ -89,6 +89,12 @@ pub enum ReferenceProblem {
     NoSuchJsonKey {
         key: String,
     },
+    /// A partial ARN whose name ends in a hyphen and six characters: Secrets Manager takes it
+    /// for a complete ARN and finds nothing, while the secret of that name exists.
+    PartialArnReadAsComplete {
+        /// The full ARN of the secret the reference names.
+        secret_arn: String,
+    },
 }
 
 /// A problem found in a secret's value, read only when allowed (`--read-secrets`,
@@ -115,6 +121,9 @@ impl ReferenceProblem {
             ReferenceProblem::NoSuchVersion { version_id } => {
                 format!("secret {secret} has no version {version_id}")
             }
+            ReferenceProblem::PartialArnReadAsComplete { secret_arn } => format!(
+                "{secret} is a partial ARN whose name ends in a hyphen and six characters, so Secrets Manager reads it as a complete ARN and finds no secret, though {secret_arn} has that name"
+            ),
             ReferenceProblem::NoSuchJsonKey { key } => format!(
                 "secret {secret} holds no JSON key {key} (its value is not a JSON object with that key), so ECS cannot inject it"
             ),
@@ -267,6 +276,17 @@ async fn decrypt(
     ))
 }
 
+/// The secret name of a partial ARN that Secrets Manager reads as a complete one: a name
+/// ending in a hyphen and six characters "cause Secrets Manager to assume that you're
+/// specifying a complete ARN" (Secrets Manager API reference, `SecretId`), so
+/// `arn:...:secret:coder-prod01` looks for secret `coder` with suffix `prod01`, not for secret
+/// `coder-prod01`. `None` for a plain name or an ARN whose name does not end so.
+fn name_read_as_suffixed(secret_id: &str) -> Option<&str> {
+    let name = secret_id.strip_prefix("arn:")?.split_once(":secret:")?.1;
+    let (_, suffix) = name.rsplit_once('-')?;
+    (suffix.len() == 6 && suffix.chars().all(|c| c.is_ascii_alphanumeric())).then_some(name)
+}
+
 /// The account of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`).
 fn account_of(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|account| !account.is_empty())
@@ -340,6 +360,15 @@ pub async fn diagnose(
     diagnosis.reference_checked = true;
     diagnosis.reference = reference_problem(metadata.as_ref(), version_stage, version_id);
     let Some(metadata) = metadata else {
+        // A partial ARN whose name ends like a suffix is read as a complete ARN: the secret
+        // the user meant may exist under that name.
+        if let Some(name) = name_read_as_suffixed(secret_id)
+            && let Some(named) = reads.describe_secret(name).await?
+        {
+            diagnosis.reference = Some(ReferenceProblem::PartialArnReadAsComplete {
+                secret_arn: named.arn,
+            });
+        }
         diagnosis.readable = Permission::Undecided("the secret does not exist".to_string());
         return Ok(Some(diagnosis));
     };
@@ -697,5 +726,86 @@ mod tests {
         assert!(
             matches!(simulated(&missing, role), Permission::Undecided(why) if why.contains("aws:SourceVpce"))
         );
+    }
+
+    /// Secrets Manager holding one secret named `coder-prod01`, found by its name or its full
+    /// ARN only (as AWS reads a partial ARN that ends like a suffix).
+    struct Named;
+
+    const NAMED: &str = "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-prod01-AbCdEf";
+
+    impl PolicySimulator for Named {
+        async fn simulate(&self, request: &SimulationRequest) -> Result<Simulation, ReadError> {
+            Ok(Simulation {
+                action: request.action.to_string(),
+                resource: request.resource.clone(),
+                ..simulation(Decision::Allowed)
+            })
+        }
+    }
+
+    impl SecretReads for Named {
+        async fn describe_secret(&self, id: &str) -> Result<Option<SecretMetadata>, ReadError> {
+            Ok(
+                (id == "coder-prod01" || id == NAMED).then(|| SecretMetadata {
+                    arn: NAMED.to_string(),
+                    name: "coder-prod01".to_string(),
+                    ..metadata()
+                }),
+            )
+        }
+        async fn describe_parameter(
+            &self,
+            _: &str,
+        ) -> Result<Option<ParameterMetadata>, ReadError> {
+            Ok(None)
+        }
+        async fn secret_policy(&self, _: &str) -> Result<Option<String>, ReadError> {
+            Ok(None)
+        }
+        async fn key(&self, key_id: &str) -> Result<KeyFacts, ReadError> {
+            Ok(KeyFacts {
+                arn: key_id.to_string(),
+                aws_managed: true,
+                ..KeyFacts::default()
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_partial_arn_whose_name_ends_like_a_suffix_is_said_to_be_read_as_complete() {
+        let role = Some("arn:aws:iam::132880019009:role/exec");
+        let partial = "arn:aws:secretsmanager:us-east-1:132880019009:secret:coder-prod01";
+        let found = diagnose(&Named, role, "us-east-1", "coder", "URL", partial)
+            .await
+            .unwrap()
+            .unwrap();
+        let problem = found.reference.expect("a broken reference");
+        assert_eq!(
+            problem,
+            ReferenceProblem::PartialArnReadAsComplete {
+                secret_arn: NAMED.to_string()
+            }
+        );
+        assert_eq!(
+            problem.describe(partial),
+            format!(
+                "{partial} is a partial ARN whose name ends in a hyphen and six characters, so Secrets Manager reads it as a complete ARN and finds no secret, though {NAMED} has that name"
+            )
+        );
+        // The complete ARN resolves; a partial ARN of a name that does not end so is not
+        // second-guessed; a plain name is looked up as a name.
+        let complete = diagnose(&Named, role, "us-east-1", "coder", "URL", NAMED)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(complete.reference, None);
+        assert_eq!(complete.readable, Permission::Yes);
+        assert_eq!(name_read_as_suffixed(partial), Some("coder-prod01"));
+        assert_eq!(
+            name_read_as_suffixed("arn:aws:secretsmanager:us-east-1:1:secret:coder-db"),
+            None
+        );
+        assert_eq!(name_read_as_suffixed("coder-prod01"), None);
     }
 }

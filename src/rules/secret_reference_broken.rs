@@ -13,7 +13,7 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
     id: RuleId::SecretReferenceBroken,
     severity: Severity::Critical,
     other_severities: &[],
-    fires_when: "a secret the task references does not exist in its account and region, is scheduled for deletion, or has no version with the stage or id the reference names (DescribeSecret; no secret value is read)",
+    fires_when: "a secret the task references does not exist in its account and region, is scheduled for deletion, or has no version with the stage or id the reference names, or the reference is a partial ARN whose name ends in a hyphen and six characters, which Secrets Manager reads as a complete ARN (DescribeSecret; no secret value is read)",
     why: "ECS cannot fetch the secret, so the task never starts (or stops starting once the \
           deletion takes effect), and the app never gets the setting it holds.",
     console: &[ConsolePage::Secrets],
@@ -75,6 +75,9 @@ pub(crate) fn secret_reference_broken(task: &TaskContext) -> Vec<Finding> {
                 ),
                 ReferenceProblem::NoSuchStage { stage } => format!(
                     "Name a stage the secret has (AWSCURRENT, or leave it empty), or label a version {stage}."
+                ),
+                ReferenceProblem::PartialArnReadAsComplete { secret_arn } => format!(
+                    "Write the secret's complete ARN, with the suffix Secrets Manager added, in {setting}'s valueFrom: {secret_arn} (keeping any :json-key:stage:version after it); or give the secret a name that does not end in a hyphen and six characters."
                 ),
                 ReferenceProblem::NoSuchVersion { .. } => "Name a version id the secret has, or leave the version id empty to take AWSCURRENT.".to_string(),
             }];
