@@ -557,7 +557,8 @@ async fn the_doctor_answers_the_seeds_checklist_and_the_network_step_passes_once
 
 /// A task that failed to start because it could not reach Secrets Manager (the sample's
 /// `context deadline exceeded`) is told why: its subnet's route table has no way out and the VPC
-/// no endpoint; once a NAT gateway route is added, the same failure says the path is there.
+/// no endpoint; then a route to a NAT gateway placed in that same private subnet (it routes to
+/// itself: no way out); once the NAT gateway sits in a public subnet, the path is there.
 #[tokio::test]
 async fn a_start_that_could_not_reach_secrets_manager_is_told_its_subnet_has_no_way_out() {
     use ecs_auditor::aws::AwsInventory;
@@ -606,8 +607,7 @@ async fn a_start_that_could_not_reach_secrets_manager_is_told_its_subnet_has_no_
         finding.fix
     );
 
-    // A NAT gateway route: the path is there (the failure was something else: DNS, an
-    // endpoint's group, an outage), and the alert no longer claims it is not.
+    // A NAT gateway in the task's own (private) subnet: the classic mistake.
     let ec2 = |params: &str| moto.query_call("ec2", &format!("Version=2016-11-15&{params}"));
     let vpc = xml_value(
         &ec2(&format!(
@@ -637,8 +637,56 @@ async fn a_start_that_could_not_reach_secrets_manager_is_told_its_subnet_has_no_
     let evidence = finding.evidence.join("\n");
     assert!(
         evidence.contains(&format!(
-            "diagnosis: secretsmanager: a route through NAT gateway {nat}"
+            "diagnosis: secretsmanager is not reachable: subnet {} routes to NAT gateway {nat}, which sits in subnet {}, whose route table sends 0.0.0.0/0 to NAT gateway {nat}, not to an internet gateway",
+            account.subnet, account.subnet
         )),
+        "{evidence}"
+    );
+    assert!(
+        finding.fix[0].starts_with(&format!("Give NAT gateway {nat} a way out")),
+        "{:?}",
+        finding.fix
+    );
+
+    // The NAT gateway moved to a public subnet (its own route table sends 0.0.0.0/0 to the
+    // internet gateway): the path is there (the failure was something else: DNS, an
+    // endpoint's group, an outage), and the alert no longer claims it is not.
+    let public = xml_value(
+        &ec2(&format!(
+            "Action=CreateSubnet&VpcId={vpc}&CidrBlock=10.0.200.0%2F24"
+        )),
+        "subnetId",
+    );
+    let gateway = xml_value(&ec2("Action=CreateInternetGateway"), "internetGatewayId");
+    ec2(&format!(
+        "Action=AttachInternetGateway&InternetGatewayId={gateway}&VpcId={vpc}"
+    ));
+    let public_table = xml_value(
+        &ec2(&format!("Action=CreateRouteTable&VpcId={vpc}")),
+        "routeTableId",
+    );
+    ec2(&format!(
+        "Action=CreateRoute&RouteTableId={public_table}&DestinationCidrBlock=0.0.0.0%2F0&GatewayId={gateway}"
+    ));
+    ec2(&format!(
+        "Action=AssociateRouteTable&RouteTableId={public_table}&SubnetId={public}"
+    ));
+    let second = xml_value(&ec2("Action=AllocateAddress&Domain=vpc"), "allocationId");
+    let nat = xml_value(
+        &ec2(&format!(
+            "Action=CreateNatGateway&SubnetId={public}&AllocationId={second}"
+        )),
+        "natGatewayId",
+    );
+    ec2(&format!(
+        "Action=ReplaceRoute&RouteTableId={table}&DestinationCidrBlock=0.0.0.0%2F0&NatGatewayId={nat}"
+    ));
+    let finding = failed_start().await;
+    let evidence = finding.evidence.join("\n");
+    assert!(
+        evidence.contains(&format!(
+            "diagnosis: secretsmanager: a route through NAT gateway {nat}"
+        )) && evidence.contains(&format!("routes to internet gateway {gateway}")),
         "{evidence}"
     );
     assert!(

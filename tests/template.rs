@@ -181,6 +181,7 @@ fn wildcard_resources_only_where_aws_allows_nothing_narrower() {
                         "ec2:DescribeRouteTables",
                         "ec2:DescribeSubnets",
                         "ec2:DescribeVpcEndpoints",
+                        "ec2:DescribeNatGateways",
                         // Service Authorization Reference: no resource types.
                         "ssm:DescribeParameters",
                         // Narrowed by its ecs:cluster condition instead (template.yaml).

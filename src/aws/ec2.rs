@@ -9,7 +9,9 @@
 
 use super::signed_http::{AttemptError, SignedHttp, first_element, with_retries};
 use super::vpc;
-use crate::doctor::facts::{AclAssociation, NetworkInterface, RouteTable, Subnet, VpcEndpoint};
+use crate::doctor::facts::{
+    AclAssociation, NatGateway, NetworkInterface, RouteTable, Subnet, VpcEndpoint,
+};
 use crate::doctor::network::SecurityGroup;
 use crate::model::{ReadError, ReadFailure};
 
@@ -145,6 +147,16 @@ impl Ec2Reader {
         );
         let xml = self.query("ec2:DescribeVpcEndpoints", vpc, body).await?;
         vpc::vpc_endpoints(&xml).map_err(|problem| malformed("ec2:DescribeVpcEndpoints", problem))
+    }
+
+    /// `ec2:DescribeNatGateways` of a VPC.
+    pub(crate) async fn nat_gateways(&self, vpc: &str) -> Result<Vec<NatGateway>, ReadError> {
+        let body = format!(
+            "Action=DescribeNatGateways&Version=2016-11-15{}",
+            vpc_filter(vpc)
+        );
+        let xml = self.query("ec2:DescribeNatGateways", vpc, body).await?;
+        vpc::nat_gateways(&xml).map_err(|problem| malformed("ec2:DescribeNatGateways", problem))
     }
 
     /// `ec2:DescribeSubnets` for these subnets.

@@ -5,7 +5,7 @@ use super::ec2::Ec2Reader;
 use super::rds::RdsReader;
 use super::signed_http::SignedHttp;
 use crate::doctor::facts::{
-    AclAssociation, DbInstance, NetworkInterface, RouteTable, Subnet, VpcEndpoint,
+    AclAssociation, DbInstance, NatGateway, NetworkInterface, RouteTable, Subnet, VpcEndpoint,
 };
 use crate::doctor::network::SecurityGroup;
 use crate::doctor::read::NetworkReads;
@@ -63,5 +63,8 @@ impl NetworkReads for AwsNetwork {
     }
     async fn vpc_endpoints(&self, vpc: &str) -> Result<Vec<VpcEndpoint>, ReadError> {
         self.ec2.vpc_endpoints(vpc).await
+    }
+    async fn nat_gateways(&self, vpc: &str) -> Result<Vec<NatGateway>, ReadError> {
+        self.ec2.nat_gateways(vpc).await
     }
 }

@@ -6,7 +6,9 @@
 //! The requests are `ec2.rs`'s (`Ec2Reader`), signed like its other read.
 
 use super::xml::{child, text};
-use crate::doctor::facts::{AclAssociation, NetworkInterface, RouteTable, Subnet, VpcEndpoint};
+use crate::doctor::facts::{
+    AclAssociation, NatGateway, NetworkInterface, RouteTable, Subnet, VpcEndpoint,
+};
 use crate::doctor::network::{
     AclEntry, NetworkAcl, Peer, Protocol, Route, SecurityGroup, SecurityGroupRule,
 };
@@ -172,6 +174,27 @@ pub(crate) fn subnets(xml: &str) -> Result<Vec<Subnet>, String> {
                 vpc_id: text(subnet, "vpcId").unwrap_or_default().to_string(),
                 cidr: text(subnet, "cidrBlock")?.parse().ok()?,
             })
+        })
+        .collect())
+}
+
+/// `DescribeNatGateways`: each gateway's subnet, VPC, state and connectivity type (absent in
+/// older answers: public, the only kind there was).
+pub(crate) fn nat_gateways(xml: &str) -> Result<Vec<NatGateway>, String> {
+    let document = parse(xml)?;
+    let root = document.root_element();
+    Ok(items(root, "natGatewaySet")
+        .into_iter()
+        .map(|gateway| NatGateway {
+            id: text(gateway, "natGatewayId")
+                .unwrap_or_default()
+                .to_string(),
+            subnet_id: text(gateway, "subnetId").unwrap_or_default().to_string(),
+            vpc_id: text(gateway, "vpcId").unwrap_or_default().to_string(),
+            state: text(gateway, "state")
+                .unwrap_or_default()
+                .to_ascii_lowercase(),
+            public: text(gateway, "connectivityType") != Some("private"),
         })
         .collect())
 }

@@ -5,7 +5,9 @@
 //! a fix (an ingress rule added) is seen within the minute. A task's own network interface is
 //! never cached (it is new with each task), nor is a failed read.
 
-use super::facts::{AclAssociation, DbInstance, NetworkInterface, RouteTable, Subnet, VpcEndpoint};
+use super::facts::{
+    AclAssociation, DbInstance, NatGateway, NetworkInterface, RouteTable, Subnet, VpcEndpoint,
+};
 use super::network::SecurityGroup;
 use super::read::NetworkReads;
 use crate::inventory::BoundedCache;
@@ -29,6 +31,7 @@ pub struct CachedNetwork<N> {
     db_instances: Kept<Vec<DbInstance>>,
     db_proxies: Kept<Vec<DbInstance>>,
     vpc_endpoints: Kept<Vec<VpcEndpoint>>,
+    nat_gateways: Kept<Vec<NatGateway>>,
 }
 
 impl<N: NetworkReads> CachedNetwork<N> {
@@ -42,6 +45,7 @@ impl<N: NetworkReads> CachedNetwork<N> {
             db_instances: kept(),
             db_proxies: kept(),
             vpc_endpoints: kept(),
+            nat_gateways: kept(),
         }
     }
 
@@ -115,6 +119,9 @@ impl<N: NetworkReads> NetworkReads for CachedNetwork<N> {
     async fn vpc_endpoints(&self, vpc: &str) -> Result<Vec<VpcEndpoint>, ReadError> {
         through(&self.vpc_endpoints, vpc, self.inner.vpc_endpoints(vpc)).await
     }
+    async fn nat_gateways(&self, vpc: &str) -> Result<Vec<NatGateway>, ReadError> {
+        through(&self.nat_gateways, vpc, self.inner.nat_gateways(vpc)).await
+    }
 }
 
 #[cfg(test)]
@@ -168,6 +175,9 @@ mod tests {
             self.read().map(|_| Vec::new())
         }
         async fn vpc_endpoints(&self, _: &str) -> Result<Vec<VpcEndpoint>, ReadError> {
+            self.read().map(|_| Vec::new())
+        }
+        async fn nat_gateways(&self, _: &str) -> Result<Vec<NatGateway>, ReadError> {
             self.read().map(|_| Vec::new())
         }
     }

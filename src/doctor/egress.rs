@@ -8,11 +8,14 @@
 //! "Amazon ECS interface VPC endpoints"). The task's groups must let HTTPS out and its subnet's
 //! network ACL must pass 443 out and the replies back. Pure: the reads are `read.rs`'s.
 //!
-//! A way found is said as such ("a route through NAT gateway nat-1"), never as "reachable":
-//! the NAT gateway's own subnet, an endpoint policy and DNS are not read. A default route to a
-//! transit gateway, a peering or an appliance is "could not decide".
+//! A NAT gateway is a way out only when it is available, public, and its own subnet routes
+//! `0.0.0.0/0` to an internet gateway (Amazon VPC User Guide, "NAT gateways": a public NAT
+//! gateway must be in a public subnet). A way found is said as such ("a route through NAT
+//! gateway nat-1"), never as "reachable": an endpoint policy, DNS and the NAT gateway's own
+//! network ACL are not read. A default route to a transit gateway, a peering or an appliance
+//! is "could not decide".
 
-use super::facts::{RouteTable, VpcEndpoint};
+use super::facts::{NatGateway, RouteTable, VpcEndpoint};
 use super::network::{NetworkAcl, Peer, Protocol, SecurityGroup, acl_allows};
 use ipnet::Ipv4Net;
 
@@ -44,6 +47,15 @@ pub enum Blocked {
         endpoint: String,
         groups: Vec<String>,
     },
+    /// The NAT gateway the subnet routes to leads nowhere: `problem` says why ("is failed",
+    /// "sits in subnet-1, whose route table has no route to an internet gateway").
+    NatGateway {
+        gateway: String,
+        table: String,
+        problem: String,
+        /// Its subnet routes nowhere (the fix: put it in a public subnet).
+        unrouted: bool,
+    },
 }
 
 impl Blocked {
@@ -74,6 +86,11 @@ impl Blocked {
                 "VPC endpoint {endpoint}'s security groups ({}) let no HTTPS (TCP 443) in from the task",
                 groups.join(", ")
             ),
+            Blocked::NatGateway {
+                gateway, problem, ..
+            } => format!(
+                "subnet {subnet} routes to NAT gateway {gateway}, which {problem}, and no VPC endpoint serves {service}"
+            ),
         }
     }
 
@@ -91,6 +108,16 @@ impl Blocked {
                 "Allow inbound TCP 443 from the task's security group in {} (the groups of VPC endpoint {endpoint}).",
                 groups.first().map(String::as_str).unwrap_or("its group")
             ),
+            Blocked::NatGateway {
+                gateway,
+                unrouted: true,
+                ..
+            } => format!(
+                "Give NAT gateway {gateway} a way out: a 0.0.0.0/0 route to the VPC's internet gateway in its own subnet's route table, or recreate it in a public subnet (one that routes to an internet gateway); subnet {subnet} keeps its route to a NAT gateway."
+            ),
+            Blocked::NatGateway { gateway, table, .. } => format!(
+                "Create a public NAT gateway in a public subnet (one that routes to an internet gateway) and point route table {table}'s 0.0.0.0/0 at it instead of {gateway}."
+            ),
             Blocked::NoPublicIp { .. } | Blocked::NoRoute { .. } => format!(
                 "Give subnet {subnet} a way to the AWS APIs: a 0.0.0.0/0 route to a NAT gateway, or assignPublicIp ENABLED with a route to an internet gateway, or VPC endpoints: interface endpoints with private DNS for {} and a gateway endpoint for s3 on its route table.",
                 services
@@ -101,6 +128,78 @@ impl Blocked {
                     .join(", ")
             ),
         }
+    }
+}
+
+/// A NAT gateway and where its own subnet's route table sends `0.0.0.0/0`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NatGatewayView {
+    pub gateway: NatGateway,
+    /// The default route's target (`igw-...`), `None` when its subnet has none.
+    pub default_route: Option<String>,
+}
+
+/// Whether a NAT gateway leads to the internet: `Ok` with how, or what stops it.
+fn through_nat(task: &TaskNetwork, target: &str) -> ApiPath {
+    let table = task.table.id.clone();
+    let blocked = |problem: String, unrouted: bool| {
+        ApiPath::Blocked(Blocked::NatGateway {
+            gateway: target.to_string(),
+            table: table.clone(),
+            problem,
+            unrouted,
+        })
+    };
+    let Some(view) = task
+        .nat_gateways
+        .iter()
+        .find(|view| view.gateway.id == target)
+    else {
+        return ApiPath::Undecided(format!(
+            "route table {table} sends 0.0.0.0/0 to NAT gateway {target}, which DescribeNatGateways does not list in the VPC"
+        ));
+    };
+    let gateway = &view.gateway;
+    match gateway.state.as_str() {
+        "available" => {}
+        "failed" | "deleting" | "deleted" => {
+            return blocked(format!("is {}", gateway.state), false);
+        }
+        state => {
+            return ApiPath::Undecided(format!("NAT gateway {target} is {state}"));
+        }
+    }
+    if !gateway.public {
+        return blocked(
+            "is a private NAT gateway (it reaches other networks, not the internet)".to_string(),
+            false,
+        );
+    }
+    match view.default_route.as_deref() {
+        Some(internet) if internet.starts_with("igw-") => ApiPath::Way(format!(
+            "a route through NAT gateway {target} (route table {table}), whose subnet {} routes to internet gateway {internet}",
+            gateway.subnet_id
+        )),
+        None => blocked(
+            format!(
+                "sits in subnet {}, whose route table has no route to an internet gateway",
+                gateway.subnet_id
+            ),
+            true,
+        ),
+        // A NAT gateway behind a NAT gateway (its own subnet's, or another's) never reaches
+        // the internet: a public NAT gateway sends through an internet gateway.
+        Some(other) if other.starts_with("nat-") => blocked(
+            format!(
+                "sits in subnet {}, whose route table sends 0.0.0.0/0 to NAT gateway {other}, not to an internet gateway",
+                gateway.subnet_id
+            ),
+            true,
+        ),
+        Some(other) => ApiPath::Undecided(format!(
+            "NAT gateway {target}'s subnet {} sends 0.0.0.0/0 to {other}; the path beyond it is not checked",
+            gateway.subnet_id
+        )),
     }
 }
 
@@ -120,6 +219,9 @@ pub struct TaskNetwork<'a> {
     pub endpoints: &'a [VpcEndpoint],
     /// The interface endpoints' groups, read.
     pub endpoint_groups: &'a [SecurityGroup],
+    /// The VPC's NAT gateways with their subnets' default routes (read only when the task's
+    /// subnet routes to one).
+    pub nat_gateways: &'a [NatGatewayView],
     pub region: &'a str,
 }
 
@@ -268,10 +370,7 @@ pub fn api_path(task: &TaskNetwork, service: &str) -> ApiPath {
                 return ApiPath::Blocked(blocked);
             }
             if target.starts_with("nat-") {
-                ApiPath::Way(format!(
-                    "a route through NAT gateway {target} (route table {}; the NAT gateway's own subnet is not checked)",
-                    task.table.id
-                ))
+                through_nat(task, target)
             } else {
                 match task.public_ip {
                     Some(true) => ApiPath::Way(format!(
@@ -378,6 +477,21 @@ mod tests {
         acl: NetworkAcl,
         endpoints: Vec<VpcEndpoint>,
         endpoint_groups: Vec<SecurityGroup>,
+        nat_gateways: Vec<NatGatewayView>,
+    }
+
+    /// NAT gateway nat-1: available, public, in subnet-public, which routes to igw-1.
+    fn nat(state: &str, public: bool, route: Option<&str>) -> Vec<NatGatewayView> {
+        vec![NatGatewayView {
+            gateway: NatGateway {
+                id: "nat-1".to_string(),
+                subnet_id: "subnet-public".to_string(),
+                vpc_id: "vpc-1".to_string(),
+                state: state.to_string(),
+                public,
+            },
+            default_route: route.map(str::to_string),
+        }]
     }
 
     impl Case {
@@ -389,6 +503,7 @@ mod tests {
                 acl: acl(true),
                 endpoints: Vec::new(),
                 endpoint_groups: Vec::new(),
+                nat_gateways: nat("available", true, Some("igw-1")),
             }
         }
 
@@ -404,6 +519,7 @@ mod tests {
                     security_groups: &self.groups,
                     endpoints: &self.endpoints,
                     endpoint_groups: &self.endpoint_groups,
+                    nat_gateways: &self.nat_gateways,
                     region: "us-east-1",
                 },
                 service,
@@ -500,5 +616,66 @@ mod tests {
                 .describe("subnet-1", "secretsmanager")
                 .contains("private DNS off")
         );
+    }
+
+    #[test]
+    fn a_nat_gateway_is_a_way_out_only_from_a_public_subnet_while_available() {
+        let with = |nat_gateways| Case {
+            nat_gateways,
+            ..Case::new(Some("nat-1"))
+        };
+        assert_eq!(
+            with(nat("available", true, Some("igw-1"))).path("secretsmanager"),
+            ApiPath::Way(
+                "a route through NAT gateway nat-1 (route table rtb-1), whose subnet subnet-public routes to internet gateway igw-1"
+                    .to_string()
+            )
+        );
+        // The classic mistake: the NAT gateway in a private subnet.
+        let ApiPath::Blocked(unrouted) = with(nat("available", true, None)).path("secretsmanager")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            unrouted.describe("subnet-1", "secretsmanager"),
+            "subnet subnet-1 routes to NAT gateway nat-1, which sits in subnet subnet-public, whose route table has no route to an internet gateway, and no VPC endpoint serves secretsmanager"
+        );
+        assert!(unrouted
+            .fix("subnet-1", &["secretsmanager".to_string()])
+            .starts_with("Give NAT gateway nat-1 a way out: a 0.0.0.0/0 route to the VPC's internet gateway"));
+        let ApiPath::Blocked(failed) = with(nat("failed", true, Some("igw-1"))).path("ecr.api")
+        else {
+            panic!()
+        };
+        assert!(
+            failed
+                .describe("subnet-1", "ecr.api")
+                .contains("which is failed")
+        );
+        assert!(
+            failed
+                .fix("subnet-1", &[])
+                .contains("point route table rtb-1's 0.0.0.0/0 at it instead of nat-1")
+        );
+        assert!(matches!(
+            with(nat("available", false, Some("igw-1"))).path("logs"),
+            ApiPath::Blocked(Blocked::NatGateway { .. })
+        ));
+        // Still being made, routed elsewhere, or not listed: not decided.
+        // In the task's own subnet, it routes to itself.
+        assert!(matches!(
+            with(nat("available", true, Some("nat-1"))).path("logs"),
+            ApiPath::Blocked(Blocked::NatGateway { unrouted: true, .. })
+        ));
+        for nat_gateways in [
+            nat("pending", true, Some("igw-1")),
+            nat("available", true, Some("tgw-1")),
+            Vec::new(),
+        ] {
+            assert!(matches!(
+                with(nat_gateways).path("logs"),
+                ApiPath::Undecided(_)
+            ));
+        }
     }
 }

@@ -60,6 +60,19 @@ pub struct VpcEndpoint {
     pub security_groups: Vec<String>,
 }
 
+/// A NAT gateway (`DescribeNatGateways`): a task's way out only when it is available, public,
+/// and its own subnet routes to an internet gateway.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NatGateway {
+    pub id: String,
+    pub subnet_id: String,
+    pub vpc_id: String,
+    /// `pending`, `available`, `failed`, `deleting` or `deleted`.
+    pub state: String,
+    /// `connectivityType` `public` (a private NAT gateway reaches no internet).
+    pub public: bool,
+}
+
 /// An RDS instance as the network path needs it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DbInstance {

@@ -2,10 +2,10 @@
 //! `aws/network.rs`): each end's subnet and VPC, its security groups, the network ACL and route
 //! table its subnet uses; and the RDS instance a database URL's host names.
 
-use super::egress::{ApiPath, TaskNetwork, api_path};
+use super::egress::{ApiPath, NatGatewayView, TaskNetwork, api_path};
 use super::facts::{
-    AclAssociation, DbInstance, NetworkInterface, ProxyTarget, RouteTable, Subnet, VpcEndpoint,
-    acl_of, table_of,
+    AclAssociation, DbInstance, NatGateway, NetworkInterface, ProxyTarget, RouteTable, Subnet,
+    VpcEndpoint, acl_of, table_of,
 };
 use super::network::SecurityGroup;
 use super::network::{Blocker, Endpoint, Path, tcp_path};
@@ -44,6 +44,10 @@ pub trait NetworkReads: Send + Sync {
         &self,
         vpc: &str,
     ) -> impl Future<Output = Result<Vec<VpcEndpoint>, ReadError>> + Send;
+    fn nat_gateways(
+        &self,
+        vpc: &str,
+    ) -> impl Future<Output = Result<Vec<NatGateway>, ReadError>> + Send;
 }
 
 /// The path to an RDS instance: which instance (or the host, when none has it), its port and
@@ -191,6 +195,34 @@ pub async fn api_paths(
     } else {
         doctor.security_groups(&endpoint_group_ids).await?
     };
+    // A default route to a NAT gateway: where that gateway's own subnet routes.
+    let mut nat_gateways = Vec::new();
+    if table
+        .routes
+        .iter()
+        .any(|route| route.destination.prefix_len() == 0 && route.target.starts_with("nat-"))
+    {
+        for gateway in doctor.nat_gateways(&found.vpc_id).await? {
+            let its_subnet = doctor
+                .subnets(std::slice::from_ref(&gateway.subnet_id))
+                .await?;
+            let default_route = its_subnet
+                .iter()
+                .find(|subnet| subnet.id == gateway.subnet_id)
+                .and_then(|subnet| table_of(&tables, subnet))
+                .and_then(|table| {
+                    table
+                        .routes
+                        .iter()
+                        .find(|route| route.destination.prefix_len() == 0)
+                        .map(|route| route.target.clone())
+                });
+            nat_gateways.push(NatGatewayView {
+                gateway,
+                default_route,
+            });
+        }
+    }
     let task = TaskNetwork {
         subnet,
         cidr: found.cidr,
@@ -200,6 +232,7 @@ pub async fn api_paths(
         security_groups: &groups,
         endpoints: &endpoints,
         endpoint_groups: &endpoint_groups,
+        nat_gateways: &nat_gateways,
         region,
     };
     Ok(services
@@ -511,6 +544,9 @@ mod tests {
             Ok(None)
         }
         async fn vpc_endpoints(&self, _vpc: &str) -> Result<Vec<VpcEndpoint>, ReadError> {
+            Ok(Vec::new())
+        }
+        async fn nat_gateways(&self, _vpc: &str) -> Result<Vec<NatGateway>, ReadError> {
             Ok(Vec::new())
         }
         async fn db_instances(&self) -> Result<Vec<DbInstance>, ReadError> {
