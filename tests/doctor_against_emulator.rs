@@ -396,7 +396,7 @@ async fn the_doctor_answers_the_seeds_checklist_and_the_network_step_passes_once
     // ... but every RDS instance of the task's VPC is checked instead, and named.
     let evidence = step(&report, 1)["evidence"].to_string();
     assert!(
-        evidence.contains("every RDS instance and Aurora cluster in the task's VPC")
+        evidence.contains("every RDS instance, Aurora cluster and RDS Proxy in the task's VPC")
             && evidence.contains(&format!(
                 "RDS instance coder-postgres on port 5432: blocked: the database's security group {database_group}"
             )),

@@ -219,6 +219,7 @@ fn proxy_targets_page(xml: &str) -> PageResult<ProxyTarget> {
                         state: of("State"),
                         reason: of("Reason"),
                         description: of("Description"),
+                        database: None,
                     }
                 })
                 .collect()
@@ -544,6 +545,7 @@ mod tests {
                 state: Some("UNAVAILABLE".to_string()),
                 reason: Some("UNREACHABLE".to_string()),
                 description: Some("Timed out".to_string()),
+                database: None,
             }]
         );
         assert!(proxies_page("<x/>").is_err());

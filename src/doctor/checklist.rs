@@ -296,7 +296,8 @@ fn not_covered(index: usize, task: &TaskContext, coverage: &Coverage) -> Option<
         6 if !task
             .database_paths
             .iter()
-            .any(|path| path.instance.is_some())
+            .filter_map(|path| path.instance.as_ref())
+            .any(|instance| !instance.data_stores().is_empty())
             && task.file_system_backups.is_empty() =>
         {
             Some(
@@ -308,6 +309,7 @@ fn not_covered(index: usize, task: &TaskContext, coverage: &Coverage) -> Option<
             .database_paths
             .iter()
             .filter_map(|path| path.instance.as_ref())
+            .flat_map(|instance| instance.data_stores())
             .any(|instance| {
                 instance.backup_retention_days.is_none() || instance.deletion_protection.is_none()
             }) =>
@@ -328,7 +330,7 @@ fn candidates(task: &TaskContext) -> Vec<String> {
         return Vec::new();
     }
     let mut lines = vec![
-        "checked instead, every RDS instance and Aurora cluster in the task's VPC (which one the app uses is not known):".to_string(),
+        "checked instead, every RDS instance, Aurora cluster and RDS Proxy in the task's VPC (which one the app uses is not known):".to_string(),
     ];
     for candidate in &task.candidate_paths {
         let verdict = match &candidate.path {
@@ -365,7 +367,7 @@ fn passed(index: usize, task: &TaskContext, coverage: &Coverage) -> Vec<String> 
         1 => task
             .database_paths
             .iter()
-            .map(|evaluated| {
+            .flat_map(|evaluated| {
                 // The security groups decide most often: they come first; every line once.
                 let mut reasons: Vec<&String> = Vec::new();
                 if let Path::Open(steps) = &evaluated.path {
@@ -383,20 +385,40 @@ fn passed(index: usize, task: &TaskContext, coverage: &Coverage) -> Vec<String> 
                         }
                     }
                 }
-                let shown: Vec<&str> = reasons
+                // What a proxy reports of its targets is always said: it is the second hop.
+                let beyond_proxy = |reason: &&String| reason.starts_with("RDS Proxy ");
+                let mut shown: Vec<&str> = reasons
                     .iter()
+                    .filter(|reason| !beyond_proxy(reason))
                     .take(3)
                     .map(|reason| reason.as_str())
                     .collect();
+                shown.extend(
+                    reasons
+                        .iter()
+                        .filter(|reason| beyond_proxy(reason))
+                        .map(|reason| reason.as_str()),
+                );
                 let more = match reasons.len().saturating_sub(shown.len()) {
                     0 => String::new(),
                     more => format!("; and {more} network ACL and route checks"),
                 };
                 let how = format!("{}{more}", shown.join("; "));
-                format!(
+                let mut lines = vec![format!(
                     "container {} reaches {} on port {}: {how}",
                     evaluated.container, evaluated.database, evaluated.port
-                )
+                )];
+                if let Some(connect) = &evaluated.iam_connect
+                    && connect.permission == crate::doctor::policy_simulation::Permission::Yes
+                {
+                    lines.push(format!(
+                        "task role {} may rds-db:connect to {} as {} (iam:SimulatePrincipalPolicy)",
+                        connect.role.as_deref().unwrap_or("?"),
+                        evaluated.database,
+                        connect.user.as_deref().unwrap_or("?")
+                    ));
+                }
+                lines
             })
             .collect(),
         2 | 3 if coverage.secrets == 0 => {
@@ -493,6 +515,37 @@ mod tests {
         assert_eq!(steps[6].status, Status::CouldNotDecide);
         assert!(steps[1].evidence[0].contains("sg-db lets sg-task in"));
         assert!(others.is_empty());
+
+        // Through a proxy: its targets' health is always said; an allowed rds-db:connect too.
+        let mut through_proxy = path(Path::Open(
+            [
+                "security group sg-1 allows TCP 5432 outbound",
+                "security group sg-2 allows TCP 5432 inbound",
+                "network ACL acl-1 allows it",
+                "network ACL acl-2 allows it",
+                "RDS Proxy coder reports its targets available (coder-db)",
+            ]
+            .map(str::to_string)
+            .to_vec(),
+        ));
+        through_proxy.iam_connect = Some(crate::doctor::database_auth::IamConnect {
+            role: Some("arn:aws:iam::1:role/coder-task".to_string()),
+            user: Some("coder".to_string()),
+            permission: crate::doctor::policy_simulation::Permission::Yes,
+        });
+        task.database_paths = vec![through_proxy];
+        let (steps, _) = answer(&task, &[], &coverage());
+        assert!(
+            steps[1].evidence[0].ends_with(
+                "; RDS Proxy coder reports its targets available (coder-db); and 1 network ACL and route checks"
+            ),
+            "{:?}",
+            steps[1].evidence
+        );
+        assert_eq!(
+            steps[1].evidence[1],
+            "task role arn:aws:iam::1:role/coder-task may rds-db:connect to RDS instance coder-postgres as coder (iam:SimulatePrincipalPolicy)"
+        );
 
         // The URL inside an unread secret: no network or URL verdict.
         task.database_paths.clear();

@@ -132,6 +132,33 @@ impl DbInstance {
         self.cluster.as_deref() == Some(self.id.as_str())
     }
 
+    /// Whether this is an RDS Proxy's entry (see [`proxy_database`]).
+    pub fn is_proxy(&self) -> bool {
+        self.proxy_targets.is_some()
+    }
+
+    /// Where the data is: the database itself, or for a proxy the databases behind it that
+    /// were found (an Aurora cluster's members stand for nothing beside their cluster).
+    pub fn data_stores(&self) -> Vec<&DbInstance> {
+        let Some(targets) = &self.proxy_targets else {
+            return vec![self];
+        };
+        let behind: Vec<&DbInstance> = targets
+            .iter()
+            .filter_map(|target| target.database.as_deref())
+            .collect();
+        behind
+            .iter()
+            .filter(|database| {
+                !database.is_cluster_member()
+                    || !behind.iter().any(|other| {
+                        other.is_cluster() && Some(&other.id) == database.cluster.as_ref()
+                    })
+            })
+            .copied()
+            .collect()
+    }
+
     /// Whether this is an instance that belongs to an Aurora cluster.
     pub fn is_cluster_member(&self) -> bool {
         self.cluster.is_some() && !self.is_cluster()
@@ -204,6 +231,9 @@ pub struct ProxyTarget {
     pub reason: Option<String>,
     /// `Description`, RDS's own words.
     pub description: Option<String>,
+    /// The database it is, as the account's instances and clusters describe it, when found
+    /// (for its backups and deletion protection).
+    pub database: Option<Box<DbInstance>>,
 }
 
 /// A proxy as one database at its endpoint: it listens on its engine family's default port

@@ -284,10 +284,22 @@ pub async fn rds_path(
                 .iter()
                 .any(|address| address.eq_ignore_ascii_case(host))
     };
-    let mut instances = doctor.db_instances().await?;
-    // Proxies are read only for a host no instance or cluster has.
+    let databases = doctor.db_instances().await?;
+    let mut instances = databases.clone();
+    // Proxies are read only for a host no instance or cluster has; each target is matched
+    // with the database it is.
     if !instances.iter().any(|instance| named(&instance)) {
         instances = doctor.db_proxies().await?;
+        for target in instances
+            .iter_mut()
+            .filter_map(|proxy| proxy.proxy_targets.as_mut())
+            .flatten()
+        {
+            target.database = databases
+                .iter()
+                .find(|database| database.id == target.id)
+                .map(|database| Box::new(database.clone()));
+        }
     }
     let Some(instance) = instances.iter().find(named) else {
         return Ok(RdsPath {
@@ -583,6 +595,7 @@ mod tests {
                 reason: reason.map(str::to_string),
                 description: reason
                     .map(|_| "DBProxy Target unavailable due to an internal error".to_string()),
+                database: None,
             };
             let proxy = |name: &str, subnet: &str, targets: Vec<ProxyTarget>| {
                 crate::doctor::facts::proxy_database(&crate::doctor::facts::DbProxy {
@@ -705,6 +718,14 @@ mod tests {
         let proxy = proxied.instance.unwrap();
         assert_eq!(proxy.resource_id.as_deref(), Some("prx-proxied"));
         assert_eq!(proxy.backup_retention_days, None, "a proxy keeps no data");
+        // Its data is in its target, matched with the account's instance of that id.
+        let stores: Vec<&str> = proxy
+            .data_stores()
+            .iter()
+            .map(|store| store.id.as_str())
+            .collect();
+        assert_eq!(stores, ["open"]);
+        assert_eq!(proxy.data_stores()[0].backup_retention_days, Some(7));
 
         let Path::Blocked(blocker) = path("unreachable").await.path else {
             panic!()

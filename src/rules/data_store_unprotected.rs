@@ -59,10 +59,14 @@ pub(crate) fn efs_unprotected(app: &crate::container::AppContainer) -> Option<Fi
 pub(crate) fn data_store_unprotected(task: &TaskContext) -> Vec<Finding> {
     let mut seen: Vec<&str> = Vec::new();
     let mut findings = Vec::new();
-    for evaluated in &task.database_paths {
-        let Some(instance) = &evaluated.instance else {
-            continue;
-        };
+    let stores = task.database_paths.iter().flat_map(|evaluated| {
+        evaluated
+            .instance
+            .iter()
+            .flat_map(|instance| instance.data_stores())
+            .map(move |instance| (evaluated, instance))
+    });
+    for (evaluated, instance) in stores {
         if seen.contains(&instance.id.as_str()) {
             continue;
         }

@@ -78,7 +78,11 @@ pub(crate) fn database_auth_misconfigured(app: &AppContainer) -> Vec<Finding> {
             );
             finding.evidence = vec![
                 setting.describe(),
-                format!("{}: IAMDatabaseAuthenticationEnabled false", instance.describe()),
+                if instance.is_proxy() {
+                    format!("{}: IAMAuth DISABLED in every Auth entry (DescribeDBProxies)", instance.describe())
+                } else {
+                    format!("{}: IAMDatabaseAuthenticationEnabled false", instance.describe())
+                },
             ];
             finding
                 .facts
@@ -86,21 +90,31 @@ pub(crate) fn database_auth_misconfigured(app: &AppContainer) -> Vec<Finding> {
             finding
                 .facts
                 .insert("database".to_string(), instance.id.clone());
-            finding.fix = vec![
-                format!(
-                    "Turn on IAM database authentication: aws rds {} {} --enable-iam-database-authentication --apply-immediately (Terraform: iam_database_authentication_enabled = true).",
-                    super::remediation::rds_modify(instance),
-                    instance.id
-                ),
-                format!(
-                    "Let the task role (not the execution role) rds-db:connect on arn:aws:rds-db:REGION:ACCOUNT:dbuser:<the {}>/<the URL's user>, and GRANT rds_iam TO that user in the database.",
-                    if instance.is_cluster() {
-                        "cluster's DbClusterResourceId"
-                    } else {
-                        "instance's DbiResourceId"
-                    }
-                ),
-            ];
+            finding.fix = if instance.is_proxy() {
+                vec![
+                    format!(
+                        "Require IAM authentication on the proxy: aws rds modify-db-proxy --db-proxy-name {} --auth AuthScheme=SECRETS,SecretArn=<its secret's ARN>,IAMAuth=REQUIRED (Terraform: auth {{ iam_auth = \"REQUIRED\" }} in aws_db_proxy).",
+                        instance.id
+                    ),
+                    "Let the task role (not the execution role) rds-db:connect on arn:aws:rds-db:REGION:ACCOUNT:dbuser:<the proxy's prx- resource id>/<the URL's user>; the proxy signs in to the database with its own secret.".to_string(),
+                ]
+            } else {
+                vec![
+                    format!(
+                        "Turn on IAM database authentication: aws rds {} {} --enable-iam-database-authentication --apply-immediately (Terraform: iam_database_authentication_enabled = true).",
+                        super::remediation::rds_modify(instance),
+                        instance.id
+                    ),
+                    format!(
+                        "Let the task role (not the execution role) rds-db:connect on arn:aws:rds-db:REGION:ACCOUNT:dbuser:<the {}>/<the URL's user>, and GRANT rds_iam TO that user in the database.",
+                        if instance.is_cluster() {
+                            "cluster's DbClusterResourceId"
+                        } else {
+                            "instance's DbiResourceId"
+                        }
+                    ),
+                ]
+            };
             finding
         });
     findings.extend(off);
@@ -145,7 +159,10 @@ fn not_permitted(
             );
             finding.evidence = vec![
                 setting.describe(),
-                format!("iam:SimulatePrincipalPolicy: {action} on {resource}: {deciding}"),
+                match &connect.role {
+                    Some(_) => format!("iam:SimulatePrincipalPolicy: {action} on {resource}: {deciding}"),
+                    None => format!("{action} on {resource}: {deciding}"),
+                },
             ];
             finding
                 .facts
@@ -159,7 +176,13 @@ fn not_permitted(
                     role.rsplit('/').next().unwrap_or(role)
                 ),
                 None => "Give the task definition a task role (taskRoleArn) that may rds-db:connect as the URL's user: the app signs its tokens with the task role's credentials.".to_string(),
-            }, format!("In the database: GRANT rds_iam TO {user};")];
+            }];
+            // Through a proxy, the proxy signs in to the database with its own secret.
+            if !instance.is_proxy() {
+                finding
+                    .fix
+                    .push(format!("In the database: GRANT rds_iam TO {user};"));
+            }
             Some(finding)
         })
         .collect()
@@ -311,6 +334,53 @@ mod tests {
                 .get("skipped_checks")
                 .map(String::as_str),
             Some("database-auth-misconfigured")
+        );
+    }
+
+    #[test]
+    fn through_an_rds_proxy_the_fixes_are_the_proxys() {
+        let mut off = task("ghcr.io/coder/coder:v2.18.0", "awsiamrds", false);
+        let proxy = |iam: bool| {
+            crate::doctor::facts::proxy_database(&crate::doctor::facts::DbProxy {
+                name: "coder-proxy".to_string(),
+                endpoint: "coder-proxy.proxy-abc.us-east-1.rds.amazonaws.com".to_string(),
+                engine_family: "POSTGRESQL".to_string(),
+                iam_authentication: Some(iam),
+                ..Default::default()
+            })
+        };
+        off.database_paths[0].instance = Some(proxy(false));
+        let found = fired(&off);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(
+            found[0].evidence[1],
+            "RDS Proxy coder-proxy: IAMAuth DISABLED in every Auth entry (DescribeDBProxies)"
+        );
+        assert!(
+            found[0].fix[0].starts_with(
+                "Require IAM authentication on the proxy: aws rds modify-db-proxy --db-proxy-name coder-proxy"
+            ),
+            "{:?}",
+            found[0].fix
+        );
+        assert!(!found[0].fix.iter().any(|fix| fix.contains("GRANT rds_iam")));
+        // A task role that may not connect to the proxy: no grant inside the database helps.
+        let mut denied = with_connect(
+            Permission::No {
+                action: "rds-db:connect".to_string(),
+                resource: "arn:aws:rds-db:us-east-1:1:dbuser:prx-1/coder".to_string(),
+                deciding: "no statement allows it".to_string(),
+            },
+            None,
+        );
+        denied.database_paths[0].instance = Some(proxy(true));
+        let found = fired(&denied);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].fix.len(), 1, "{:?}", found[0].fix);
+        // Without a task role no simulation ran, and the evidence does not say one did.
+        assert_eq!(
+            found[0].evidence[1],
+            "rds-db:connect on arn:aws:rds-db:us-east-1:1:dbuser:prx-1/coder: no statement allows it"
         );
     }
 }

@@ -63,10 +63,25 @@ pub(crate) fn secret_not_readable(task: &TaskContext) -> Vec<Finding> {
             finding
                 .facts
                 .insert("secret".to_string(), diagnosis.secret.clone());
+            let service = if diagnosis.secret.starts_with("SSM parameter") {
+                "ssm"
+            } else {
+                "secretsmanager"
+            };
             finding.fix = vec![if action.starts_with("kms:") {
-                format!(
-                    "Allow the execution role kms:Decrypt on {resource} (with the condition kms:ViaService = secretsmanager.<region>.amazonaws.com if you like), in its IAM policy and in the key policy."
-                )
+                if deciding.contains("neither allows the role nor lets IAM policies") {
+                    format!(
+                        "Add a statement to the key policy of {resource} that allows {role} kms:Decrypt (as the console's \"key users\" do), or one for the account's root so that IAM policies count; an IAM statement alone does not."
+                    )
+                } else if let Some(statement) = deciding.strip_suffix(" denies it") {
+                    format!(
+                        "Remove or narrow {statement}, so that it no longer denies {role} kms:Decrypt on {resource}."
+                    )
+                } else {
+                    format!(
+                        "Allow {role} kms:Decrypt on {resource} in its IAM policy (the key policy lets IAM policies grant it), with the condition kms:ViaService = {service}.<region>.amazonaws.com if you like; or name the role in the key policy."
+                    )
+                }
             } else if role == "(none)" {
                 "Give the task definition an executionRoleArn: a role ECS can assume (ecs-tasks.amazonaws.com) with secretsmanager:GetSecretValue on the secret.".to_string()
             } else if let Some(statement) = deciding.strip_suffix(" denies it") {
@@ -138,5 +153,30 @@ mod tests {
         ));
         assert!(crate::rules::severity_declared(&findings[0]));
         assert!(rules_fired(&task).contains(&RuleId::SecretNotReadable));
+
+        // The key decides: a key policy that lets no IAM statement count is fixed in the key
+        // policy; one that does, in the role's IAM policy.
+        let key = "arn:aws:kms:us-east-1:132880019009:key/k-1";
+        let kms = |deciding: &str| {
+            let mut task = task.clone();
+            task.secret_diagnoses[0].readable = Permission::No {
+                action: "kms:Decrypt".to_string(),
+                resource: key.to_string(),
+                deciding: deciding.to_string(),
+            };
+            secret_not_readable(&task)[0].fix[0].clone()
+        };
+        assert!(
+            kms("the key policy of k neither allows the role nor lets IAM policies grant access (no statement for arn:aws:iam::132880019009:root), and no grant gives it Decrypt")
+                .starts_with(&format!("Add a statement to the key policy of {key} that allows arn:aws:iam::132880019009:role/coder-ecs-task-execution-role kms:Decrypt"))
+        );
+        assert!(
+            kms("no statement in the policies of the role allows it").contains(
+                "in its IAM policy (the key policy lets IAM policies grant it), with the condition kms:ViaService = secretsmanager.<region>.amazonaws.com"
+            )
+        );
+        assert!(kms("statement \"Deny\" of the key policy of k denies it").starts_with(
+            "Remove or narrow statement \"Deny\" of the key policy of k, so that it no longer denies"
+        ));
     }
 }
