@@ -6,7 +6,7 @@
 use super::{Auditor, TASK_DEFINITION_CHECKS};
 use crate::container::storage::container_app;
 use crate::container::{AppContainer, SettingSource};
-use crate::doctor::checklist::{self, Coverage, Step};
+use crate::doctor::checklist::{self, Coverage, Step, VpcListing};
 use crate::finding::Finding;
 use crate::inventory::Inventory;
 use crate::memory::StateStore;
@@ -95,7 +95,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
         }
         self.add_secret_diagnoses(&mut task).await;
         self.add_file_system_backups(&mut task).await;
-        let coverage = self.coverage(&task, interface.clone());
+        let mut coverage = self.coverage(&task, interface.clone());
         // The address is inside a secret not read: every RDS instance of the VPC instead.
         let hidden = !coverage.urls_in_secrets.is_empty() || !coverage.hosts_in_secrets.is_empty();
         if let Some(interface) = interface.filter(|_| hidden && task.database_paths.is_empty()) {
@@ -112,8 +112,12 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
                             iam_connect: None,
                         })
                         .collect();
+                    coverage.vpc_listing = VpcListing::Listed;
                 }
-                Err(error) => tracing::warn!(%error, "the VPC's databases are unreadable"),
+                Err(error) => {
+                    tracing::warn!(%error, "the VPC's databases are unreadable");
+                    coverage.vpc_listing = VpcListing::Failed(error.to_string());
+                }
             }
         }
         let findings = rules::evaluate_task(&task, &self.profiles);

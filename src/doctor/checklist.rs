@@ -65,6 +65,20 @@ pub struct Coverage {
     pub secrets_read: bool,
     /// The running task's network interface, when one was found.
     pub network_interface: Option<String>,
+    /// Whether the task VPC's databases were listed in place of an unknown address
+    /// (`TaskContext::candidate_paths`), and why not when that failed.
+    pub vpc_listing: VpcListing,
+}
+
+/// The listing of the task VPC's databases, for an address the doctor cannot see.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum VpcListing {
+    /// Not needed (the address is known) or not possible (no running task).
+    #[default]
+    NotAsked,
+    Listed,
+    /// The reads failed: what failed.
+    Failed(String),
 }
 
 struct Definition {
@@ -209,7 +223,7 @@ pub fn answer<'f>(
                     Some(why) => {
                         step.evidence.push(why);
                         if index == 1 {
-                            step.evidence.extend(candidates(task));
+                            step.evidence.extend(candidates(task, coverage));
                         }
                         Status::CouldNotDecide
                     }
@@ -325,9 +339,20 @@ fn not_covered(index: usize, task: &TaskContext, coverage: &Coverage) -> Option<
 
 /// The paths to every RDS instance of the task's VPC, checked where the app's database is
 /// unknown: each with its verdict, none known to be the app's.
-fn candidates(task: &TaskContext) -> Vec<String> {
-    if task.candidate_paths.is_empty() {
-        return Vec::new();
+fn candidates(task: &TaskContext, coverage: &Coverage) -> Vec<String> {
+    match &coverage.vpc_listing {
+        VpcListing::NotAsked => return Vec::new(),
+        VpcListing::Failed(error) => {
+            return vec![format!(
+                "the task VPC's databases could not be listed in its place: {error}"
+            )];
+        }
+        VpcListing::Listed if task.candidate_paths.is_empty() => {
+            return vec![
+                "checked instead: the task's VPC has no RDS instance, Aurora cluster or RDS Proxy (the database is elsewhere: another VPC or account, or outside RDS)".to_string(),
+            ];
+        }
+        VpcListing::Listed => {}
     }
     let mut lines = vec![
         "checked instead, every RDS instance, Aurora cluster and RDS Proxy in the task's VPC (which one the app uses is not known):".to_string(),
@@ -558,6 +583,26 @@ mod tests {
         assert_eq!(steps[1].status, Status::CouldNotDecide);
         assert!(steps[1].evidence[0].contains("--read-secrets"));
         assert_eq!(steps[4].status, Status::CouldNotDecide);
+        // Its VPC listed in its place, and found empty; or not listed: each said.
+        let listed = Coverage {
+            vpc_listing: VpcListing::Listed,
+            ..hidden.clone()
+        };
+        let (steps, _) = answer(&task, &[], &listed);
+        assert!(
+            steps[1].evidence[1].starts_with("checked instead: the task's VPC has no RDS instance"),
+            "{:?}",
+            steps[1].evidence
+        );
+        let failed = Coverage {
+            vpc_listing: VpcListing::Failed("rds:DescribeDBProxies: access denied".to_string()),
+            ..hidden.clone()
+        };
+        let (steps, _) = answer(&task, &[], &failed);
+        assert_eq!(
+            steps[1].evidence[1],
+            "the task VPC's databases could not be listed in its place: rds:DescribeDBProxies: access denied"
+        );
 
         // A blocked path fails step 2 with the rule's words; an unrelated finding is "other".
         task.database_paths = vec![path(Path::Blocked(Blocker::DatabaseIngress {

@@ -49,24 +49,81 @@ fn from_log(
             profile.name,
             remediation::engine_name(&profile.facts)
         ),
-        connection_failing(profile),
+        connection_failing(profile, &log.evidence),
     )
 }
 
-fn connection_failing(profile: &Profile) -> Vec<String> {
+/// What the driver's error in the matched lines says went wrong (lib/pq's, the JDBC driver's,
+/// Go's `net` errors), so that the fixes start with the likely one and leave out what cannot
+/// be (a timeout is no wrong password).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cause {
+    /// The server answered and refused the credentials.
+    Credentials,
+    /// The host name does not resolve.
+    UnknownHost,
+    /// Nothing listens there, or the port is wrong.
+    Refused,
+    /// No answer: a security group, a network ACL or a route drops the packets.
+    Timeout,
+    Unknown,
+}
+
+fn cause(evidence: &[crate::scan::Evidence]) -> Cause {
+    let lines: Vec<String> = evidence
+        .iter()
+        .map(|evidence| evidence.line.to_ascii_lowercase())
+        .collect();
+    let any = |needles: &[&str]| {
+        lines
+            .iter()
+            .any(|line| needles.iter().any(|needle| line.contains(needle)))
+    };
+    if any(&[
+        "authentication failed",
+        "access denied for user",
+        "password authentication",
+    ]) {
+        Cause::Credentials
+    } else if any(&[
+        "no such host",
+        "unknownhostexception",
+        "name or service not known",
+    ]) {
+        Cause::UnknownHost
+    } else if any(&["connection refused"]) {
+        Cause::Refused
+    } else if any(&["timeout", "timed out", "deadline exceeded"]) {
+        Cause::Timeout
+    } else {
+        Cause::Unknown
+    }
+}
+
+fn connection_failing(profile: &Profile, evidence: &[crate::scan::Evidence]) -> Vec<String> {
     let setting = profile
         .facts
         .database
         .as_ref()
         .map(|database| database.primary_setting())
         .unwrap_or("the database setting");
-    vec![
-        format!(
-            "Check the host and port in {setting} (a repeated port or an unencoded password character breaks it; the auditor checks its format when the task starts)."
-        ),
-        "Check that the database's security group allows the task's security group, and that the task's subnets route to the database.".to_string(),
-        "Check the user name and password, and that the database exists.".to_string(),
-    ]
+    let address = format!(
+        "Check the host and port in {setting} (a repeated port or an unencoded password character breaks it; the auditor checks its format when the task starts)."
+    );
+    let network = "Check that the database's security group allows the task's security group, and that the task's subnets route to the database.".to_string();
+    let credentials = "Check the user name and password, and that the database exists.".to_string();
+    match cause(evidence) {
+        Cause::Credentials => vec![credentials],
+        Cause::UnknownHost => vec![format!(
+            "The host name in {setting} does not resolve: write the database's endpoint as RDS shows it (its Address, without the port), and keep DNS resolution on in the task's VPC."
+        )],
+        Cause::Refused => vec![
+            address,
+            "Check that the database is running and listens on that port.".to_string(),
+        ],
+        Cause::Timeout => vec![network, address],
+        Cause::Unknown => vec![address, network, credentials],
+    }
 }
 
 #[cfg(test)]
@@ -99,5 +156,64 @@ mod tests {
         assert_eq!(findings[0].occurrences, 500);
         assert_eq!(findings[0].evidence.len(), EVIDENCE_LINES);
         assert!(findings[0].evidence[0].ends_with("try=0"));
+    }
+
+    #[test]
+    fn the_fixes_follow_the_drivers_error() {
+        use super::{Cause, cause};
+        use crate::scan::Evidence;
+        let said = |line: &str| {
+            cause(&[Evidence {
+                timestamp: 0,
+                line: line.to_string(),
+            }])
+        };
+        assert_eq!(
+            said(
+                r#"[erro]  connect to postgres failed  error="pq: password authentication failed for user \"coder\"""#
+            ),
+            Cause::Credentials
+        );
+        assert_eq!(
+            said(
+                r#"connect to postgres: retrying  error="dial tcp: lookup db on 10.0.0.2:53: no such host""#
+            ),
+            Cause::UnknownHost
+        );
+        assert_eq!(
+            said(
+                r#"ping postgres: retrying  error="dial tcp 10.0.3.17:5432: connect: connection refused""#
+            ),
+            Cause::Refused
+        );
+        assert_eq!(
+            said(r#"connect to postgres failed  error="context deadline exceeded""#),
+            Cause::Timeout
+        );
+        assert_eq!(said("ping postgres: retrying"), Cause::Unknown);
+        // A timeout's fixes start with the network and say nothing of the password.
+        let profiles = crate::profiles::Profiles::built_in().unwrap();
+        let coder = profiles
+            .all()
+            .iter()
+            .find(|profile| profile.name == "Coder")
+            .unwrap();
+        let fixes = super::connection_failing(
+            coder,
+            &[Evidence {
+                timestamp: 0,
+                line: "connect to postgres failed  error=\"i/o timeout\"".to_string(),
+            }],
+        );
+        assert!(
+            fixes[0].starts_with("Check that the database's security group"),
+            "{fixes:?}"
+        );
+        assert!(
+            !fixes
+                .iter()
+                .any(|fix| fix.contains("user name and password")),
+            "{fixes:?}"
+        );
     }
 }

@@ -71,11 +71,32 @@ pub(crate) fn no_external_database(app: &AppContainer) -> Option<Finding> {
             setting.describe(),
             app.facts.embedded_database
         ),
-        None => format!(
-            "container {} sets none of: {}",
-            app.container.name,
-            database.all_names().collect::<Vec<_>>().join(", ")
-        ),
+        None => {
+            // A setting present but empty counts as not set (Coder: `if vals.PostgresURL ==
+            // ""` starts the built-in database); say which, rather than "none".
+            let empty: Vec<&str> = database
+                .all_names()
+                .filter(|name| {
+                    app.container
+                        .environment
+                        .iter()
+                        .any(|variable| variable.name == *name && variable.value.trim().is_empty())
+                })
+                .collect();
+            if empty.is_empty() {
+                format!(
+                    "container {} sets none of: {}",
+                    app.container.name,
+                    database.all_names().collect::<Vec<_>>().join(", ")
+                )
+            } else {
+                format!(
+                    "container {} sets {} to an empty value, which counts as not set",
+                    app.container.name,
+                    empty.join(", ")
+                )
+            }
+        }
     }];
     if let (Some(mount), Some(production)) = (&persistent, &app.facts.embedded_in_production) {
         finding.evidence.push(format!("its data is on {mount}"));
@@ -143,6 +164,26 @@ mod tests {
         assert_eq!(
             ephemeral.fix[0],
             "Give Typed an external database with DB_TYPE and its connection settings (the password from Secrets Manager); its data then no longer lives in /data."
+        );
+    }
+
+    #[test]
+    fn an_empty_setting_is_said_to_be_empty() {
+        let (mounts, volumes) = no_mounts();
+        let task = task_with(coder_definition(
+            serde_json::json!([{"name": "CODER_PG_CONNECTION_URL", "value": " "}]),
+            serde_json::json!([]),
+            mounts,
+            volumes,
+        ));
+        let found: Vec<Finding> = evaluate(&task, &crate::profiles::Profiles::built_in().unwrap())
+            .into_iter()
+            .filter(|finding| finding.rule == RuleId::NoExternalDatabase)
+            .collect();
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(
+            found[0].evidence[0],
+            "container coder sets CODER_PG_CONNECTION_URL to an empty value, which counts as not set"
         );
     }
 }
