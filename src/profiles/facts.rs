@@ -74,6 +74,10 @@ impl Facts {
 pub struct KeptFiles {
     /// What they are, for the alert: "git repositories".
     pub what: String,
+    /// What losing them costs, when it is not plain from `what`: "without it, the credentials
+    /// it stores cannot be read".
+    #[serde(default)]
+    pub why: Option<String>,
     /// Where, absolute; the data directory when not given.
     #[serde(default)]
     pub path: Option<String>,

@@ -86,8 +86,15 @@ pub(crate) fn ephemeral_data_directory(app: &AppContainer) -> Option<Finding> {
     }
     for (files, path) in &files {
         finding.evidence.push(format!(
-            "{} keeps its {} in {path} whatever its database ({}), and no EFS volume is mounted at or above it",
-            app.profile.name, files.what, files.source
+            "{} keeps its {} in {path} whatever its database ({}), and no EFS volume is mounted at or above it{}",
+            app.profile.name,
+            files.what,
+            files.source,
+            files
+                .why
+                .as_deref()
+                .map(|why| format!(": {why}"))
+                .unwrap_or_default()
         ));
     }
     finding.evidence.push(app.mounts_description());
@@ -199,5 +206,33 @@ mod tests {
             serde_json::json!([{"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}]),
         ));
         assert_eq!(rules_fired(&task), vec![RuleId::DatabaseSettingMisnamed]);
+    }
+
+    #[test]
+    fn n8n_on_postgres_still_keeps_its_generated_key_inside_the_task() {
+        let task = task_with(serde_json::json!({
+            "family": "n8n", "revision": 1,
+            "containerDefinitions": [{"name": "n8n", "image": "docker.n8n.io/n8nio/n8n:1.100.0",
+                "environment": [
+                    {"name": "DB_TYPE", "value": "postgresdb"},
+                    {"name": "DB_POSTGRESDB_HOST", "value": "db.abc.us-east-1.rds.amazonaws.com"}
+                ]}]
+        }));
+        let found: Vec<Finding> = evaluate(&task, &crate::profiles::Profiles::built_in().unwrap())
+            .into_iter()
+            .filter(|finding| finding.rule == RuleId::EphemeralDataDirectory)
+            .collect();
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(
+            found[0].summary,
+            "n8n keeps its encryption key (/home/node/.n8n) inside the task"
+        );
+        assert!(
+            found[0].evidence[0].ends_with(
+                "and no EFS volume is mounted at or above it: it is in its config file there, and without it the credentials n8n stores cannot be read"
+            ),
+            "{:?}",
+            found[0].evidence
+        );
     }
 }
