@@ -5,11 +5,7 @@
 
 mod support;
 
-use ecs_auditor::aws::AwsInventory;
-use ecs_auditor::config::Config;
-use ecs_auditor::memory::MemoryStore;
-use ecs_auditor::publish::DryRun;
-use ecs_auditor::{Auditor, RuleId};
+use ecs_auditor::RuleId;
 use support::*;
 
 const TASK_ROLE: &str = "arn:aws:iam::123456789012:role/coder-task-role";
@@ -49,53 +45,19 @@ async fn a_task_role_that_may_not_connect_as_the_urls_user_is_named() {
     // The only test in this binary: no other thread reads the environment meanwhile.
     unsafe { std::env::set_var("AWS_ENDPOINT_URL_IAM", &iam.endpoint) };
 
-    let ecs = aws_sdk_ecs::Client::new(&config);
-    ecs.create_cluster()
-        .cluster_name("coder-cluster")
-        .send()
-        .await
-        .unwrap();
-    let mut definition: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_path("events/task-definitions/coder-seed.json")).unwrap(),
-    )
-    .unwrap();
-    definition["taskRoleArn"] = serde_json::Value::String(TASK_ROLE.to_string());
-    let container = &mut definition["containerDefinitions"][0];
-    container["secrets"] = serde_json::json!([]);
-    container["environment"] = serde_json::json!([
-        {"name": "CODER_PG_AUTH", "value": "awsiamrds"},
-        {"name": "CODER_PG_CONNECTION_URL", "value": format!("postgres://coder@{host}:5432/coder?sslmode=require")}
-    ]);
-    moto.json_call(
-        "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition",
-        &definition.to_string(),
-    );
-    let task = run_service_task(
+    let (_, event) = run_seed_with_environment(
         &moto,
         &config,
-        "coder-cluster",
-        "coder-service",
-        "coder:1",
-        "ecs-svc/1234567890123456789",
+        serde_json::json!([
+            {"name": "CODER_PG_AUTH", "value": "awsiamrds"},
+            {"name": "CODER_PG_CONNECTION_URL", "value": format!("postgres://coder@{host}:5432/coder?sslmode=require")}
+        ]),
+        Some(TASK_ROLE),
         &task_subnet,
         &task_group,
     )
     .await;
-    let event = rewrite_event(
-        &read_event("task-running-seed.json"),
-        &[
-            (SEED_TASK_ID, task.id.as_str()),
-            (SEED_ENI, task.eni.as_str()),
-        ],
-    );
-    let auditor = Auditor::new(
-        Config::default(),
-        AwsInventory::new(&config, vec![]),
-        DryRun,
-        MemoryStore::new(),
-        Some(REGION.to_string()),
-    )
-    .unwrap();
+    let auditor = dry_run_auditor(&config);
     let report = auditor.process(&event).await.unwrap();
     let rules: Vec<RuleId> = report.findings.iter().map(|finding| finding.rule).collect();
     assert!(!rules.contains(&RuleId::DatabaseUnreachable), "{rules:?}");
@@ -117,18 +79,11 @@ async fn a_task_role_that_may_not_connect_as_the_urls_user_is_named() {
     // ARN from the instance's own ARN and DbiResourceId.
     let asked = iam.requests();
     assert_eq!(asked.len(), 1, "{asked:?}");
-    let form = |value: &str| {
-        percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
-            .to_string()
-            .replace("%2D", "-")
-            .replace("%5F", "_")
-            .replace("%2E", ".")
-    };
     for part in [
         "Action=SimulatePrincipalPolicy&".to_string(),
-        format!("PolicySourceArn={}", form(TASK_ROLE)),
+        format!("PolicySourceArn={}", form_encoded(TASK_ROLE)),
         "ActionNames.member.1=rds-db%3Aconnect".to_string(),
-        format!("ResourceArns.member.1={}", form(&dbuser)),
+        format!("ResourceArns.member.1={}", form_encoded(&dbuser)),
     ] {
         assert!(asked[0].contains(&part), "{part} not in {}", asked[0]);
     }

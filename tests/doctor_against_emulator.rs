@@ -163,11 +163,7 @@ async fn the_database_group_without_the_ingress_rule_is_named_then_the_path_open
 /// security group does not let the task reach gets `database-unreachable` naming that group.
 #[tokio::test]
 async fn a_running_task_that_cannot_reach_its_rds_instance_is_told_which_group_blocks_it() {
-    use ecs_auditor::aws::AwsInventory;
-    use ecs_auditor::config::Config;
-    use ecs_auditor::memory::MemoryStore;
-    use ecs_auditor::publish::DryRun;
-    use ecs_auditor::{Auditor, RuleId};
+    use ecs_auditor::RuleId;
 
     let moto = Moto::start();
     let config = moto.sdk_config().await;
@@ -178,52 +174,19 @@ async fn a_running_task_that_cannot_reach_its_rds_instance_is_told_which_group_b
     } = rds_instance_behind_its_own_group(&moto, &task_subnet, "");
     // The seed's service with its URL in plain environment (no password: IAM authentication),
     // registered as coder:1, the revision the sample RUNNING event names.
-    let ecs = aws_sdk_ecs::Client::new(&config);
-    ecs.create_cluster()
-        .cluster_name("coder-cluster")
-        .send()
-        .await
-        .unwrap();
-    let mut definition: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_path("events/task-definitions/coder-seed.json")).unwrap(),
-    )
-    .unwrap();
-    let container = &mut definition["containerDefinitions"][0];
-    container["secrets"] = serde_json::json!([]);
-    container["environment"] = serde_json::json!([
-        {"name": "CODER_PG_AUTH", "value": "awsiamrds"},
-        {"name": "CODER_PG_CONNECTION_URL", "value": format!("postgres://coder@{host}:5432/coder?sslmode=require")}
-    ]);
-    moto.json_call(
-        "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition",
-        &definition.to_string(),
-    );
-    let task = run_service_task(
+    let (task, event) = run_seed_with_environment(
         &moto,
         &config,
-        "coder-cluster",
-        "coder-service",
-        "coder:1",
-        "ecs-svc/1234567890123456789",
+        serde_json::json!([
+            {"name": "CODER_PG_AUTH", "value": "awsiamrds"},
+            {"name": "CODER_PG_CONNECTION_URL", "value": format!("postgres://coder@{host}:5432/coder?sslmode=require")}
+        ]),
+        None,
         &task_subnet,
         &task_group,
     )
     .await;
-    let event = rewrite_event(
-        &read_event("task-running-seed.json"),
-        &[
-            (SEED_TASK_ID, task.id.as_str()),
-            (SEED_ENI, task.eni.as_str()),
-        ],
-    );
-    let auditor = Auditor::new(
-        Config::default(),
-        AwsInventory::new(&config, vec![]),
-        DryRun,
-        MemoryStore::new(),
-        Some(REGION.to_string()),
-    )
-    .unwrap();
+    let auditor = dry_run_auditor(&config);
     let report = auditor.process(&event).await.unwrap();
     let unreachable: Vec<_> = report
         .findings
@@ -561,24 +524,13 @@ async fn the_doctor_answers_the_seeds_checklist_and_the_network_step_passes_once
 /// itself: no way out); once the NAT gateway sits in a public subnet, the path is there.
 #[tokio::test]
 async fn a_start_that_could_not_reach_secrets_manager_is_told_its_subnet_has_no_way_out() {
-    use ecs_auditor::aws::AwsInventory;
-    use ecs_auditor::config::Config;
-    use ecs_auditor::memory::MemoryStore;
-    use ecs_auditor::publish::DryRun;
-    use ecs_auditor::{Auditor, RuleId};
+    use ecs_auditor::RuleId;
 
     let moto = Moto::start();
     let config = moto.sdk_config().await;
     let account = seed_demo_account(&moto, &config).await;
     let failed_start = || async {
-        let auditor = Auditor::new(
-            Config::default(),
-            AwsInventory::new(&config, vec![]),
-            DryRun,
-            MemoryStore::new(),
-            Some(REGION.to_string()),
-        )
-        .unwrap();
+        let auditor = dry_run_auditor(&config);
         let report = auditor
             .process(&account.event("task-stopped-failed-to-start.json"))
             .await

@@ -5,11 +5,8 @@
 
 mod support;
 
+use ecs_auditor::RuleId;
 use ecs_auditor::aws::AwsInventory;
-use ecs_auditor::config::Config;
-use ecs_auditor::memory::MemoryStore;
-use ecs_auditor::publish::DryRun;
-use ecs_auditor::{Auditor, RuleId};
 use support::*;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/coder-ecs-task-execution-role";
@@ -54,14 +51,7 @@ async fn a_task_that_could_not_pull_its_secret_is_told_which_role_and_statement(
     event["detail"]["taskDefinitionArn"] = serde_json::Value::String(
         "arn:aws:ecs:us-east-1:123456789012:task-definition/coder:1".to_string(),
     );
-    let auditor = Auditor::new(
-        Config::default(),
-        AwsInventory::new(&config, vec![]),
-        DryRun,
-        MemoryStore::new(),
-        Some(REGION.to_string()),
-    )
-    .unwrap();
+    let auditor = dry_run_auditor(&config);
     let report = auditor
         .process(&serde_json::to_vec(&event).unwrap())
         .await
@@ -99,18 +89,11 @@ async fn a_task_that_could_not_pull_its_secret_is_told_which_role_and_statement(
     // stage ECS asks for; and of Secrets Manager no value (the emulator would have answered).
     let asked = iam.requests();
     assert_eq!(asked.len(), 1, "{asked:?}");
-    let form = |value: &str| {
-        percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
-            .to_string()
-            .replace("%2D", "-")
-            .replace("%5F", "_")
-            .replace("%2E", ".")
-    };
     for part in [
         "Action=SimulatePrincipalPolicy&".to_string(),
-        format!("PolicySourceArn={}", form(ROLE)),
+        format!("PolicySourceArn={}", form_encoded(ROLE)),
         "ActionNames.member.1=secretsmanager%3AGetSecretValue".to_string(),
-        format!("ResourceArns.member.1={}", form(&secret)),
+        format!("ResourceArns.member.1={}", form_encoded(&secret)),
         "ContextKeyName=secretsmanager%3AVersionStage".to_string(),
         "ContextKeyValues.member.1=AWSCURRENT".to_string(),
     ] {

@@ -24,17 +24,9 @@ pub(crate) struct Ec2Reader {
     endpoint: String,
 }
 
-/// The endpoint as every SDK client resolves it: `AWS_ENDPOINT_URL_EC2`, then the shared
-/// `AWS_ENDPOINT_URL` (or one configured in code), then the regional endpoint.
+/// The endpoint as every SDK client resolves it ([`SignedHttp::regional_endpoint`]).
 pub(crate) fn endpoint(sdk: &aws_config::SdkConfig, region: &str) -> String {
-    SignedHttp::custom_endpoint(sdk, "EC2").unwrap_or_else(|| {
-        let suffix = if region.starts_with("cn-") {
-            "amazonaws.com.cn"
-        } else {
-            "amazonaws.com"
-        };
-        format!("https://ec2.{region}.{suffix}")
-    })
+    SignedHttp::regional_endpoint(sdk, "EC2", "ec2", region)
 }
 
 impl Ec2Reader {

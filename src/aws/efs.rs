@@ -40,16 +40,8 @@ struct ErrorAnswer {
 impl EfsReader {
     /// Built on the inventory's connection (one for every reader).
     pub(crate) fn sharing(sdk: &aws_config::SdkConfig, http: SignedHttp) -> Self {
-        let region = http.region().to_string();
         EfsReader {
-            endpoint: SignedHttp::custom_endpoint(sdk, "EFS").unwrap_or_else(|| {
-                let suffix = if region.starts_with("cn-") {
-                    "amazonaws.com.cn"
-                } else {
-                    "amazonaws.com"
-                };
-                format!("https://elasticfilesystem.{region}.{suffix}")
-            }),
+            endpoint: SignedHttp::regional_endpoint(sdk, "EFS", "elasticfilesystem", http.region()),
             http,
         }
     }

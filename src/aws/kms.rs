@@ -66,16 +66,8 @@ struct Grant {
 impl KmsReader {
     /// Built on the inventory's connection (one for every reader).
     pub(crate) fn sharing(sdk: &aws_config::SdkConfig, http: SignedHttp) -> Self {
-        let region = http.region().to_string();
         KmsReader {
-            endpoint: SignedHttp::custom_endpoint(sdk, "KMS").unwrap_or_else(|| {
-                let suffix = if region.starts_with("cn-") {
-                    "amazonaws.com.cn"
-                } else {
-                    "amazonaws.com"
-                };
-                format!("https://kms.{region}.{suffix}")
-            }),
+            endpoint: SignedHttp::regional_endpoint(sdk, "KMS", "kms", http.region()),
             http,
         }
     }

@@ -30,16 +30,8 @@ pub(crate) struct RdsReader {
 impl RdsReader {
     /// Built on the inventory's connection (one for every reader).
     pub(crate) fn sharing(sdk: &aws_config::SdkConfig, http: SignedHttp) -> Self {
-        let region = http.region().to_string();
         RdsReader {
-            endpoint: SignedHttp::custom_endpoint(sdk, "RDS").unwrap_or_else(|| {
-                let suffix = if region.starts_with("cn-") {
-                    "amazonaws.com.cn"
-                } else {
-                    "amazonaws.com"
-                };
-                format!("https://rds.{region}.{suffix}")
-            }),
+            endpoint: SignedHttp::regional_endpoint(sdk, "RDS", "rds", http.region()),
             http,
         }
     }

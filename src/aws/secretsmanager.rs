@@ -56,16 +56,13 @@ struct ResourcePolicyAnswer {
 impl SecretsManagerReader {
     /// Built on the inventory's connection (one for every reader).
     pub(crate) fn sharing(sdk: &aws_config::SdkConfig, http: SignedHttp) -> Self {
-        let region = http.region().to_string();
         SecretsManagerReader {
-            endpoint: SignedHttp::custom_endpoint(sdk, "SECRETS_MANAGER").unwrap_or_else(|| {
-                let suffix = if region.starts_with("cn-") {
-                    "amazonaws.com.cn"
-                } else {
-                    "amazonaws.com"
-                };
-                format!("https://secretsmanager.{region}.{suffix}")
-            }),
+            endpoint: SignedHttp::regional_endpoint(
+                sdk,
+                "SECRETS_MANAGER",
+                "secretsmanager",
+                http.region(),
+            ),
             http,
         }
     }

@@ -89,6 +89,25 @@ impl SignedHttp {
             .or_else(|| sdk.endpoint_url().map(str::to_string))
     }
 
+    /// The endpoint as every SDK client resolves it: `AWS_ENDPOINT_URL_<env_name>`, then the
+    /// shared `AWS_ENDPOINT_URL` (or one configured in code), then
+    /// `https://<host>.<region>.amazonaws.com` (`.com.cn` in China).
+    pub(crate) fn regional_endpoint(
+        sdk: &aws_config::SdkConfig,
+        env_name: &str,
+        host: &str,
+        region: &str,
+    ) -> String {
+        Self::custom_endpoint(sdk, env_name).unwrap_or_else(|| {
+            let suffix = if region.starts_with("cn-") {
+                "amazonaws.com.cn"
+            } else {
+                "amazonaws.com"
+            };
+            format!("https://{host}.{region}.{suffix}")
+        })
+    }
+
     /// One Query API request (EC2, RDS, IAM): the form `body` POSTed to `endpoint`, the answer's
     /// XML, or the failure its `<Code>` names.
     pub(crate) async fn query(

@@ -38,16 +38,8 @@ struct Parameter {
 impl SsmReader {
     /// Built on the inventory's connection (one for every reader).
     pub(crate) fn sharing(sdk: &aws_config::SdkConfig, http: SignedHttp) -> Self {
-        let region = http.region().to_string();
         SsmReader {
-            endpoint: SignedHttp::custom_endpoint(sdk, "SSM").unwrap_or_else(|| {
-                let suffix = if region.starts_with("cn-") {
-                    "amazonaws.com.cn"
-                } else {
-                    "amazonaws.com"
-                };
-                format!("https://ssm.{region}.{suffix}")
-            }),
+            endpoint: SignedHttp::regional_endpoint(sdk, "SSM", "ssm", http.region()),
             http,
         }
     }

@@ -762,3 +762,83 @@ pub fn rds_instance_behind_its_own_group(moto: &Moto, task_subnet: &str, create:
         host,
     }
 }
+
+/// The auditor as the emulator tests run it: the real AWS adapters on `config`, nothing
+/// published, state in memory.
+pub fn dry_run_auditor(
+    config: &SdkConfig,
+) -> ecs_auditor::Auditor<
+    ecs_auditor::aws::AwsInventory,
+    ecs_auditor::publish::DryRun,
+    ecs_auditor::memory::MemoryStore,
+> {
+    ecs_auditor::Auditor::new(
+        ecs_auditor::config::Config::default(),
+        ecs_auditor::aws::AwsInventory::new(config, vec![]),
+        ecs_auditor::publish::DryRun,
+        ecs_auditor::memory::MemoryStore::new(),
+        Some(REGION.to_string()),
+    )
+    .unwrap()
+}
+
+/// The seed's task definition registered as `coder:1` with `environment` in place of its
+/// secrets (and `task_role`, when given), running as a task of `coder-service` in
+/// `coder-cluster` in `subnet` behind `group`; and the sample RUNNING event rewritten for it.
+pub async fn run_seed_with_environment(
+    moto: &Moto,
+    config: &SdkConfig,
+    environment: serde_json::Value,
+    task_role: Option<&str>,
+    subnet: &str,
+    group: &str,
+) -> (RunningTask, Vec<u8>) {
+    aws_sdk_ecs::Client::new(config)
+        .create_cluster()
+        .cluster_name("coder-cluster")
+        .send()
+        .await
+        .unwrap();
+    let mut definition: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_path("events/task-definitions/coder-seed.json")).unwrap(),
+    )
+    .unwrap();
+    if let Some(role) = task_role {
+        definition["taskRoleArn"] = serde_json::Value::String(role.to_string());
+    }
+    let container = &mut definition["containerDefinitions"][0];
+    container["secrets"] = serde_json::json!([]);
+    container["environment"] = environment;
+    moto.json_call(
+        "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition",
+        &definition.to_string(),
+    );
+    let task = run_service_task(
+        moto,
+        config,
+        "coder-cluster",
+        "coder-service",
+        "coder:1",
+        "ecs-svc/1234567890123456789",
+        subnet,
+        group,
+    )
+    .await;
+    let event = rewrite_event(
+        &read_event("task-running-seed.json"),
+        &[
+            (SEED_TASK_ID, task.id.as_str()),
+            (SEED_ENI, task.eni.as_str()),
+        ],
+    );
+    (task, event)
+}
+
+/// A value as a Query API form carries it (what an asserted request body contains).
+pub fn form_encoded(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
+        .to_string()
+        .replace("%2D", "-")
+        .replace("%5F", "_")
+        .replace("%2E", ".")
+}
