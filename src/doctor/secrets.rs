@@ -145,6 +145,9 @@ pub struct SecretDiagnosis {
     /// secret).
     pub reference_checked: bool,
     pub readable: Permission,
+    /// When the read itself is denied, and `kms:Decrypt` on the customer managed key is denied
+    /// too: that verdict, so that both fixes are given at once, not one per deployment.
+    pub decrypt_denied: Option<Permission>,
 }
 
 /// Whether `metadata` (or its absence) has what `reference` names.
@@ -287,6 +290,32 @@ fn name_read_as_suffixed(secret_id: &str) -> Option<&str> {
     (suffix.len() == 6 && suffix.chars().all(|c| c.is_ascii_alphanumeric())).then_some(name)
 }
 
+/// Weighs `kms:Decrypt` on a customer managed `key` into the diagnosis: after an allowed read
+/// it is the verdict; beside a denied read, a denied decrypt is kept too (`decrypt_denied`).
+async fn with_decrypt(
+    reads: &impl SecretReads,
+    diagnosis: &mut SecretDiagnosis,
+    role: &str,
+    key: Option<&str>,
+    service: &str,
+    region: &str,
+) -> Result<(), ReadError> {
+    let Some(key) = key else {
+        return Ok(());
+    };
+    match diagnosis.readable {
+        Permission::Yes => diagnosis.readable = decrypt(reads, role, key, service, region).await?,
+        Permission::No { .. } => {
+            let verdict = decrypt(reads, role, key, service, region).await?;
+            if matches!(verdict, Permission::No { .. }) {
+                diagnosis.decrypt_denied = Some(verdict);
+            }
+        }
+        Permission::Undecided(_) => {}
+    }
+    Ok(())
+}
+
 /// The account of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`).
 fn account_of(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|account| !account.is_empty())
@@ -340,6 +369,7 @@ pub async fn diagnose(
         reference: None,
         reference_checked: false,
         readable: Permission::Undecided(String::new()),
+        decrypt_denied: None,
     };
     let Some(role) = execution_role else {
         diagnosis.readable = Permission::No {
@@ -395,17 +425,12 @@ pub async fn diagnose(
     .await?;
     diagnosis.readable =
         weighed_with_resource_policy(simulated(&read, role), resource_policy.as_deref());
-    if diagnosis.readable != Permission::Yes {
-        return Ok(Some(diagnosis));
-    }
     // A customer managed key: the role needs kms:Decrypt through Secrets Manager too.
-    if let Some(key) = metadata
+    let key = metadata
         .kms_key_id
         .as_deref()
-        .filter(|key| !key.ends_with("alias/aws/secretsmanager"))
-    {
-        diagnosis.readable = decrypt(reads, role, key, "secretsmanager", region).await?;
-    }
+        .filter(|key| !key.ends_with("alias/aws/secretsmanager"));
+    with_decrypt(reads, &mut diagnosis, role, key, "secretsmanager", region).await?;
     Ok(Some(diagnosis))
 }
 
@@ -431,6 +456,7 @@ async fn diagnose_parameter(
         reference: None,
         reference_checked: false,
         readable: Permission::Undecided(String::new()),
+        decrypt_denied: None,
     };
     let Some(role) = execution_role else {
         diagnosis.readable = Permission::No {
@@ -480,16 +506,11 @@ async fn diagnose_parameter(
     )
     .await?;
     diagnosis.readable = simulated(&read, role);
-    if diagnosis.readable != Permission::Yes || metadata.kind != "SecureString" {
-        return Ok(diagnosis);
-    }
-    if let Some(key) = metadata
+    let key = metadata
         .key_id
         .as_deref()
-        .filter(|key| !key.ends_with("alias/aws/ssm"))
-    {
-        diagnosis.readable = decrypt(reads, role, key, "ssm", region).await?;
-    }
+        .filter(|key| metadata.kind == "SecureString" && !key.ends_with("alias/aws/ssm"));
+    with_decrypt(reads, &mut diagnosis, role, key, "ssm", region).await?;
     Ok(diagnosis)
 }
 
@@ -621,6 +642,12 @@ mod tests {
             panic!("{denied:?}")
         };
         assert_eq!(action, "ssm:GetParameters");
+        // The key's decrypt is denied too (IAM decides there, and allows nothing): kept.
+        assert!(
+            matches!(&denied.decrypt_denied, Some(Permission::No { action, .. }) if action == "kms:Decrypt"),
+            "{:?}",
+            denied.decrypt_denied
+        );
         assert_eq!(
             resource,
             "arn:aws:ssm:us-east-1:132880019009:parameter/coder/db-url"

@@ -68,34 +68,59 @@ pub(crate) fn secret_not_readable(task: &TaskContext) -> Vec<Finding> {
             } else {
                 "secretsmanager"
             };
-            finding.fix = vec![if action.starts_with("kms:") {
-                if deciding.contains("neither allows the role nor lets IAM policies") {
-                    format!(
-                        "Add a statement to the key policy of {resource} that allows {role} kms:Decrypt (as the console's \"key users\" do), or one for the account's root so that IAM policies count; an IAM statement alone does not."
-                    )
-                } else if let Some(statement) = deciding.strip_suffix(" denies it") {
-                    format!(
-                        "Remove or narrow {statement}, so that it no longer denies {role} kms:Decrypt on {resource}."
-                    )
-                } else {
-                    format!(
-                        "Allow {role} kms:Decrypt on {resource} in its IAM policy (the key policy lets IAM policies grant it), with the condition kms:ViaService = {service}.<region>.amazonaws.com if you like; or name the role in the key policy."
-                    )
-                }
-            } else if role == "(none)" {
-                "Give the task definition an executionRoleArn: a role ECS can assume (ecs-tasks.amazonaws.com) with secretsmanager:GetSecretValue on the secret.".to_string()
-            } else if let Some(statement) = deciding.strip_suffix(" denies it") {
-                format!(
-                    "Remove or narrow {statement}, so that it no longer denies {role} secretsmanager:GetSecretValue on {resource}; an Allow elsewhere does not override a Deny."
-                )
-            } else {
-                format!(
-                    "Allow {role} secretsmanager:GetSecretValue on {resource} (the full ARN, or the name followed by -??????)."
-                )
-            }];
+            finding.fix = vec![fix(role, action, resource, deciding, service)];
+            // The key denies it too: said now, not after the next failed deployment.
+            if let Some(Permission::No {
+                action,
+                resource,
+                deciding,
+            }) = &diagnosis.decrypt_denied
+            {
+                finding
+                    .evidence
+                    .push(format!("and {action} on {resource}: {deciding}"));
+                finding
+                    .fix
+                    .push(fix(role, action, resource, deciding, service));
+            }
             Some(finding)
         })
         .collect()
+}
+
+/// The fix for one denied action: the denying statement narrowed, the grant made where it
+/// counts (for a KMS key, its key policy or the role's IAM policy as the key policy decides).
+fn fix(role: &str, action: &str, resource: &str, deciding: &str, service: &str) -> String {
+    if action.starts_with("kms:") {
+        if deciding.contains("neither allows the role nor lets IAM policies") {
+            format!(
+                "Add a statement to the key policy of {resource} that allows {role} kms:Decrypt (as the console's \"key users\" do), or one for the account's root so that IAM policies count; an IAM statement alone does not."
+            )
+        } else if let Some(statement) = deciding.strip_suffix(" denies it") {
+            format!(
+                "Remove or narrow {statement}, so that it no longer denies {role} kms:Decrypt on {resource}."
+            )
+        } else {
+            format!(
+                "Allow {role} kms:Decrypt on {resource} in its IAM policy (the key policy lets IAM policies grant it), with the condition kms:ViaService = {service}.<region>.amazonaws.com if you like; or name the role in the key policy."
+            )
+        }
+    } else if role == "(none)" {
+        format!(
+            "Give the task definition an executionRoleArn: a role ECS can assume (ecs-tasks.amazonaws.com) with {action} on the secret."
+        )
+    } else if let Some(statement) = deciding.strip_suffix(" denies it") {
+        format!(
+            "Remove or narrow {statement}, so that it no longer denies {role} {action} on {resource}; an Allow elsewhere does not override a Deny."
+        )
+    } else {
+        let suffix = if service == "secretsmanager" {
+            " (the full ARN, or the name followed by -??????)"
+        } else {
+            ""
+        };
+        format!("Allow {role} {action} on {resource}{suffix}.")
+    }
 }
 
 #[cfg(test)]
@@ -125,6 +150,7 @@ mod tests {
                 deciding: "the statement at line 4 of policy coder-ecs-secrets-policy denies it"
                     .to_string(),
             },
+            decrypt_denied: None,
         };
         // A broken reference is its own finding (secret-reference-broken), not this one.
         let broken = SecretDiagnosis {
@@ -175,6 +201,22 @@ mod tests {
                 "in its IAM policy (the key policy lets IAM policies grant it), with the condition kms:ViaService = secretsmanager.<region>.amazonaws.com"
             )
         );
+        // A denied read under a key that denies too: both said, both fixed, at once.
+        let mut both = task.clone();
+        both.secret_diagnoses.truncate(1);
+        both.secret_diagnoses[0].decrypt_denied = Some(Permission::No {
+            action: "kms:Decrypt".to_string(),
+            resource: key.to_string(),
+            deciding: "no statement in the policies of the role allows it".to_string(),
+        });
+        let found = secret_not_readable(&both);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].fix.len(), 2, "{:?}", found[0].fix);
+        assert_eq!(
+            found[0].evidence[2],
+            format!("and kms:Decrypt on {key}: no statement in the policies of the role allows it")
+        );
+        assert!(found[0].fix[1].contains("kms:Decrypt"));
         assert!(kms("statement \"Deny\" of the key policy of k denies it").starts_with(
             "Remove or narrow statement \"Deny\" of the key policy of k, so that it no longer denies"
         ));

@@ -106,6 +106,7 @@ mod tests {
             reference,
             reference_checked: true,
             readable: Permission::Undecided("the secret does not exist".to_string()),
+            decrypt_denied: None,
         };
         task.secret_diagnoses = vec![
             diagnosis(Some(ReferenceProblem::NotFound)),

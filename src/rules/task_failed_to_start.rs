@@ -187,7 +187,7 @@ pub(crate) fn attach_readable(
         .map(|diagnosis| diagnosis.secret.as_str())
         .collect();
     finding.evidence.push(format!(
-        "diagnosis: IAM's policy simulator allows the execution role to read {}: what denied it is out of its sight (a VPC endpoint policy, a resource control policy, a key policy), or the policies changed since",
+        "diagnosis: IAM's policy simulator allows the execution role to read {}: what denied it is out of its sight (a VPC endpoint policy, a resource control policy), or the policies changed since",
         secrets.join(", ")
     ));
 }
