@@ -363,10 +363,11 @@ fn candidates(task: &TaskContext, coverage: &Coverage) -> Vec<String> {
             Path::Blocked(blocker) => format!("blocked: {}", blocker.describe()),
             Path::Undecided(why) => format!("could not decide: {why}"),
         };
-        lines.push(format!(
-            "{} on port {}: {verdict}",
-            candidate.database, candidate.port
-        ));
+        // Port 0: a group that could not be read (the VPC's proxies), not one database.
+        lines.push(match candidate.port {
+            0 => format!("{}: {verdict}", candidate.database),
+            port => format!("{} on port {port}: {verdict}", candidate.database),
+        });
     }
     lines
 }

@@ -256,7 +256,16 @@ pub async fn vpc_rds_paths(
     };
     let mut paths = Vec::new();
     let mut databases = doctor.db_instances().await?;
-    databases.extend(doctor.db_proxies().await?);
+    // Proxies unreadable (an older grant, a narrower user) leave the instances listed and say so.
+    match doctor.db_proxies().await {
+        Ok(proxies) => databases.extend(proxies),
+        Err(error) => paths.push(RdsPath {
+            database: "the VPC's RDS Proxies".to_string(),
+            port: 0,
+            path: Path::Undecided(format!("could not be read: {error}")),
+            instance: None,
+        }),
+    }
     for instance in databases {
         // An Aurora cluster stands for its members.
         if instance.vpc_id == vpc && !instance.address.is_empty() && !instance.is_cluster_member() {
@@ -751,5 +760,60 @@ mod tests {
             path("shut").await.path,
             Path::Blocked(Blocker::Acl { .. })
         ));
+    }
+
+    /// The same VPC, read by a principal that may not describe RDS Proxies.
+    struct NoProxies;
+
+    impl NetworkReads for NoProxies {
+        async fn security_groups(&self, ids: &[String]) -> Result<Vec<SecurityGroup>, ReadError> {
+            Vpc.security_groups(ids).await
+        }
+        async fn network_acls(&self, vpc: &str) -> Result<Vec<AclAssociation>, ReadError> {
+            Vpc.network_acls(vpc).await
+        }
+        async fn route_tables(&self, vpc: &str) -> Result<Vec<RouteTable>, ReadError> {
+            Vpc.route_tables(vpc).await
+        }
+        async fn subnets(&self, ids: &[String]) -> Result<Vec<Subnet>, ReadError> {
+            Vpc.subnets(ids).await
+        }
+        async fn network_interface(&self, id: &str) -> Result<Option<NetworkInterface>, ReadError> {
+            Vpc.network_interface(id).await
+        }
+        async fn vpc_endpoints(&self, vpc: &str) -> Result<Vec<VpcEndpoint>, ReadError> {
+            Vpc.vpc_endpoints(vpc).await
+        }
+        async fn nat_gateways(&self, vpc: &str) -> Result<Vec<NatGateway>, ReadError> {
+            Vpc.nat_gateways(vpc).await
+        }
+        async fn db_instances(&self) -> Result<Vec<DbInstance>, ReadError> {
+            Vpc.db_instances().await
+        }
+        async fn db_proxies(&self) -> Result<Vec<DbInstance>, ReadError> {
+            Err(ReadError {
+                operation: "rds:DescribeDBProxies",
+                resource: String::new(),
+                failure: ReadFailure::AccessDenied,
+                message: "not authorized".to_string(),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn unreadable_proxies_leave_the_instances_listed_and_say_so() {
+        let task = Side {
+            name: "task".to_string(),
+            address: "10.0.1.25/32".parse().unwrap(),
+            subnet_id: "subnet-a".to_string(),
+            security_groups: vec!["sg-task".to_string()],
+        };
+        let all = vpc_rds_paths(&NoProxies, &task).await.unwrap();
+        assert_eq!(all.len(), 4, "{all:#?}");
+        assert_eq!(all[0].database, "the VPC's RDS Proxies");
+        assert!(
+            matches!(&all[0].path, Path::Undecided(why) if why.contains("rds:DescribeDBProxies"))
+        );
+        assert_eq!(all[1].database, "RDS instance open");
     }
 }
