@@ -552,7 +552,7 @@ async fn a_start_that_could_not_reach_secrets_manager_is_told_its_subnet_has_no_
     );
     assert!(
         finding.fix[0].starts_with(&format!(
-            "Give subnet {} a way to the AWS APIs: a 0.0.0.0/0 route to a NAT gateway",
+            "Give subnet {} a way out: a 0.0.0.0/0 route to a NAT gateway",
             account.subnet
         )),
         "{:?}",
@@ -595,7 +595,7 @@ async fn a_start_that_could_not_reach_secrets_manager_is_told_its_subnet_has_no_
         "{evidence}"
     );
     assert!(
-        finding.fix[0].starts_with(&format!("Give NAT gateway {nat} a way out")),
+        finding.fix[0].starts_with(&format!("Recreate NAT gateway {nat} in a public subnet")),
         "{:?}",
         finding.fix
     );

@@ -55,6 +55,8 @@ pub enum Blocked {
         problem: String,
         /// Its subnet routes nowhere (the fix: put it in a public subnet).
         unrouted: bool,
+        /// The NAT gateway's own subnet.
+        subnet: String,
     },
 }
 
@@ -94,8 +96,9 @@ impl Blocked {
         }
     }
 
-    /// The fix, for the services it blocks.
-    pub fn fix(&self, subnet: &str, services: &[String]) -> String {
+    /// The fix, for the services it blocks; `ecr_image`: the task's images come from ECR (VPC
+    /// endpoints can then serve the pull too).
+    pub fn fix(&self, subnet: &str, services: &[String], ecr_image: bool) -> String {
         match self {
             Blocked::NoHttpsOut { groups } => format!(
                 "Allow outbound TCP 443 in the task's security group {} (to 0.0.0.0/0, or to the VPC endpoints' groups).",
@@ -108,25 +111,46 @@ impl Blocked {
                 "Allow inbound TCP 443 from the task's security group in {} (the groups of VPC endpoint {endpoint}).",
                 groups.first().map(String::as_str).unwrap_or("its group")
             ),
+            // In the task's own subnet, its route table cannot send 0.0.0.0/0 both to the NAT
+            // gateway (for the tasks) and to the internet gateway (for the NAT gateway).
             Blocked::NatGateway {
                 gateway,
                 unrouted: true,
+                subnet: its_subnet,
+                ..
+            } if its_subnet == subnet => format!(
+                "Recreate NAT gateway {gateway} in a public subnet (one whose route table sends 0.0.0.0/0 to the VPC's internet gateway) and point subnet {subnet}'s 0.0.0.0/0 at the new one: in the tasks' own subnet it cannot reach the internet gateway without taking the tasks' way out."
+            ),
+            Blocked::NatGateway {
+                gateway,
+                unrouted: true,
+                subnet: its_subnet,
                 ..
             } => format!(
-                "Give NAT gateway {gateway} a way out: a 0.0.0.0/0 route to the VPC's internet gateway in its own subnet's route table, or recreate it in a public subnet (one that routes to an internet gateway); subnet {subnet} keeps its route to a NAT gateway."
+                "Give NAT gateway {gateway} a way out: a 0.0.0.0/0 route to the VPC's internet gateway in the route table of its subnet {its_subnet}, or recreate it in a public subnet (one that routes to an internet gateway); subnet {subnet} keeps its route to a NAT gateway."
             ),
             Blocked::NatGateway { gateway, table, .. } => format!(
                 "Create a public NAT gateway in a public subnet (one that routes to an internet gateway) and point route table {table}'s 0.0.0.0/0 at it instead of {gateway}."
             ),
-            Blocked::NoPublicIp { .. } | Blocked::NoRoute { .. } => format!(
-                "Give subnet {subnet} a way to the AWS APIs: a 0.0.0.0/0 route to a NAT gateway, or assignPublicIp ENABLED with a route to an internet gateway, or VPC endpoints: interface endpoints with private DNS for {} and a gateway endpoint for s3 on its route table.",
-                services
+            Blocked::NoPublicIp { .. } | Blocked::NoRoute { .. } => {
+                let interfaces = services
                     .iter()
                     .filter(|service| service.as_str() != "s3")
                     .cloned()
                     .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+                    .join(", ");
+                // Endpoints reach AWS APIs only: an image from another registry (Docker Hub,
+                // ghcr.io) still needs the internet.
+                if ecr_image {
+                    format!(
+                        "Give subnet {subnet} a way to the AWS APIs: a 0.0.0.0/0 route to a NAT gateway, or assignPublicIp ENABLED with a route to an internet gateway, or VPC endpoints: interface endpoints with private DNS for {interfaces} and a gateway endpoint for s3 on its route table."
+                    )
+                } else {
+                    format!(
+                        "Give subnet {subnet} a way out: a 0.0.0.0/0 route to a NAT gateway, or assignPublicIp ENABLED with a route to an internet gateway. Interface endpoints with private DNS for {interfaces} would serve those AWS APIs, but not an image from a registry outside ECR, which needs the internet."
+                    )
+                }
+            }
         }
     }
 }
@@ -142,12 +166,19 @@ pub struct NatGatewayView {
 /// Whether a NAT gateway leads to the internet: `Ok` with how, or what stops it.
 fn through_nat(task: &TaskNetwork, target: &str) -> ApiPath {
     let table = task.table.id.clone();
+    let its_subnet = task
+        .nat_gateways
+        .iter()
+        .find(|view| view.gateway.id == target)
+        .map(|view| view.gateway.subnet_id.clone())
+        .unwrap_or_default();
     let blocked = |problem: String, unrouted: bool| {
         ApiPath::Blocked(Blocked::NatGateway {
             gateway: target.to_string(),
             table: table.clone(),
             problem,
             unrouted,
+            subnet: its_subnet.clone(),
         })
     };
     let Some(view) = task
@@ -572,7 +603,7 @@ mod tests {
         };
         assert!(
             blocked
-                .fix("subnet-1", &[])
+                .fix("subnet-1", &[], true)
                 .starts_with("Allow outbound TCP 443 in the task's security group sg-task")
         );
         // Endpoints: open to the task's group, closed, without private DNS; S3's gateway.
@@ -641,7 +672,7 @@ mod tests {
             "subnet subnet-1 routes to NAT gateway nat-1, which sits in subnet subnet-public, whose route table has no route to an internet gateway, and no VPC endpoint serves secretsmanager"
         );
         assert!(unrouted
-            .fix("subnet-1", &["secretsmanager".to_string()])
+            .fix("subnet-1", &["secretsmanager".to_string()], true)
             .starts_with("Give NAT gateway nat-1 a way out: a 0.0.0.0/0 route to the VPC's internet gateway"));
         let ApiPath::Blocked(failed) = with(nat("failed", true, Some("igw-1"))).path("ecr.api")
         else {
@@ -654,19 +685,41 @@ mod tests {
         );
         assert!(
             failed
-                .fix("subnet-1", &[])
+                .fix("subnet-1", &[], true)
                 .contains("point route table rtb-1's 0.0.0.0/0 at it instead of nat-1")
         );
         assert!(matches!(
             with(nat("available", false, Some("igw-1"))).path("logs"),
             ApiPath::Blocked(Blocked::NatGateway { .. })
         ));
+        // No way out at all: VPC endpoints are offered as the whole fix only for an ECR image.
+        let ApiPath::Blocked(no_route) = Case::new(None).path("secretsmanager") else {
+            panic!()
+        };
+        let services = ["secretsmanager".to_string()];
+        assert!(
+            no_route
+                .fix("subnet-1", &services, false)
+                .contains("but not an image from a registry outside ECR")
+        );
+        assert!(
+            no_route
+                .fix("subnet-1", &services, true)
+                .contains("a gateway endpoint for s3")
+        );
         // Still being made, routed elsewhere, or not listed: not decided.
-        // In the task's own subnet, it routes to itself.
-        assert!(matches!(
-            with(nat("available", true, Some("nat-1"))).path("logs"),
-            ApiPath::Blocked(Blocked::NatGateway { unrouted: true, .. })
-        ));
+        // In the task's own subnet, it routes to itself: only a new one elsewhere helps.
+        let mut own = nat("available", true, Some("nat-1"));
+        own[0].gateway.subnet_id = "subnet-1".to_string();
+        let ApiPath::Blocked(own) = with(own).path("logs") else {
+            panic!()
+        };
+        assert!(
+            own.fix("subnet-1", &[], false)
+                .starts_with("Recreate NAT gateway nat-1 in a public subnet"),
+            "{}",
+            own.fix("subnet-1", &[], false)
+        );
         for nat_gateways in [
             nat("pending", true, Some("igw-1")),
             nat("available", true, Some("tgw-1")),

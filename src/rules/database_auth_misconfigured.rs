@@ -90,13 +90,18 @@ pub(crate) fn database_auth_misconfigured(app: &AppContainer) -> Vec<Finding> {
             finding
                 .facts
                 .insert("database".to_string(), instance.id.clone());
+            // The dbuser ARN with what RDS told (region, account, resource id).
+            let dbuser = crate::doctor::database_auth::dbuser_arn(instance, "<the URL's user>");
             finding.fix = if instance.is_proxy() {
                 vec![
                     format!(
-                        "Require IAM authentication on the proxy: aws rds modify-db-proxy --db-proxy-name {} --auth AuthScheme=SECRETS,SecretArn=<its secret's ARN>,IAMAuth=REQUIRED (Terraform: auth {{ iam_auth = \"REQUIRED\" }} in aws_db_proxy).",
+                        "Require IAM authentication on the proxy: aws rds modify-db-proxy --db-proxy-name {} --auth AuthScheme=SECRETS,SecretArn=<its secret's ARN>,IAMAuth=REQUIRED, repeating every Auth entry it has, as --auth replaces them all (Terraform: auth {{ iam_auth = \"REQUIRED\" }} in aws_db_proxy).",
                         instance.id
                     ),
-                    "Let the task role (not the execution role) rds-db:connect on arn:aws:rds-db:REGION:ACCOUNT:dbuser:<the proxy's prx- resource id>/<the URL's user>; the proxy signs in to the database with its own secret.".to_string(),
+                    format!(
+                        "Let the task role (not the execution role) rds-db:connect on {}; the proxy signs in to the database with its own secret.",
+                        dbuser.clone().unwrap_or_else(|| "arn:aws:rds-db:REGION:ACCOUNT:dbuser:<the proxy's prx- resource id>/<the URL's user>".to_string())
+                    ),
                 ]
             } else {
                 vec![
@@ -106,12 +111,15 @@ pub(crate) fn database_auth_misconfigured(app: &AppContainer) -> Vec<Finding> {
                         instance.id
                     ),
                     format!(
-                        "Let the task role (not the execution role) rds-db:connect on arn:aws:rds-db:REGION:ACCOUNT:dbuser:<the {}>/<the URL's user>, and GRANT rds_iam TO that user in the database.",
-                        if instance.is_cluster() {
-                            "cluster's DbClusterResourceId"
-                        } else {
-                            "instance's DbiResourceId"
-                        }
+                        "Let the task role (not the execution role) rds-db:connect on {}, and GRANT rds_iam TO that user in the database.",
+                        dbuser.clone().unwrap_or_else(|| format!(
+                            "arn:aws:rds-db:REGION:ACCOUNT:dbuser:<the {}>/<the URL's user>",
+                            if instance.is_cluster() {
+                                "cluster's DbClusterResourceId"
+                            } else {
+                                "instance's DbiResourceId"
+                            }
+                        ))
                     ),
                 ]
             };

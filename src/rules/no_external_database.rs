@@ -65,6 +65,17 @@ pub(crate) fn no_external_database(app: &AppContainer) -> Option<Finding> {
         (Some(_), _) => return None,
     };
     let mut finding = app.finding(RuleId::NoExternalDatabase, severity, summary);
+    // A setting present but empty counts as not set (Coder: `if vals.PostgresURL == ""`
+    // starts the built-in database); say which, rather than "none".
+    let empty: Vec<&str> = database
+        .all_names()
+        .filter(|name| {
+            app.container
+                .environment
+                .iter()
+                .any(|variable| variable.name == *name && variable.value.trim().is_empty())
+        })
+        .collect();
     finding.evidence = vec![match explicit {
         Some(setting) => format!(
             "{} selects the {}",
@@ -72,17 +83,6 @@ pub(crate) fn no_external_database(app: &AppContainer) -> Option<Finding> {
             app.facts.embedded_database
         ),
         None => {
-            // A setting present but empty counts as not set (Coder: `if vals.PostgresURL ==
-            // ""` starts the built-in database); say which, rather than "none".
-            let empty: Vec<&str> = database
-                .all_names()
-                .filter(|name| {
-                    app.container
-                        .environment
-                        .iter()
-                        .any(|variable| variable.name == *name && variable.value.trim().is_empty())
-                })
-                .collect();
             if empty.is_empty() {
                 format!(
                     "container {} sets none of: {}",
@@ -111,6 +111,15 @@ pub(crate) fn no_external_database(app: &AppContainer) -> Option<Finding> {
         database.primary_setting().to_string(),
     );
     finding.fix = external_database(app);
+    // Set but empty: most likely the value went missing on its way in.
+    if let Some(name) = empty.first() {
+        finding.fix.insert(
+            0,
+            format!(
+                "{name} is set but empty: give it the database's address (from Secrets Manager through the container's secrets, with the empty environment entry removed); if there is no database yet:"
+            ),
+        );
+    }
     Some(finding)
 }
 
@@ -184,6 +193,11 @@ mod tests {
         assert_eq!(
             found[0].evidence[0],
             "container coder sets CODER_PG_CONNECTION_URL to an empty value, which counts as not set"
+        );
+        assert!(
+            found[0].fix[0].starts_with("CODER_PG_CONNECTION_URL is set but empty"),
+            "{:?}",
+            found[0].fix
         );
     }
 }

@@ -101,8 +101,13 @@ fn fix(role: &str, action: &str, resource: &str, deciding: &str, service: &str) 
                 "Remove or narrow {statement}, so that it no longer denies {role} kms:Decrypt on {resource}."
             )
         } else {
+            let region = resource
+                .split(':')
+                .nth(3)
+                .filter(|region| !region.is_empty())
+                .unwrap_or("<region>");
             format!(
-                "Allow {role} kms:Decrypt on {resource} in its IAM policy (the key policy lets IAM policies grant it), with the condition kms:ViaService = {service}.<region>.amazonaws.com if you like; or name the role in the key policy."
+                "Allow {role} kms:Decrypt on {resource} in its IAM policy (the key policy lets IAM policies grant it), with the condition kms:ViaService = {service}.{region}.amazonaws.com if you like; or name the role in the key policy."
             )
         }
     } else if role == "(none)" {
@@ -198,7 +203,7 @@ mod tests {
         );
         assert!(
             kms("no statement in the policies of the role allows it").contains(
-                "in its IAM policy (the key policy lets IAM policies grant it), with the condition kms:ViaService = secretsmanager.<region>.amazonaws.com"
+                "in its IAM policy (the key policy lets IAM policies grant it), with the condition kms:ViaService = secretsmanager.us-east-1.amazonaws.com"
             )
         );
         // A denied read under a key that denies too: both said, both fixed, at once.

@@ -215,9 +215,10 @@ pub(crate) fn attach_api_paths(
             ApiPath::Undecided(why) => format!("diagnosis: {service}: could not decide: {why}"),
         });
     }
+    let ecr_image = paths.iter().any(|(service, _)| service == "ecr.dkr");
     for (_, path) in paths {
         if let ApiPath::Blocked(blocked) = path {
-            let fix = blocked.fix(subnet, &blocked_services);
+            let fix = blocked.fix(subnet, &blocked_services, ecr_image);
             if !fixes.contains(&fix) {
                 fixes.push(fix);
             }
@@ -236,7 +237,7 @@ pub(crate) fn attach_api_paths(
             .all(|(_, path)| matches!(path, ApiPath::Way(_)))
     {
         finding.fix = vec![
-            "A way to each API exists: look at what the doctor does not read: the NAT gateway's own subnet and its route to an internet gateway, a VPC endpoint's policy, DNS resolution in the VPC (enableDnsSupport), or a transient outage (ECS retries the start).".to_string(),
+            "A way to each API exists: look at what the doctor does not read: the network ACL of the NAT gateway's subnet, a VPC endpoint's policy, DNS resolution in the VPC (enableDnsSupport), or a transient outage (ECS retries the start).".to_string(),
         ];
     }
 }
