@@ -39,7 +39,8 @@ async fn the_key_policy_decides_with_the_roles_policies() {
         .unwrap();
         created["ARN"].as_str().unwrap().to_string()
     };
-    let for_the_role = secret_under("coder-url", &key_with(ROLE));
+    let roles_key = key_with(ROLE);
+    let for_the_role = secret_under("coder-url", &roles_key);
     let other_key = key_with("arn:aws:iam::123456789012:role/someone-else");
     let for_another = secret_under("coder-url-2", &other_key);
     // The role's own policies allow GetSecretValue and say nothing of the key.
@@ -87,6 +88,11 @@ async fn the_key_policy_decides_with_the_roles_policies() {
 
     let named = diagnose(for_the_role.clone()).await;
     assert_eq!(named.readable, Permission::Yes, "{named:?}");
+    assert_eq!(
+        named.key.as_deref(),
+        Some(roles_key.as_str()),
+        "the key was weighed"
+    );
     let unnamed = diagnose(for_another.clone()).await;
     let Permission::No {
         action,

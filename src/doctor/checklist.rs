@@ -453,7 +453,13 @@ fn passed(index: usize, task: &TaskContext, coverage: &Coverage) -> Vec<String> 
         2 => task
             .secret_diagnoses
             .iter()
-            .map(|diagnosis| format!("the execution role may read {}", diagnosis.secret))
+            .map(|diagnosis| match &diagnosis.key {
+                Some(key) => format!(
+                    "the execution role may read {} and decrypt it with key {key}",
+                    diagnosis.secret
+                ),
+                None => format!("the execution role may read {}", diagnosis.secret),
+            })
             .collect(),
         3 => task
             .secret_diagnoses

@@ -148,6 +148,9 @@ pub struct SecretDiagnosis {
     /// When the read itself is denied, and `kms:Decrypt` on the customer managed key is denied
     /// too: that verdict, so that both fixes are given at once, not one per deployment.
     pub decrypt_denied: Option<Permission>,
+    /// The customer managed key whose `kms:Decrypt` was weighed (`None`: an AWS managed key,
+    /// or the read was not decided far enough to ask).
+    pub key: Option<String>,
 }
 
 /// Whether `metadata` (or its absence) has what `reference` names.
@@ -303,6 +306,9 @@ async fn with_decrypt(
     let Some(key) = key else {
         return Ok(());
     };
+    if !matches!(diagnosis.readable, Permission::Undecided(_)) {
+        diagnosis.key = Some(key.to_string());
+    }
     match diagnosis.readable {
         Permission::Yes => diagnosis.readable = decrypt(reads, role, key, service, region).await?,
         Permission::No { .. } => {
@@ -370,6 +376,7 @@ pub async fn diagnose(
         reference_checked: false,
         readable: Permission::Undecided(String::new()),
         decrypt_denied: None,
+        key: None,
     };
     let Some(role) = execution_role else {
         diagnosis.readable = Permission::No {
@@ -457,6 +464,7 @@ async fn diagnose_parameter(
         reference_checked: false,
         readable: Permission::Undecided(String::new()),
         decrypt_denied: None,
+        key: None,
     };
     let Some(role) = execution_role else {
         diagnosis.readable = Permission::No {

@@ -156,6 +156,7 @@ mod tests {
                     .to_string(),
             },
             decrypt_denied: None,
+            key: None,
         };
         // A broken reference is its own finding (secret-reference-broken), not this one.
         let broken = SecretDiagnosis {

@@ -107,6 +107,7 @@ mod tests {
             reference_checked: true,
             readable: Permission::Undecided("the secret does not exist".to_string()),
             decrypt_denied: None,
+            key: None,
         };
         task.secret_diagnoses = vec![
             diagnosis(Some(ReferenceProblem::NotFound)),
