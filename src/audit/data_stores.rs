@@ -5,7 +5,7 @@
 
 use super::Auditor;
 use crate::container::AppContainer;
-use crate::container::storage::container_app;
+use crate::container::storage::profiled_containers;
 use crate::inventory::Inventory;
 use crate::memory::StateStore;
 use crate::model::{AuditGap, TaskContext};
@@ -20,12 +20,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             return;
         };
         let mut wanted: Vec<String> = Vec::new();
-        for container in &definition.container_definitions {
-            let Some((container, profile)) =
-                container_app(&definition, &container.name, &self.profiles)
-            else {
-                continue;
-            };
+        for (container, profile) in profiled_containers(&definition, &self.profiles) {
             let app = AppContainer::new(task, &definition, container, profile);
             if !app.keeps_data_in_container() {
                 continue;

@@ -6,7 +6,7 @@
 
 use super::Auditor;
 use crate::container::AppContainer;
-use crate::container::storage::container_app;
+use crate::container::storage::profiled_containers;
 use crate::doctor::database_auth::{IamConnect, Signer, url_user};
 use crate::doctor::endpoint::rds_endpoint;
 use crate::inventory::Inventory;
@@ -119,12 +119,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             return;
         };
         let mut wanted: Vec<Wanted> = Vec::new();
-        for container in &definition.container_definitions {
-            let Some((container, profile)) =
-                container_app(&definition, &container.name, &self.profiles)
-            else {
-                continue;
-            };
+        for (container, profile) in profiled_containers(&definition, &self.profiles) {
             let app = AppContainer::new(task, &definition, container, profile);
             let signs_tokens = signs_iam_tokens(&app).is_some();
             // URL settings, host settings of a group, and near misses (the seed's

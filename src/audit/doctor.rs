@@ -4,7 +4,7 @@
 //! ([`crate::doctor::checklist`]). Reads only; publishes nothing and remembers nothing.
 
 use super::{Auditor, TASK_DEFINITION_CHECKS};
-use crate::container::storage::container_app;
+use crate::container::storage::profiled_containers;
 use crate::container::{AppContainer, SettingSource};
 use crate::doctor::checklist::{self, Coverage, Step, VpcListing};
 use crate::finding::Finding;
@@ -152,12 +152,7 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             .iter()
             .map(|container| container.secrets.len())
             .sum();
-        for container in &definition.container_definitions {
-            let Some((container, profile)) =
-                container_app(definition, &container.name, &self.profiles)
-            else {
-                continue;
-            };
+        for (container, profile) in profiled_containers(definition, &self.profiles) {
             coverage
                 .apps
                 .push(format!("{} ({})", container.name, profile.name));

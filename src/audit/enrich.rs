@@ -108,14 +108,9 @@ impl<I: Inventory, S: AlertSink, M: StateStore> Auditor<I, S, M> {
             return;
         };
         let mut wanted: Vec<(String, String, String)> = Vec::new();
-        for container in &definition.container_definitions {
-            let Some((container, profile)) = crate::container::storage::container_app(
-                &definition,
-                &container.name,
-                &self.profiles,
-            ) else {
-                continue;
-            };
+        for (container, profile) in
+            crate::container::storage::profiled_containers(&definition, &self.profiles)
+        {
             let app = crate::container::AppContainer::new(task, &definition, container, profile);
             for setting in app
                 .database_settings_set()

@@ -32,6 +32,20 @@ pub(crate) fn container_app<'d, 'p>(
     Some((container, profiles.recognise(&container.image, &names)?))
 }
 
+/// Each container of the task definition that runs a profiled app, with its profile.
+pub(crate) fn profiled_containers<'d, 'p>(
+    definition: &'d TaskDefinition,
+    profiles: &'p crate::profiles::Profiles,
+) -> impl Iterator<Item = (&'d ContainerDefinition, &'p crate::profiles::Profile)> {
+    definition
+        .container_definitions
+        .iter()
+        .filter_map(|container| {
+            let names: Vec<&str> = container.setting_names().collect();
+            Some((container, profiles.recognise(&container.image, &names)?))
+        })
+}
+
 /// Where a container's app keeps its data directory. `None` when the container is unknown,
 /// not a profiled app, or the app's data directory is not known.
 pub(crate) fn data_directory_storage(

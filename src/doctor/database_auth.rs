@@ -13,6 +13,7 @@
 use super::facts::DbInstance;
 use super::policy_simulation::{Permission, PolicySimulator, SimulationRequest, ask, simulated};
 use crate::model::ReadError;
+use crate::model::arn::arn_field;
 
 /// The action RDS checks a token's signer for.
 pub const ACTION: &str = "rds-db:connect";
@@ -44,8 +45,7 @@ pub struct IamConnect {
 /// and resource id; `None` when RDS gave either not.
 pub fn dbuser_arn(database: &DbInstance, user: &str) -> Option<String> {
     let arn = database.arn.as_deref()?;
-    let mut parts = arn.split(':');
-    let (partition, region, account) = (parts.nth(1)?, parts.nth(1)?, parts.next()?);
+    let (partition, region, account) = (arn_field(arn, 1)?, arn_field(arn, 3)?, arn_field(arn, 4)?);
     let resource_id = database.resource_id.as_deref()?;
     Some(format!(
         "arn:{partition}:rds-db:{region}:{account}:dbuser:{resource_id}/{user}"
@@ -60,11 +60,6 @@ pub fn url_user(value: &str) -> Option<String> {
         .decode_utf8()
         .ok()?;
     (!user.is_empty()).then(|| user.into_owned())
-}
-
-/// The account of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`).
-fn account_of(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|account| !account.is_empty())
 }
 
 /// Whether `signer` may connect to `database` as `user`: a task role's policies simulated for
@@ -135,7 +130,7 @@ pub async fn may_connect(
             )),
         ));
     };
-    if account_of(role) != account_of(&resource) {
+    if arn_field(role, 4) != arn_field(&resource, 4) {
         return Ok(answer(
             Some(role),
             Permission::Undecided(format!(

@@ -21,6 +21,7 @@ use super::policy_simulation::{
 };
 use crate::inspect::secret_reference::{self, SecretReference};
 use crate::model::ReadError;
+use crate::model::arn::arn_field;
 use std::collections::BTreeMap;
 use std::future::Future;
 
@@ -153,6 +154,23 @@ pub struct SecretDiagnosis {
     pub key: Option<String>,
 }
 
+impl SecretDiagnosis {
+    /// Nothing decided yet for `secret` (as the alert names it), injected into `container` as
+    /// `setting`.
+    fn new(container: &str, setting: &str, secret: String) -> Self {
+        SecretDiagnosis {
+            container: container.to_string(),
+            setting: setting.to_string(),
+            secret,
+            reference: None,
+            reference_checked: false,
+            readable: Permission::Undecided(String::new()),
+            decrypt_denied: None,
+            key: None,
+        }
+    }
+}
+
 /// Whether `metadata` (or its absence) has what `reference` names.
 pub fn reference_problem(
     metadata: Option<&SecretMetadata>,
@@ -276,7 +294,7 @@ async fn decrypt(
         &facts,
         Caller {
             role,
-            account: account_of(role).unwrap_or_default(),
+            account: arn_field(role, 4).unwrap_or_default(),
             via_service: &via_service,
         },
     ))
@@ -322,11 +340,6 @@ async fn with_decrypt(
     Ok(())
 }
 
-/// The account of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`).
-fn account_of(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|account| !account.is_empty())
-}
-
 /// Diagnoses one `valueFrom` for the task's execution role. SSM parameters are "could not
 /// decide" for now (their reads are not implemented); a malformed reference is left to
 /// `secret-reference-malformed`.
@@ -368,16 +381,7 @@ pub async fn diagnose(
             .map(Some);
         }
     };
-    let mut diagnosis = SecretDiagnosis {
-        container: container.to_string(),
-        setting: setting.to_string(),
-        secret: secret_id.to_string(),
-        reference: None,
-        reference_checked: false,
-        readable: Permission::Undecided(String::new()),
-        decrypt_denied: None,
-        key: None,
-    };
+    let mut diagnosis = SecretDiagnosis::new(container, setting, secret_id.to_string());
     let Some(role) = execution_role else {
         diagnosis.readable = Permission::No {
             action: "secretsmanager:GetSecretValue".to_string(),
@@ -387,7 +391,7 @@ pub async fn diagnose(
         };
         return Ok(Some(diagnosis));
     };
-    if account_of(role) != Some(account) {
+    if arn_field(role, 4) != Some(account) {
         diagnosis.readable = Permission::Undecided(format!(
             "the secret is in account {account}, the execution role in another: the secret's resource policy and its key's policy decide there, where the doctor does not read"
         ));
@@ -456,16 +460,8 @@ async fn diagnose_parameter(
     value_from: &str,
     name: &str,
 ) -> Result<SecretDiagnosis, ReadError> {
-    let mut diagnosis = SecretDiagnosis {
-        container: container.to_string(),
-        setting: setting.to_string(),
-        secret: format!("SSM parameter {value_from}"),
-        reference: None,
-        reference_checked: false,
-        readable: Permission::Undecided(String::new()),
-        decrypt_denied: None,
-        key: None,
-    };
+    let mut diagnosis =
+        SecretDiagnosis::new(container, setting, format!("SSM parameter {value_from}"));
     let Some(role) = execution_role else {
         diagnosis.readable = Permission::No {
             action: "ssm:GetParameters".to_string(),
@@ -476,20 +472,20 @@ async fn diagnose_parameter(
         };
         return Ok(diagnosis);
     };
-    let Some(account) = account_of(role) else {
+    let Some(account) = arn_field(role, 4) else {
         diagnosis.readable = Permission::Undecided(format!("{role} is not a role ARN"));
         return Ok(diagnosis);
     };
     let parameter_arn = if value_from.starts_with("arn:") {
         value_from.to_string()
     } else {
-        let partition = role.split(':').nth(1).unwrap_or("aws");
+        let partition = arn_field(role, 1).unwrap_or("aws");
         format!(
             "arn:{partition}:ssm:{region}:{account}:parameter/{}",
             name.trim_start_matches('/')
         )
     };
-    if region != reader_region || account_of(&parameter_arn) != Some(account) {
+    if region != reader_region || arn_field(&parameter_arn, 4) != Some(account) {
         diagnosis.readable = Permission::Undecided(format!(
             "the parameter is in {} (another region or account than the doctor reads)",
             parameter_arn
