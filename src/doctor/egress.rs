@@ -165,22 +165,7 @@ pub struct NatGatewayView {
 
 /// Whether a NAT gateway leads to the internet: `Ok` with how, or what stops it.
 fn through_nat(task: &TaskNetwork, target: &str) -> ApiPath {
-    let table = task.table.id.clone();
-    let its_subnet = task
-        .nat_gateways
-        .iter()
-        .find(|view| view.gateway.id == target)
-        .map(|view| view.gateway.subnet_id.clone())
-        .unwrap_or_default();
-    let blocked = |problem: String, unrouted: bool| {
-        ApiPath::Blocked(Blocked::NatGateway {
-            gateway: target.to_string(),
-            table: table.clone(),
-            problem,
-            unrouted,
-            subnet: its_subnet.clone(),
-        })
-    };
+    let table = &task.table.id;
     let Some(view) = task
         .nat_gateways
         .iter()
@@ -191,6 +176,15 @@ fn through_nat(task: &TaskNetwork, target: &str) -> ApiPath {
         ));
     };
     let gateway = &view.gateway;
+    let blocked = |problem: String, unrouted: bool| {
+        ApiPath::Blocked(Blocked::NatGateway {
+            gateway: target.to_string(),
+            table: table.clone(),
+            problem,
+            unrouted,
+            subnet: gateway.subnet_id.clone(),
+        })
+    };
     match gateway.state.as_str() {
         "available" => {}
         "failed" | "deleting" | "deleted" => {

@@ -16,6 +16,11 @@
 use super::policy_simulation::{Decision, Permission, Simulation};
 use serde_json::Value;
 
+/// The words of a deny the key policy decides alone (no statement for the role, none letting
+/// IAM policies count): the rule's fix goes to the key policy then, not to an IAM policy.
+pub const KEY_POLICY_LETS_NOTHING_IN: &str =
+    "neither allows the role nor lets IAM policies grant access";
+
 /// A KMS key as the decision needs it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KeyFacts {
@@ -183,7 +188,7 @@ pub fn weigh(identity: &Simulation, key: &KeyFacts, caller: Caller) -> Permissio
         action: "kms:Decrypt".to_string(),
         resource: key.arn.clone(),
         deciding: format!(
-            "{policy_of} neither allows the role nor lets IAM policies grant access (no statement for arn:aws:iam::{}:root), and no grant gives it Decrypt",
+            "{policy_of} {KEY_POLICY_LETS_NOTHING_IN} (no statement for arn:aws:iam::{}:root), and no grant gives it Decrypt",
             caller.account
         ),
     }

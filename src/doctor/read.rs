@@ -294,12 +294,14 @@ pub async fn rds_path(
                 .any(|address| address.eq_ignore_ascii_case(host))
     };
     let databases = doctor.db_instances().await?;
-    let mut instances = databases.clone();
+    let mut proxies: Vec<DbInstance>;
     // Proxies are read only for a host no instance or cluster has; each target is matched
     // with the database it is.
-    if !instances.iter().any(|instance| named(&instance)) {
-        instances = doctor.db_proxies().await?;
-        for target in instances
+    let instances = if databases.iter().any(|instance| named(&instance)) {
+        &databases
+    } else {
+        proxies = doctor.db_proxies().await?;
+        for target in proxies
             .iter_mut()
             .filter_map(|proxy| proxy.proxy_targets.as_mut())
             .flatten()
@@ -309,7 +311,8 @@ pub async fn rds_path(
                 .find(|database| database.id == target.id)
                 .map(|database| Box::new(database.clone()));
         }
-    }
+        &proxies
+    };
     let Some(instance) = instances.iter().find(named) else {
         return Ok(RdsPath {
             database: host.to_string(),
@@ -581,12 +584,8 @@ mod tests {
                 backup_retention_days: Some(7),
                 deletion_protection: Some(true),
                 iam_authentication: Some(false),
-                other_addresses: Vec::new(),
-                cluster: None,
                 engine: Some("postgres".to_string()),
-                resource_id: None,
-                arn: None,
-                proxy_targets: None,
+                ..DbInstance::default()
             };
             Ok(vec![
                 instance("open", &["subnet-b"]),

@@ -134,18 +134,12 @@ mod tests {
             id: "coder-postgres".to_string(),
             address: "coder-postgres.abc.us-east-1.rds.amazonaws.com".to_string(),
             port: Some(5432),
-            security_groups: Vec::new(),
-            subnets: Vec::new(),
             vpc_id: "vpc-1".to_string(),
             backup_retention_days: Some(backups),
             deletion_protection: Some(protected),
             iam_authentication: Some(false),
-            other_addresses: Vec::new(),
-            cluster: None,
             engine: Some("postgres".to_string()),
-            resource_id: None,
-            arn: None,
-            proxy_targets: None,
+            ..DbInstance::default()
         }
     }
 

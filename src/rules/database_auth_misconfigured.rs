@@ -31,7 +31,11 @@ pub(crate) const RULE: RuleInfo = RuleInfo {
 /// reads it (an older one ignores the setting and uses the password).
 pub(crate) fn signs_iam_tokens<'a>(
     app: &AppContainer<'a>,
-) -> Option<(crate::container::Setting<'a>, &'a str)> {
+) -> Option<(
+    &'a crate::profiles::facts::RdsIamAuthentication,
+    crate::container::Setting<'a>,
+    &'a str,
+)> {
     let auth = app.database()?.rds_iam_authentication.as_ref()?;
     let setting = app.setting(&auth.setting)?;
     let value = app.known_value(&setting)?.trim();
@@ -44,19 +48,13 @@ pub(crate) fn signs_iam_tokens<'a>(
         .and_then(TagVersion::parse)
         .zip(image_tag(&app.container.image).and_then(TagVersion::parse))
         .is_some_and(|(since, tag)| tag.before(&since));
-    (!older).then_some((setting, value))
+    (!older).then_some((auth, setting, value))
 }
 
 /// One finding per database the container signs IAM tokens for that RDS refuses: IAM
 /// authentication off, or a signer the doctor found may not `rds-db:connect`.
 pub(crate) fn database_auth_misconfigured(app: &AppContainer) -> Vec<Finding> {
-    let Some((setting, value)) = signs_iam_tokens(app) else {
-        return Vec::new();
-    };
-    let Some(auth) = app
-        .database()
-        .and_then(|database| database.rds_iam_authentication.as_ref())
-    else {
+    let Some((auth, setting, value)) = signs_iam_tokens(app) else {
         return Vec::new();
     };
     let mut findings = not_permitted(app, &setting, value);
@@ -223,18 +221,12 @@ mod tests {
                 id: "coder-postgres".to_string(),
                 address: "db.abc.us-east-1.rds.amazonaws.com".to_string(),
                 port: Some(5432),
-                security_groups: Vec::new(),
-                subnets: Vec::new(),
                 vpc_id: "vpc-1".to_string(),
                 backup_retention_days: Some(7),
                 deletion_protection: Some(true),
                 iam_authentication: Some(iam_on),
-                other_addresses: Vec::new(),
-                cluster: None,
                 engine: Some("postgres".to_string()),
-                resource_id: None,
-                arn: None,
-                proxy_targets: None,
+                ..DbInstance::default()
             }),
             iam_connect: None,
         }];

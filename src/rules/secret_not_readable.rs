@@ -92,7 +92,7 @@ pub(crate) fn secret_not_readable(task: &TaskContext) -> Vec<Finding> {
 /// counts (for a KMS key, its key policy or the role's IAM policy as the key policy decides).
 fn fix(role: &str, action: &str, resource: &str, deciding: &str, service: &str) -> String {
     if action.starts_with("kms:") {
-        if deciding.contains("neither allows the role nor lets IAM policies") {
+        if deciding.contains(crate::doctor::key_policy::KEY_POLICY_LETS_NOTHING_IN) {
             format!(
                 "Add a statement to the key policy of {resource} that allows {role} kms:Decrypt (as the console's \"key users\" do), or one for the account's root so that IAM policies count; an IAM statement alone does not."
             )
@@ -101,11 +101,7 @@ fn fix(role: &str, action: &str, resource: &str, deciding: &str, service: &str) 
                 "Remove or narrow {statement}, so that it no longer denies {role} kms:Decrypt on {resource}."
             )
         } else {
-            let region = resource
-                .split(':')
-                .nth(3)
-                .filter(|region| !region.is_empty())
-                .unwrap_or("<region>");
+            let region = crate::model::arn::arn_field(resource, 3).unwrap_or("<region>");
             format!(
                 "Allow {role} kms:Decrypt on {resource} in its IAM policy (the key policy lets IAM policies grant it), with the condition kms:ViaService = {service}.{region}.amazonaws.com if you like; or name the role in the key policy."
             )
