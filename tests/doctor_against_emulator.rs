@@ -574,14 +574,17 @@ async fn a_start_that_could_not_reach_secrets_manager_is_told_its_subnet_has_no_
         )),
         "routeTableId",
     );
-    let allocation = xml_value(&ec2("Action=AllocateAddress&Domain=vpc"), "allocationId");
-    let nat = xml_value(
-        &ec2(&format!(
-            "Action=CreateNatGateway&SubnetId={}&AllocationId={allocation}",
-            account.subnet
-        )),
-        "natGatewayId",
-    );
+    // A public NAT gateway with an Elastic IP of its own, in `subnet`.
+    let nat_in = |subnet: &str| {
+        let allocation = xml_value(&ec2("Action=AllocateAddress&Domain=vpc"), "allocationId");
+        xml_value(
+            &ec2(&format!(
+                "Action=CreateNatGateway&SubnetId={subnet}&AllocationId={allocation}"
+            )),
+            "natGatewayId",
+        )
+    };
+    let nat = nat_in(&account.subnet);
     ec2(&format!(
         "Action=CreateRoute&RouteTableId={table}&DestinationCidrBlock=0.0.0.0%2F0&NatGatewayId={nat}"
     ));
@@ -623,13 +626,7 @@ async fn a_start_that_could_not_reach_secrets_manager_is_told_its_subnet_has_no_
     ec2(&format!(
         "Action=AssociateRouteTable&RouteTableId={public_table}&SubnetId={public}"
     ));
-    let second = xml_value(&ec2("Action=AllocateAddress&Domain=vpc"), "allocationId");
-    let nat = xml_value(
-        &ec2(&format!(
-            "Action=CreateNatGateway&SubnetId={public}&AllocationId={second}"
-        )),
-        "natGatewayId",
-    );
+    let nat = nat_in(&public);
     ec2(&format!(
         "Action=ReplaceRoute&RouteTableId={table}&DestinationCidrBlock=0.0.0.0%2F0&NatGatewayId={nat}"
     ));
