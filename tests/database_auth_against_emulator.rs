@@ -38,10 +38,17 @@ async fn a_task_role_that_may_not_connect_as_the_urls_user_is_named() {
         "arn:aws:rds-db:{REGION}:{ACCOUNT}:dbuser:{}/coder",
         xml_value(&described, "DbiResourceId")
     );
-    let iam = ScriptedEndpoint::start(vec![(
-        200,
-        simulation_answer("implicitDeny", "rds-db:connect", &dbuser, &[]),
-    )]);
+    let iam = ScriptedEndpoint::start(vec![
+        (
+            200,
+            simulation_answer("implicitDeny", "rds-db:connect", &dbuser, &[]),
+        ),
+        // Then the auditor's own role loses iam:SimulatePrincipalPolicy (IAM's error shape).
+        (
+            403,
+            r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/ecs-auditor/x is not authorized to perform: iam:SimulatePrincipalPolicy</Message></Error><RequestId>1</RequestId></ErrorResponse>"#.to_string(),
+        ),
+    ]);
     // The only test in this binary: no other thread reads the environment meanwhile.
     unsafe { std::env::set_var("AWS_ENDPOINT_URL_IAM", &iam.endpoint) };
 
@@ -99,4 +106,30 @@ async fn a_task_role_that_may_not_connect_as_the_urls_user_is_named() {
         again.findings
     );
     assert_eq!(iam.requests().len(), 1);
+
+    // A cold function whose simulation is refused: no verdict on the task role, and said so
+    // (audit-incomplete with the refused call in its evidence: one alert per rule and place,
+    // merged with this task's other gap), never a pass.
+    let cold = dry_run_auditor(&config);
+    let refused = cold.process(&event).await.unwrap();
+    assert_eq!(iam.requests().len(), 2, "the cold function asked IAM");
+    assert!(
+        !refused
+            .findings
+            .iter()
+            .any(|finding| finding.rule == RuleId::DatabaseAuthMisconfigured),
+        "{:#?}",
+        refused.findings
+    );
+    assert!(
+        refused
+            .findings
+            .iter()
+            .any(|finding| finding.rule == RuleId::AuditIncomplete
+                && finding.evidence.iter().any(|line| {
+                    line.contains("iam:SimulatePrincipalPolicy") && line.contains("AccessDenied")
+                })),
+        "{:#?}",
+        refused.findings
+    );
 }
